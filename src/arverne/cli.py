@@ -1,0 +1,112 @@
+"""The ``arverne`` command: each subcommand parses, calls one public function, and prints.
+
+Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing found (plan);
+2 bad command line; 3 input refused (with a one-sentence reason); 4 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from arverne.errors import ArverneError, InputError, NetworkStoreError
+
+EXIT_NOTICES = 1
+EXIT_REFUSED = 3
+EXIT_INTERNAL = 4
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Arverne: open smart mobility.")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@app.command()
+def validate(
+    feed: Annotated[Path, typer.Argument(help="GTFS zip or folder")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="write a JSON report here")] = None,
+    fail_on: Annotated[str, typer.Option(help="exit 1 on notices at or above: ERROR, WARNING, INFO")] = "ERROR",
+) -> None:
+    """Read and validate a GTFS feed; print a readable report."""
+    from arverne.feeds.validate import validate_feed
+
+    report = validate_feed(feed)
+    out.print(report.to_text())
+    if json_out is not None:
+        json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
+    if report.has_notices_at_or_above(fail_on):
+        raise typer.Exit(EXIT_NOTICES)
+
+
+@app.command()
+def build(
+    gtfs: Annotated[list[Path], typer.Option("--gtfs", help="GTFS zip or folder (repeatable)")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="network directory to write")],
+    osm: Annotated[Path | None, typer.Option("--osm", help=".osm.pbf, .osm or .osm.gz")] = None,
+    footpath_radius_m: Annotated[float, typer.Option(help="footpath search radius, metres")] = 500.0,
+    max_snap_m: Annotated[float, typer.Option(help="farthest a stop may lie from a street, metres")] = 300.0,
+    force: Annotated[bool, typer.Option(help="rebuild even when an identical build exists")] = False,
+) -> None:
+    """Compile GTFS feeds and OSM streets into a network directory."""
+    from arverne.network.build import BuildParams, build_network
+
+    params = BuildParams(footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m)
+    network = build_network(gtfs, osm, out_dir, params=params, force=force)
+    _print_summary(network.summary())
+
+
+@app.command()
+def info(network_dir: Annotated[Path, typer.Argument(help="compiled network directory")]) -> None:
+    """Print a summary of a compiled network."""
+    from arverne.network import Network
+
+    _print_summary(Network.load(network_dir).summary())
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="where to write the demo territory")] = Path(
+        "demo-out"
+    ),
+) -> None:
+    """Generate the demo territory, build its network and show what it holds."""
+    from arverne.demo.run import run_demo
+
+    run_demo(out_dir, out)
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        out.print(f"{key:<{width}}  {value}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning Arverne errors into one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (InputError, NetworkStoreError) as exc:
+        err.print(f"[red]refused:[/red] {exc}")
+        sys.exit(EXIT_REFUSED)
+    except ArverneError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(EXIT_REFUSED)
+    except FileNotFoundError as exc:
+        err.print(f"[red]refused:[/red] {exc.filename}: no such file or directory")
+        sys.exit(EXIT_REFUSED)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence prints, never a traceback dump
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
+        sys.exit(EXIT_INTERNAL)
