@@ -28,8 +28,12 @@ err = Console(stderr=True, highlight=False)
 @app.command()
 def validate(
     feed: Annotated[Path, typer.Argument(help="GTFS zip or folder")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="write a JSON report here")] = None,
-    fail_on: Annotated[str, typer.Option(help="exit 1 on notices at or above: ERROR, WARNING, INFO")] = "ERROR",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write a JSON report here")
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="exit 1 on notices at or above: ERROR, WARNING, INFO")
+    ] = "ERROR",
 ) -> None:
     """Read and validate a GTFS feed; print a readable report."""
     from arverne.feeds.validate import validate_feed
@@ -47,9 +51,15 @@ def build(
     gtfs: Annotated[list[Path], typer.Option("--gtfs", help="GTFS zip or folder (repeatable)")],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="network directory to write")],
     osm: Annotated[Path | None, typer.Option("--osm", help=".osm.pbf, .osm or .osm.gz")] = None,
-    footpath_radius_m: Annotated[float, typer.Option(help="footpath search radius, metres")] = 500.0,
-    max_snap_m: Annotated[float, typer.Option(help="farthest a stop may lie from a street, metres")] = 300.0,
-    force: Annotated[bool, typer.Option(help="rebuild even when an identical build exists")] = False,
+    footpath_radius_m: Annotated[
+        float, typer.Option(help="footpath search radius, metres")
+    ] = 500.0,
+    max_snap_m: Annotated[
+        float, typer.Option(help="farthest a stop may lie from a street, metres")
+    ] = 300.0,
+    force: Annotated[
+        bool, typer.Option(help="rebuild even when an identical build exists")
+    ] = False,
 ) -> None:
     """Compile GTFS feeds and OSM streets into a network directory."""
     from arverne.network.build import BuildParams, build_network
@@ -69,9 +79,9 @@ def info(network_dir: Annotated[Path, typer.Argument(help="compiled network dire
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="where to write the demo territory")] = Path(
-        "demo-out"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="where to write the demo territory")
+    ] = Path("demo-out"),
 ) -> None:
     """Generate the demo territory, build its network and show what it holds."""
     from arverne.demo.run import run_demo
@@ -100,7 +110,7 @@ def main() -> None:
     except FileNotFoundError as exc:
         err.print(f"[red]refused:[/red] {exc.filename}: no such file or directory")
         sys.exit(EXIT_REFUSED)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence prints, never a traceback dump
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.exceptions.ClickException):

@@ -65,4 +65,3 @@ class Network:
         out: dict[str, Any] = {"path": str(self.path) if self.path else None}
         out.update(self.manifest.get("counts", {}))
         return out
-

@@ -38,14 +38,18 @@ def part_to_files(part: Any, folder: Path) -> dict[str, Any]:
         value = getattr(part, field.name)
         if isinstance(value, np.ndarray):
             if value.dtype == object:
-                raise NetworkStoreError(f"{type(part).__name__}.{field.name}: object arrays cannot be stored")
+                raise NetworkStoreError(
+                    f"{type(part).__name__}.{field.name}: object arrays cannot be stored"
+                )
             np.save(folder / f"{field.name}.npy", value, allow_pickle=False)
         else:
             values[field.name] = value
     return values
 
 
-def part_from_files(cls: type[Part], folder: Path, values: Mapping[str, Any], *, mmap: bool) -> Part:
+def part_from_files(
+    cls: type[Part], folder: Path, values: Mapping[str, Any], *, mmap: bool
+) -> Part:
     """Rebuild a part of type ``cls`` from ``folder`` and its JSON ``values``."""
     kwargs: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]

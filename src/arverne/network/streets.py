@@ -72,4 +72,6 @@ class StreetGraph:
         try:
             return self.modes.index(mode)
         except ValueError:
-            raise ValueError(f"mode {mode!r} is not in this network (has {', '.join(self.modes)})") from None
+            raise ValueError(
+                f"mode {mode!r} is not in this network (has {', '.join(self.modes)})"
+            ) from None

@@ -1,0 +1,196 @@
+"""The only place where feed tables become routing arrays: ``build_network``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from arverne.errors import GtfsError, InputError, NetworkStoreError
+from arverne.network.network import Network
+from arverne.network.store import SCHEMA_VERSION, read_manifest
+from arverne.progress import steps
+
+STREET_MODES = ("walk", "bike", "car", "tractor")
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """Parameters of a network build; part of the reuse key, so a change rebuilds."""
+
+    footpath_radius_m: float = 500.0
+    max_snap_m: float = 300.0
+    walk_speed_mps: float = 1.3
+    modes: tuple[str, ...] = STREET_MODES
+
+    def __post_init__(self) -> None:
+        if not self.footpath_radius_m >= 0:
+            raise InputError(f"footpath_radius_m must be >= 0, got {self.footpath_radius_m}")
+        if not self.max_snap_m > 0:
+            raise InputError(f"max_snap_m must be > 0, got {self.max_snap_m}")
+        if not 0.1 <= self.walk_speed_mps <= 5:
+            raise InputError(f"walk_speed_mps must lie in [0.1, 5] m/s, got {self.walk_speed_mps}")
+        unknown = set(self.modes) - set(STREET_MODES)
+        if unknown or "walk" not in self.modes:
+            raise InputError(
+                f"modes must include walk and come from {STREET_MODES}, got {self.modes}"
+            )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files in name order (a GTFS feed may be a folder)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode())
+        with file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_network(
+    gtfs: Sequence[Path],
+    osm: Path | None,
+    out: Path,
+    *,
+    params: BuildParams = BuildParams(),
+    force: bool = False,
+) -> Network:
+    """Compile GTFS feeds (and OSM streets) into a network directory and open it.
+
+    Building again from inputs with the same content and the same parameters reuses the
+    directory already there, unless ``force``. The directory is replaced atomically.
+
+    Parameters
+    ----------
+    gtfs
+        GTFS zips or folders; ids are namespaced ``feed:id`` with each feed's file stem.
+    osm
+        ``.osm.pbf``, ``.osm`` or ``.osm.gz`` extract, or None for a timetable-only network.
+    out
+        Directory to write.
+    params
+        Build parameters.
+    force
+        Rebuild even when an identical build exists.
+    """
+    from arverne.feeds.gtfs import read_gtfs
+
+    from arverne.network.timetable import build_timetable
+
+    if not gtfs:
+        raise InputError("build needs at least one GTFS feed")
+    inputs = [Path(p) for p in gtfs] + ([Path(osm)] if osm is not None else [])
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+    out = Path(out)
+    with steps(len(inputs) + 4) as progress:
+        progress.step("hashing inputs")
+        sources = [
+            {"path": str(p), "role": "osm" if p == osm else "gtfs", "sha256": file_sha256(p)}
+            for p in inputs
+        ]
+        key = _build_key(sources, params)
+        if not force and _reusable(out, key):
+            return Network.load(out)
+        progress.done()
+
+        feeds = []
+        for path, name in zip(gtfs, _feed_names(gtfs), strict=True):
+            progress.step(f"reading {Path(path).name}")
+            feeds.append(read_gtfs(Path(path), name=name))
+            progress.done()
+        progress.step("compiling timetable")
+        timetable = build_timetable(feeds)
+        progress.done()
+
+        streets = links = None
+        link_notices: list[Any] = []
+        if osm is not None:
+            from arverne.network.links import build_links
+            from arverne.network.streets import build_streets
+
+            progress.step(f"building streets from {Path(osm).name}")
+            streets = build_streets(Path(osm), modes=params.modes)
+            progress.done()
+            progress.step("linking stops to streets")
+            links, link_notices = build_links(
+                streets,
+                timetable,
+                max_snap_m=params.max_snap_m,
+                footpath_radius_m=params.footpath_radius_m,
+                walk_speed_mps=params.walk_speed_mps,
+            )
+            progress.done()
+
+        manifest = {
+            "build_key": key,
+            "inputs": sources,
+            "params": asdict(params),
+            "counts": _counts(feeds, timetable, streets, links),
+            "notices": {
+                **{feed.name: _notice_summary(feed.notices) for feed in feeds},
+                "links": _notice_summary(link_notices),
+            },
+        }
+        progress.step("writing network")
+        Network(streets=streets, timetable=timetable, links=links, manifest=manifest).save(out)
+        progress.done()
+    return Network.load(out)
+
+
+def _feed_names(gtfs: Sequence[Path]) -> list[str]:
+    """One namespace per feed: the file stem, made unique with a counter when stems repeat."""
+    names: list[str] = []
+    for path in gtfs:
+        stem = Path(path).name.removesuffix(".zip").removesuffix(".gtfs")
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "feed"
+        name, k = stem, 2
+        while name in names:
+            name, k = f"{stem}_{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _build_key(sources: list[dict[str, str]], params: BuildParams) -> str:
+    content = {"schema": SCHEMA_VERSION, "inputs": sources, "params": asdict(params)}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _reusable(out: Path, key: str) -> bool:
+    try:
+        return bool(read_manifest(out).get("build_key") == key)
+    except NetworkStoreError:
+        return False
+
+
+def _notice_summary(notices: Sequence[Any]) -> dict[str, int]:
+    counts = Counter(f"{n.severity.name}:{n.code}" for n in notices)
+    return dict(sorted(counts.items()))
+
+
+def _counts(feeds: Sequence[Any], timetable: Any, streets: Any, links: Any) -> dict[str, int]:
+    counts: dict[str, int] = {
+        "feeds": len(feeds),
+        "stops": int(timetable.stop_id.shape[0]),
+    }
+    for name in ("n_routes", "n_patterns", "n_trips", "n_stop_times", "n_days"):
+        value = getattr(timetable, name, None)
+        if value is not None:
+            counts[name.removeprefix("n_")] = int(value)
+    if streets is not None:
+        counts["street_nodes"] = streets.n_nodes
+        counts["street_arcs"] = streets.n_arcs
+    if links is not None:
+        counts["stops_linked"] = int((links.stop_arc >= 0).sum())
+        counts["footpaths"] = int(links.footpath_to.shape[0])
+    if not counts["stops"]:
+        raise GtfsError("no stop left after validation: nothing to route on")
+    return counts
