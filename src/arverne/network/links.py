@@ -1,10 +1,39 @@
-"""Links between the timetable and the streets: stop snapping and footpaths between stops."""
+"""Links between the timetable and the streets: stop snapping and footpaths between stops.
+
+:func:`build_links` snaps every stop onto its nearest walkable arc and computes the footpaths
+between stops, reconciled with transfers.txt.
+
+Footpath rules
+--------------
+- Between two linked stops: walking distance = off-street distance of the first stop to its
+  projected point + distance along walkable streets + off-street distance of the second; kept
+  when at most ``footpath_radius_m``; time = distance / ``walk_speed_mps``, rounded up to the
+  second.
+- A stop that could not be linked (no walkable street within ``max_snap_m``; it gets a
+  ``stop_too_far_from_street`` WARNING notice) has straight-line footpaths to every stop within
+  ``footpath_radius_m`` (both ways), labelled ``footpath_straight_line=True``: a transit
+  network outside the street extract stays usable, and every such footpath is visible.
+- transfers.txt (stop to stop rows, in stop indices): ``transfer_type=3`` (forbidden) removes
+  the footpath between the two stops in that direction and wins over every other row;
+  ``transfer_type`` 0, 1 or 2 adds the footpath when it is missing (street walking time without
+  radius, or straight line when a stop is unlinked or the streets do not join them);
+  ``transfer_type=2`` raises the footpath time to ``min_transfer_time`` when that is larger
+  (the GTFS minimum). A ``from == to`` row of type 2 with a positive ``min_transfer_time``
+  gives a footpath from the stop to itself: the minimum change time at that stop. A ``from ==
+  to`` row of type 3 cannot be represented in footpaths and gets an INFO notice.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from arverne.feeds.notices import Notice
+    from arverne.network.streets import StreetGraph
 
 
 @dataclass(frozen=True)
@@ -34,3 +63,287 @@ class StopLinks:
     """int32[f]: destination stop of each footpath."""
     footpath_time_s: np.ndarray
     """int32[f]: walking time including any min_transfer_time from transfers.txt, seconds."""
+    footpath_straight_line: np.ndarray
+    """bool[f]: the walking time is a straight-line fallback (a stop off the streets)."""
+
+    @property
+    def n_stops(self) -> int:
+        return int(self.stop_arc.shape[0])
+
+
+def build_links(
+    streets: StreetGraph | None,
+    stops: Any,
+    stop_lat: np.ndarray | None = None,
+    transfer_from_stop: np.ndarray | None = None,
+    transfer_to_stop: np.ndarray | None = None,
+    transfer_type: np.ndarray | None = None,
+    transfer_min_s: np.ndarray | None = None,
+    *,
+    max_snap_m: float = 300.0,
+    footpath_radius_m: float = 500.0,
+    walk_speed_mps: float = 1.3,
+    stop_id: Sequence[str] | np.ndarray | None = None,
+) -> tuple[StopLinks, list[Notice]]:
+    """Snap stops onto walkable streets and compute the footpaths between them.
+
+    Parameters
+    ----------
+    streets
+        The street graph (with a ``walk`` mode), or None: then every footpath is a straight line.
+    stops
+        A :class:`~arverne.network.timetable.Timetable` (stop coordinates, ids and transfers are
+        read from it and the next five arguments must be None), or float64[s] stop longitudes.
+    stop_lat
+        float64[s]: stop latitudes (when ``stops`` holds longitudes).
+    transfer_from_stop, transfer_to_stop, transfer_type, transfer_min_s
+        transfers.txt rows as in :class:`~arverne.network.timetable.Timetable` (optional).
+    max_snap_m
+        Farthest a stop may lie from a walkable street to be linked, metres.
+    footpath_radius_m
+        Longest footpath, metres of walking.
+    walk_speed_mps
+        Walking speed, metres per second.
+    stop_id
+        Stop ids used in notices (default: the stop index).
+
+    Returns
+    -------
+    links
+        The stop links.
+    notices
+        ``stop_too_far_from_street`` (WARNING) per unlinked stop;
+        ``forbidden_same_stop_transfer_ignored`` (INFO) per unusable transfers.txt row.
+    """
+    from arverne.feeds.notices import Notice, Severity
+
+    if not (max_snap_m >= 0 and footpath_radius_m >= 0 and walk_speed_mps > 0):
+        raise ValueError(
+            "max_snap_m and footpath_radius_m must be >= 0 and walk_speed_mps > 0, got "
+            f"{max_snap_m}, {footpath_radius_m}, {walk_speed_mps}"
+        )
+    if hasattr(stops, "stop_lon"):
+        timetable = stops
+        lon = np.asarray(timetable.stop_lon, dtype=np.float64)
+        lat = np.asarray(timetable.stop_lat, dtype=np.float64)
+        t_from = np.asarray(timetable.transfer_from_stop, dtype=np.int64)
+        t_to = np.asarray(timetable.transfer_to_stop, dtype=np.int64)
+        t_type = np.asarray(timetable.transfer_type, dtype=np.int64)
+        t_min = np.asarray(timetable.transfer_min_s, dtype=np.int64)
+        if stop_id is None:
+            stop_id = timetable.stop_id
+    else:
+        if stop_lat is None:
+            raise ValueError("build_links needs stop_lat when stops are given as longitudes")
+        lon = np.asarray(stops, dtype=np.float64)
+        lat = np.asarray(stop_lat, dtype=np.float64)
+        empty = np.zeros(0, dtype=np.int64)
+        t_from = empty if transfer_from_stop is None else np.asarray(transfer_from_stop, np.int64)
+        t_to = empty if transfer_to_stop is None else np.asarray(transfer_to_stop, np.int64)
+        t_type = empty if transfer_type is None else np.asarray(transfer_type, np.int64)
+        t_min = (
+            np.full(t_from.size, -1, np.int64)
+            if transfer_min_s is None
+            else np.asarray(transfer_min_s, np.int64)
+        )
+    if lon.shape != lat.shape:
+        raise ValueError(f"stop lon and lat differ in shape: {lon.shape} and {lat.shape}")
+    if not (t_from.size == t_to.size == t_type.size == t_min.size):
+        raise ValueError("transfer arrays must all have the same length")
+    n = lon.size
+    names = [str(i) for i in range(n)] if stop_id is None else [str(x) for x in stop_id]
+    notices: list[Notice] = []
+
+    # 1. snapping
+    arc = np.full(n, -1, dtype=np.int32)
+    frac = np.zeros(n, dtype=np.float32)
+    snap_m = np.full(n, np.inf, dtype=np.float32)
+    if streets is not None and n:
+        from arverne.routing.streets import snap_points
+
+        arc, frac, snap_m = snap_points(streets, lon, lat, mode="walk", max_snap_m=max_snap_m)
+        for far in np.flatnonzero(arc < 0):
+            notices.append(
+                Notice(
+                    "stop_too_far_from_street",
+                    Severity.WARNING,
+                    "stops.txt",
+                    None,
+                    "stop_id",
+                    f"stops.txt stop_id {names[far]}: no walkable street within {max_snap_m:g} m; "
+                    "the stop is not linked to the streets (straight-line footpaths only)",
+                )
+            )
+    linked = arc >= 0
+
+    # 2. candidate pairs by straight-line distance (a walk is never shorter)
+    x, y = _metric(streets, lon, lat)
+    # metric CRS distances are within 0.1 % of the truth in a UTM zone: search a bit wider,
+    # then measure straight lines on the ellipsoid
+    pair_i, pair_j = _pairs_within(x, y, footpath_radius_m * 1.002 + 1.0)
+    crow = _geodesic_m(lon, lat, pair_i, pair_j)
+    both = linked[pair_i] & linked[pair_j]
+
+    walk_m = np.full(pair_i.size, np.inf)
+    if streets is not None and both.any():
+        walk_m[both] = _street_walk_m(
+            streets, arc, frac, snap_m, pair_i[both], pair_j[both], footpath_radius_m
+        )
+    straight = ~both
+    dist_m = np.where(straight, crow, walk_m)
+    keep = dist_m <= footpath_radius_m
+    paths: dict[tuple[int, int], tuple[float, bool]] = {
+        (int(i), int(j)): (float(d) / walk_speed_mps, bool(s))
+        for i, j, d, s in zip(pair_i[keep], pair_j[keep], dist_m[keep], straight[keep], strict=True)
+    }
+
+    # 3. transfers.txt
+    forbidden: set[tuple[int, int]] = set()
+    wanted: dict[tuple[int, int], float] = {}
+    for k in range(t_from.size):
+        i, j, kind, min_s = int(t_from[k]), int(t_to[k]), int(t_type[k]), int(t_min[k])
+        if not (0 <= i < n and 0 <= j < n):
+            continue
+        if kind == 3:
+            forbidden.add((i, j))
+            if i == j:
+                notices.append(
+                    Notice(
+                        "forbidden_same_stop_transfer_ignored",
+                        Severity.INFO,
+                        "transfers.txt",
+                        None,
+                        "transfer_type",
+                        f"transfers.txt from_stop_id {names[i]} to itself: a forbidden transfer "
+                        "at one stop cannot be expressed as a footpath and is ignored",
+                    )
+                )
+            continue
+        need = float(min_s) if kind == 2 and min_s >= 0 else 0.0
+        wanted[(i, j)] = max(wanted.get((i, j), 0.0), need)
+    missing = [key for key in wanted if key not in paths and key[0] != key[1]]
+    if missing:
+        mi = np.array([k[0] for k in missing], dtype=np.int64)
+        mj = np.array([k[1] for k in missing], dtype=np.int64)
+        m_walk = np.full(mi.size, np.inf)
+        ok = linked[mi] & linked[mj]
+        if streets is not None and ok.any():
+            m_walk[ok] = _street_walk_m(streets, arc, frac, snap_m, mi[ok], mj[ok], np.inf)
+        m_crow = _geodesic_m(lon, lat, mi, mj)
+        m_straight = ~np.isfinite(m_walk)
+        m_dist = np.where(m_straight, m_crow, m_walk)
+        for key, d, s in zip(missing, m_dist, m_straight, strict=True):
+            paths[key] = (float(d) / walk_speed_mps, bool(s))
+    for key, need in wanted.items():
+        if key[0] == key[1]:
+            if need > 0:
+                paths[key] = (need, False)
+            continue
+        time, s = paths[key]
+        paths[key] = (max(time, need), s)
+    for key in forbidden:
+        paths.pop(key, None)
+
+    # 4. CSR by origin stop
+    keys = sorted(paths)
+    f_from = np.array([k[0] for k in keys], dtype=np.int64)
+    f_to = np.array([k[1] for k in keys], dtype=np.int32)
+    f_time = np.array([np.ceil(paths[k][0] - 1e-6) for k in keys], dtype=np.float64)
+    f_straight = np.array([paths[k][1] for k in keys], dtype=bool)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    if f_from.size:
+        np.cumsum(np.bincount(f_from, minlength=n), out=ptr[1:])
+    links = StopLinks(
+        max_snap_m=float(max_snap_m),
+        footpath_radius_m=float(footpath_radius_m),
+        walk_speed_mps=float(walk_speed_mps),
+        stop_arc=arc.astype(np.int32),
+        stop_arc_frac=frac.astype(np.float32),
+        stop_snap_m=snap_m.astype(np.float32),
+        footpath_ptr=ptr,
+        footpath_to=f_to,
+        footpath_time_s=np.maximum(f_time, 0).astype(np.int32),
+        footpath_straight_line=f_straight,
+    )
+    return links, notices
+
+
+def _metric(
+    streets: StreetGraph | None, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stop coordinates in the streets' metric CRS (or the UTM zone of the stops' centre)."""
+    from pyproj import Transformer
+
+    from arverne.network.streets import utm_crs
+
+    if lon.size == 0:
+        return np.zeros(0), np.zeros(0)
+    if streets is not None:
+        crs = streets.crs
+    else:
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        crs = (
+            utm_crs(float(np.median(lon[ok])), float(np.median(lat[ok])))
+            if ok.any()
+            else "EPSG:32631"
+        )
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def _geodesic_m(lon: np.ndarray, lat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Geodesic distance (WGS84) between stops i[k] and j[k], metres."""
+    from pyproj import Geod
+
+    if i.size == 0:
+        return np.zeros(0)
+    _, _, dist = Geod(ellps="WGS84").inv(lon[i], lat[i], lon[j], lat[j])
+    return np.asarray(dist, dtype=np.float64)
+
+
+def _pairs_within(x: np.ndarray, y: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ordered pairs (i, j), i != j, of points at most ``radius_m`` apart, sorted by (i, j)."""
+    import shapely
+
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if ok.size < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    points = shapely.points(x[ok], y[ok])
+    tree = shapely.STRtree(points)
+    a, b = tree.query(points, predicate="dwithin", distance=float(radius_m))
+    i, j = ok[a], ok[b]
+    keep = i != j
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    return i[order].astype(np.int64), j[order].astype(np.int64)
+
+
+def _street_walk_m(
+    streets: StreetGraph,
+    arc: np.ndarray,
+    frac: np.ndarray,
+    snap_m: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    radius_m: float,
+) -> np.ndarray:
+    """Walking distance (off-street + streets + off-street) of each pair, inf beyond ``radius_m``.
+
+    ``pair_i`` must be sorted; one bounded search per distinct origin stop.
+    """
+    from arverne.routing.streets import street_search
+
+    search = street_search(streets, "walk", cost="length")
+    origins, starts = np.unique(pair_i, return_index=True)
+    d_ptr = np.append(starts, pair_i.size).astype(np.int64)
+    street_m, _ = search.snapped_matrix(
+        arc[origins],
+        frac[origins],
+        arc,
+        frac,
+        max_cost=radius_m,
+        d_ptr=d_ptr,
+        d_idx=pair_j.astype(np.int32),
+    )
+    total = snap_m[pair_i].astype(np.float64) + street_m + snap_m[pair_j].astype(np.float64)
+    return np.where(total <= radius_m, total, np.inf)

@@ -1,13 +1,28 @@
 """The street graph: a CSR graph of directed arcs with per-mode travel times and geometry.
 
 Built once from :func:`arverne.feeds.osm.read_osm` tables by :func:`build_streets`; immutable.
+
+Graph nodes are the end points of ways, the nodes shared by several ways (or met twice by one
+way) and the barrier nodes that stop some mode; the other way nodes become arc geometry. Each
+segment between two graph nodes gives two arcs (``arc_twin`` links them). A barrier that stops a
+mode makes the arcs *leaving* its node impassable for that mode: the mode may drive up to it but
+not through it. Lengths are geodesic (WGS84 ellipsoid) along the geometry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from arverne.feeds.osm import OsmTables
+
+DEFAULT_MODES = ("walk", "bike", "car", "tractor")
+"""Modes built by default, in this order."""
 
 
 @dataclass(frozen=True)
@@ -75,3 +90,206 @@ class StreetGraph:
             raise ValueError(
                 f"mode {mode!r} is not in this network (has {', '.join(self.modes)})"
             ) from None
+
+
+def utm_crs(lon: float, lat: float) -> str:
+    """EPSG code (``"EPSG:326zz"`` north, ``"EPSG:327zz"`` south) of the UTM zone holding a point."""
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def build_streets(
+    osm: OsmTables | str | Path, *, modes: Sequence[str] = DEFAULT_MODES
+) -> StreetGraph:
+    """Build the street graph of an OSM extract for the given modes.
+
+    Parameters
+    ----------
+    osm
+        Tables from :func:`arverne.feeds.osm.read_osm`, or a path to read with the built-in
+        profiles of ``modes``.
+    modes
+        Street modes to build, each a profile evaluated in the tables.
+
+    Returns
+    -------
+    The immutable street graph; ``node_routable[i]`` flags the largest strongly connected
+    component of mode ``i`` (islands are left out of routing).
+
+    Raises
+    ------
+    OsmError
+        When the file cannot be read or holds no usable street.
+    ValueError
+        When a mode is unknown or missing from the given tables.
+    """
+    from pyproj import Geod, Transformer
+
+    from arverne.errors import OsmError
+    from arverne.feeds.osm import OsmTables, read_osm
+    from arverne.routing._kernels.components import largest_component_mask
+
+    modes = list(modes)
+    if not modes:
+        raise ValueError("build_streets needs at least one mode")
+    if not isinstance(osm, OsmTables):
+        osm = read_osm(osm, modes)
+    missing = [m for m in modes if m not in osm.modes]
+    if missing:
+        raise ValueError(f"modes {missing} were not evaluated in the OSM tables (have {osm.modes})")
+    rows = np.array([osm.modes.index(m) for m in modes], dtype=np.int64)
+    fwd = osm.way_forward[rows]
+    bwd = osm.way_backward[rows]
+    speed_kmh = osm.way_speed_kmh[rows].astype(np.float64)
+    duration_s = osm.way_duration_s[rows]
+
+    # keep the ways some chosen mode may use
+    keep_way = (fwd | bwd).any(axis=0)
+    sizes_all = np.diff(osm.way_ptr)
+    keep_pos = np.repeat(keep_way, sizes_all)
+    sizes = sizes_all[keep_way]
+    if sizes.size == 0:
+        raise OsmError(f"{osm.path}: no street usable by {', '.join(modes)}")
+    fwd, bwd, speed_kmh, duration_s = (
+        fwd[:, keep_way],
+        bwd[:, keep_way],
+        speed_kmh[:, keep_way],
+        duration_s[:, keep_way],
+    )
+    way_id = osm.way_id[keep_way]
+    node_id = osm.node_id[keep_pos]
+    lon = osm.node_lon[keep_pos]
+    lat = osm.node_lat[keep_pos]
+    n_ways = sizes.size
+    way_ptr = np.zeros(n_ways + 1, dtype=np.int64)
+    np.cumsum(sizes, out=way_ptr[1:])
+    n_pos = int(way_ptr[-1])
+    way_of = np.repeat(np.arange(n_ways, dtype=np.int64), sizes)
+
+    # graph nodes: way ends, nodes met more than once, blocking barriers
+    _, inverse, counts = np.unique(node_id, return_inverse=True, return_counts=True)
+    is_graph = counts[inverse] >= 2
+    is_graph[way_ptr[:-1]] = True
+    is_graph[way_ptr[1:] - 1] = True
+    blocking = (
+        osm.barrier_blocks[rows].any(axis=0) if osm.barrier_node_id.size else np.zeros(0, bool)
+    )
+    barrier_ids = osm.barrier_node_id[blocking]
+    if barrier_ids.size:
+        is_graph |= np.isin(node_id, barrier_ids)
+
+    # segments between consecutive graph positions of the same way
+    gpos = np.flatnonzero(is_graph)
+    seg_s = gpos[:-1]
+    seg_e = gpos[1:]
+    same = way_of[seg_s] == way_of[seg_e]
+    seg_s, seg_e = seg_s[same], seg_e[same]
+    degenerate = (node_id[seg_s] == node_id[seg_e]) & (seg_e - seg_s == 1)
+    seg_s, seg_e = seg_s[~degenerate], seg_e[~degenerate]
+    seg_way = way_of[seg_s]
+
+    # geodesic lengths along the geometry
+    geod = Geod(ellps="WGS84")
+    step = np.zeros(n_pos, dtype=np.float64)
+    if n_pos > 1:
+        _, _, d = geod.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+        step[1:] = d
+        step[way_ptr[:-1]] = 0.0
+    cum = np.cumsum(step)
+    seg_len = cum[seg_e] - cum[seg_s]
+    way_len = cum[way_ptr[1:] - 1] - cum[way_ptr[:-1]]
+
+    # per-mode times of forward and backward arcs
+    n_modes = len(modes)
+    n_seg = seg_s.size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = seg_len[None, :] / (speed_kmh[:, seg_way] / 3.6)
+        dur = duration_s[:, seg_way]
+        share = np.where(way_len[seg_way] > 0, seg_len / way_len[seg_way], 1.0)
+        base = np.where(np.isnan(dur), base, dur * share[None, :])
+    t_fwd = np.where(fwd[:, seg_way], base, np.inf)
+    t_bwd = np.where(bwd[:, seg_way], base, np.inf)
+    if barrier_ids.size:
+        bmask = osm.barrier_blocks[rows][:, blocking]
+        order_b = np.argsort(barrier_ids)
+        sorted_ids = barrier_ids[order_b]
+        for side, times in ((seg_s, t_fwd), (seg_e, t_bwd)):
+            ids = node_id[side]
+            loc = np.clip(np.searchsorted(sorted_ids, ids), 0, sorted_ids.size - 1)
+            hit = sorted_ids[loc] == ids
+            blocks = np.zeros((n_modes, n_seg), dtype=bool)
+            blocks[:, hit] = bmask[:, order_b[loc[hit]]]
+            times[blocks] = np.inf
+
+    # arcs 2i (forward) and 2i + 1 (backward), then sorted by tail
+    node_osm_id, first = np.unique(node_id[gpos], return_index=True)
+    node_pos = gpos[first]
+    tail_pos = np.empty(2 * n_seg, dtype=np.int64)
+    head_pos = np.empty(2 * n_seg, dtype=np.int64)
+    tail_pos[0::2], tail_pos[1::2] = seg_s, seg_e
+    head_pos[0::2], head_pos[1::2] = seg_e, seg_s
+    tail = np.searchsorted(node_osm_id, node_id[tail_pos]).astype(np.int32)
+    head = np.searchsorted(node_osm_id, node_id[head_pos]).astype(np.int32)
+    times = np.empty((n_modes, 2 * n_seg), dtype=np.float64)
+    times[:, 0::2], times[:, 1::2] = t_fwd, t_bwd
+    lengths = np.repeat(seg_len, 2)
+    ways = np.repeat(way_id[seg_way], 2)
+
+    order = np.argsort(tail, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    arc_tail = tail[order]
+    arc_head = head[order]
+    arc_twin = rank[order ^ 1].astype(np.int32)
+    n_nodes = node_osm_id.size
+    arc_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(arc_tail, minlength=n_nodes), out=arc_ptr[1:])
+    rev_arc = np.argsort(arc_head, kind="stable").astype(np.int32)
+    rev_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(arc_head, minlength=n_nodes), out=rev_ptr[1:])
+    arc_time_s = np.ascontiguousarray(times[:, order], dtype=np.float32)
+
+    # geometry, tail to head
+    start = tail_pos[order]
+    stop = head_pos[order]
+    count = np.abs(stop - start) + 1
+    geom_ptr = np.zeros(order.size + 1, dtype=np.int64)
+    np.cumsum(count, out=geom_ptr[1:])
+    offset = np.arange(int(geom_ptr[-1]), dtype=np.int64) - np.repeat(geom_ptr[:-1], count)
+    pos = np.repeat(start, count) + np.repeat(np.sign(stop - start), count) * offset
+
+    node_lon = lon[node_pos]
+    node_lat = lat[node_pos]
+    crs = utm_crs(
+        0.5 * (float(node_lon.min()) + float(node_lon.max())),
+        0.5 * (float(node_lat.min()) + float(node_lat.max())),
+    )
+    to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    node_x, node_y = to_metric.transform(node_lon, node_lat)
+
+    routable = np.zeros((n_modes, n_nodes), dtype=bool)
+    for i in range(n_modes):
+        routable[i] = largest_component_mask(arc_ptr, arc_head, arc_time_s[i])
+
+    return StreetGraph(
+        modes=modes,
+        crs=crs,
+        node_osm_id=node_osm_id.astype(np.int64),
+        node_lon=node_lon,
+        node_lat=node_lat,
+        node_x_m=np.asarray(node_x, dtype=np.float64),
+        node_y_m=np.asarray(node_y, dtype=np.float64),
+        node_routable=routable,
+        arc_ptr=arc_ptr,
+        arc_tail=arc_tail,
+        arc_head=arc_head,
+        arc_length_m=lengths[order].astype(np.float32),
+        arc_time_s=arc_time_s,
+        arc_twin=arc_twin,
+        arc_way_id=ways[order].astype(np.int64),
+        rev_ptr=rev_ptr,
+        rev_arc=rev_arc,
+        geom_ptr=geom_ptr,
+        geom_lon=lon[pos],
+        geom_lat=lat[pos],
+    )

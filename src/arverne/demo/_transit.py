@@ -1,0 +1,692 @@
+"""Bus lines, school line and on-demand zone of the demo territory, as GTFS (+ GTFS-Flex) tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shapely.geometry import MultiPoint
+from shapely.geometry.polygon import orient
+
+from arverne.demo._layout import (
+    BUS_STATION,
+    XY,
+    Layout,
+    StreetPlan,
+    bus_graph,
+    shortest_path,
+    to_lonlat,
+)
+
+FEED_START = dt.date(2026, 9, 1)
+FEED_END = dt.date(2027, 8, 31)
+SCHOOL_END = dt.date(2027, 7, 2)
+PUBLIC_HOLIDAYS = [
+    dt.date(2026, 11, 1),
+    dt.date(2026, 11, 11),
+    dt.date(2026, 12, 25),
+    dt.date(2027, 1, 1),
+    dt.date(2027, 3, 29),  # lundi de Pâques
+    dt.date(2027, 5, 1),
+    dt.date(2027, 5, 6),  # Ascension
+    dt.date(2027, 5, 8),
+    dt.date(2027, 5, 17),  # lundi de Pentecôte
+    dt.date(2027, 7, 14),
+    dt.date(2027, 8, 15),
+]
+SCHOOL_HOLIDAYS = [  # zone A, first and last day without school
+    (dt.date(2026, 10, 17), dt.date(2026, 11, 1)),
+    (dt.date(2026, 12, 19), dt.date(2027, 1, 3)),
+    (dt.date(2027, 2, 13), dt.date(2027, 2, 28)),
+    (dt.date(2027, 4, 10), dt.date(2027, 4, 25)),
+    (dt.date(2027, 5, 6), dt.date(2027, 5, 9)),  # pont de l'Ascension
+]
+DWELL_S = 20.0
+AGENCY_ID = "TPV"
+FLEX_ZONE_ID = "zone-tad-ouest"
+BOOKING_RULE_ID = "tad-1h"
+
+
+@dataclass(frozen=True)
+class StopDef:
+    """A stop drawn next to the street node ``anchor`` (metres), offset to the kerb side."""
+
+    stop_id: str
+    name: str
+    anchor: XY
+    offset: XY = (8.0, 9.0)
+    wheelchair_boarding: int = 1
+    location_type: int = 0
+    parent_station: str = ""
+    platform_code: str = ""
+
+
+def _town_stops() -> list[StopDef]:
+    gare = BUS_STATION
+    return [
+        StopDef("GARE", "Vernac Gare routière", gare, (0.0, 30.0), 1, location_type=1),
+        StopDef("GARE_A", "Vernac Gare routière", gare, (-20.0, 12.0), 1, 0, "GARE", "A"),
+        StopDef("GARE_B", "Vernac Gare routière", gare, (0.0, 12.0), 1, 0, "GARE", "B"),
+        StopDef("GARE_C", "Vernac Gare routière", gare, (20.0, 12.0), 1, 0, "GARE", "C"),
+        StopDef("MARCHE", "Place du Marché", (0.0, 200.0)),
+        StopDef("HDV", "Hôtel de Ville", (0.0, 0.0), (-8.0, -9.0)),
+        StopDef("SABLONS", "Les Sablons", (0.0, 600.0)),
+        StopDef("PCHAMB", "Porte de Chambourg", (0.0, 1000.0), (8.0, -9.0)),
+        StopDef("HOPITAL", "Centre hospitalier", (600.0, 0.0)),
+        StopDef("PFONT", "Porte des Fontilles", (1000.0, 0.0), (-9.0, 8.0)),
+        StopDef("TILLEULS", "Les Tilleuls", (600.0, 600.0)),
+        StopDef("COLLEGE", "Collège Jules-Ferry", (-200.0, 600.0)),
+        StopDef("FOIRE", "Champ de Foire", (-600.0, 600.0), wheelchair_boarding=2),
+        StopDef("POSTE", "Place de la Poste", (-400.0, 0.0)),
+        StopDef("RIVAUX", "Les Rivaux", (-1000.0, 0.0), (9.0, 8.0)),
+        StopDef("CHAUMES", "Les Chaumes", (-600.0, -600.0)),
+        StopDef("VIGNES", "Les Vignes", (0.0, -600.0)),
+        StopDef("ZA", "Zone artisanale des Pradeaux", (600.0, -600.0)),
+        StopDef("PBEAU", "Porte de Beaulieu", (0.0, -1000.0), (8.0, 9.0)),
+        StopDef("PPERI", "Porte de Pérignat", (600.0, -1000.0), (8.0, 9.0)),
+        StopDef("A89", "Échangeur A89", (-2750.0, 0.0), (0.0, 15.0), 0),
+    ]
+
+
+VILLAGE_STOP = {
+    "N": ("CHAMB", "Chambourg Église"),
+    "NE": ("STVID", "Saint-Vidal Mairie"),
+    "E": ("FONT", "Les Fontilles Place"),
+    "SE": ("PERI", "Pérignat Bourg"),
+    "S": ("BEAU", "Beaulieu-sur-Couze Église"),
+    "W": ("MAS", "Le Mas-de-Ribes Place"),
+}
+RADIAL_STOP = {
+    "N": ("QROUTES", "Les Quatre-Routes"),
+    "E": ("MOULIN", "Le Moulin"),
+    "SE": ("CPERI", "Croix de Pérignat"),
+    "S": ("PONT", "Pont de la Couze"),
+    "W": ("CBLANCHE", "La Croix-Blanche"),
+}
+RING_STOP = {("N", "NE"): ("BERGERIE", "La Bergerie"), ("E", "SE"): ("CHAMBON", "Le Chambon")}
+
+
+def _all_stops(plan: StreetPlan) -> dict[str, StopDef]:
+    lay = plan.layout
+    stops = {s.stop_id: s for s in _town_stops()}
+    for key, (stop_id, name) in VILLAGE_STOP.items():
+        wb = 2 if key in ("NE", "SE") else 1
+        stops[stop_id] = StopDef(stop_id, name, plan.villages[key].centre, (9.0, 8.0), wb)
+    for key, (stop_id, name) in RADIAL_STOP.items():
+        nodes = plan.radials[key]
+        anchor = lay.node_xy[nodes[len(nodes) // 2]]
+        stops[stop_id] = StopDef(stop_id, name, anchor, (6.0, 6.0), 0)
+    for pair, (stop_id, name) in RING_STOP.items():
+        nodes = plan.rings[pair]
+        anchor = lay.node_xy[nodes[len(nodes) // 2]]
+        stops[stop_id] = StopDef(stop_id, name, anchor, (6.0, 6.0), 0)
+    return stops
+
+
+@dataclass(frozen=True)
+class LineDef:
+    """One route: its stops outbound, and departures (minutes after midnight) per service."""
+
+    route_id: str
+    short_name: str
+    long_name: str
+    color: str
+    stops: tuple[str, ...]
+    departures: dict[tuple[str, int], tuple[int, ...]]
+    """(service_id, direction_id) -> departure minutes from the first stop of that direction."""
+    wheelchair: int = 1
+    loop: bool = False
+
+
+def _hm(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _deps(*times: str) -> tuple[int, ...]:
+    return tuple(_hm(t) for t in times)
+
+
+LINES = [
+    LineDef(
+        "L10",
+        "10",
+        "Vernac Gare routière – Chambourg – Saint-Vidal-d'Auze",
+        "E2001A",
+        ("GARE_A", "MARCHE", "SABLONS", "PCHAMB", "QROUTES", "CHAMB", "BERGERIE", "STVID"),
+        {
+            ("SEM", 0): _deps("06:40", "07:35", "08:45", "12:10", "16:30", "17:40", "18:45"),
+            ("SEM", 1): _deps("06:05", "07:00", "07:50", "12:05", "13:30", "17:15", "18:25"),
+            ("SAM", 0): _deps("08:30", "12:10", "17:30", "24:30"),
+            ("SAM", 1): _deps("07:30", "10:00", "14:00", "18:30"),
+            ("DIM", 0): _deps("09:30", "17:30"),
+            ("DIM", 1): _deps("10:45", "18:45"),
+        },
+    ),
+    LineDef(
+        "L20",
+        "20",
+        "Vernac Gare routière – Les Fontilles – Pérignat-la-Forêt",
+        "0072BC",
+        ("GARE_B", "HOPITAL", "PFONT", "MOULIN", "FONT", "CHAMBON", "PERI"),
+        {
+            ("SEM", 0): _deps("06:50", "07:45", "12:20", "16:45", "18:10"),
+            ("SEM", 1): _deps("06:15", "07:20", "13:15", "17:50"),
+            ("SAM", 0): _deps("09:00", "17:00"),
+            ("SAM", 1): _deps("10:15", "18:15"),
+        },
+    ),
+    LineDef(
+        "L30",
+        "30",
+        "Vernac Gare routière – Beaulieu-sur-Couze",
+        "2E8B57",
+        ("GARE_C", "HDV", "VIGNES", "PBEAU", "PONT", "BEAU"),
+        {},  # run as vehicle blocks, see _blocks
+    ),
+    LineDef(
+        "L40",
+        "40",
+        "Vernac Gare routière – Le Mas-de-Ribes",
+        "8E44AD",
+        ("GARE_A", "POSTE", "RIVAUX", "A89", "CBLANCHE", "MAS"),
+        {
+            ("SEM", 0): _deps("07:00", "12:30", "17:15"),
+            ("SEM", 1): _deps("06:25", "08:00", "18:10"),
+            ("SAM", 0): _deps(
+                "10:00",
+            ),
+            ("SAM", 1): _deps(
+                "11:00",
+            ),
+        },
+        wheelchair=0,
+    ),
+    LineDef(
+        "NAV",
+        "N",
+        "Navette du centre-ville de Vernac",
+        "F39C12",
+        ("GARE_C", "HOPITAL", "TILLEULS", "COLLEGE", "FOIRE", "CHAUMES", "VIGNES", "ZA", "GARE_C"),
+        {("SEM", 0): _deps("07:00"), ("SAM", 0): _deps("09:00")},
+        loop=True,
+    ),
+    LineDef(
+        "S1",
+        "S1",
+        "Scolaire Pérignat-la-Forêt – Collège Jules-Ferry",
+        "7F8C8D",
+        ("COLLEGE", "ZA", "PPERI", "CPERI", "PERI"),
+        {("SCO", 1): _deps("07:05"), ("SCO", 0): _deps("16:50")},
+        wheelchair=2,
+    ),
+]
+FREQUENCIES = {  # template trip -> (start, end, headway_s, exact_times)
+    "NAV-SEM-0-0700": [("07:00", "09:00", 600, 1), ("09:00", "19:00", 1200, 0)],
+    "NAV-SAM-0-0900": [("09:00", "18:00", 1800, 0)],
+}
+L30_BLOCKS = {  # (service, vehicle) -> first departure from the station, no departure after
+    ("SEM", 1): ("06:00", "20:00"),
+    ("SEM", 2): ("06:40", "09:00"),
+    ("SEM", 3): ("16:20", "18:30"),
+    ("SAM", 1): ("08:00", "19:00"),
+}
+
+
+@dataclass
+class Pattern:
+    """A stop sequence with its street path: per-stop offsets along it (s and m)."""
+
+    shape_id: str
+    stop_ids: list[str]
+    at_s: list[float]
+    at_m: list[float]
+    shape_xy: list[XY]
+    shape_m: list[float]
+
+
+def _pattern(
+    lay: Layout,
+    adj: dict[int, list[tuple[int, float, float]]],
+    stops: dict[str, StopDef],
+    seq: Sequence[str],
+    shape_id: str,
+) -> Pattern:
+    nodes = [lay.find(stops[s].anchor) for s in seq]
+    path = [nodes[0]]
+    at_s, at_m = [0.0], [0.0]
+    t = m = 0.0
+    for a, b in itertools.pairwise(nodes):
+        leg = shortest_path(adj, a, b)
+        for u, v in itertools.pairwise(leg):
+            dt_s, dm = next((s, d) for w, s, d in adj[u] if w == v)
+            t += dt_s
+            m += dm
+            path.append(v)
+        at_s.append(t)
+        at_m.append(m)
+        t += DWELL_S
+    xy = [lay.node_xy[n] for n in path]
+    shape_m = [0.0]
+    for p, q in itertools.pairwise(xy):
+        shape_m.append(shape_m[-1] + math.dist(p, q))
+    return Pattern(shape_id, list(seq), at_s, at_m, xy, shape_m)
+
+
+def _time(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _service_rows() -> tuple[list[list[str]], list[list[str]]]:
+    fmt = "%Y%m%d"
+    calendar = [
+        [
+            "SEM",
+            "1",
+            "1",
+            "1",
+            "1",
+            "1",
+            "0",
+            "0",
+            FEED_START.strftime(fmt),
+            FEED_END.strftime(fmt),
+        ],
+        [
+            "SAM",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1",
+            "0",
+            FEED_START.strftime(fmt),
+            FEED_END.strftime(fmt),
+        ],
+        [
+            "DIM",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1",
+            FEED_START.strftime(fmt),
+            FEED_END.strftime(fmt),
+        ],
+        [
+            "SCO",
+            "1",
+            "1",
+            "1",
+            "1",
+            "1",
+            "0",
+            "0",
+            FEED_START.strftime(fmt),
+            SCHOOL_END.strftime(fmt),
+        ],
+    ]
+    dates: set[tuple[str, dt.date, int]] = set()
+    for day in PUBLIC_HOLIDAYS:
+        if day.weekday() == 6:
+            continue
+        dates.add(("SEM" if day.weekday() < 5 else "SAM", day, 2))
+        dates.add(("DIM", day, 1))
+        if day.weekday() < 5 and day <= SCHOOL_END:
+            dates.add(("SCO", day, 2))
+    for first, last in SCHOOL_HOLIDAYS:
+        day = first
+        while day <= last:
+            if day.weekday() < 5:
+                dates.add(("SCO", day, 2))
+            day += dt.timedelta(days=1)
+    rows = [[s, d.strftime(fmt), str(e)] for s, d, e in sorted(dates, key=lambda r: (r[0], r[1]))]
+    return calendar, rows
+
+
+@dataclass(frozen=True)
+class GtfsTables:
+    """Every GTFS file of the demo feed, as header + rows (strings), plus the Flex files."""
+
+    tables: dict[str, tuple[list[str], list[list[str]]]]
+    locations_geojson: str
+
+
+def build_gtfs(plan: StreetPlan) -> GtfsTables:
+    """All GTFS tables for the territory drawn in ``plan``."""
+    lay = plan.layout
+    adj = bus_graph(lay)
+    stops = _all_stops(plan)
+    t: dict[str, tuple[list[str], list[list[str]]]] = {}
+    t["agency.txt"] = (
+        [
+            "agency_id",
+            "agency_name",
+            "agency_url",
+            "agency_timezone",
+            "agency_lang",
+            "agency_phone",
+        ],
+        [
+            [
+                AGENCY_ID,
+                "Transports du Pays de Vernac",
+                "https://transports.vernac.example.org/",
+                "Europe/Paris",
+                "fr",
+                "04 73 00 00 00",
+            ]
+        ],
+    )
+    stop_rows = []
+    for s in stops.values():
+        lon, lat = to_lonlat(s.anchor[0] + s.offset[0], s.anchor[1] + s.offset[1])
+        code = "" if s.location_type == 1 else s.stop_id[:8]
+        stop_rows.append(
+            [
+                s.stop_id,
+                code,
+                s.name,
+                f"{lat:.6f}",
+                f"{lon:.6f}",
+                str(s.location_type),
+                s.parent_station,
+                str(s.wheelchair_boarding),
+                s.platform_code,
+            ]
+        )
+    t["stops.txt"] = (
+        [
+            "stop_id",
+            "stop_code",
+            "stop_name",
+            "stop_lat",
+            "stop_lon",
+            "location_type",
+            "parent_station",
+            "wheelchair_boarding",
+            "platform_code",
+        ],
+        sorted(stop_rows),
+    )
+    route_rows = []
+    trip_rows: list[list[str]] = []
+    st_rows: list[list[str]] = []
+    shape_rows: list[list[str]] = []
+    for line in LINES:
+        route_rows.append(
+            [line.route_id, AGENCY_ID, line.short_name, line.long_name, "3", line.color, "FFFFFF"]
+        )
+        patterns = {0: _pattern(lay, adj, stops, line.stops, f"{line.route_id}-0")}
+        if not line.loop:
+            patterns[1] = _pattern(lay, adj, stops, line.stops[::-1], f"{line.route_id}-1")
+        for p in patterns.values():
+            for i, ((x, y), m) in enumerate(zip(p.shape_xy, p.shape_m, strict=True)):
+                lon, lat = to_lonlat(x, y)
+                shape_rows.append([p.shape_id, f"{lat:.6f}", f"{lon:.6f}", str(i + 1), f"{m:.1f}"])
+        trips = _trips(line, patterns)
+        for trip_id, service_id, direction, dep_min, block_id in trips:
+            p = patterns[direction]
+            headsign = stops[p.stop_ids[-1]].name if not line.loop else "Boucle centre-ville"
+            wheelchair = line.wheelchair if line.route_id != "L40" or dep_min % 60 else 1
+            trip_rows.append(
+                [
+                    line.route_id,
+                    service_id,
+                    trip_id,
+                    headsign,
+                    str(direction),
+                    block_id,
+                    p.shape_id,
+                    str(wheelchair),
+                ]
+            )
+            for k, (stop_id, at_s, at_m) in enumerate(zip(p.stop_ids, p.at_s, p.at_m, strict=True)):
+                when = _time(dep_min * 60 + 60 * round(at_s / 60.0))
+                st_rows.append(
+                    [
+                        trip_id,
+                        when,
+                        when,
+                        stop_id,
+                        "",
+                        str(k + 1),
+                        "0",
+                        "0",
+                        f"{at_m:.1f}",
+                        "1",
+                        "",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+    # on-demand (GTFS-Flex): anywhere to anywhere in the western zone, booked one hour ahead
+    route_rows.append(
+        ["TAD", AGENCY_ID, "TAD", "Transport à la demande – secteur Ouest", "3", "16A085", "FFFFFF"]
+    )
+    for service_id, start, end in (
+        ("SEM", "08:00:00", "18:00:00"),
+        ("SAM", "09:00:00", "12:30:00"),
+    ):
+        trip_id = f"TAD-{service_id}"
+        trip_rows.append(["TAD", service_id, trip_id, "Transport à la demande", "0", "", "", "1"])
+        st_rows.append(
+            [
+                trip_id,
+                "",
+                "",
+                "",
+                FLEX_ZONE_ID,
+                "1",
+                "2",
+                "1",
+                "",
+                "",
+                start,
+                end,
+                BOOKING_RULE_ID,
+                BOOKING_RULE_ID,
+            ]
+        )
+        st_rows.append(
+            [
+                trip_id,
+                "",
+                "",
+                "",
+                FLEX_ZONE_ID,
+                "2",
+                "1",
+                "2",
+                "",
+                "",
+                start,
+                end,
+                BOOKING_RULE_ID,
+                BOOKING_RULE_ID,
+            ]
+        )
+    t["routes.txt"] = (
+        [
+            "route_id",
+            "agency_id",
+            "route_short_name",
+            "route_long_name",
+            "route_type",
+            "route_color",
+            "route_text_color",
+        ],
+        route_rows,
+    )
+    t["trips.txt"] = (
+        [
+            "route_id",
+            "service_id",
+            "trip_id",
+            "trip_headsign",
+            "direction_id",
+            "block_id",
+            "shape_id",
+            "wheelchair_accessible",
+        ],
+        trip_rows,
+    )
+    t["stop_times.txt"] = (
+        [
+            "trip_id",
+            "arrival_time",
+            "departure_time",
+            "stop_id",
+            "location_id",
+            "stop_sequence",
+            "pickup_type",
+            "drop_off_type",
+            "shape_dist_traveled",
+            "timepoint",
+            "start_pickup_drop_off_window",
+            "end_pickup_drop_off_window",
+            "pickup_booking_rule_id",
+            "drop_off_booking_rule_id",
+        ],
+        st_rows,
+    )
+    t["shapes.txt"] = (
+        ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence", "shape_dist_traveled"],
+        shape_rows,
+    )
+    calendar, calendar_dates = _service_rows()
+    t["calendar.txt"] = (
+        [
+            "service_id",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "start_date",
+            "end_date",
+        ],
+        calendar,
+    )
+    t["calendar_dates.txt"] = (["service_id", "date", "exception_type"], calendar_dates)
+    t["frequencies.txt"] = (
+        ["trip_id", "start_time", "end_time", "headway_secs", "exact_times"],
+        [
+            [trip, f"{a}:00", f"{b}:00", str(h), str(x)]
+            for trip, rows in FREQUENCIES.items()
+            for a, b, h, x in rows
+        ],
+    )
+    platforms = ["GARE_A", "GARE_B", "GARE_C"]
+    t["transfers.txt"] = (
+        ["from_stop_id", "to_stop_id", "transfer_type", "min_transfer_time"],
+        [[a, b, "2", "120"] for a in platforms for b in platforms if a != b]
+        + [["FONT", "FONT", "2", "60"]],
+    )
+    t["feed_info.txt"] = (
+        [
+            "feed_publisher_name",
+            "feed_publisher_url",
+            "feed_lang",
+            "feed_start_date",
+            "feed_end_date",
+            "feed_version",
+            "feed_contact_email",
+        ],
+        [
+            [
+                "Arverne – territoire de démonstration",
+                "https://arverne.example.org/",
+                "fr",
+                FEED_START.strftime("%Y%m%d"),
+                FEED_END.strftime("%Y%m%d"),
+                "demo-1",
+                "contact@arverne.example.org",
+            ]
+        ],
+    )
+    t["booking_rules.txt"] = (
+        [
+            "booking_rule_id",
+            "booking_type",
+            "prior_notice_duration_min",
+            "message",
+            "phone_number",
+            "booking_url",
+        ],
+        [
+            [
+                BOOKING_RULE_ID,
+                "1",
+                "60",
+                "Réservez au moins une heure avant votre trajet, par téléphone ou en ligne.",
+                "04 73 00 00 01",
+                "https://transports.vernac.example.org/tad",
+            ]
+        ],
+    )
+    return GtfsTables(t, _flex_zone(plan))
+
+
+def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, int, int, str]]:
+    """(trip_id, service_id, direction_id, departure minute, block_id) for one line."""
+    out = []
+    for (service_id, direction), deps in line.departures.items():
+        for dep in deps:
+            out.append(
+                (
+                    f"{line.route_id}-{service_id}-{direction}-{dep // 60:02d}{dep % 60:02d}",
+                    service_id,
+                    direction,
+                    dep,
+                    "",
+                )
+            )
+    if line.route_id == "L30":
+        run_min = {d: math.ceil(p.at_s[-1] / 60.0) for d, p in patterns.items()}
+        for (service_id, vehicle), (first, last) in L30_BLOCKS.items():
+            block_id = f"L30-{service_id}-{vehicle}"
+            dep, direction = _hm(first), 0
+            while dep < _hm(last):
+                trip_id = f"{block_id}-{direction}-{dep // 60:02d}{dep % 60:02d}"
+                out.append((trip_id, service_id, direction, dep, block_id))
+                dep += run_min[direction] + (10 if direction == 0 else 30)
+                direction = 1 - direction
+            if direction == 1:  # the last trip out must come back to the depot
+                trip_id = f"{block_id}-1-{dep // 60:02d}{dep % 60:02d}"
+                out.append((trip_id, service_id, 1, dep, block_id))
+    return out
+
+
+def _flex_zone(plan: StreetPlan) -> str:
+    """locations.geojson: one polygon around the western and southern villages and hamlets."""
+    points = [plan.villages["W"].centre, plan.villages["S"].centre]
+    points += [c for _, key, c, _ in plan.hamlets if key in ("W", "S")]
+    points += [c for _, key, c in plan.farms if key in ("W", "S")]
+    zone = orient(MultiPoint(points).convex_hull.buffer(900.0, quad_segs=4).simplify(50.0), 1.0)
+    ring = [[round(v, 6) for v in to_lonlat(x, y)] for x, y in zone.exterior.coords]
+    feature = {
+        "id": FLEX_ZONE_ID,
+        "type": "Feature",
+        "properties": {
+            "stop_name": "Zone TAD Ouest",
+            "stop_desc": "Le Mas-de-Ribes, Beaulieu-sur-Couze et leurs hameaux",
+        },
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    return (
+        json.dumps(
+            {"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False, indent=2
+        )
+        + "\n"
+    )

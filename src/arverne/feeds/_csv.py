@@ -1,0 +1,435 @@
+"""Low-level GTFS reading: the zip or folder, CSV files as all-string Arrow tables, notices.
+
+Everything here is vectorised (pyarrow / numpy); no Python loop touches every row of a big file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from arverne.errors import GtfsError
+from arverne.feeds.notices import Notice, Severity
+
+MAX_EXAMPLE_CHARS = 60
+"""Longest excerpt of a value quoted in a notice message."""
+FIELD_TOO_LONG = 4096
+"""Values longer than this many characters get a ``field_too_long`` notice (they are kept)."""
+
+
+class Source:
+    """The files of a feed, from a zip archive or a folder, read as bytes on demand.
+
+    Parameters
+    ----------
+    path
+        A ``.zip`` file or a directory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._members: dict[str, str] = {}
+        self.subfolder: str | None = None
+        if not path.exists():
+            raise GtfsError(f"{path}: no such file or directory")
+        if path.is_dir():
+            self._members = {p.name: p.name for p in path.iterdir() if p.is_file()}
+        else:
+            try:
+                self._zip = zipfile.ZipFile(path)
+                infos = [i for i in self._zip.infolist() if not i.is_dir()]
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise GtfsError(f"{path}: not a readable zip archive ({exc})") from None
+            top = {i.filename: i.filename for i in infos if "/" not in i.filename.strip("/")}
+            if "stop_times.txt" not in top and "stops.txt" not in top:
+                # the canonical validator flags files inside a single sub-folder; we read them
+                nested = [i.filename for i in infos if i.filename.endswith("/stops.txt")]
+                if len(nested) == 1:
+                    prefix = nested[0][: -len("stops.txt")]
+                    self.subfolder = prefix
+                    top = {
+                        i.filename[len(prefix) :]: i.filename
+                        for i in infos
+                        if i.filename.startswith(prefix) and "/" not in i.filename[len(prefix) :]
+                    }
+            self._members = top
+
+    @property
+    def names(self) -> list[str]:
+        """File names at the feed's root, sorted."""
+        return sorted(self._members)
+
+    def read(self, name: str) -> bytes:
+        """Bytes of one file.
+
+        Parameters
+        ----------
+        name
+            File name at the feed's root.
+
+        Returns
+        -------
+        bytes
+            The whole file.
+
+        Raises
+        ------
+        GtfsError
+            When the archive member is corrupt or truncated.
+        """
+        member = self._members[name]
+        if self._zip is None:
+            return (self.path / member).read_bytes()
+        try:
+            return self._zip.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise GtfsError(f"{self.path}: {name} is corrupt in the zip archive ({exc})") from None
+
+    def close(self) -> None:
+        """Close the archive, if any."""
+        if self._zip is not None:
+            self._zip.close()
+
+
+class Notices:
+    """A list of notices with helpers to add many at once from boolean masks."""
+
+    def __init__(self) -> None:
+        self.items: list[Notice] = []
+
+    def add(
+        self,
+        code: str,
+        severity: Severity,
+        file: str | None,
+        row: int | None,
+        field: str | None,
+        message: str,
+    ) -> None:
+        """Append one notice."""
+        self.items.append(Notice(code, severity, file, row, field, message))
+
+    def add_rows(
+        self,
+        code: str,
+        severity: Severity,
+        file: str,
+        rows: np.ndarray,
+        field: str | None,
+        message: Callable[[int, str], str],
+        values: Iterable[object] | None = None,
+    ) -> None:
+        """Append one notice per row.
+
+        Parameters
+        ----------
+        code, severity, file, field
+            As in :class:`Notice`.
+        rows
+            CSV row numbers of the flagged rows.
+        message
+            ``message(row, value)`` -> sentence; ``value`` is the (shortened) field value.
+        values
+            The flagged values, one per row, or None.
+        """
+        vals: Iterable[object] = values if values is not None else [""] * len(rows)
+        for row, value in zip(rows.tolist(), vals, strict=True):
+            self.items.append(
+                Notice(code, severity, file, int(row), field, message(int(row), short(value)))
+            )
+
+
+def short(value: object) -> str:
+    """A value as text, cut to :data:`MAX_EXAMPLE_CHARS` characters for messages."""
+    text = "" if value is None else str(value)
+    if len(text) > MAX_EXAMPLE_CHARS:
+        return text[:MAX_EXAMPLE_CHARS] + "..."
+    return text
+
+
+def _decode_header(data: bytes) -> tuple[str, int]:
+    """First line of a CSV file as text, and its byte length including the line end."""
+    end = data.find(b"\n")
+    line = data if end < 0 else data[:end]
+    length = len(data) if end < 0 else end + 1
+    try:
+        return line.decode("utf-8"), length
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace"), length
+
+
+def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, np.ndarray] | None:
+    """Read one GTFS CSV file as an all-string Arrow table.
+
+    Parameters
+    ----------
+    file
+        File name (for notices).
+    data
+        The file's bytes.
+    notices
+        Where notices go.
+
+    Returns
+    -------
+    tuple[pyarrow.Table, numpy.ndarray] or None
+        The table (every column ``string``, header names stripped) and the CSV row number of
+        each row (int64; header is row 1); None when the file has no header (``empty_file``).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        notices.add("empty_file", Severity.ERROR, file, None, None, f"{file} is empty.")
+        return None
+    if b"\x00" in data[:4096] and data[:4096].count(b"\x00") > 8:
+        # UTF-16 or binary: try UTF-16, else give up on the file
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            notices.add(
+                "csv_parsing_failed",
+                Severity.ERROR,
+                file,
+                None,
+                None,
+                f"{file} is not a text file and was ignored.",
+            )
+            return None
+        data = text.encode("utf-8").lstrip(b"\xef\xbb\xbf")
+        notices.add(
+            "non_utf8_encoding",
+            Severity.WARNING,
+            file,
+            None,
+            None,
+            f"{file} is UTF-16 encoded, not UTF-8; it was decoded as UTF-16.",
+        )
+    header_text, _ = _decode_header(data)
+    header_text = header_text.rstrip("\r")
+    raw_names = next(csv.reader(io.StringIO(header_text))) if header_text.strip() else []
+    if not raw_names or all(not n.strip() for n in raw_names):
+        notices.add("empty_file", Severity.ERROR, file, None, None, f"{file} has no header.")
+        return None
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_names):
+        name = raw.strip()
+        if name != raw:
+            notices.add(
+                "leading_or_trailing_whitespaces",
+                Severity.WARNING,
+                file,
+                1,
+                name,
+                f"{file} header: column name {raw!r} has leading or trailing spaces.",
+            )
+        if not name:
+            notices.add(
+                "empty_column_name",
+                Severity.ERROR,
+                file,
+                1,
+                None,
+                f"{file} header: column {i + 1} has no name and was ignored.",
+            )
+            name = f"__empty_{i}"
+        elif name in seen:
+            notices.add(
+                "duplicated_column",
+                Severity.ERROR,
+                file,
+                1,
+                name,
+                f"{file} header: column {name!r} appears twice; the later one was ignored.",
+            )
+            name = f"__duplicate_{i}_{name}"
+        seen.add(name)
+        names.append(name)
+
+    table, row_numbers = _parse(file, data, names, notices)
+    return table, row_numbers
+
+
+def _parse(
+    file: str, data: bytes, names: list[str], notices: Notices
+) -> tuple[pa.Table, np.ndarray]:
+    """Parse the CSV body with pyarrow, handling bad rows, encodings and huge values."""
+    bad_rows: list[tuple[int | None, str, int]] = []
+    padded: list[tuple[int, str, int]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad_rows.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    encoding_fixed = False
+    use_threads = True
+    block_size: int | None = None
+    newlines = False
+    for _attempt in range(6):
+        bad_rows.clear()
+        read_options = pacsv.ReadOptions(
+            column_names=names,
+            skip_rows=1,
+            use_threads=use_threads,
+            block_size=block_size if block_size else 1 << 22,
+        )
+        parse_options = pacsv.ParseOptions(
+            invalid_row_handler=on_invalid, newlines_in_values=newlines
+        )
+        convert_options = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+        except pa.ArrowInvalid as exc:
+            text = str(exc).lower()
+            if "utf8" in text or "utf-8" in text:
+                if encoding_fixed:
+                    raise GtfsError(f"{file} cannot be decoded as UTF-8 nor cp1252") from None
+                data = data.decode("cp1252", errors="replace").encode("utf-8")
+                encoding_fixed = True
+                notices.add(
+                    "non_utf8_encoding",
+                    Severity.WARNING,
+                    file,
+                    None,
+                    None,
+                    f"{file} is not UTF-8; it was decoded as Windows-1252 (cp1252).",
+                )
+                continue
+            if "straddl" in text or "block" in text:
+                block_size = len(data) + 1
+                if "straddl" in text:
+                    newlines = True
+                continue
+            if not newlines:
+                newlines = True
+                continue
+            notices.add(
+                "csv_parsing_failed",
+                Severity.ERROR,
+                file,
+                None,
+                None,
+                f"{file} could not be parsed as CSV ({short(exc)}); it was ignored.",
+            )
+            return pa.table({n: pa.array([], pa.string()) for n in names}), np.zeros(0, np.int64)
+        if bad_rows and use_threads and any(n is None for n, _, _ in bad_rows):
+            use_threads = False  # re-read to learn the row numbers of the bad rows
+            continue
+        short_rows = [b for b in bad_rows if b[0] is not None and b[2] < len(names)]
+        if short_rows and not padded:
+            # rows with too few values: pad them with empty trailing fields (as most readers
+            # do) and read again; rows with too many values stay out
+            data, padded = _pad_short_rows(data, short_rows, len(names))
+            if padded:
+                continue
+        break
+    else:  # pragma: no cover - every path above ends with break, continue bounded, or return
+        raise GtfsError(f"{file} could not be parsed as CSV")
+
+    table = table.combine_chunks() if table.num_columns else table
+    row_numbers = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    for number, text, actual in padded:
+        notices.add(
+            "invalid_row_length",
+            Severity.ERROR,
+            file,
+            number,
+            None,
+            f"{file} row {number}: {actual} values for the header's {len(names)} columns; "
+            f"the missing trailing values were read as empty ({short(text)!r}).",
+        )
+    if bad_rows:
+        skipped = np.array(sorted(n for n, _, _ in bad_rows if n is not None), dtype=np.int64)
+        if len(skipped):
+            # shift row numbers past every skipped row: the k-th kept row is the k-th number
+            # in 2.. that is not skipped
+            candidates = np.arange(2, table.num_rows + len(skipped) + 2, dtype=np.int64)
+            candidates = candidates[~np.isin(candidates, skipped)]
+            row_numbers = candidates[: table.num_rows]
+        for number, text, _ in bad_rows:
+            notices.add(
+                "invalid_row_length",
+                Severity.ERROR,
+                file,
+                number,
+                None,
+                f"{file} row {number}: the number of values differs from the header's "
+                f"{len(names)} columns; the row was ignored ({short(text)!r}).",
+            )
+    _check_long_values(file, table, row_numbers, notices)
+    return table, row_numbers
+
+
+def _pad_short_rows(
+    data: bytes, short_rows: list[tuple[int | None, str, int]], n_columns: int
+) -> tuple[bytes, list[tuple[int, str, int]]]:
+    """Append empty fields to rows with too few values (located by line number and text)."""
+    lines = data.split(b"\n")
+    done: list[tuple[int, str, int]] = []
+    for number, text, actual in short_rows:
+        if number is None or not 1 <= number <= len(lines):
+            continue
+        line = lines[number - 1]
+        body = line[:-1] if line.endswith(b"\r") else line
+        if body.decode("utf-8", errors="replace").strip() != text.strip():
+            continue  # a quoted value spans lines: leave the row out
+        lines[number - 1] = body + b"," * (n_columns - actual) + line[len(body) :]
+        done.append((number, text, actual))
+    return b"\n".join(lines), done
+
+
+def _check_long_values(
+    file: str, table: pa.Table, row_numbers: np.ndarray, notices: Notices
+) -> None:
+    """Flag (but keep) values longer than :data:`FIELD_TOO_LONG` characters."""
+    if table.num_rows == 0:
+        return
+    for name in table.column_names:
+        column = table.column(name)
+        lengths = pc.binary_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= FIELD_TOO_LONG:
+            continue
+        mask = np.asarray(pc.greater(lengths, FIELD_TOO_LONG).to_numpy(zero_copy_only=False))
+        rows = row_numbers[mask]
+        notices.add_rows(
+            "field_too_long",
+            Severity.WARNING,
+            file,
+            rows,
+            name,
+            lambda r, _v, name=name: (
+                f"{file} row {r}: {name} is longer than {FIELD_TOO_LONG} characters."
+            ),
+        )
+
+
+def string_array(table: pa.Table, name: str) -> pa.Array | None:
+    """One column as a single (non-chunked) string array, or None when absent."""
+    if name not in table.column_names:
+        return None
+    column = table.column(name)
+    if isinstance(column, pa.ChunkedArray):
+        if column.num_chunks == 1:
+            return column.chunk(0)
+        return column.combine_chunks()
+    return column

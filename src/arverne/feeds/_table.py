@@ -1,0 +1,447 @@
+"""One GTFS file being validated: its string columns, a keep mask, and notice helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arverne.feeds._csv import Notices, short, string_array
+from arverne.feeds._parse import missing_mask, parse_date, parse_float, parse_int, parse_time
+from arverne.feeds.notices import Severity
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+INFO = Severity.INFO
+
+
+class Tab:
+    """A file's all-string table under validation.
+
+    Parameters
+    ----------
+    file
+        File name.
+    table
+        All-string Arrow table.
+    rows
+        CSV row number of each row.
+    notices
+        Where notices go.
+    """
+
+    def __init__(self, file: str, table: pa.Table, rows: np.ndarray, notices: Notices) -> None:
+        self.file = file
+        self.table = table
+        self.rows = rows
+        self.n = table.num_rows
+        self.notices = notices
+        self.keep = np.ones(self.n, dtype=bool)
+        self._encoded: dict[str, tuple[np.ndarray, pa.Array]] = {}
+
+    @classmethod
+    def empty(cls, file: str, columns: Sequence[str], notices: Notices) -> Tab:
+        """An empty table with the given string columns."""
+        table = pa.table({c: pa.array([], pa.string()) for c in columns})
+        return cls(file, table, np.zeros(0, np.int64), notices)
+
+    def has(self, name: str) -> bool:
+        """Whether the column exists."""
+        return name in self.table.column_names
+
+    def s(self, name: str) -> pa.Array:
+        """A column as a string array; an absent column reads as all empty strings."""
+        array = string_array(self.table, name)
+        if array is None:
+            return pa.nulls(self.n, pa.string()).fill_null("")
+        return array
+
+    def encoded(self, name: str) -> tuple[np.ndarray, pa.Array]:
+        """Dictionary encoding of a column: (int64 codes per row, dictionary), cached."""
+        if name not in self._encoded:
+            encoded = pc.dictionary_encode(self.s(name))
+            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            self._encoded[name] = (codes, encoded.dictionary)
+        return self._encoded[name]
+
+    def member(self, name: str, value_set: pa.Array) -> np.ndarray:
+        """True for rows whose value of ``name`` is in ``value_set`` (hashing distinct values)."""
+        codes, dictionary = self.encoded(name)
+        found = np.asarray(
+            pc.is_in(dictionary, value_set=value_set).to_numpy(zero_copy_only=False), dtype=bool
+        )
+        return found[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+    def check_columns(self, known: Sequence[str], required: Sequence[str]) -> list[str]:
+        """Notice unknown and missing required columns.
+
+        Returns
+        -------
+        list[str]
+            The required columns that are missing.
+        """
+        known_set = set(known)
+        for name in self.table.column_names:
+            if name.startswith("__"):
+                continue
+            if name not in known_set:
+                self.notices.add(
+                    "unknown_column",
+                    INFO,
+                    self.file,
+                    1,
+                    name,
+                    f"{self.file} header: column {name!r} is not in the GTFS reference; it was "
+                    "ignored.",
+                )
+        absent = [c for c in required if not self.has(c)]
+        for name in absent:
+            self.notices.add(
+                "missing_required_column",
+                ERROR,
+                self.file,
+                1,
+                name,
+                f"{self.file} header: required column {name!r} is missing.",
+            )
+        return absent
+
+    def flag(
+        self,
+        mask: np.ndarray,
+        code: str,
+        severity: Severity,
+        field: str | None,
+        text: str,
+        *,
+        values: pa.Array | None = None,
+        quarantine: bool = False,
+    ) -> None:
+        """Notice every row where ``mask`` is True, optionally quarantining it.
+
+        Parameters
+        ----------
+        mask
+            Rows to flag.
+        code, severity, field
+            As in :class:`~arverne.feeds.notices.Notice`.
+        text
+            Message after ``"<file> row <r>: "``; ``{value}`` is replaced by the field value.
+        values
+            Column whose value is quoted as ``{value}``.
+        quarantine
+            Drop the flagged rows.
+        """
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        vals = None
+        if values is not None and "{value}" in text:
+            vals = values.take(pa.array(idx)).to_pylist()
+        file = self.file
+        self.notices.add_rows(
+            code,
+            severity,
+            file,
+            self.rows[idx],
+            field,
+            lambda r, v: f"{file} row {r}: " + text.replace("{value}", v),
+            vals,
+        )
+        if quarantine:
+            self.keep[idx] = False
+
+    def required_id(self, name: str, *, quarantine: bool = True) -> pa.Array:
+        """A required text field: empty values get ``missing_required_field``."""
+        array = self.s(name)
+        if self.has(name):
+            self.flag(
+                missing_mask(array),
+                "missing_required_field",
+                ERROR,
+                name,
+                f"required field {name} is empty.",
+                quarantine=quarantine,
+            )
+        return array
+
+    def integer(
+        self,
+        name: str,
+        *,
+        default: int,
+        required: bool = False,
+        allowed: Sequence[int] | None = None,
+        lo: int | None = None,
+        hi: int | None = None,
+        quarantine: bool = False,
+        bad_as_default: bool = True,
+    ) -> np.ndarray:
+        """Parse an integer field; missing -> ``default`` (``missing_required_field`` if required).
+
+        Invalid values give ``invalid_integer``; values outside ``allowed`` give
+        ``unexpected_enum_value`` (WARNING) and values outside ``[lo, hi]`` give
+        ``number_out_of_range``. Flagged rows are quarantined when ``quarantine``; otherwise their
+        value becomes ``default`` when ``bad_as_default``.
+        """
+        if not self.has(name):
+            return np.full(self.n, default, dtype=np.int64)
+        array = self.s(name)
+        values, missing, invalid = parse_int(array)
+        if required:
+            self.flag(
+                missing,
+                "missing_required_field",
+                ERROR,
+                name,
+                f"required field {name} is empty.",
+                quarantine=quarantine,
+            )
+        self.flag(
+            invalid,
+            "invalid_integer",
+            ERROR,
+            name,
+            f"{name} '{{value}}' is not an integer.",
+            values=array,
+            quarantine=quarantine,
+        )
+        bad = missing | invalid
+        if allowed is not None:
+            odd = ~bad & ~np.isin(values, np.asarray(allowed))
+            self.flag(
+                odd,
+                "unexpected_enum_value",
+                WARNING,
+                name,
+                f"{name} '{{value}}' is not one of {list(allowed)}.",
+                values=array,
+                quarantine=False,
+            )
+            bad |= odd
+        if lo is not None or hi is not None:
+            out = ~bad & (
+                (values < (lo if lo is not None else -(2**62)))
+                | (values > (hi if hi is not None else 2**62))
+            )
+            self.flag(
+                out,
+                "number_out_of_range",
+                ERROR,
+                name,
+                f"{name} '{{value}}' is out of range.",
+                values=array,
+                quarantine=quarantine,
+            )
+            bad |= out
+        if bad_as_default:
+            values = np.where(bad, default, values)
+        return values
+
+    def real(
+        self,
+        name: str,
+        *,
+        required_mask: np.ndarray | None = None,
+        lo: float | None = None,
+        hi: float | None = None,
+        quarantine: bool = False,
+    ) -> np.ndarray:
+        """Parse a float field; NaN when missing/invalid.
+
+        ``required_mask`` marks rows where an empty value is an error (``missing_required_field``);
+        invalid values give ``invalid_float`` and out-of-range ones ``number_out_of_range``;
+        flagged rows are quarantined when ``quarantine`` (only rows in ``required_mask`` for the
+        missing case).
+        """
+        if not self.has(name):
+            values = np.full(self.n, np.nan)
+            if required_mask is not None and required_mask.any():
+                # column absent: already noticed as missing_required_column by the caller
+                if quarantine:
+                    self.keep &= ~required_mask
+            return values
+        array = self.s(name)
+        values, missing, invalid = parse_float(array)
+        if required_mask is not None:
+            self.flag(
+                missing & required_mask,
+                "missing_required_field",
+                ERROR,
+                name,
+                f"required field {name} is empty.",
+                quarantine=quarantine,
+            )
+        self.flag(
+            invalid,
+            "invalid_float",
+            ERROR,
+            name,
+            f"{name} '{{value}}' is not a number.",
+            values=array,
+            quarantine=quarantine,
+        )
+        if lo is not None or hi is not None:
+            with np.errstate(invalid="ignore"):
+                out = ~np.isnan(values) & (
+                    (values < (lo if lo is not None else -np.inf))
+                    | (values > (hi if hi is not None else np.inf))
+                )
+            self.flag(
+                out,
+                "number_out_of_range",
+                ERROR,
+                name,
+                f"{name} '{{value}}' is out of range.",
+                values=array,
+                quarantine=quarantine,
+            )
+            values = np.where(out, np.nan, values)
+        return values
+
+    def time(self, name: str, *, required: bool, quarantine: bool) -> np.ndarray:
+        """Parse a time field into seconds (-1 when missing or invalid, ``invalid_time``)."""
+        if not self.has(name):
+            return np.full(self.n, -1, dtype=np.int64)
+        array = self.s(name)
+        values, missing, invalid = parse_time(array)
+        if required:
+            self.flag(
+                missing,
+                "missing_required_field",
+                ERROR,
+                name,
+                f"required field {name} is empty.",
+                quarantine=quarantine,
+            )
+        self.flag(
+            invalid,
+            "invalid_time",
+            ERROR,
+            name,
+            f"{name} '{{value}}' is not a time (H:MM:SS).",
+            values=array,
+            quarantine=quarantine,
+        )
+        return values
+
+    def date(self, name: str, *, quarantine: bool = True) -> np.ndarray:
+        """Parse a required date field (``missing_required_field`` / ``invalid_date``)."""
+        if not self.has(name):
+            return np.full(self.n, np.datetime64("NaT"), dtype="datetime64[D]")
+        array = self.s(name)
+        values, missing, invalid = parse_date(array)
+        self.flag(
+            missing,
+            "missing_required_field",
+            ERROR,
+            name,
+            f"required field {name} is empty.",
+            quarantine=quarantine,
+        )
+        self.flag(
+            invalid,
+            "invalid_date",
+            ERROR,
+            name,
+            f"{name} '{{value}}' is not a date (YYYYMMDD).",
+            values=array,
+            quarantine=quarantine,
+        )
+        return values
+
+    def foreign_key(
+        self,
+        name: str,
+        parent_ids: pa.Array,
+        parent_file: str,
+        *,
+        quarantine: bool = True,
+        array: pa.Array | None = None,
+    ) -> None:
+        """``foreign_key_violation`` for non-empty values not among ``parent_ids``."""
+        if not self.has(name):
+            return
+        array = self.s(name) if array is None else array
+        present = pc.binary_length(array).to_numpy(zero_copy_only=False) > 0
+        found = self.member(name, parent_ids)
+        self.flag(
+            present & ~found,
+            "foreign_key_violation",
+            ERROR,
+            name,
+            f"{name} '{{value}}' is not in {parent_file}.",
+            values=array,
+            quarantine=quarantine,
+        )
+
+    def duplicates(self, names: Sequence[str], *, quarantine: bool = True) -> None:
+        """``duplicate_key`` for rows (still kept) repeating the key of an earlier kept row."""
+        if self.n == 0 or not all(self.has(c) for c in names):
+            return
+        idx = np.flatnonzero(self.keep)
+        if len(idx) == 0:
+            return
+        all_kept = len(idx) == self.n
+        key = np.zeros(len(idx), dtype=np.int64)
+        for c in names:
+            codes, dictionary = self.encoded(c)
+            key = key * (len(dictionary) + 1) + (codes if all_kept else codes[idx])
+        dup = pd.Series(key).duplicated(keep="first").to_numpy()
+        if not dup.any():
+            return
+        mask = np.zeros(self.n, dtype=bool)
+        mask[idx[dup]] = True
+        key = ", ".join(names)
+        if len(names) == 1:
+            values: pa.Array | None = self.s(names[0])
+            text = f"{key} '{{value}}' repeats an earlier row's key."
+        else:
+            values = None
+            text = f"({key}) repeats an earlier row's key."
+        self.flag(mask, "duplicate_key", ERROR, key, text, values=values, quarantine=quarantine)
+
+    def kept_strings(self, name: str) -> pa.Array:
+        """Kept rows of a string column."""
+        array = self.s(name)
+        if self.keep.all():
+            return array
+        return array.filter(pa.array(self.keep))
+
+
+def frame(tab: Tab, columns: dict[str, object]) -> pd.DataFrame:
+    """DataFrame of the kept rows.
+
+    Parameters
+    ----------
+    tab
+        The table (its ``keep`` mask selects rows).
+    columns
+        ``{name: value}`` where a value is a column name of ``tab`` given as ``str`` (a string
+        column, empty when absent) or a numpy array over all rows of ``tab``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per entry, in order.
+    """
+    data: dict[str, object] = {}
+    mask = None if tab.keep.all() else pa.array(tab.keep)
+    for name, value in columns.items():
+        if isinstance(value, str):
+            array = tab.s(value)
+            if mask is not None:
+                array = array.filter(mask)
+            data[name] = array.to_pandas()
+        else:
+            arr = np.asarray(value)
+            data[name] = arr if mask is None else arr[tab.keep]
+    return pd.DataFrame(data)
+
+
+def short_value(value: object) -> str:
+    """Re-export of :func:`arverne.feeds._csv.short` for modules that use tables only."""
+    return short(value)

@@ -1,0 +1,125 @@
+"""Validation notices: what was wrong in a feed, where, and how bad.
+
+Codes follow the canonical MobilityData GTFS validator's notice names where one exists
+(``missing_required_field``, ``invalid_time``, ``foreign_key_violation``, ``duplicate_key``, ...);
+the few codes of Arverne's own are listed in :data:`ARVERNE_CODES`.
+
+Row numbers follow the canonical validator's ``csvRowNumber``: the header is row 1, so the first
+data row is row 2. A notice about a whole file or column has ``row=None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    """How bad a notice is; ordered so that ``Severity.ERROR > Severity.WARNING > Severity.INFO``."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, name: str) -> Severity:
+        """Severity from its name, case-insensitive (``"error"``, ``"WARNING"``, ...).
+
+        Parameters
+        ----------
+        name
+            ``ERROR``, ``WARNING`` or ``INFO``.
+
+        Returns
+        -------
+        Severity
+            The matching severity.
+
+        Raises
+        ------
+        ValueError
+            When the name is none of the three.
+        """
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"severity {name!r} is not one of ERROR, WARNING, INFO"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One finding about a feed.
+
+    Attributes
+    ----------
+    code
+        Stable snake_case code (canonical GTFS validator name where one exists).
+    severity
+        ERROR (the row or file was quarantined or is wrong), WARNING (suspicious but used),
+        INFO (informational: kept, ignored or interpolated).
+    file
+        File name inside the feed (``stop_times.txt``), or None for the whole feed.
+    row
+        CSV row number (header is row 1), or None for a whole file or column.
+    field
+        Column name, or None.
+    message
+        One sentence naming file, row and field.
+    """
+
+    code: str
+    severity: Severity
+    file: str | None
+    row: int | None
+    field: str | None
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        """The notice as a JSON-ready dict (severity by name)."""
+        return {
+            "code": self.code,
+            "severity": self.severity.name,
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+ARVERNE_CODES: dict[str, Severity] = {
+    "stop_time_interpolated": Severity.INFO,
+    "flex_file_kept": Severity.INFO,
+    "flex_stop_times_kept": Severity.INFO,
+    "non_utf8_encoding": Severity.WARNING,
+    "field_too_long": Severity.WARNING,
+    "frequency_trip_without_stop_times": Severity.WARNING,
+    "no_usable_service": Severity.ERROR,
+    "quarantined_by_dependency": Severity.INFO,
+}
+"""Codes that the canonical validator does not have, with their fixed severity."""
+
+
+def count_by_code(notices: list[Notice]) -> dict[str, int]:
+    """Number of notices of each code, sorted by code.
+
+    Parameters
+    ----------
+    notices
+        Notices of one feed.
+
+    Returns
+    -------
+    dict[str, int]
+        ``{code: count}`` in code order.
+    """
+    counts: dict[str, int] = {}
+    for notice in notices:
+        counts[notice.code] = counts.get(notice.code, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def worst_severity(notices: list[Notice]) -> Severity | None:
+    """Highest severity among notices, or None when there are none."""
+    return max((n.severity for n in notices), default=None)

@@ -1,0 +1,219 @@
+"""Static dial-a-ride instances (Cordeau's format) solved with the on-demand service's kernels.
+
+This is how the live service's insertion and re-optimisation are measured against the
+literature (``benchmarks/bench_darp.py``). PyVRP 0.14 cannot express a maximum ride time per
+request, hence the numba insertion + ruin-and-recreate of :mod:`arverne.fleet._darp_kernels`.
+
+Cordeau's text format (Cordeau 2006; Cordeau & Laporte 2003)
+-----------------------------------------------------------
+First line: ``vehicles  n  max_route_duration  capacity  max_ride_time`` (``n`` is the number of
+requests in the a/b files, the number of pickup + drop-off nodes in the R files and in the
+reformatted a7-84/a8-96 copies: the node count is read from the lines, not from the header).
+Then one line per node: ``id x y service_duration load tw_start tw_end``; node 0 is the start
+depot, nodes 1..n pickups, n+1..2n the matching drop-offs, node 2n+1 the end depot (absent in
+the R files: the end depot is node 0 again). Travel time = cost = Euclidean distance.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from arverne.errors import ProblemError
+from arverne.fleet import _darp_kernels as K
+
+
+@dataclass(frozen=True)
+class DarpInstance:
+    """A static dial-a-ride instance (nodes 0 and 2n+1 depots, i and n+i a request's pair)."""
+
+    name: str
+    n_vehicles: int
+    capacity: int
+    max_route_duration: float
+    max_ride_time: float
+    x: np.ndarray
+    """float64[2n+2]: node x coordinates."""
+    y: np.ndarray
+    """float64[2n+2]: node y coordinates."""
+    service: np.ndarray
+    """float64[2n+2]: service duration at each node."""
+    load: np.ndarray
+    """int64[2n+2]: +q at pickups, -q at drop-offs, 0 at depots."""
+    tw_start: np.ndarray
+    """float64[2n+2]: earliest start of service."""
+    tw_end: np.ndarray
+    """float64[2n+2]: latest start of service."""
+
+    @property
+    def n_requests(self) -> int:
+        return (int(self.x.shape[0]) - 2) // 2
+
+    def travel(self) -> np.ndarray:
+        """Euclidean travel-time (= cost) matrix between the nodes."""
+        dx = self.x[:, None] - self.x[None, :]
+        dy = self.y[:, None] - self.y[None, :]
+        return np.sqrt(dx * dx + dy * dy)
+
+
+def read_cordeau(path: str | Path) -> DarpInstance:
+    """Read a Cordeau dial-a-ride instance (see the module docstring for the format)."""
+    path = Path(path)
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    if not lines or len(lines[0]) < 5:
+        raise ProblemError(f"{path.name} row 1: header must hold 5 numbers (vehicles n T Q L)")
+    head = lines[0]
+    try:
+        n_veh, _n, max_dur, cap, max_ride = (
+            int(head[0]),
+            int(head[1]),
+            float(head[2]),
+            int(head[3]),
+            float(head[4]),
+        )
+        rows = np.array([[float(v) for v in ln[:7]] for ln in lines[1:]], dtype=np.float64)
+    except ValueError as exc:
+        raise ProblemError(f"{path.name}: a field is not a number ({exc})") from None
+    if rows.ndim != 2 or rows.shape[1] != 7:
+        raise ProblemError(f"{path.name}: every node row must hold 7 fields")
+    if rows.shape[0] % 2 == 1:  # no end-depot line: the end depot is the start depot
+        rows = np.vstack([rows, rows[:1]])
+    n = (rows.shape[0] - 2) // 2
+    if n <= 0:
+        raise ProblemError(f"{path.name}: no request")
+    load = rows[:, 4].astype(np.int64)
+    load[0] = 0
+    load[-1] = 0
+    if np.any(load[1 : n + 1] <= 0) or np.any(load[n + 1 : 2 * n + 1] != -load[1 : n + 1]):
+        raise ProblemError(f"{path.name}: loads must be +q at pickups and -q at the drop-offs")
+    return DarpInstance(
+        name=path.stem.replace(".reformatted", ""),
+        n_vehicles=n_veh,
+        capacity=cap,
+        max_route_duration=max_dur,
+        max_ride_time=max_ride,
+        x=rows[:, 1].copy(),
+        y=rows[:, 2].copy(),
+        service=rows[:, 3].copy(),
+        load=load,
+        tw_start=rows[:, 5].copy(),
+        tw_end=rows[:, 6].copy(),
+    )
+
+
+@dataclass(frozen=True)
+class DarpSolution:
+    """Routes of a static dial-a-ride instance."""
+
+    routes: list[list[int]]
+    """Node ids of each vehicle's route, depots included (0 ... 2n+1)."""
+    start_times: list[list[float]]
+    """Start of service at each node of each route (least feasible schedule)."""
+    cost: float
+    """Total travel (Euclidean distance)."""
+    unserved: list[int] = field(default_factory=list)
+    """Requests (1..n) left unserved."""
+    runtime_s: float = 0.0
+    iterations: int = 0
+
+
+def solve_darp(
+    instance: DarpInstance, *, max_runtime: float = 60.0, seed: int = 0, target_cost: float = 0.0
+) -> DarpSolution:
+    """Solve a static instance: regret insertion, then ruin-and-recreate for ``max_runtime`` s.
+
+    Stops early when the cost reaches ``target_cost`` (e.g. a proven optimum), never below it.
+    """
+    t_start = time.perf_counter()
+    inst = instance
+    n = inst.n_requests
+    nv = inst.n_vehicles
+    tt = inst.travel()
+    cap_ev = 2 * n + 4
+    ev_f = np.zeros((nv, cap_ev, K.NF))
+    ev_i = np.zeros((nv, cap_ev, K.NI), dtype=np.int32)
+    n_ev = np.full(nv, 2, dtype=np.int32)
+    end = 2 * n + 1
+    for v in range(nv):
+        for k, node, kind in ((0, 0, K.KIND_START), (1, end, K.KIND_END)):
+            ev_f[v, k, K.F_E] = inst.tw_start[node]
+            ev_f[v, k, K.F_L] = inst.tw_end[node]
+            ev_f[v, k, K.F_SVC] = inst.service[node]
+            ev_f[v, k, K.F_RIDE] = np.inf
+            ev_i[v, k, K.I_PT] = node
+            ev_i[v, k, K.I_PARTNER] = -1
+            ev_i[v, k, K.I_KIND] = kind
+            ev_i[v, k, K.I_REQ] = -1
+        K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration)
+    v_cap1 = np.full(nv, inst.capacity, dtype=np.int32)
+    v_cap2 = np.zeros(nv, dtype=np.int32)
+    v_lock = np.zeros(nv, dtype=np.int32)
+    v_maxdur = np.full(nv, inst.max_route_duration)
+    r_f = np.zeros((n, K.NRF))
+    r_i = np.zeros((n, K.NRI), dtype=np.int32)
+    for r in range(n):
+        p, d = r + 1, n + r + 1
+        r_f[r] = (
+            inst.tw_start[p],
+            inst.tw_end[p],
+            inst.tw_start[d],
+            inst.tw_end[d],
+            inst.service[p],
+            inst.service[d],
+            inst.max_ride_time,
+        )
+        r_i[r] = (p, d, inst.load[p], 0, -1, 1, 1)
+    cf = np.zeros((cap_ev + 2, K.NF))
+    ci = np.zeros((cap_ev + 2, K.NI), dtype=np.int32)
+    out = np.zeros(3)
+    pool = np.argsort(r_f[:, K.R_PE] + r_f[:, K.R_DE]).astype(np.int64)
+    K._regret_insert(
+        ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i, pool, n, cf, ci, out, 0.0
+    )
+    penalty = 10.0 * float(tt.max()) * 4 + 1000.0
+    cost = K.total_travel(ev_i, n_ev, tt)
+    t0 = 0.02 * cost / max(n, 1)
+    iterations = 0
+    chunk = 200
+    rng = np.random.default_rng(seed)
+    max_remove = max(2, min(n // 4, 12))
+    while True:
+        elapsed = time.perf_counter() - t_start
+        if elapsed >= max_runtime:
+            break
+        unserved = int(np.sum(r_i[:, K.R_VEH] < 0))
+        if unserved == 0 and cost <= target_cost + 1e-6:
+            break
+        frac = min(1.0, elapsed / max(max_runtime, 1e-9))
+        temp = t0 * (1.0 - frac)
+        c0 = time.perf_counter()
+        K.lns(
+            ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i,
+            chunk, max_remove, int(rng.integers(1 << 30)), temp, True, penalty, cf, ci,
+        )  # fmt: skip
+        iterations += chunk
+        dt = time.perf_counter() - c0
+        cost = K.total_travel(ev_i, n_ev, tt)
+        # aim at ~0.5 s chunks so the time limit is respected
+        if dt > 0:
+            chunk = int(max(20, min(20000, chunk * 0.5 / dt)))
+            remaining = max_runtime - (time.perf_counter() - t_start)
+            chunk = int(max(10, min(chunk, chunk * remaining / 0.5)))
+    routes: list[list[int]] = []
+    times: list[list[float]] = []
+    for v in range(nv):
+        m = int(n_ev[v])
+        routes.append([int(x) for x in ev_i[v, :m, K.I_PT]])
+        times.append([float(x) for x in ev_f[v, :m, K.F_B]])
+    unserved_list = [r + 1 for r in range(n) if r_i[r, K.R_VEH] < 0]
+    return DarpSolution(
+        routes=routes,
+        start_times=times,
+        cost=float(K.total_travel(ev_i, n_ev, tt)),
+        unserved=unserved_list,
+        runtime_s=time.perf_counter() - t_start,
+        iterations=iterations,
+    )

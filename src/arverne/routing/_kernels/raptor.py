@@ -1,0 +1,459 @@
+"""RAPTOR kernels: rounds of earliest arrival with walking as a tie-breaker, reusable state.
+
+Arrays in, arrays out; nothing is allocated inside a round. One kernel serves every search:
+
+* earliest arrival and the Pareto set over (arrival, number of trips): round ``k`` holds the best
+  arrival with at most ``k`` trips, so the target's improving rounds are the Pareto set;
+* range queries (rRAPTOR): the caller runs departures from the latest to the earliest without
+  resetting the state, each run only improving labels (per round, never across rounds);
+* arrive-by: the same kernel on the time-reversed timetable (times negated, patterns reversed,
+  pickup and drop-off swapped), built by :func:`arverne.routing.planner.reverse_arrays`.
+
+Labels compare lexicographically on (arrival, walking seconds): among equal arrivals the one with
+less walking wins. That makes walking a tie-breaker along the search, not an exact second
+criterion (a journey arriving at a stop later with less walking is still dropped there).
+
+Label layout (``K`` = max rounds, ``S`` = stops), all ``[K + 1, S]``, round 0 holds the access:
+
+* ``t_arr``/``t_walk``: best arrival at the stop *by a trip* with at most k trips;
+* ``f_arr``/``f_walk``: best arrival *on foot* (access or a footpath after a trip), at most k trips;
+* ``t_trip``/``t_day``/``t_bpos``/``t_apos``/``t_bkind``: parents of the round where a trip label
+  was set (trip index, day slot, board and alight pattern positions, kind of the label boarded
+  from: 0 trip, 1 foot);
+* ``f_from``: the stop a footpath came from, or ``-1 - a`` for access entry ``a``.
+
+Boarding at a stop after a trip needs the stop's change time (``stop_change_s``, negative when
+changing there is forbidden); boarding after walking needs nothing more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+INF = np.int32(2**31 - 1)
+
+
+@njit(cache=True, inline="always")
+def _better(a: int, w: int, b: int, bw: int) -> bool:
+    return a < b or (a == b and w < bw)
+
+
+@njit(cache=True)
+def raptor_reset(
+    t_arr: np.ndarray,
+    t_walk: np.ndarray,
+    f_arr: np.ndarray,
+    f_walk: np.ndarray,
+    tgt: np.ndarray,
+    touched: np.ndarray,
+    touched_list: np.ndarray,
+    n_touched: np.ndarray,
+) -> None:
+    """Forget every label (only the stops touched since the last reset are cleared)."""
+    inf = 2**31 - 1
+    for j in range(n_touched[0]):
+        s = touched_list[j]
+        touched[s] = False
+        for k in range(t_arr.shape[0]):
+            t_arr[k, s] = inf
+            t_walk[k, s] = inf
+            f_arr[k, s] = inf
+            f_walk[k, s] = inf
+    n_touched[0] = 0
+    for k in range(tgt.shape[0]):
+        tgt[k, 0] = inf
+        tgt[k, 1] = inf
+        tgt[k, 2] = -1
+        tgt[k, 3] = -1
+
+
+@njit(cache=True)
+def raptor_run(
+    pattern_stop_ptr: np.ndarray,
+    pattern_stop: np.ndarray,
+    pattern_board: np.ndarray,
+    pattern_alight: np.ndarray,
+    pattern_trip_ptr: np.ndarray,
+    pattern_first_dep: np.ndarray,
+    pattern_last_dep: np.ndarray,
+    trip_st_ptr: np.ndarray,
+    st_arr: np.ndarray,
+    st_dep: np.ndarray,
+    trip_service: np.ndarray,
+    stop_pattern_ptr: np.ndarray,
+    stop_pattern: np.ndarray,
+    stop_pattern_pos: np.ndarray,
+    fp_ptr: np.ndarray,
+    fp_to: np.ndarray,
+    fp_time: np.ndarray,
+    stop_change_s: np.ndarray,
+    service_active: np.ndarray,
+    day_col: np.ndarray,
+    day_off: np.ndarray,
+    trip_ok: np.ndarray,
+    stop_ok: np.ndarray,
+    access_stop: np.ndarray,
+    access_s: np.ndarray,
+    access_walk: np.ndarray,
+    egress_stop: np.ndarray,
+    egress_s: np.ndarray,
+    egress_walk: np.ndarray,
+    t0: int,
+    max_rounds: int,
+    max_fp_s: int,
+    t_arr: np.ndarray,
+    t_walk: np.ndarray,
+    f_arr: np.ndarray,
+    f_walk: np.ndarray,
+    t_trip: np.ndarray,
+    t_day: np.ndarray,
+    t_bpos: np.ndarray,
+    t_apos: np.ndarray,
+    t_bkind: np.ndarray,
+    f_from: np.ndarray,
+    tgt: np.ndarray,
+    tgt_new: np.ndarray,
+    marked: np.ndarray,
+    mark_list: np.ndarray,
+    pmark: np.ndarray,
+    plist: np.ndarray,
+    touched: np.ndarray,
+    touched_list: np.ndarray,
+    n_touched: np.ndarray,
+) -> int:
+    """One RAPTOR run from the access stops at ``t0``; returns the number of rounds done.
+
+    Parameters
+    ----------
+    pattern_stop_ptr, pattern_stop, pattern_board, pattern_alight, pattern_trip_ptr
+        Pattern layout (see :class:`arverne.network.timetable.Timetable`).
+    pattern_first_dep, pattern_last_dep
+        int32[p]: earliest and latest departure anywhere in the pattern (day pruning).
+    trip_st_ptr, st_arr, st_dep, trip_service
+        Stop-time blocks and each trip's service.
+    stop_pattern_ptr, stop_pattern, stop_pattern_pos
+        Patterns through each stop.
+    fp_ptr, fp_to, fp_time
+        Footpaths between stops (CSR), seconds.
+    stop_change_s
+        int32[s]: change time at a stop after a trip, negative when forbidden.
+    service_active
+        bool[v, days]: service calendar.
+    day_col, day_off
+        int64[nd]: calendar column of each day slot searched (-1 outside the calendar) and its
+        offset in seconds relative to the query's time frame.
+    trip_ok, stop_ok
+        bool: trips and stops the query may use (route types, wheelchair).
+    access_stop, access_s, access_walk
+        Access entries: stop, seconds from the origin, of which walking seconds.
+    egress_stop, egress_s, egress_walk
+        Egress entries: stop, seconds to the destination, of which walking seconds.
+    t0
+        Departure time in the query frame, seconds.
+    max_rounds
+        Most trips in a journey.
+    max_fp_s
+        Longest footpath allowed between two trips, seconds.
+    t_arr, t_walk, f_arr, f_walk, t_trip, t_day, t_bpos, t_apos, t_bkind, f_from
+        Label state ``[max_rounds + 1, S]`` (module docstring).
+    tgt
+        int64[K + 1, 4]: per round, best (arrival, walking, egress entry, kind 0 trip / 1 foot)
+        at the target with at most k trips; kept across runs of a range query.
+    tgt_new
+        bool[K + 1]: set when this run improved the target arrival of round k.
+    marked, mark_list, pmark, plist, touched, touched_list, n_touched
+        Scratch: marked stops, marked patterns (``pmark`` must be -1 on entry, as left), touched
+        stops for the next reset.
+    """
+    inf = 2**31 - 1
+    n_slots = day_col.shape[0]
+    k_max = t_arr.shape[0] - 1
+    if max_rounds > k_max:
+        max_rounds = k_max
+    for k in range(tgt.shape[0]):
+        tgt_new[k] = False
+
+    # round 0: access
+    n_mark = 0
+    for a in range(access_stop.shape[0]):
+        s = access_stop[a]
+        ta = t0 + access_s[a]
+        wa = access_walk[a]
+        if _better(ta, wa, f_arr[0, s], f_walk[0, s]):
+            for j in range(0, k_max + 1):
+                if _better(ta, wa, f_arr[j, s], f_walk[j, s]):
+                    f_arr[j, s] = ta
+                    f_walk[j, s] = wa
+            f_from[0, s] = -1 - a
+            if not touched[s]:
+                touched[s] = True
+                touched_list[n_touched[0]] = s
+                n_touched[0] += 1
+            if not marked[s]:
+                marked[s] = True
+                mark_list[n_mark] = s
+                n_mark += 1
+    _target(0, egress_stop, egress_s, egress_walk, t_arr, t_walk, f_arr, f_walk, tgt, tgt_new)
+
+    rounds = 0
+    for k in range(1, max_rounds + 1):
+        # the target bound with at most k trips includes what fewer trips already reach
+        if _better(tgt[k - 1, 0], tgt[k - 1, 1], tgt[k, 0], tgt[k, 1]):
+            for c in range(4):
+                tgt[k, c] = tgt[k - 1, c]
+        # collect patterns through stops improved in the previous round
+        n_pat = 0
+        min_board = inf
+        for j in range(n_mark):
+            s = mark_list[j]
+            marked[s] = False
+            bt = f_arr[k - 1, s]
+            if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
+                c = t_arr[k - 1, s] + stop_change_s[s]
+                if c < bt:
+                    bt = c
+            if bt >= inf or not stop_ok[s]:
+                continue
+            if bt < min_board:
+                min_board = bt
+            for q in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
+                p = stop_pattern[q]
+                i = stop_pattern_pos[q]
+                if not pattern_board[pattern_stop_ptr[p] + i]:
+                    continue
+                if pmark[p] < 0:
+                    pmark[p] = i
+                    plist[n_pat] = p
+                    n_pat += 1
+                elif i < pmark[p]:
+                    pmark[p] = i
+        n_mark = 0
+        if n_pat == 0:
+            break
+        rounds = k
+
+        # scan patterns, one pass per day slot (trips of different days may overtake)
+        for jp in range(n_pat):
+            p = plist[jp]
+            i0 = pmark[p]
+            pmark[p] = -1
+            base = pattern_stop_ptr[p]
+            n = pattern_stop_ptr[p + 1] - base
+            ta_ = pattern_trip_ptr[p]
+            tb_ = pattern_trip_ptr[p + 1]
+            for d in range(n_slots):
+                col = day_col[d]
+                if col < 0:
+                    continue
+                off = day_off[d]
+                if pattern_last_dep[p] + off < min_board:
+                    continue
+                if pattern_first_dep[p] + off > tgt[k, 0]:
+                    continue
+                cur = -1
+                cur_walk = inf
+                cur_bpos = -1
+                cur_bkind = 0
+                for i in range(i0, n):
+                    s = pattern_stop[base + i]
+                    if cur >= 0 and pattern_alight[base + i] and stop_ok[s]:
+                        a = st_arr[trip_st_ptr[cur] + i] + off
+                        if a <= tgt[k, 0] and _better(a, cur_walk, t_arr[k, s], t_walk[k, s]):
+                            for j in range(k, k_max + 1):
+                                if _better(a, cur_walk, t_arr[j, s], t_walk[j, s]):
+                                    t_arr[j, s] = a
+                                    t_walk[j, s] = cur_walk
+                            t_trip[k, s] = cur
+                            t_day[k, s] = d
+                            t_bpos[k, s] = cur_bpos
+                            t_apos[k, s] = i
+                            t_bkind[k, s] = cur_bkind
+                            if not touched[s]:
+                                touched[s] = True
+                                touched_list[n_touched[0]] = s
+                                n_touched[0] += 1
+                            if not marked[s]:
+                                marked[s] = True
+                                mark_list[n_mark] = s
+                                n_mark += 1
+                    if not pattern_board[base + i] or not stop_ok[s]:
+                        continue
+                    # label to board from: at most k - 1 trips
+                    bt = f_arr[k - 1, s]
+                    bw = f_walk[k - 1, s]
+                    bkind = 1
+                    if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
+                        c = t_arr[k - 1, s] + stop_change_s[s]
+                        if _better(c, t_walk[k - 1, s], bt, bw):
+                            bt = c
+                            bw = t_walk[k - 1, s]
+                            bkind = 0
+                    if bt >= inf:
+                        continue
+                    if cur >= 0:
+                        if st_dep[trip_st_ptr[cur] + i] + off < bt:
+                            continue
+                        hi = cur
+                    else:
+                        hi = tb_ - 1
+                    lo = ta_
+                    h = hi + 1
+                    while lo < h:
+                        mid = (lo + h) >> 1
+                        if st_dep[trip_st_ptr[mid] + i] + off < bt:
+                            lo = mid + 1
+                        else:
+                            h = mid
+                    found = -1
+                    t = lo
+                    while t <= hi:
+                        if trip_ok[t] and service_active[trip_service[t], col]:
+                            found = t
+                            break
+                        t += 1
+                    if found < 0:
+                        continue
+                    if cur < 0 or found < cur or (found == cur and bw < cur_walk):
+                        cur = found
+                        cur_walk = bw
+                        cur_bpos = i
+                        cur_bkind = bkind
+
+        # footpaths from stops reached by a trip in this round
+        n_trip_marked = n_mark
+        for j in range(n_trip_marked):
+            s = mark_list[j]
+            for e in range(fp_ptr[s], fp_ptr[s + 1]):
+                if fp_time[e] > max_fp_s:
+                    continue
+                q = fp_to[e]
+                if q == s:
+                    continue
+                a = t_arr[k, s] + fp_time[e]
+                w = t_walk[k, s] + fp_time[e]
+                if a <= tgt[k, 0] and _better(a, w, f_arr[k, q], f_walk[k, q]):
+                    for jj in range(k, k_max + 1):
+                        if _better(a, w, f_arr[jj, q], f_walk[jj, q]):
+                            f_arr[jj, q] = a
+                            f_walk[jj, q] = w
+                    f_from[k, q] = s
+                    if not touched[q]:
+                        touched[q] = True
+                        touched_list[n_touched[0]] = q
+                        n_touched[0] += 1
+                    if not marked[q]:
+                        marked[q] = True
+                        mark_list[n_mark] = q
+                        n_mark += 1
+        _target(k, egress_stop, egress_s, egress_walk, t_arr, t_walk, f_arr, f_walk, tgt, tgt_new)
+    for j in range(n_mark):
+        marked[mark_list[j]] = False
+    return rounds
+
+
+@njit(cache=True)
+def _target(
+    k: int,
+    egress_stop: np.ndarray,
+    egress_s: np.ndarray,
+    egress_walk: np.ndarray,
+    t_arr: np.ndarray,
+    t_walk: np.ndarray,
+    f_arr: np.ndarray,
+    f_walk: np.ndarray,
+    tgt: np.ndarray,
+    tgt_new: np.ndarray,
+) -> None:
+    inf = 2**31 - 1
+    old = tgt[k, 0]
+    for e in range(egress_stop.shape[0]):
+        s = egress_stop[e]
+        if t_arr[k, s] < inf:
+            a = t_arr[k, s] + egress_s[e]
+            w = t_walk[k, s] + egress_walk[e]
+            if _better(a, w, tgt[k, 0], tgt[k, 1]):
+                tgt[k, 0] = a
+                tgt[k, 1] = w
+                tgt[k, 2] = e
+                tgt[k, 3] = 0
+        if f_arr[k, s] < inf:
+            a = f_arr[k, s] + egress_s[e]
+            w = f_walk[k, s] + egress_walk[e]
+            if _better(a, w, tgt[k, 0], tgt[k, 1]):
+                tgt[k, 0] = a
+                tgt[k, 1] = w
+                tgt[k, 2] = e
+                tgt[k, 3] = 1
+    if tgt[k, 0] < old:
+        tgt_new[k] = True
+    for j in range(k + 1, tgt.shape[0]):
+        if _better(tgt[k, 0], tgt[k, 1], tgt[j, 0], tgt[j, 1]):
+            for c in range(4):
+                tgt[j, c] = tgt[k, c]
+
+
+@njit(cache=True)
+def collect_departures(
+    pattern_stop_ptr: np.ndarray,
+    pattern_board: np.ndarray,
+    pattern_trip_ptr: np.ndarray,
+    trip_st_ptr: np.ndarray,
+    st_dep: np.ndarray,
+    trip_service: np.ndarray,
+    stop_pattern_ptr: np.ndarray,
+    stop_pattern: np.ndarray,
+    stop_pattern_pos: np.ndarray,
+    service_active: np.ndarray,
+    day_col: np.ndarray,
+    day_off: np.ndarray,
+    trip_ok: np.ndarray,
+    stop_ok: np.ndarray,
+    access_stop: np.ndarray,
+    access_s: np.ndarray,
+    t_lo: int,
+    t_hi: int,
+) -> np.ndarray:
+    """Distinct departure times from the origin in ``[t_lo, t_hi]``, latest first (range queries).
+
+    A departure time is a boardable trip's departure at an access stop minus the access time.
+    """
+    n = 0
+    for rep in range(2):
+        if rep == 1:
+            out = np.empty(n, np.int64)
+            n = 0
+        else:
+            out = np.empty(0, np.int64)
+        for a in range(access_stop.shape[0]):
+            s = access_stop[a]
+            if not stop_ok[s]:
+                continue
+            for q in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
+                p = stop_pattern[q]
+                i = stop_pattern_pos[q]
+                if not pattern_board[pattern_stop_ptr[p] + i]:
+                    continue
+                for d in range(day_col.shape[0]):
+                    col = day_col[d]
+                    if col < 0:
+                        continue
+                    shift = day_off[d] - access_s[a]
+                    lo = pattern_trip_ptr[p]
+                    h = pattern_trip_ptr[p + 1]
+                    while lo < h:
+                        mid = (lo + h) >> 1
+                        if st_dep[trip_st_ptr[mid] + i] + shift < t_lo:
+                            lo = mid + 1
+                        else:
+                            h = mid
+                    for t in range(lo, pattern_trip_ptr[p + 1]):
+                        dep = st_dep[trip_st_ptr[t] + i] + shift
+                        if dep > t_hi:
+                            break
+                        if trip_ok[t] and service_active[trip_service[t], col]:
+                            if rep == 1:
+                                out[n] = dep
+                            n += 1
+    out = np.unique(out)[::-1].copy()
+    return out

@@ -1,0 +1,234 @@
+"""Journeys and their legs: the planner's results, as GeoJSON, text or plain dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Street modes a leg may use besides transit.
+STREET_MODES = ("walk", "bike", "car")
+
+
+def transit_mode(route_type: int) -> str:
+    """Readable mode name of a GTFS route_type (basic or extended)."""
+    basic = {
+        0: "tram",
+        1: "metro",
+        2: "rail",
+        3: "bus",
+        4: "ferry",
+        5: "cable_tram",
+        6: "aerial_lift",
+        7: "funicular",
+        11: "trolleybus",
+        12: "monorail",
+    }
+    if route_type in basic:
+        return basic[route_type]
+    families = [
+        (100, 200, "rail"),
+        (200, 300, "coach"),
+        (400, 500, "metro"),
+        (700, 800, "bus"),
+        (800, 900, "trolleybus"),
+        (900, 1000, "tram"),
+        (1000, 1100, "ferry"),
+        (1300, 1400, "aerial_lift"),
+        (1400, 1500, "funicular"),
+        (1500, 1600, "taxi"),
+    ]
+    for lo, hi, name in families:
+        if lo <= route_type < hi:
+            return name
+    return "transit"
+
+
+@dataclass(frozen=True)
+class StopCall:
+    """A stop served during a transit leg (board, intermediate or alight)."""
+
+    stop_idx: int
+    stop_id: str
+    name: str
+    lon: float
+    lat: float
+    arrival: dt.datetime
+    departure: dt.datetime
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg of a journey: a street leg (walk, bike, car) or a ride on one trip."""
+
+    mode: str
+    """``walk``, ``bike``, ``car`` or the transit mode (``bus``, ``tram``, ``metro``, ``rail``, ...)."""
+    start: dt.datetime
+    end: dt.datetime
+    from_name: str
+    to_name: str
+    from_lonlat: tuple[float, float]
+    to_lonlat: tuple[float, float]
+    coords: list[tuple[float, float]]
+    """(lon, lat) geometry: the street path, the trip's shape, or the stop sequence."""
+    from_stop_idx: int = -1
+    to_stop_idx: int = -1
+    length_m: float = float("nan")
+    """Street legs: length in metres (nan when unknown)."""
+    route_id: str = ""
+    route_short_name: str = ""
+    route_long_name: str = ""
+    route_type: int = -1
+    agency: str = ""
+    trip_id: str = ""
+    headsign: str = ""
+    stops: list[StopCall] = field(default_factory=list)
+    """Transit legs: board stop, intermediate stops, alight stop."""
+    stay_seated: bool = False
+    """Transit legs: the rider stays in the vehicle from the previous leg (in-seat transfer)."""
+
+    @property
+    def is_transit(self) -> bool:
+        return self.mode not in STREET_MODES
+
+    @property
+    def duration_s(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+    def describe(self) -> str:
+        """One line of text."""
+        hhmm = "%H:%M"
+        if self.is_transit:
+            name = self.route_short_name or self.route_long_name or self.route_id
+            head = f" towards {self.headsign}" if self.headsign else ""
+            seat = " (stay seated)" if self.stay_seated else ""
+            n = max(len(self.stops) - 2, 0)
+            return (
+                f"{self.start:{hhmm}}-{self.end:{hhmm}}  {self.mode} {name}{head}{seat}: "
+                f"{self.from_name} -> {self.to_name} ({n} stops between)"
+            )
+        dist = f", {self.length_m:.0f} m" if self.length_m == self.length_m else ""
+        return (
+            f"{self.start:{hhmm}}-{self.end:{hhmm}}  {self.mode} {self.duration_s // 60} min{dist}: "
+            f"{self.from_name} -> {self.to_name}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (times in ISO 8601 with offset)."""
+        out: dict[str, Any] = {
+            "mode": self.mode,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "duration_s": self.duration_s,
+            "from": {"name": self.from_name, "lon": self.from_lonlat[0], "lat": self.from_lonlat[1]},
+            "to": {"name": self.to_name, "lon": self.to_lonlat[0], "lat": self.to_lonlat[1]},
+        }
+        if self.is_transit:
+            out.update(
+                route_id=self.route_id,
+                route_short_name=self.route_short_name,
+                route_long_name=self.route_long_name,
+                route_type=self.route_type,
+                agency=self.agency,
+                trip_id=self.trip_id,
+                headsign=self.headsign,
+                stay_seated=self.stay_seated,
+                stops=[
+                    {
+                        "stop_id": c.stop_id,
+                        "name": c.name,
+                        "lon": c.lon,
+                        "lat": c.lat,
+                        "arrival": c.arrival.isoformat(),
+                        "departure": c.departure.isoformat(),
+                    }
+                    for c in self.stops
+                ],
+            )
+        elif self.length_m == self.length_m:
+            out["length_m"] = self.length_m
+        return out
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A door-to-door (or stop-to-stop) journey: legs in order, with totals."""
+
+    legs: list[Leg]
+
+    @property
+    def departure(self) -> dt.datetime:
+        return self.legs[0].start
+
+    @property
+    def arrival(self) -> dt.datetime:
+        return self.legs[-1].end
+
+    @property
+    def duration_s(self) -> int:
+        return int((self.arrival - self.departure).total_seconds())
+
+    @property
+    def n_rides(self) -> int:
+        """Vehicles boarded (an in-seat continuation is not a new vehicle)."""
+        return sum(1 for leg in self.legs if leg.is_transit and not leg.stay_seated)
+
+    @property
+    def transfers(self) -> int:
+        return max(self.n_rides - 1, 0)
+
+    @property
+    def walk_s(self) -> int:
+        """Seconds spent on walking legs (waiting excluded)."""
+        return sum(leg.duration_s for leg in self.legs if leg.mode == "walk")
+
+    def to_text(self) -> str:
+        """A readable multi-line description."""
+        head = (
+            f"{self.departure:%Y-%m-%d %H:%M} -> {self.arrival:%H:%M}  "
+            f"{self.duration_s // 60} min, {self.transfers} transfer(s), walk {self.walk_s // 60} min"
+        )
+        return "\n".join([head, *("  " + leg.describe() for leg in self.legs)])
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return {
+            "departure": self.departure.isoformat(),
+            "arrival": self.arrival.isoformat(),
+            "duration_s": self.duration_s,
+            "transfers": self.transfers,
+            "walk_s": self.walk_s,
+            "legs": [leg.to_dict() for leg in self.legs],
+        }
+
+    def to_geojson(self) -> dict[str, Any]:
+        """A GeoJSON FeatureCollection: one LineString feature per leg, properties per leg."""
+        features = []
+        for i, leg in enumerate(self.legs):
+            props = leg.to_dict()
+            props.pop("stops", None)
+            props["leg"] = i
+            coords = [list(c) for c in leg.coords] or [list(leg.from_lonlat), list(leg.to_lonlat)]
+            if len(coords) == 1:
+                coords = coords * 2
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "properties": props,
+                }
+            )
+        return {
+            "type": "FeatureCollection",
+            "features": features,
+            "properties": {
+                "departure": self.departure.isoformat(),
+                "arrival": self.arrival.isoformat(),
+                "duration_s": self.duration_s,
+                "transfers": self.transfers,
+                "walk_s": self.walk_s,
+            },
+        }

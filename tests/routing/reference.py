@@ -1,0 +1,183 @@
+"""A plain reference router for the planner's tests: Bellman-Ford by rounds over trip instances.
+
+Obviously correct, no cleverness: round k boards every trip instance (trip, service date) at its
+first stop the rider can reach in time with at most k - 1 rides, and alights anywhere after it;
+then walks one footpath. Times are absolute (Unix seconds). It works on plain Python lists, so
+it is independent of the compiled timetable and of the numba kernels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+INF = float("inf")
+
+
+@dataclass
+class RefTrip:
+    """One trip: stop indices, times after its service-day start, permissions, running days."""
+
+    stops: list[int]
+    arr: list[int]
+    dep: list[int]
+    board: list[bool]
+    alight: list[bool]
+    dates: set[dt.date]
+    ok: bool = True
+
+
+@dataclass
+class RefNetwork:
+    """Trips, footpaths, change times and in-seat continuations, in one time zone."""
+
+    timezone: str
+    trips: list[RefTrip]
+    footpaths: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    """stop -> [(other stop, seconds)]."""
+    change_s: dict[int, int] = field(default_factory=dict)
+    """Same-stop change time after a ride (default 0); negative forbids changing there."""
+    inseat: dict[int, int] = field(default_factory=dict)
+    """trip -> trip a rider may stay seated on (same service date)."""
+    stop_ok: set[int] | None = None
+    """Stops where boarding and alighting are allowed (None: all)."""
+
+    def day_start(self, date: dt.date) -> int:
+        """Unix seconds of "noon minus 12 h" on ``date``."""
+        noon = dt.datetime(date.year, date.month, date.day, 12, tzinfo=ZoneInfo(self.timezone))
+        return int(noon.timestamp()) - 12 * 3600
+
+    def instances(self, t_lo: int, t_hi: int) -> list[list[tuple[int, int, int, bool, bool]]]:
+        """Every trip instance (with its in-seat continuations) running in ``[t_lo, t_hi]``.
+
+        Each instance is a list of (stop, arrival, departure, can board, can alight) in
+        absolute seconds.
+        """
+        dates = {
+            dt.datetime.fromtimestamp(t, tz=ZoneInfo(self.timezone)).date() for t in (t_lo, t_hi)
+        }
+        lo, hi = min(dates) - dt.timedelta(days=3), max(dates) + dt.timedelta(days=1)
+        out = []
+        for k, trip in enumerate(self.trips):
+            if not trip.ok:
+                continue
+            for date in trip.dates:
+                if not lo <= date <= hi:
+                    continue
+                base = self.day_start(date)
+                rows = []
+                seen = set()
+                t = k
+                while t is not None and t not in seen:
+                    seen.add(t)
+                    tr = self.trips[t]
+                    if t != k and (not tr.ok or date not in tr.dates):
+                        break
+                    rows.extend(
+                        (s, a + base, d + base, b, al)
+                        for s, a, d, b, al in zip(tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True)
+                    )
+                    t = self.inseat.get(t)
+                if rows[-1][1] >= t_lo and rows[0][2] <= t_hi:
+                    out.append(rows)
+        return out
+
+
+def earliest_arrivals(
+    net: RefNetwork,
+    access: list[tuple[int, int]],
+    egress: list[tuple[int, int]],
+    t0: int,
+    max_rides: int,
+    *,
+    max_footpath_s: float = INF,
+    horizon_s: int = 3 * 86400,
+) -> list[float]:
+    """Best arrival at the target with at most k rides, for k = 0..max_rides (inf if none).
+
+    ``access``/``egress`` are (stop, seconds) between the origin/destination and stops.
+    """
+    ok = net.stop_ok
+    instances = net.instances(t0, t0 + horizon_s)
+    by_trip: dict[int, float] = {}
+    by_foot: dict[int, float] = {}
+    for s, secs in access:
+        by_foot[s] = min(by_foot.get(s, INF), t0 + secs)
+
+    def target() -> float:
+        best = INF
+        for s, secs in egress:
+            best = min(best, by_trip.get(s, INF) + secs, by_foot.get(s, INF) + secs)
+        return best
+
+    out = [target()]
+    for _k in range(1, max_rides + 1):
+        board_at: dict[int, float] = dict(by_foot)
+        for s, t in by_trip.items():
+            change = net.change_s.get(s, 0)
+            if change >= 0:
+                board_at[s] = min(board_at.get(s, INF), t + change)
+        new_trip: dict[int, float] = {}
+        for rows in instances:
+            boarded = False
+            for s, a, d, can_board, can_alight in rows:
+                if ok is not None and s not in ok:
+                    continue
+                if boarded and can_alight and a < new_trip.get(s, INF):
+                    new_trip[s] = a
+                if not boarded and can_board and d >= board_at.get(s, INF):
+                    boarded = True
+        for s, t in new_trip.items():
+            by_trip[s] = min(by_trip.get(s, INF), t)
+        for s, t in new_trip.items():
+            for q, secs in net.footpaths.get(s, []):
+                if q != s and secs <= max_footpath_s:
+                    by_foot[q] = min(by_foot.get(q, INF), t + secs)
+        out.append(min(out[-1], target()))
+    return out
+
+
+def departure_candidates(
+    net: RefNetwork, access: list[tuple[int, int]], t_lo: int, t_hi: int
+) -> list[int]:
+    """Distinct departure times from the origin in ``[t_lo, t_hi]``: boardable trips at access stops."""
+    ok = net.stop_ok
+    times = set()
+    acc = dict()
+    for s, secs in access:
+        acc[s] = min(acc.get(s, 10**9), secs)
+    for rows in net.instances(t_lo, t_hi + 86400):
+        for s, _a, d, can_board, _al in rows:
+            if can_board and s in acc and (ok is None or s in ok):
+                for s2, secs in access:
+                    if s2 == s and t_lo <= d - secs <= t_hi:
+                        times.add(d - secs)
+    return sorted(times, reverse=True)
+
+
+def pareto(points: list[tuple[int, float, int]]) -> set[tuple[int, int, int]]:
+    """Pareto set of (departure, arrival, rides): later departure, earlier arrival, fewer rides."""
+    out = set()
+    for dep, arr, k in points:
+        if arr == INF:
+            continue
+        dominated = any(
+            d2 >= dep and a2 <= arr and k2 <= k and (d2 > dep or a2 < arr or k2 < k)
+            for d2, a2, k2 in points
+            if a2 != INF
+        )
+        if not dominated:
+            out.add((int(dep), int(arr), int(k)))
+    return out
+
+
+def pareto_of_rounds(t0: int, arrivals: list[float]) -> set[tuple[int, int, int]]:
+    """(departure, arrival, rides) of the rounds that improve the arrival (one departure)."""
+    out = set()
+    best = INF
+    for k, a in enumerate(arrivals):
+        if k >= 1 and a < best:
+            out.add((t0, int(a), k))
+        best = min(best, a)
+    return out
