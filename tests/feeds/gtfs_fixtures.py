@@ -29,9 +29,7 @@ BASE: dict[str, str] = {
     "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
     "start_date,end_date\n"
     "WK,1,1,1,1,1,0,0,20240101,20240131\n",
-    "calendar_dates.txt": "service_id,date,exception_type\n"
-    "WK,20240101,2\n"
-    "WK,20240106,1\n",
+    "calendar_dates.txt": "service_id,date,exception_type\nWK,20240101,2\nWK,20240106,1\n",
 }
 """A clean five-stop, two-trip feed (Monday-Friday in January 2024)."""
 

@@ -80,9 +80,7 @@ def test_service_days_calendar_and_exceptions(tmp_path):
     assert days.service_id.tolist() == ["WK"]
     active = days.active[0]
     assert days.n_days == 31
-    expected = [
-        (dt.date(2024, 1, 1) + dt.timedelta(days=d)).weekday() < 5 for d in range(31)
-    ]
+    expected = [(dt.date(2024, 1, 1) + dt.timedelta(days=d)).weekday() < 5 for d in range(31)]
     expected[0] = False  # removed (exception_type 2)
     expected[5] = True  # Saturday 6 January added (exception_type 1)
     assert active.tolist() == expected

@@ -184,3 +184,33 @@ def test_porto_alegre_links():
         crow = geodesic_m((lon[i], lat[i]), (lon[j], lat[j]))
         assert t * WALK >= crow * (1 - UTM_REL) - WALK
         assert t * WALK <= 400 + WALK
+
+
+def test_portland_recommended_transfers_become_footpaths():
+    """Portland's transfers.txt (type 0 only): every pair of distinct stops gets a footpath,
+    by the streets when both are linked; same-stop rows add nothing."""
+    g = build_streets(
+        shared_path("bundles/portland/portland-central-filtered.osm.pbf"), modes=("walk",)
+    )
+    with zipfile.ZipFile(shared_path("bundles/portland/trimet-2routes.zip")) as z:
+        stops = pd.read_csv(z.open("stops.txt"), dtype={"stop_id": str})
+        transfers = pd.read_csv(
+            z.open("transfers.txt"), dtype={"from_stop_id": str, "to_stop_id": str}
+        )
+    index = {s: i for i, s in enumerate(stops.stop_id)}
+    t_from = transfers.from_stop_id.map(index).to_numpy()
+    t_to = transfers.to_stop_id.map(index).to_numpy()
+    t_type = transfers.transfer_type.to_numpy()
+    t_min = transfers.min_transfer_time.fillna(-1).astype(int).to_numpy()
+    lon, lat = stops.stop_lon.to_numpy(), stops.stop_lat.to_numpy()
+    links, _ = build_links(g, lon, lat, t_from, t_to, t_type, t_min, footpath_radius_m=300)
+    paths = footpaths(links)
+    linked = links.stop_arc >= 0
+    for i, j in zip(t_from, t_to, strict=True):
+        if i == j:
+            assert (i, j) not in paths
+            continue
+        time_s, straight = paths[(i, j)]
+        assert straight == (not (linked[i] and linked[j]))
+        crow = geodesic_m((lon[i], lat[i]), (lon[j], lat[j]))
+        assert time_s * 1.3 >= crow * (1 - UTM_REL) - 1.3

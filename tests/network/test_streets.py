@@ -138,7 +138,7 @@ def test_gate_with_access_private_blocks_everyone(tmp_path):
 
 
 def test_maxspeed_sets_car_speed_and_caps_tractor(tmp_path):
-    """maxspeed 50, "15 mph" and FR:urban replace the car's highway default; tractor stays 25."""
+    """maxspeed 50, "15 mph" and FR:urban replace the car's highway default; the tractor stays at most 25 km/h."""
     path = write_osm(
         tmp_path,
         LINE,

@@ -119,6 +119,14 @@ def test_oneway_cycleway_opposite_and_reverse():
     assert (rule.forward, rule.backward) == (False, True)
 
 
+def test_motorroad_closed_to_slow_modes():
+    """motorroad=yes primary: cars only."""
+    tags = {"highway": "primary", "motorroad": "yes"}
+    assert evaluate_way(CAR, tags).forward
+    for profile in (WALK, BIKE, TRACTOR):
+        assert evaluate_way(profile, tags) == CLOSED
+
+
 def test_areas_walk_only_and_construction_closed():
     """area=yes highways are for walking only; unknown highway values close the way."""
     square = {"highway": "pedestrian", "area": "yes"}

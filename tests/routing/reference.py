@@ -94,16 +94,17 @@ def earliest_arrivals(
     max_footpath_s: float = INF,
     horizon_s: int = 3 * 86400,
 ) -> list[float]:
-    """Best arrival at the target with at most k rides, for k = 0..max_rides (inf if none).
+    """Best arrival at the target with 1 to k rides, for k = 0..max_rides (inf if none).
 
     ``access``/``egress`` are (stop, seconds) between the origin/destination and stops.
     """
     ok = net.stop_ok
     instances = net.instances(t0, t0 + horizon_s)
     by_trip: dict[int, float] = {}
-    by_foot: dict[int, float] = {}
+    by_foot: dict[int, float] = {}  # footpaths after a ride
+    at_access: dict[int, float] = {}
     for s, secs in access:
-        by_foot[s] = min(by_foot.get(s, INF), t0 + secs)
+        at_access[s] = min(at_access.get(s, INF), t0 + secs)
 
     def target() -> float:
         best = INF
@@ -111,9 +112,11 @@ def earliest_arrivals(
             best = min(best, by_trip.get(s, INF) + secs, by_foot.get(s, INF) + secs)
         return best
 
-    out = [target()]
+    out = [INF]  # a journey has at least one ride
     for _k in range(1, max_rides + 1):
-        board_at: dict[int, float] = dict(by_foot)
+        board_at: dict[int, float] = dict(at_access)
+        for s, t in by_foot.items():
+            board_at[s] = min(board_at.get(s, INF), t)
         for s, t in by_trip.items():
             change = net.change_s.get(s, 0)
             if change >= 0:

@@ -365,14 +365,14 @@ def _parse(
             candidates = np.arange(2, table.num_rows + len(skipped) + 2, dtype=np.int64)
             candidates = candidates[~np.isin(candidates, skipped)]
             row_numbers = candidates[: table.num_rows]
-        for number, text, _ in bad_rows:
+        for bad_number, text, _ in bad_rows:
             notices.add(
                 "invalid_row_length",
                 Severity.ERROR,
                 file,
-                number,
+                bad_number,
                 None,
-                f"{file} row {number}: the number of values differs from the header's "
+                f"{file} row {bad_number}: the number of values differs from the header's "
                 f"{len(names)} columns; the row was ignored ({short(text)!r}).",
             )
     _check_long_values(file, table, row_numbers, notices)
@@ -417,10 +417,17 @@ def _check_long_values(
             file,
             rows,
             name,
-            lambda r, _v, name=name: (
-                f"{file} row {r}: {name} is longer than {FIELD_TOO_LONG} characters."
-            ),
+            _too_long_message(file, name),
         )
+
+
+def _too_long_message(file: str, name: str) -> Callable[[int, str], str]:
+    """Message builder for ``field_too_long`` notices of one column."""
+
+    def message(row: int, _value: str) -> str:
+        return f"{file} row {row}: {name} is longer than {FIELD_TOO_LONG} characters."
+
+    return message
 
 
 def string_array(table: pa.Table, name: str) -> pa.Array | None:

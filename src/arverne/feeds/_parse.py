@@ -10,7 +10,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_INT_RE = r"^\s*[+-]?\d{1,12}\s*$"
 _FLOAT_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _DATE_RE = r"^\s*\d{8}\s*$"
 
@@ -45,21 +44,14 @@ def parse_int(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         ``(values int64 (0 where missing/invalid), missing, invalid)``.
     """
-    missing = missing_mask(array)
-    try:  # fast path: every present value is a plain integer
-        filled = pc.if_else(pa.array(missing), "0", array) if missing.any() else array
-        values = pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False)
-        return np.array(values, dtype=np.int64), missing, np.zeros(len(array), dtype=bool)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    valid = _np_bool(pc.match_substring_regex(array, _INT_RE))
-    invalid = ~valid & ~missing
-    if valid.all():
-        values = pc.cast(pc.utf8_trim_whitespace(array), pa.int64()).to_numpy()
-    else:
-        cleaned = pc.if_else(pa.array(valid), pc.utf8_trim_whitespace(array), "0")
-        values = pc.cast(cleaned, pa.int64()).to_numpy()
-    return np.array(values, dtype=np.int64), missing, invalid
+    from arverne.feeds._kernels import INVALID, MISSING, parse_ints_kernel
+
+    data, offsets = string_buffers(array)
+    n = len(offsets) - 1
+    values = np.empty(n, dtype=np.int64)
+    status = np.empty(n, dtype=np.int8)
+    parse_ints_kernel(data, offsets, values, status)
+    return values, status == MISSING, status == INVALID
 
 
 def parse_float(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,7 +78,9 @@ def parse_float(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         pass
     valid = _np_bool(pc.match_substring_regex(array, _FLOAT_RE))
     invalid = ~valid & ~missing
-    cleaned = pc.if_else(pa.array(valid), pc.utf8_trim_whitespace(array), pa.scalar(None, pa.string()))
+    cleaned = pc.if_else(
+        pa.array(valid), pc.utf8_trim_whitespace(array), pa.scalar(None, pa.string())
+    )
     values = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
     values = np.array(values, dtype=np.float64)
     values[~valid] = np.nan
@@ -106,46 +100,50 @@ def parse_time(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         ``(seconds int64 (-1 where missing/invalid), missing, invalid)``.
     """
-    n = len(array)
-    missing = missing_mask(array)
-    if n == 0:
-        return np.zeros(0, np.int64), missing, np.zeros(0, bool)
-    seconds, ok = _time_bytes(array)
-    bad = ~ok & ~missing
-    if bad.any():
-        # second chance for values with spaces around them
-        trimmed = pc.utf8_trim_whitespace(array.filter(pa.array(bad)))
-        sec2, ok2 = _time_bytes(trimmed)
-        idx = np.flatnonzero(bad)
-        seconds[idx[ok2]] = sec2[ok2]
-        ok[idx[ok2]] = True
-    invalid = ~ok & ~missing
-    seconds[~ok] = -1
-    return seconds, missing, invalid
+    from arverne.feeds._kernels import INVALID, MISSING, parse_times_kernel
+
+    data, offsets = string_buffers(array)
+    n = len(offsets) - 1
+    seconds = np.empty(n, dtype=np.int64)
+    status = np.empty(n, dtype=np.int8)
+    parse_times_kernel(data, offsets, seconds, status)
+    return seconds, status == MISSING, status == INVALID
 
 
-def _time_bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds and validity of time strings, from their bytes (no Python loop over rows)."""
+def string_buffers(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw bytes and int64 offsets of a string array (zero-copy for the bytes).
+
+    Parameters
+    ----------
+    array
+        Arrow ``string`` or ``large_string`` array (chunked arrays are combined).
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        ``(uint8 data, int32 or int64 offsets[n + 1])``; value i is
+        ``data[offsets[i]:offsets[i + 1]]``.
+    """
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
     n = len(array)
-    lengths = pc.binary_length(array).to_numpy(zero_copy_only=False)
-    fits = (lengths >= 7) & (lengths <= 9)
-    padded = pc.utf8_lpad(array, width=9, padding="0")
-    fixed = pc.if_else(pa.array(fits), padded, "000000000")
-    if isinstance(fixed, pa.ChunkedArray):
-        fixed = fixed.combine_chunks()
-    offsets = np.frombuffer(fixed.buffers()[1], dtype=np.int32, count=n + 1, offset=fixed.offset * 4)
-    data = np.frombuffer(fixed.buffers()[2], dtype=np.uint8)
-    start = int(offsets[0])
-    mat = data[start : start + 9 * n].reshape(n, 9).astype(np.int16) - 48
-    digit_cols = mat[:, [0, 1, 2, 4, 5, 7, 8]]
-    ok = fits & np.all((digit_cols >= 0) & (digit_cols <= 9), axis=1)
-    ok &= (mat[:, 3] == ord(":") - 48) & (mat[:, 6] == ord(":") - 48)
-    hours = mat[:, 0] * 100 + mat[:, 1] * 10 + mat[:, 2]
-    minutes = mat[:, 4] * 10 + mat[:, 5]
-    secs = mat[:, 7] * 10 + mat[:, 8]
-    ok &= (minutes < 60) & (secs < 60)
-    total = hours.astype(np.int64) * 3600 + minutes * 60 + secs
-    return np.where(ok, total, -1).astype(np.int64), np.asarray(ok, dtype=bool)
+    if array.type == pa.large_string():
+        width = np.int64
+    else:
+        if array.type != pa.string():
+            array = array.cast(pa.string())
+        width = np.int32
+    offsets_buffer = array.buffers()[1]
+    if n == 0 or offsets_buffer is None:
+        return np.zeros(1, np.uint8), np.zeros(n + 1, width)
+    size = np.dtype(width).itemsize
+    offsets = np.frombuffer(offsets_buffer, dtype=width, count=n + 1, offset=array.offset * size)
+    data_buffer = array.buffers()[2]
+    if data_buffer is None or data_buffer.size == 0:
+        data = np.zeros(1, np.uint8)
+    else:
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+    return data, offsets
 
 
 def parse_date(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -211,7 +211,12 @@ class Tab:
         )
         bad = missing | invalid
         if allowed is not None:
-            odd = ~bad & ~np.isin(values, np.asarray(allowed))
+            choices = np.asarray(allowed)
+            if len(choices) and np.array_equal(choices, np.arange(choices[0], choices[-1] + 1)):
+                outside = (values < choices[0]) | (values > choices[-1])
+            else:
+                outside = ~np.isin(values, choices)
+            odd = ~bad & outside
             self.flag(
                 odd,
                 "unexpected_enum_value",
@@ -259,10 +264,9 @@ class Tab:
         """
         if not self.has(name):
             values = np.full(self.n, np.nan)
-            if required_mask is not None and required_mask.any():
+            if required_mask is not None and quarantine:
                 # column absent: already noticed as missing_required_column by the caller
-                if quarantine:
-                    self.keep &= ~required_mask
+                self.keep &= ~required_mask
             return values
         array = self.s(name)
         values, missing, invalid = parse_float(array)
@@ -395,14 +399,14 @@ class Tab:
             return
         mask = np.zeros(self.n, dtype=bool)
         mask[idx[dup]] = True
-        key = ", ".join(names)
+        label = ", ".join(names)
         if len(names) == 1:
             values: pa.Array | None = self.s(names[0])
-            text = f"{key} '{{value}}' repeats an earlier row's key."
+            text = f"{label} '{{value}}' repeats an earlier row's key."
         else:
             values = None
-            text = f"({key}) repeats an earlier row's key."
-        self.flag(mask, "duplicate_key", ERROR, key, text, values=values, quarantine=quarantine)
+            text = f"({label}) repeats an earlier row's key."
+        self.flag(mask, "duplicate_key", ERROR, label, text, values=values, quarantine=quarantine)
 
     def kept_strings(self, name: str) -> pa.Array:
         """Kept rows of a string column."""

@@ -102,7 +102,13 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "transfer_type",
         "min_transfer_time",
     ),
-    "shapes": ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence", "shape_dist_traveled"),
+    "shapes": (
+        "shape_id",
+        "shape_pt_lat",
+        "shape_pt_lon",
+        "shape_pt_sequence",
+        "shape_dist_traveled",
+    ),
 }
 """Columns of each typed table, in order (see the contract in the module docs)."""
 
@@ -584,7 +590,7 @@ class _Loader:
         if tab is None or tab.n == 0:
             if tab is not None:
                 self.notices.add("empty_file", ERROR, file, None, None, f"{file} has no rows.")
-            raise self._refuse(f"{file} is empty, the feed cannot be used")
+            raise self._refuse(f"{file} is empty or unreadable, the feed cannot be used")
         absent = tab.check_columns(KNOWN_COLUMNS[file], ("stop_id",))
         if absent:
             raise self._refuse(f"{file} has no stop_id column, the feed cannot be used")
@@ -675,7 +681,7 @@ class _Loader:
         if tab is None or tab.n == 0:
             if tab is not None:
                 self.notices.add("empty_file", ERROR, file, None, None, f"{file} has no rows.")
-            raise self._refuse(f"{file} is empty, the feed cannot be used")
+            raise self._refuse(f"{file} is empty or unreadable, the feed cannot be used")
         absent = tab.check_columns(KNOWN_COLUMNS[file], ("route_id", "route_type"))
         if "route_id" in absent:
             raise self._refuse(f"{file} has no route_id column, the feed cannot be used")
@@ -685,7 +691,9 @@ class _Loader:
         )
         if not tab.has("route_type"):
             tab.keep[:] = False
-        known = (route_type >= 0) & ((route_type <= 12) | ((route_type >= 100) & (route_type <= 1702)))
+        known = (route_type >= 0) & (
+            (route_type <= 12) | ((route_type >= 100) & (route_type <= 1702))
+        )
         tab.flag(
             ~known & tab.keep,
             "unexpected_enum_value",
@@ -782,7 +790,7 @@ class _Loader:
         if tab is None or tab.n == 0:
             if tab is not None:
                 self.notices.add("empty_file", ERROR, file, None, None, f"{file} has no rows.")
-            raise self._refuse(f"{file} is empty, the feed cannot be used")
+            raise self._refuse(f"{file} is empty or unreadable, the feed cannot be used")
         absent = tab.check_columns(KNOWN_COLUMNS[file], ("route_id", "service_id", "trip_id"))
         if absent:
             raise self._refuse(f"{file} has no {absent[0]} column, the feed cannot be used")
@@ -880,7 +888,7 @@ class _Loader:
         if tab is None or tab.n == 0:
             if tab is not None:
                 self.notices.add("empty_file", ERROR, file, None, None, f"{file} has no rows.")
-            raise self._refuse(f"{file} is empty, the feed cannot be used")
+            raise self._refuse(f"{file} is empty or unreadable, the feed cannot be used")
         absent = tab.check_columns(KNOWN_COLUMNS[file], ("trip_id", "stop_sequence"))
         if absent:
             raise self._refuse(f"{file} has no {absent[0]} column, the feed cannot be used")
@@ -1416,10 +1424,10 @@ def _service_days(calendar: pd.DataFrame, calendar_dates: pd.DataFrame) -> Servi
             hi = (b - first).days + 1
             active[position[sid], lo:hi] = week[row][day_weekday[lo:hi]]
     if len(calendar_dates):
-        rows = np.array([position[s] for s in calendar_dates["service_id"].tolist()], dtype=np.int64)
-        days = np.array(
-            [(d - first).days for d in calendar_dates["date"].tolist()], dtype=np.int64
+        rows = np.array(
+            [position[s] for s in calendar_dates["service_id"].tolist()], dtype=np.int64
         )
+        days = np.array([(d - first).days for d in calendar_dates["date"].tolist()], dtype=np.int64)
         kind = calendar_dates["exception_type"].to_numpy()
         active[rows[kind == 1], days[kind == 1]] = True
         active[rows[kind == 2], days[kind == 2]] = False

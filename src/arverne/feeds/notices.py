@@ -43,9 +43,7 @@ class Severity(IntEnum):
         try:
             return cls[name.strip().upper()]
         except KeyError:
-            raise ValueError(
-                f"severity {name!r} is not one of ERROR, WARNING, INFO"
-            ) from None
+            raise ValueError(f"severity {name!r} is not one of ERROR, WARNING, INFO") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from arverne.errors import OsmError
-from arverne.feeds.profiles import Profile, barrier_blocks, evaluate_way, get_profiles, relevant_way
+from arverne.feeds.profiles import (
+    Profile,
+    barrier_blocks,
+    evaluate_way,
+    get_profiles,
+    relevant_way,
+    way_keys,
+)
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".osm.xml", ".xml", ".o5m")
 """File names :func:`read_osm` accepts."""
@@ -101,7 +108,8 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
     ferries: list[bool] = []
     barrier_ids: list[int] = []
     barrier_rows: list[list[bool]] = []
-    rule_cache: dict[tuple[tuple[str, str], ...], list[tuple[bool, bool, float, float]]] = {}
+    rule_cache: dict[tuple[str | None, ...], list[tuple[bool, bool, float, float]]] = {}
+    keys = way_keys(chosen)
     nan = float("nan")
 
     try:
@@ -119,59 +127,33 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
                 continue
             if not isinstance(obj, osmium.osm.Way):
                 continue
-            tags = dict(obj.tags)
-            if not relevant_way(tags):
-                continue
-            key = tuple(sorted(tags.items()))
+            way_tags = obj.tags  # membership + item is the cheapest tag access in pyosmium
+            key = tuple(way_tags[k] if k in way_tags else None for k in keys)  # noqa: SIM401
             row = rule_cache.get(key)
             if row is None:
+                tags = {k: v for k, v in zip(keys, key, strict=True) if v is not None}
                 row = []
-                for profile in chosen:
-                    rule = evaluate_way(profile, tags)
-                    duration = rule.duration_s if rule.duration_s is not None else nan
-                    row.append((rule.forward, rule.backward, rule.speed_kmh, duration))
+                if relevant_way(tags):
+                    for profile in chosen:
+                        rule = evaluate_way(profile, tags)
+                        duration = rule.duration_s if rule.duration_s is not None else nan
+                        row.append((rule.forward, rule.backward, rule.speed_kmh, duration))
+                else:
+                    row = [(False, False, 0.0, nan)] * n_p
                 rule_cache[key] = row
             if not any(fwd or bwd for fwd, bwd, _, _ in row):
                 continue
-            ferry = tags.get("route") == "ferry"
-            piece = 0
-            for node in obj.nodes:
-                location = node.location
-                if not location.valid():
-                    if piece:
-                        _close_piece(
-                            piece,
-                            obj.id,
-                            row,
-                            ferry,
-                            way_ids,
-                            way_sizes,
-                            rules,
-                            ferries,
-                            node_ids,
-                            lons,
-                            lats,
-                        )
-                    piece = 0
-                    continue
-                node_ids.append(node.ref)
-                lons.append(location.lon)
-                lats.append(location.lat)
-                piece += 1
-            if piece:
-                _close_piece(
-                    piece,
-                    obj.id,
-                    row,
-                    ferry,
-                    way_ids,
-                    way_sizes,
-                    rules,
-                    ferries,
-                    node_ids,
-                    lons,
-                    lats,
-                )
+            ferry = key[0] == "ferry"
+            try:
+                coords = [(n.ref, n.lon, n.lat) for n in obj.nodes]
+            except osmium.InvalidLocationError:
+                coords = [
+                    (n.ref, n.lon, n.lat) if n.location.valid() else (0, nan, nan)
+                    for n in obj.nodes
+                ]
+            _add_way(
+                obj.id, coords, row, ferry, way_ids, way_sizes, rules, ferries, node_ids, lons, lats
+            )
     except RuntimeError as exc:
         raise OsmError(f"{path}: not a readable OSM file ({exc})") from None
 
@@ -202,9 +184,9 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
     )
 
 
-def _close_piece(
-    size: int,
+def _add_way(
     way_id: int,
+    coords: list[tuple[int, float, float]],
     row: list[tuple[bool, bool, float, float]],
     ferry: bool,
     way_ids: list[int],
@@ -215,14 +197,23 @@ def _close_piece(
     lons: list[float],
     lats: list[float],
 ) -> None:
-    """Keep a way piece of ``size`` nodes (already appended), or drop a lone node."""
-    if size < 2:
-        del node_ids[-size:], lons[-size:], lats[-size:]
-        return
-    way_ids.append(way_id)
-    way_sizes.append(size)
-    rules.append(row)
-    ferries.append(ferry)
+    """Append a way's nodes, cut into pieces at nodes without a location (NaN coordinates)."""
+    start = 0
+    n = len(coords)
+    while start < n:
+        stop = start
+        while stop < n and coords[stop][1] == coords[stop][1]:  # not NaN
+            stop += 1
+        if stop - start >= 2:
+            piece = coords[start:stop]
+            node_ids.extend(c[0] for c in piece)
+            lons.extend(c[1] for c in piece)
+            lats.extend(c[2] for c in piece)
+            way_ids.append(way_id)
+            way_sizes.append(stop - start)
+            rules.append(row)
+            ferries.append(ferry)
+        start = stop + 1
 
 
 def _resolve_profiles(profiles: Sequence[Profile | str] | None) -> list[Profile]:

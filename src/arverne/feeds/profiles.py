@@ -17,6 +17,8 @@ Rules shared by every profile
   ``cycleway=opposite*``); walking ignores oneway.
 - **Speed**: the highway default of the profile; for motor modes a parsable ``maxspeed`` replaces
   it; the result is capped by ``max_speed_kmh``. ``highway=steps`` is slow for walking.
+- **Motor roads**: ``motorroad=yes`` closes a road to profiles slower than
+  :data:`MOTORROAD_MIN_KMH` (walking, cycling, the tractor).
 - **Areas**: ``area=yes`` highways (e.g. ``highway=pedestrian area=yes`` squares) are walked
   along their outline; other modes skip them.
 - **Ferries**: ``route=ferry`` ways at ``ferry_speed_kmh`` or their ``duration`` tag, for the
@@ -59,6 +61,9 @@ AGRICULTURAL_VALUES = frozenset({"agricultural", "forestry", "agricultural;fores
 _ONEWAY_YES = frozenset({"yes", "true", "1"})
 _ONEWAY_REVERSE = frozenset({"-1", "reverse"})
 _ONEWAY_NO = frozenset({"no", "false", "0"})
+
+MOTORROAD_MIN_KMH = 60.0
+"""``motorroad=yes`` roads are closed to profiles whose top speed is below this."""
 
 MPH_KMH = 1.609344
 """Kilometres per hour in one mile per hour."""
@@ -536,6 +541,8 @@ def evaluate_way(profile: Profile, tags: Mapping[str, str]) -> WayRule:
         return CLOSED
     if tags.get("area") == "yes" and profile.name != "walk":
         return CLOSED
+    if tags.get("motorroad") == "yes" and profile.max_speed_kmh < MOTORROAD_MIN_KMH:
+        return CLOSED
     access = access_decision(profile, tags)
     if access is False:
         return CLOSED
@@ -575,6 +582,26 @@ def barrier_blocks(profile: Profile, tags: Mapping[str, str]) -> bool:
     if access is not None:
         return not access
     return barrier not in profile.passable_barriers
+
+
+def way_keys(profiles: list[Profile] | tuple[Profile, ...]) -> tuple[str, ...]:
+    """Every way tag key the rules read for ``profiles`` (``route`` first)."""
+    keys = [
+        "route",
+        "highway",
+        "area",
+        "oneway",
+        "junction",
+        "maxspeed",
+        "duration",
+        "cycleway",
+        "bicycle",
+        "motorroad",
+    ]
+    for profile in profiles:
+        keys.extend(profile.access_keys)
+        keys.extend(profile.oneway_keys)
+    return tuple(dict.fromkeys(keys))
 
 
 def relevant_way(tags: Mapping[str, str]) -> bool:

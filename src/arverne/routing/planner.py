@@ -929,6 +929,27 @@ class Planner:
         self._run(q, t, options, reverse=False, reset=True)
         return self.state.tgt[: options.max_transfers + 2, 0].copy()
 
+    def pareto_stops(
+        self,
+        from_stop_idx: int,
+        to_stop_idx: int,
+        *,
+        depart_at: dt.datetime,
+        arrive_by: bool = False,
+        window: dt.timedelta = dt.timedelta(0),
+        options: PlanOptions = PlanOptions(),
+    ) -> list[tuple[int, int, int]]:
+        """Kernel-level results of :meth:`plan_stops`: (departure, arrival, rides) in Unix seconds.
+
+        The departure is the search's departure time (the range run that found the journey),
+        without building :class:`Journey` objects.
+        """
+        q = self.stop_query(from_stop_idx, to_stop_idx, depart_at, options)
+        t = int(self._local(depart_at).timestamp()) - q.day_start_utc_s
+        traces = self._search(q, t, int(window.total_seconds()), options, arrive_by=arrive_by)
+        base = q.day_start_utc_s
+        return [(tr.departure_s + base, tr.arrival_s + base, tr.rides) for tr in traces]
+
     def latest_departure_s(
         self, q: _Query, when: dt.datetime, options: PlanOptions = PlanOptions()
     ) -> np.ndarray:

@@ -16,7 +16,9 @@ criterion (a journey arriving at a stop later with less walking is still dropped
 Label layout (``K`` = max rounds, ``S`` = stops), all ``[K + 1, S]``, round 0 holds the access:
 
 * ``t_arr``/``t_walk``: best arrival at the stop *by a trip* with at most k trips;
-* ``f_arr``/``f_walk``: best arrival *on foot* (access or a footpath after a trip), at most k trips;
+* ``f_arr``/``f_walk``: best arrival *on foot*: round 0 holds the access, rounds k >= 1 the
+  best footpath arrival after at most k trips (access labels are not carried into them, so the
+  target never counts a journey without a ride);
 * ``t_trip``/``t_day``/``t_bpos``/``t_apos``/``t_bkind``: parents of the round where a trip label
   was set (trip index, day slot, board and alight pattern positions, kind of the label boarded
   from: 0 trip, 1 foot);
@@ -181,10 +183,9 @@ def raptor_run(
         ta = t0 + access_s[a]
         wa = access_walk[a]
         if _better(ta, wa, f_arr[0, s], f_walk[0, s]):
-            for j in range(0, k_max + 1):
-                if _better(ta, wa, f_arr[j, s], f_walk[j, s]):
-                    f_arr[j, s] = ta
-                    f_walk[j, s] = wa
+            # access labels live in round 0 only: a journey has at least one ride
+            f_arr[0, s] = ta
+            f_walk[0, s] = wa
             f_from[0, s] = -1 - a
             if not touched[s]:
                 touched[s] = True
@@ -194,7 +195,6 @@ def raptor_run(
                 marked[s] = True
                 mark_list[n_mark] = s
                 n_mark += 1
-    _target(0, egress_stop, egress_s, egress_walk, t_arr, t_walk, f_arr, f_walk, tgt, tgt_new)
 
     rounds = 0
     for k in range(1, max_rounds + 1):

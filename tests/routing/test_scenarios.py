@@ -1,0 +1,276 @@
+"""Hand-written journey-planning scenarios, each an inline GTFS feed in Europe/Paris."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from arverne.errors import NoRouteError
+from arverne.feeds.gtfs import read_gtfs
+from arverne.network.network import Network
+from arverne.network.timetable import build_timetable
+from arverne.routing.journey import Journey
+from arverne.routing.planner import Planner, PlanOptions
+from tests.routing.gtfs_gen import write_feed
+
+# Stops about 1.1 km apart on a line (no implicit footpaths without streets)
+STOPS = """
+stop_id,stop_name,stop_lat,stop_lon,wheelchair_boarding
+A,Alpha,45.770,3.080,1
+B,Bravo,45.780,3.080,1
+C,Charlie,45.790,3.080,1
+D,Delta,45.800,3.080,2
+"""
+AGENCY = "agency_id,agency_name,agency_url,agency_timezone\nag,Agency,https://a.example,Europe/Paris"
+ROUTES = """
+route_id,agency_id,route_short_name,route_long_name,route_type
+R1,ag,1,Line one,3
+R2,ag,2,Line two,3
+R3,ag,3,Line three,0
+"""
+WEEK = """
+service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date
+WK,1,1,1,1,1,0,0,20240304,20240315
+"""
+MON = dt.date(2024, 3, 4)
+
+
+def at(day: dt.date, hhmm: str) -> dt.datetime:
+    """Naive local time (the network's zone)."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    return dt.datetime(day.year, day.month, day.day, h, m)
+
+
+def planner(tmp_path: Path, **files: str) -> Planner:
+    """A planner on a feed made of the shared stops/agency/routes and the given files."""
+    base = {"agency.txt": AGENCY, "stops.txt": STOPS, "routes.txt": ROUTES, "calendar.txt": WEEK}
+    base.update({f"{k}.txt": v for k, v in files.items()})
+    path = write_feed(tmp_path / "feed", base)
+    return Planner(Network(timetable=build_timetable([read_gtfs(path, name="f")])))
+
+
+def plan(pl: Planner, a: str, b: str, when: dt.datetime, **kw: object) -> list[Journey]:
+    return pl.plan_stops(pl.tt.stop_index(f"f:{a}"), pl.tt.stop_index(f"f:{b}"), depart_at=when, **kw)  # type: ignore[arg-type]
+
+
+def hhmm(t: dt.datetime) -> str:
+    return f"{t:%a %H:%M}"
+
+
+TWO_LINES = """
+route_id,service_id,trip_id
+R1,WK,t1
+R2,WK,t2
+R2,WK,t2b
+R3,WK,t3
+"""
+TWO_LINES_TIMES = """
+trip_id,arrival_time,departure_time,stop_id,stop_sequence
+t1,08:00:00,08:00:00,A,1
+t1,08:10:00,08:10:00,B,2
+t2,08:15:00,08:15:00,B,1
+t2,08:25:00,08:25:00,C,2
+t2b,08:30:00,08:30:00,B,1
+t2b,08:40:00,08:40:00,C,2
+t3,09:00:00,09:00:00,A,1
+t3,09:30:00,09:30:00,C,2
+"""
+
+
+def test_transfer_at_same_stop(tmp_path: Path) -> None:
+    """Control for the transfer scenarios: A->B on line 1, change at B, B->C on line 2 by 08:25."""
+    pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES)
+    best = plan(pl, "A", "C", at(MON, "07:50"))[0]
+    assert hhmm(best.arrival) == "Mon 08:25"
+    assert best.transfers == 1
+    assert [leg.route_short_name for leg in best.legs] == ["1", "2"]
+
+
+def test_forbidden_transfer(tmp_path: Path) -> None:
+    """transfers.txt B->B type 3 forbids changing at B: the direct line 3 (09:30) is the answer."""
+    transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nB,B,3,"
+    pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES, transfers=transfers)
+    journeys = plan(pl, "A", "C", at(MON, "07:50"))
+    assert [(hhmm(j.arrival), j.transfers) for j in journeys] == [("Mon 09:30", 0)]
+    assert journeys[0].legs[0].mode == "tram"
+
+
+def test_minimum_transfer_time(tmp_path: Path) -> None:
+    """B->B type 2 with 10 minutes: the 08:15 connection is missed, the 08:30 one arrives 08:40."""
+    transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nB,B,2,600"
+    pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES, transfers=transfers)
+    best = plan(pl, "A", "C", at(MON, "07:50"))[0]
+    assert hhmm(best.arrival) == "Mon 08:40"
+    assert best.legs[1].trip_id == "f:t2b"
+
+
+def test_footpath_from_transfers_txt(tmp_path: Path) -> None:
+    """Without streets, a transfers.txt row B->C (type 2, 2 minutes) is a footpath whose time is
+    the longer of the minimum and the straight-line walk (1,112 m at 1.3 m/s = 856 s): A->B by
+    line 1 (08:10), then walking beats line 2 (08:25) by arriving at 08:24:16."""
+    transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nB,C,2,120"
+    pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES, transfers=transfers)
+    best = plan(pl, "A", "C", at(MON, "07:50"))[0]
+    assert f"{best.arrival:%H:%M:%S}" == "08:24:16"
+    assert [leg.mode for leg in best.legs] == ["bus", "walk"]
+
+
+def test_overnight_trip_and_yesterdays_service(tmp_path: Path) -> None:
+    """A Friday-only trip leaves A at 23:50 and reaches C at 24:20 (Saturday 00:20): planned from
+    Friday 23:40, and from B on Saturday 00:05, when only Friday's service still runs."""
+    trips = "route_id,service_id,trip_id\nR1,FRI,night"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    night,23:50:00,23:50:00,A,1
+    night,24:10:00,24:10:00,B,2
+    night,24:20:00,24:20:00,C,3
+    """
+    cal = WEEK + "FRI,0,0,0,0,1,0,0,20240304,20240315\n"
+    pl = planner(tmp_path, trips=trips, stop_times=times, calendar=cal)
+    fri = dt.date(2024, 3, 8)
+    j = plan(pl, "A", "C", at(fri, "23:40"))[0]
+    assert (hhmm(j.departure), hhmm(j.arrival)) == ("Fri 23:50", "Sat 00:20")
+    j = plan(pl, "B", "C", at(dt.date(2024, 3, 9), "00:05"))[0]
+    assert (hhmm(j.departure), hhmm(j.arrival)) == ("Sat 00:10", "Sat 00:20")
+
+
+def test_calendar_exception(tmp_path: Path) -> None:
+    """calendar_dates removes Wednesday 6 March from WK and adds Saturday 9 March: a Wednesday
+    query rides Thursday's trip, a Saturday query rides the added service."""
+    trips = "route_id,service_id,trip_id\nR1,WK,t"
+    times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nt,08:00:00,08:00:00,A,1\nt,08:10:00,08:10:00,B,2"
+    dates = "service_id,date,exception_type\nWK,20240306,2\nWK,20240309,1"
+    pl = planner(tmp_path, trips=trips, stop_times=times, calendar_dates=dates)
+    assert hhmm(plan(pl, "A", "B", at(dt.date(2024, 3, 5), "07:00"))[0].departure) == "Tue 08:00"
+    assert hhmm(plan(pl, "A", "B", at(dt.date(2024, 3, 6), "07:00"))[0].departure) == "Thu 08:00"
+    assert hhmm(plan(pl, "A", "B", at(dt.date(2024, 3, 9), "07:00"))[0].departure) == "Sat 08:00"
+
+
+def test_in_seat_transfer_by_block(tmp_path: Path) -> None:
+    """Trips t1 (A->B) and t2 (B->C) share block 'blk': the rider stays seated at B even though
+    changing at B is forbidden, and the journey counts no transfer."""
+    trips = "route_id,service_id,trip_id,block_id\nR1,WK,t1,blk\nR2,WK,t2,blk"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    t1,08:00:00,08:00:00,A,1
+    t1,08:10:00,08:10:00,B,2
+    t2,08:12:00,08:12:00,B,1
+    t2,08:20:00,08:20:00,C,2
+    """
+    transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nB,B,3,"
+    pl = planner(tmp_path, trips=trips, stop_times=times, transfers=transfers)
+    j = plan(pl, "A", "C", at(MON, "07:50"))[0]
+    assert hhmm(j.arrival) == "Mon 08:20"
+    assert j.transfers == 0
+    assert [leg.trip_id for leg in j.legs] == ["f:t1", "f:t2"]
+    assert [leg.stay_seated for leg in j.legs] == [False, True]
+
+
+def test_in_seat_transfer_type_4(tmp_path: Path) -> None:
+    """transfers.txt type 4 between trips t1 and t2 (no block) is an in-seat transfer too."""
+    trips = "route_id,service_id,trip_id\nR1,WK,t1\nR2,WK,t2"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    t1,08:00:00,08:00:00,A,1
+    t1,08:10:00,08:10:00,B,2
+    t2,08:11:00,08:11:00,B,1
+    t2,08:20:00,08:20:00,C,2
+    """
+    transfers = (
+        "from_stop_id,to_stop_id,from_trip_id,to_trip_id,transfer_type,min_transfer_time\n"
+        "B,B,t1,t2,4,\nB,B,,,2,300"
+    )
+    pl = planner(tmp_path, trips=trips, stop_times=times, transfers=transfers)
+    j = plan(pl, "A", "C", at(MON, "07:50"))[0]
+    assert hhmm(j.arrival) == "Mon 08:20"
+    assert j.transfers == 0
+
+
+def test_frequency_trip(tmp_path: Path) -> None:
+    """A template trip A->B (10 min) runs every 15 minutes from 08:00 to 09:00: from 08:20 the
+    next departure is 08:30, arriving 08:40."""
+    trips = "route_id,service_id,trip_id\nR1,WK,f"
+    times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nf,06:00:00,06:00:00,A,1\nf,06:10:00,06:10:00,B,2"
+    freq = "trip_id,start_time,end_time,headway_secs,exact_times\nf,08:00:00,09:00:00,900,1"
+    pl = planner(tmp_path, trips=trips, stop_times=times, frequencies=freq)
+    j = plan(pl, "A", "B", at(MON, "08:20"))[0]
+    assert (hhmm(j.departure), hhmm(j.arrival)) == ("Mon 08:30", "Mon 08:40")
+
+
+def test_no_pickup_and_no_drop_off(tmp_path: Path) -> None:
+    """Trip early: A->B->C with pickup_type 1 and drop_off_type 1 at B; trip late has none.
+    From B only the late trip can be boarded; to B only the late trip lets riders off."""
+    trips = "route_id,service_id,trip_id\nR1,WK,early\nR1,WK,late"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type,drop_off_type
+    early,08:00:00,08:00:00,A,1,0,0
+    early,08:10:00,08:10:00,B,2,1,1
+    early,08:20:00,08:20:00,C,3,0,0
+    late,09:00:00,09:00:00,A,1,0,0
+    late,09:10:00,09:10:00,B,2,0,0
+    late,09:20:00,09:20:00,C,3,0,0
+    """
+    pl = planner(tmp_path, trips=trips, stop_times=times)
+    assert hhmm(plan(pl, "B", "C", at(MON, "08:00"))[0].departure) == "Mon 09:10"
+    assert hhmm(plan(pl, "A", "B", at(MON, "07:50"))[0].arrival) == "Mon 09:10"
+    assert hhmm(plan(pl, "A", "C", at(MON, "07:50"))[0].arrival) == "Mon 08:20"
+
+
+def test_wheelchair_inaccessible_trip(tmp_path: Path) -> None:
+    """Trip 'no' (wheelchair_accessible 2) at 08:00, 'unknown' (0) at 08:30, 'yes' (1) at 09:00:
+    a wheelchair query takes 09:00, or 08:30 when unknown accessibility is allowed; stop D
+    (wheelchair_boarding 2) is never used by a wheelchair query."""
+    trips = "route_id,service_id,trip_id,wheelchair_accessible\nR1,WK,no,2\nR1,WK,unknown,0\nR1,WK,yes,1"
+    rows = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for trip, h in (("no", "08:00"), ("unknown", "08:30"), ("yes", "09:00")):
+        rows += [f"{trip},{h}:00,{h}:00,A,1", f"{trip},{h[:3]}{int(h[3:]) + 10}:00,{h[:3]}{int(h[3:]) + 10}:00,B,2"]
+        rows += [f"{trip},{h[:3]}{int(h[3:]) + 20}:00,{h[:3]}{int(h[3:]) + 20}:00,D,3"]
+    pl = planner(tmp_path, trips=trips, stop_times="\n".join(rows))
+    when = at(MON, "07:50")
+    assert hhmm(plan(pl, "A", "B", when)[0].departure) == "Mon 08:00"
+    assert hhmm(plan(pl, "A", "B", when, options=PlanOptions(wheelchair=True))[0].departure) == "Mon 09:00"
+    relaxed = PlanOptions(wheelchair=True, wheelchair_allow_unknown=True)
+    assert hhmm(plan(pl, "A", "B", when, options=relaxed)[0].departure) == "Mon 08:30"
+    assert plan(pl, "A", "D", when, options=PlanOptions(wheelchair=True)) == []
+
+
+def test_arrive_by(tmp_path: Path) -> None:
+    """Trips A->B at 08:00, 08:30 and 09:00 (10 min): to arrive by 08:45 leave at 08:30."""
+    trips = "route_id,service_id,trip_id\nR1,WK,a\nR1,WK,b\nR1,WK,c"
+    rows = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for trip, h, m in (("a", 8, 0), ("b", 8, 30), ("c", 9, 0)):
+        rows += [f"{trip},{h:02d}:{m:02d}:00,{h:02d}:{m:02d}:00,A,1", f"{trip},{h:02d}:{m + 10:02d}:00,{h:02d}:{m + 10:02d}:00,B,2"]
+    pl = planner(tmp_path, trips=trips, stop_times="\n".join(rows))
+    journeys = plan(pl, "A", "B", at(MON, "08:45"), arrive_by=True)
+    assert [(hhmm(j.departure), hhmm(j.arrival)) for j in journeys] == [("Mon 08:30", "Mon 08:40")]
+    ranged = plan(pl, "A", "B", at(MON, "07:55"), window=dt.timedelta(hours=1))
+    assert [hhmm(j.departure) for j in ranged] == ["Mon 08:00", "Mon 08:30"]
+
+
+def test_outcomes_and_outputs(tmp_path: Path) -> None:
+    """Door to door without streets (straight-line walking): a journey with walk legs, GeoJSON
+    and text; a date outside the calendar, a point far from every stop and an evening with no
+    service each raise NoRouteError with its own reason."""
+    pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES)
+    origin, destination = (45.7705, 3.0805), (45.7895, 3.0805)
+    journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"))
+    assert [[leg.mode for leg in j.legs] for j in journeys] == [["walk"]]  # 27 min on foot wins
+    journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=PlanOptions(max_direct_s=600))
+    best = journeys[0]
+    assert [leg.mode for leg in best.legs] == ["walk", "bus", "bus", "walk"]
+    geo = best.to_geojson()
+    assert geo["type"] == "FeatureCollection" and len(geo["features"]) == 4
+    json.dumps(geo)
+    assert "Line one" not in best.to_text() and "bus 1" in best.to_text()
+    with pytest.raises(NoRouteError) as err:
+        pl.plan(origin, destination, depart_at=at(dt.date(2030, 1, 1), "08:00"))
+    assert err.value.reason == "outside_calendar"
+    with pytest.raises(NoRouteError) as err:
+        pl.plan((46.5, 3.0), destination, depart_at=at(MON, "07:50"))
+    assert err.value.reason == "too_far_from_network"
+    with pytest.raises(NoRouteError) as err:
+        pl.plan(origin, destination, depart_at=at(dt.date(2024, 3, 15), "22:00"), options=PlanOptions(max_direct_s=60))
+    assert err.value.reason == "no_service"
