@@ -18,7 +18,7 @@ shared feed (hart.zip):
     write); ``arverne_read_compile``: ``read_gtfs`` + ``build_timetable`` without writing;
     ``gtfs_kit``: ``gtfs_kit.read_feed(path, dist_units="km")``; ``partridge``:
     ``partridge.load_feed(path)`` with every table touched (partridge reads lazily);
-    ``pandas_floor``: ``pandas.read_csv`` of stop_times.txt straight from the zip.
+    ``pandas_floor``: ``pandas.read_csv`` of stop_times.txt straight from the zip, defaults.
 (b) ``arverne_streets``: ``build_streets(poa_osm.pbf)`` with all four profiles, and
     ``arverne_build_full``: the whole Porto Alegre build with streets and stop links.
 (c) ``network_load``: ``Network.load`` of the saved networks, ``--loads`` times in one child
@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -100,8 +102,6 @@ ARVERNE_MODULES = [
 
 def _preload(step: str) -> None:
     """Import what a step uses lazily, so the baseline holds the libraries for every peer."""
-    import importlib
-
     import pandas  # noqa: F401  (every peer reads with pandas)
 
     if step.startswith("arverne") or step == "network_load":
@@ -123,7 +123,7 @@ def _child(step: str, args: dict[str, Any]) -> dict[str, Any]:
             rows = 0
             for path in gtfs:
                 with zipfile.ZipFile(path) as zf, zf.open("stop_times.txt") as handle:
-                    rows += len(pd.read_csv(handle, dtype=str, keep_default_na=False))
+                    rows += len(pd.read_csv(handle))
             extra["stop_times"] = rows
 
     elif step in ("arverne_build", "arverne_build_full"):
@@ -294,7 +294,9 @@ def _machine() -> dict[str, Any]:
     for module in ("numba", "pyarrow", "osmium", "gtfs_kit", "partridge"):
         try:
             mod = __import__(module)
-            info[module] = getattr(mod, "__version__", "?")
+            info[module] = getattr(mod, "__version__", None)
+            if module == "osmium":
+                info[module] = importlib.import_module("osmium.version").pyosmium_release
         except ImportError:
             info[module] = None
     try:
@@ -322,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--loads", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=900.0, help="per child, seconds")
     parser.add_argument("--only", choices=[*sorted(DATASETS), "demo"], action="append")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file to write")
     parser.add_argument("--child", nargs=2, metavar=("STEP", "ARGS"), help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
     if opts.child:
@@ -342,65 +345,71 @@ def main(argv: list[str] | None = None) -> None:
         "datasets": {},
     }
     work = Path(tempfile.mkdtemp(prefix="bench_build_"))
-    datasets = dict(DATASETS)
-    if not opts.only or "demo" in opts.only:
-        # the tiny demo territory shows the fixed cost of a build (JIT cache, libraries)
-        from arverne.demo.territory import write_territory
+    try:
+        datasets = dict(DATASETS)
+        if not opts.only or "demo" in opts.only:
+            # the tiny demo territory shows the fixed cost of a build (JIT cache, libraries)
+            from arverne.demo.territory import write_territory
 
-        demo = write_territory(work / "demo")
-        datasets["demo"] = {"gtfs": [demo.gtfs], "osm": demo.osm}
-    for name, dataset in datasets.items():
-        if opts.only and name not in opts.only:
-            continue
-        gtfs = [p for p in dataset["gtfs"]]
-        missing = [str(p) for p in [*gtfs, dataset["osm"]] if p is not None and not p.exists()]
-        if missing:
-            report["datasets"][name] = {"error": f"missing data: {', '.join(missing)}"}
-            continue
-        print(f"{name}:")
-        entry: dict[str, Any] = {
-            "gtfs": [_show(p) for p in gtfs],
-            "gtfs_zip_bytes": sum(p.stat().st_size for p in gtfs),
-            "gtfs_uncompressed_bytes": _uncompressed_bytes(gtfs),
-        }
-        timetable_dir = work / f"{name}-timetable"
-        base = {"gtfs": [str(p) for p in gtfs]}
-        steps: dict[str, Any] = {}
-        for peer in GTFS_PEERS:
-            args = {**base, "out": str(timetable_dir)} if peer == "arverne_build" else base
-            steps[peer] = _measure(peer, args, opts.repeats, opts.timeout)
-        loads = {
-            "timetable_only": _measure(
-                "network_load", {"out": str(timetable_dir), "loads": opts.loads}, 1, opts.timeout
-            )
-        }
-        if dataset["osm"] is not None:
-            osm = dataset["osm"]
-            entry["osm"] = _show(osm)
-            entry["osm_bytes"] = osm.stat().st_size
-            steps["arverne_streets"] = _measure(
-                "arverne_streets", {"osm": str(osm)}, opts.repeats, opts.timeout
-            )
-            full_dir = work / f"{name}-full"
-            steps["arverne_build_full"] = _measure(
-                "arverne_build_full",
-                {**base, "osm": str(osm), "out": str(full_dir)},
-                opts.repeats,
-                opts.timeout,
-            )
-            loads["with_streets"] = _measure(
-                "network_load", {"out": str(full_dir), "loads": opts.loads}, 1, opts.timeout
-            )
-        entry["steps"] = steps
-        entry["network_load"] = loads
-        entry["ratios"] = _ratios(entry)
-        report["datasets"][name] = entry
+            demo = write_territory(work / "demo")
+            datasets["demo"] = {"gtfs": [demo.gtfs], "osm": demo.osm}
+        for name, dataset in datasets.items():
+            if opts.only and name not in opts.only:
+                continue
+            gtfs = [p for p in dataset["gtfs"]]
+            missing = [str(p) for p in [*gtfs, dataset["osm"]] if p is not None and not p.exists()]
+            if missing:
+                report["datasets"][name] = {"error": f"missing data: {', '.join(missing)}"}
+                continue
+            print(f"{name}:")
+            entry: dict[str, Any] = {
+                "gtfs": [_show(p) for p in gtfs],
+                "gtfs_zip_bytes": sum(p.stat().st_size for p in gtfs),
+                "gtfs_uncompressed_bytes": _uncompressed_bytes(gtfs),
+            }
+            timetable_dir = work / f"{name}-timetable"
+            base = {"gtfs": [str(p) for p in gtfs]}
+            steps: dict[str, Any] = {}
+            for peer in GTFS_PEERS:
+                args = {**base, "out": str(timetable_dir)} if peer == "arverne_build" else base
+                steps[peer] = _measure(peer, args, opts.repeats, opts.timeout)
+            loads = {
+                "timetable_only": _measure(
+                    "network_load",
+                    {"out": str(timetable_dir), "loads": opts.loads},
+                    1,
+                    opts.timeout,
+                )
+            }
+            if dataset["osm"] is not None:
+                osm = dataset["osm"]
+                entry["osm"] = _show(osm)
+                entry["osm_bytes"] = osm.stat().st_size
+                steps["arverne_streets"] = _measure(
+                    "arverne_streets", {"osm": str(osm)}, opts.repeats, opts.timeout
+                )
+                full_dir = work / f"{name}-full"
+                steps["arverne_build_full"] = _measure(
+                    "arverne_build_full",
+                    {**base, "osm": str(osm), "out": str(full_dir)},
+                    opts.repeats,
+                    opts.timeout,
+                )
+                loads["with_streets"] = _measure(
+                    "network_load", {"out": str(full_dir), "loads": opts.loads}, 1, opts.timeout
+                )
+            entry["steps"] = steps
+            entry["network_load"] = loads
+            entry["ratios"] = _ratios(entry)
+            report["datasets"][name] = entry
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     report["targets"] = _targets(report["datasets"])
     report["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["targets"], indent=2))
-    print(f"written {RESULTS}")
+    print(f"written {opts.out}")
 
 
 def _ratios(entry: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import platform
 import statistics
 import sys
@@ -76,8 +75,18 @@ def read_solomon(path: Path, bks: dict[str, Any]) -> Instance:
     rows = np.array([[float(x) for x in line.split()] for line in lines[9:] if line.strip()])
     name = path.stem
     return Instance(
-        name, "solomon", nv, cap, rows[:, 1:3], rows[:, 3].astype(np.int64), rows[:, 4], rows[:, 5],
-        rows[:, 6], [], int(bks[name]["vehicles"]), float(bks[name]["bks"]),
+        name,
+        "solomon",
+        nv,
+        cap,
+        rows[:, 1:3],
+        rows[:, 3].astype(np.int64),
+        rows[:, 4],
+        rows[:, 5],
+        rows[:, 6],
+        [],
+        int(bks[name]["vehicles"]),
+        float(bks[name]["bks"]),
     )
 
 
@@ -92,8 +101,18 @@ def read_lilim(path: Path, bks: dict[str, tuple[int, float]]) -> Instance:
     name = path.stem
     v, d = bks[name]
     return Instance(
-        name, "lilim", nv, cap, rows[:, 1:3], rows[:, 3].astype(np.int64), rows[:, 4], rows[:, 5],
-        rows[:, 6], pairs, v, d,
+        name,
+        "lilim",
+        nv,
+        cap,
+        rows[:, 1:3],
+        rows[:, 3].astype(np.int64),
+        rows[:, 4],
+        rows[:, 5],
+        rows[:, 6],
+        pairs,
+        v,
+        d,
     )
 
 
@@ -101,7 +120,9 @@ def load_instances(which: str, names: list[str] | None) -> list[Instance]:
     """Instances of a set (``solomon`` or ``lilim``), optionally only the named ones."""
     out: list[Instance] = []
     if which == "solomon":
-        bks = json.loads((DATA / "solomon" / "solomon_bks_two_conventions.json").read_text())["hierarchical"]
+        bks = json.loads((DATA / "solomon" / "solomon_bks_two_conventions.json").read_text())[
+            "hierarchical"
+        ]
         for path in sorted((DATA / "solomon").glob("*.txt")):
             if names is None or path.stem in names:
                 out.append(read_solomon(path, bks))
@@ -109,7 +130,10 @@ def load_instances(which: str, names: list[str] | None) -> list[Instance]:
         table: dict[str, tuple[int, float]] = {}
         with (DATA / "li-lim-100" / "bks_summary.csv").open() as fh:
             for row in csv.DictReader(fh):
-                table[row["instance"]] = (int(row["sintef_bks_routes"]), float(row["sintef_bks_distance"]))
+                table[row["instance"]] = (
+                    int(row["sintef_bks_routes"]),
+                    float(row["sintef_bks_distance"]),
+                )
         for path in sorted((DATA / "li-lim-100").glob("*.txt")):
             if names is None or path.stem in names:
                 out.append(read_lilim(path, table))
@@ -193,36 +217,76 @@ def run_solve_tours(inst: Instance, seconds: float, seed: int, fixed_cost: float
     depot = Depot("depot", "n0", float(inst.ready[0]), float(inst.due[0]))
     # cost_per_km=1000 makes one plane unit cost 1; fixed_cost is in the same units
     vehicles = [
-        Vehicle(f"v{k}", "depot", capacity=(inst.capacity,), shift_start_s=float(inst.ready[0]),
-                shift_end_s=float(inst.due[0]), cost_per_km=1000.0, fixed_cost=fixed_cost)
+        Vehicle(
+            f"v{k}",
+            "depot",
+            capacity=(inst.capacity,),
+            shift_start_s=float(inst.ready[0]),
+            shift_end_s=float(inst.due[0]),
+            cost_per_km=1000.0,
+            fixed_cost=fixed_cost,
+        )
         for k in range(inst.n_vehicles)
     ]
     visits: list[Visit] = []
     shipments: list[Shipment] = []
     if inst.kind == "solomon":
         for i in range(1, len(inst.xy)):
-            visits.append(Visit(f"c{i}", f"n{i}", float(inst.service[i]), ((float(inst.ready[i]), float(inst.due[i])),),
-                                demand=(int(inst.demand[i]),)))
+            visits.append(
+                Visit(
+                    f"c{i}",
+                    f"n{i}",
+                    float(inst.service[i]),
+                    ((float(inst.ready[i]), float(inst.due[i])),),
+                    demand=(int(inst.demand[i]),),
+                )
+            )
     else:
         for p, q in inst.pairs:
-            shipments.append(Shipment(
-                f"s{p}", f"n{p}", f"n{q}", (int(inst.demand[p]),),
-                (float(inst.ready[p]), float(inst.due[p])), (float(inst.ready[q]), float(inst.due[q])),
-                float(inst.service[p]), float(inst.service[q]),
-            ))
-    problem = Problem(tuple(places), (depot,), tuple(vehicles), tuple(visits), tuple(shipments), ("load",), inst.name)
+            shipments.append(
+                Shipment(
+                    f"s{p}",
+                    f"n{p}",
+                    f"n{q}",
+                    (int(inst.demand[p]),),
+                    (float(inst.ready[p]), float(inst.due[p])),
+                    (float(inst.ready[q]), float(inst.due[q])),
+                    float(inst.service[p]),
+                    float(inst.service[q]),
+                )
+            )
+    problem = Problem(
+        tuple(places),
+        (depot,),
+        tuple(vehicles),
+        tuple(visits),
+        tuple(shipments),
+        ("load",),
+        inst.name,
+    )
     matrix = euclidean_matrix(problem, scale=SCALE)
     t0 = time.perf_counter()
-    sol = solve_tours(problem, matrix=matrix, max_runtime=seconds, seed=seed, minimise_vehicles=FLEET_SHARE)
+    sol = solve_tours(
+        problem, matrix=matrix, max_runtime=seconds, seed=seed, minimise_vehicles=FLEET_SHARE
+    )
     wall = time.perf_counter() - t0
     from tests.fleet.feasibility import check_solution
 
     violations = check_solution(sol)
     routes = []
     for tour in sol.tours:
-        routes.append([int(s.place_id[1:]) for s in tour.stops if s.kind in ("visit", "pickup", "delivery")])
-    return {"routes": routes, "wall_s": wall, "iterations": sol.iterations, "checker_violations": len(violations),
-            "unassigned": len(sol.unassigned)}
+        routes.append(
+            [int(s.place_id[1:]) for s in tour.stops if s.kind in ("visit", "pickup", "delivery")]
+        )
+    return {
+        "routes": routes,
+        "wall_s": wall,
+        "iterations": sol.iterations,
+        "checker_violations": len(violations),
+        "unassigned": len(sol.unassigned),
+        "fleet": sol.info.get("fleet_minimisation"),
+        "relaxed": sol.info.get("relaxed"),
+    }
 
 
 def run_pyvrp(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> dict[str, Any]:
@@ -234,7 +298,9 @@ def run_pyvrp(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> d
     if FLEET_SHARE > 0:
         fleet = minimise_fleet(m.data(), MaxRuntime(seconds * FLEET_SHARE), seed=seed)
         m, row_of = _pyvrp_model(inst, fleet.num_available, fixed_cost)
-    res = m.solve(MaxRuntime(seconds * (1 - FLEET_SHARE)), seed=seed, display=False, collect_stats=False)
+    res = m.solve(
+        MaxRuntime(seconds * (1 - FLEET_SHARE)), seed=seed, display=False, collect_stats=False
+    )
     wall = time.perf_counter() - t0
     routes = []
     for route in res.best.routes():
@@ -247,7 +313,12 @@ def run_pyvrp(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> d
             elif act.is_delivery():
                 seq.append(inst.pairs[act.idx][1])
         routes.append(seq)
-    return {"routes": routes, "wall_s": wall, "iterations": res.num_iterations, "solver_feasible": res.is_feasible()}
+    return {
+        "routes": routes,
+        "wall_s": wall,
+        "iterations": res.num_iterations,
+        "solver_feasible": res.is_feasible(),
+    }
 
 
 def _pyvrp_model(inst: Instance, n_vehicles: int, fixed_cost: float) -> tuple[Any, list[int]]:
@@ -257,20 +328,40 @@ def _pyvrp_model(inst: Instance, n_vehicles: int, fixed_cost: float) -> tuple[An
     dist, dur = int_matrices(inst)
     m = Model()
     locs = [m.add_location(float(x), float(y)) for x, y in inst.xy]
-    m.add_depot(locs[0], tw_early=int(ceil_units(inst.ready[0])), tw_late=int(floor_units(inst.due[0])))
-    m.add_vehicle_type(n_vehicles, capacity=inst.capacity, fixed_cost=int(round(fixed_cost * SCALE)),
-                       tw_early=int(ceil_units(inst.ready[0])), tw_late=int(floor_units(inst.due[0])))
+    m.add_depot(
+        locs[0], tw_early=int(ceil_units(inst.ready[0])), tw_late=int(floor_units(inst.due[0]))
+    )
+    m.add_vehicle_type(
+        n_vehicles,
+        capacity=inst.capacity,
+        fixed_cost=round(fixed_cost * SCALE),
+        tw_early=int(ceil_units(inst.ready[0])),
+        tw_late=int(floor_units(inst.due[0])),
+    )
     row_of: list[int] = []
     if inst.kind == "solomon":
         for i in range(1, len(inst.xy)):
-            m.add_client(locs[i], delivery=int(inst.demand[i]), service_duration=int(ceil_units(inst.service[i])),
-                         tw_early=int(ceil_units(inst.ready[i])), tw_late=int(floor_units(inst.due[i])))
+            m.add_client(
+                locs[i],
+                delivery=int(inst.demand[i]),
+                service_duration=int(ceil_units(inst.service[i])),
+                tw_early=int(ceil_units(inst.ready[i])),
+                tw_late=int(floor_units(inst.due[i])),
+            )
             row_of.append(i)
     else:
         for p, q in inst.pairs:
-            m.add_shipment(locs[p], locs[q], int(ceil_units(inst.ready[p])), int(floor_units(inst.due[p])),
-                           int(ceil_units(inst.service[p])), int(ceil_units(inst.ready[q])), int(floor_units(inst.due[q])),
-                           int(ceil_units(inst.service[q])), amount=int(inst.demand[p]))
+            m.add_shipment(
+                locs[p],
+                locs[q],
+                int(ceil_units(inst.ready[p])),
+                int(floor_units(inst.due[p])),
+                int(ceil_units(inst.service[p])),
+                int(ceil_units(inst.ready[q])),
+                int(floor_units(inst.due[q])),
+                int(ceil_units(inst.service[q])),
+                amount=int(inst.demand[p]),
+            )
             row_of.append(p)
     n = len(inst.xy)
     for i in range(n):
@@ -288,21 +379,40 @@ def run_vroom(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> d
     problem.set_costs_matrix("car", dist)
     tw = vroom.TimeWindow(int(ceil_units(inst.ready[0])), int(floor_units(inst.due[0])))
     for k in range(inst.n_vehicles):
-        problem.add_vehicle(vroom.Vehicle(k, start=0, end=0, capacity=[inst.capacity], time_window=tw,
-                                          costs=vroom.VehicleCosts(fixed=int(round(fixed_cost * SCALE)))))
+        problem.add_vehicle(
+            vroom.Vehicle(
+                k,
+                start=0,
+                end=0,
+                capacity=[inst.capacity],
+                time_window=tw,
+                costs=vroom.VehicleCosts(fixed=round(fixed_cost * SCALE)),
+            )
+        )
 
     def window(i: int) -> list[Any]:
         return [vroom.TimeWindow(int(ceil_units(inst.ready[i])), int(floor_units(inst.due[i])))]
 
     if inst.kind == "solomon":
         for i in range(1, len(inst.xy)):
-            problem.add_job(vroom.Job(i, i, default_service=int(ceil_units(inst.service[i])),
-                                      delivery=[int(inst.demand[i])], time_windows=window(i)))
+            problem.add_job(
+                vroom.Job(
+                    i,
+                    i,
+                    default_service=int(ceil_units(inst.service[i])),
+                    delivery=[int(inst.demand[i])],
+                    time_windows=window(i),
+                )
+            )
     else:
         for p, q in inst.pairs:
             problem.add_shipment(
-                vroom.ShipmentStep(p, p, default_service=int(ceil_units(inst.service[p])), time_windows=window(p)),
-                vroom.ShipmentStep(q, q, default_service=int(ceil_units(inst.service[q])), time_windows=window(q)),
+                vroom.ShipmentStep(
+                    p, p, default_service=int(ceil_units(inst.service[p])), time_windows=window(p)
+                ),
+                vroom.ShipmentStep(
+                    q, q, default_service=int(ceil_units(inst.service[q])), time_windows=window(q)
+                ),
                 amount=vroom.Amount([int(inst.demand[p])]),
             )
     from datetime import timedelta
@@ -313,10 +423,18 @@ def run_vroom(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> d
     frame = sol.routes
     routes = []
     for _, group in frame.groupby("vehicle_id", sort=True):
-        seq = [int(r) for r, t in zip(group["id"], group["type"], strict=True) if t in ("job", "pickup", "delivery")]
+        seq = [
+            int(r)
+            for r, t in zip(group["id"], group["type"], strict=True)
+            if t in ("job", "pickup", "delivery")
+        ]
         if seq:
             routes.append(seq)
-    return {"routes": routes, "wall_s": wall, "unassigned": len(sol.unassigned) if hasattr(sol, "unassigned") else None}
+    return {
+        "routes": routes,
+        "wall_s": wall,
+        "unassigned": len(sol.unassigned) if hasattr(sol, "unassigned") else None,
+    }
 
 
 def run_ortools(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> dict[str, Any]:
@@ -338,13 +456,15 @@ def run_ortools(inst: Instance, seconds: float, seed: int, fixed_cost: float) ->
 
     cost_idx = routing.RegisterTransitCallback(cost_cb)
     routing.SetArcCostEvaluatorOfAllVehicles(cost_idx)
-    routing.SetFixedCostOfAllVehicles(int(round(fixed_cost * SCALE)))
+    routing.SetFixedCostOfAllVehicles(round(fixed_cost * SCALE))
     time_idx = routing.RegisterTransitCallback(time_cb)
     horizon = int(floor_units(inst.due[0]))
     routing.AddDimension(time_idx, horizon, horizon, False, "time")
     tdim = routing.GetDimensionOrDie("time")
     for i in range(1, n):
-        tdim.CumulVar(manager.NodeToIndex(i)).SetRange(int(ceil_units(inst.ready[i])), int(floor_units(inst.due[i])))
+        tdim.CumulVar(manager.NodeToIndex(i)).SetRange(
+            int(ceil_units(inst.ready[i])), int(floor_units(inst.due[i]))
+        )
     for k in range(inst.n_vehicles):
         tdim.CumulVar(routing.Start(k)).SetRange(int(ceil_units(inst.ready[0])), horizon)
         tdim.CumulVar(routing.End(k)).SetRange(int(ceil_units(inst.ready[0])), horizon)
@@ -355,7 +475,9 @@ def run_ortools(inst: Instance, seconds: float, seed: int, fixed_cost: float) ->
         return demand[manager.IndexToNode(i)]
 
     dem_idx = routing.RegisterUnaryTransitCallback(demand_cb)
-    routing.AddDimensionWithVehicleCapacity(dem_idx, 0, [inst.capacity] * inst.n_vehicles, True, "load")
+    routing.AddDimensionWithVehicleCapacity(
+        dem_idx, 0, [inst.capacity] * inst.n_vehicles, True, "load"
+    )
     solver = routing.solver()
     for p, q in inst.pairs:
         pi, qi = manager.NodeToIndex(p), manager.NodeToIndex(q)
@@ -363,8 +485,12 @@ def run_ortools(inst: Instance, seconds: float, seed: int, fixed_cost: float) ->
         solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(qi))
         solver.Add(tdim.CumulVar(pi) <= tdim.CumulVar(qi))
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
     params.time_limit.FromMilliseconds(int(seconds * 1000))
     t0 = time.perf_counter()
     sol = routing.SolveWithParameters(params)
@@ -382,7 +508,12 @@ def run_ortools(inst: Instance, seconds: float, seed: int, fixed_cost: float) ->
     return {"routes": routes, "wall_s": wall, "found": sol is not None}
 
 
-TOOLS = {"solve_tours": run_solve_tours, "pyvrp": run_pyvrp, "vroom": run_vroom, "ortools": run_ortools}
+TOOLS = {
+    "solve_tours": run_solve_tours,
+    "pyvrp": run_pyvrp,
+    "vroom": run_vroom,
+    "ortools": run_ortools,
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -391,15 +522,24 @@ TOOLS = {"solve_tours": run_solve_tours, "pyvrp": run_pyvrp, "vroom": run_vroom,
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     feasible = [r for r in rows if r["feasible"]]
     gaps = [r["gap_pct"] for r in feasible]
+    matched = [r["gap_pct"] for r in feasible if r["vehicles"] <= r["bks_vehicles"]]
     return {
+        "mean_gap_pct_vehicle_matched": round(statistics.fmean(matched), 3) if matched else None,
+        "worst_gap_pct_vehicle_matched": round(max(matched), 3) if matched else None,
         "instances": len(rows),
         "feasible": len(feasible),
         "mean_gap_pct": round(statistics.fmean(gaps), 3) if gaps else None,
         "median_gap_pct": round(statistics.median(gaps), 3) if gaps else None,
         "worst_gap_pct": round(max(gaps), 3) if gaps else None,
         "vehicle_match": sum(1 for r in feasible if r["vehicles"] <= r["bks_vehicles"]),
-        "vehicle_match_pct": round(100 * sum(1 for r in feasible if r["vehicles"] <= r["bks_vehicles"]) / len(rows), 1) if rows else None,
-        "bks_hit": sum(1 for r in feasible if r["vehicles"] <= r["bks_vehicles"] and r["gap_pct"] <= 0.01),
+        "vehicle_match_pct": round(
+            100 * sum(1 for r in feasible if r["vehicles"] <= r["bks_vehicles"]) / len(rows), 1
+        )
+        if rows
+        else None,
+        "bks_hit": sum(
+            1 for r in feasible if r["vehicles"] <= r["bks_vehicles"] and r["gap_pct"] <= 0.01
+        ),
         "mean_wall_s": round(statistics.fmean(r["wall_s"] for r in rows), 3) if rows else None,
         "checker_violations": sum(r.get("checker_violations", 0) for r in rows),
     }
@@ -407,16 +547,26 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="solomon,lilim", help="solomon, lilim or both (comma-separated)")
+    parser.add_argument(
+        "--sets", default="solomon,lilim", help="solomon, lilim or both (comma-separated)"
+    )
     parser.add_argument("--tools", default="solve_tours,pyvrp,vroom,ortools")
     parser.add_argument("--time", type=float, default=10.0, help="seconds per instance and tool")
     parser.add_argument("--instances", default="", help="comma-separated names (default: all)")
     parser.add_argument("--every", type=int, default=1, help="take one instance in N of each set")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--fixed-cost", type=float, default=1000.0, help="per vehicle, in distance units")
-    parser.add_argument("--fleet-share", type=float, default=0.3,
-                        help="share of the time PyVRP (direct and solve_tours) spends minimising the fleet")
-    parser.add_argument("--label", default="", help="name of this run in the JSON (default from options)")
+    parser.add_argument(
+        "--fixed-cost", type=float, default=1000.0, help="per vehicle, in distance units"
+    )
+    parser.add_argument(
+        "--fleet-share",
+        type=float,
+        default=0.3,
+        help="share of the time PyVRP (direct and solve_tours) spends minimising the fleet",
+    )
+    parser.add_argument(
+        "--label", default="", help="name of this run in the JSON (default from options)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     global FLEET_SHARE
@@ -448,25 +598,50 @@ def main(argv: list[str] | None = None) -> int:
                 if bad:
                     row["violations"] = bad[:3]
                 per_tool[tool].append(row)
-                print(f"{which} {inst.name:7s} {tool:11s} feasible={ok} veh={row['vehicles']}/{inst.bks_vehicles} "
-                      f"dist={distance:9.2f} bks={inst.bks_distance:9.2f} gap={row['gap_pct']:7.3f}% "
-                      f"t={out['wall_s']:.1f}s", flush=True)
+                print(
+                    f"{which} {inst.name:7s} {tool:11s} feasible={ok} veh={row['vehicles']}/{inst.bks_vehicles} "
+                    f"dist={distance:9.2f} bks={inst.bks_distance:9.2f} gap={row['gap_pct']:7.3f}% "
+                    f"t={out['wall_s']:.1f}s",
+                    flush=True,
+                )
         summary = {t: summarise(rows) for t, rows in per_tool.items()}
-        if "solve_tours" in per_tool and "pyvrp" in per_tool:
-            pairs = [(a, b) for a, b in zip(per_tool["solve_tours"], per_tool["pyvrp"], strict=True)
-                     if a["feasible"] and b["feasible"]]
+        for ours, theirs in (("solve_tours", "pyvrp"), ("solve_tours_plain", "pyvrp_plain")):
+            if ours not in per_tool or theirs not in per_tool:
+                continue
+            pairs = [
+                (a, b)
+                for a, b in zip(per_tool[ours], per_tool[theirs], strict=True)
+                if a["feasible"] and b["feasible"]
+            ]
             if pairs:
-                summary["solve_tours_vs_pyvrp"] = {
-                    "mean_gap_difference_pp": round(statistics.fmean(a["gap_pct"] - b["gap_pct"] for a, b in pairs), 4),
-                    "median_distance_ratio": round(statistics.median(a["distance"] / b["distance"] for a, b in pairs), 5),
+                summary[f"{ours}_vs_{theirs}"] = {
+                    "mean_gap_difference_pp": round(
+                        statistics.fmean(a["gap_pct"] - b["gap_pct"] for a, b in pairs), 4
+                    ),
+                    "median_distance_ratio": round(
+                        statistics.median(a["distance"] / b["distance"] for a, b in pairs), 5
+                    ),
                     "same_vehicles": sum(1 for a, b in pairs if a["vehicles"] == b["vehicles"]),
                     "pairs": len(pairs),
+                    "only_ours_feasible": sum(
+                        1
+                        for a, b in zip(per_tool[ours], per_tool[theirs], strict=True)
+                        if a["feasible"] and not b["feasible"]
+                    ),
+                    "only_theirs_feasible": sum(
+                        1
+                        for a, b in zip(per_tool[ours], per_tool[theirs], strict=True)
+                        if b["feasible"] and not a["feasible"]
+                    ),
                 }
         report["sets"][which] = {"summary": summary, "rows": per_tool}
     _, peak = tracemalloc.get_traced_memory()
     report["peak_python_memory_mb"] = round(peak / 2**20, 1)
-    report["machine"] = {"python": platform.python_version(), "platform": platform.platform(),
-                         "processor": platform.processor() or platform.machine()}
+    report["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+    }
     report["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     existing: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}

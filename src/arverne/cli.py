@@ -89,6 +89,43 @@ def demo(
     run_demo(out_dir, out)
 
 
+@app.command()
+def tours(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    problem_path: Annotated[Path, typer.Argument(help="problem .json file or folder of CSV files")],
+    time_s: Annotated[float, typer.Option("--time", help="search time limit, seconds")] = 30.0,
+    seed: Annotated[int, typer.Option(help="search seed")] = 0,
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="output folder")] = Path("tours-out"),
+) -> None:
+    """Plan tours (home care, deliveries, farm machines) and write JSON, GeoJSON and PNGs."""
+    from arverne.fleet.io import read_problem
+    from arverne.fleet.report import write_outputs
+    from arverne.fleet.tours import solve_tours
+    from arverne.network import Network
+
+    network = Network.load(network_dir)
+    solution = solve_tours(read_problem(problem_path), network, max_runtime=time_s, seed=seed)
+    _print_summary(solution.summary())
+    for item in solution.unassigned:
+        out.print(f"unassigned {item.kind} {item.ref_id}: {item.reason} ({item.detail})")
+    for name, path in write_outputs(solution, out_dir, network).items():
+        out.print(f"{name:<10}{path}")
+
+
+@app.command()
+def darp(
+    instance: Annotated[Path, typer.Argument(help="dial-a-ride instance in Cordeau's format")],
+    time_s: Annotated[float, typer.Option("--time", help="time limit, seconds")] = 60.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+) -> None:
+    """Solve a static dial-a-ride instance with the on-demand service's kernels."""
+    from arverne.fleet.ondemand_darp import read_cordeau, solve_darp
+
+    sol = solve_darp(read_cordeau(instance), max_runtime=time_s, seed=seed)
+    used = sum(1 for r in sol.routes if len(r) > 2)
+    out.print(f"cost {sol.cost:.3f}  unserved {len(sol.unserved)}  vehicles used {used}  {sol.runtime_s:.1f} s")
+
+
 def _print_summary(summary: dict[str, object]) -> None:
     width = max(len(k) for k in summary)
     for key, value in summary.items():

@@ -7,6 +7,9 @@ import datetime as dt
 import itertools
 import json
 import math
+import os
+import subprocess
+import sys
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -86,6 +89,18 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
         "territory-gtfs.zip",
         "territory.osm",
     ]
+
+
+def test_other_process_with_other_hash_seed_writes_the_same_bytes(
+    territory: Territory, tmp_path: Path
+) -> None:
+    """A fresh interpreter with another PYTHONHASHSEED writes the seed-7 files byte for byte."""
+    code = f"from arverne.demo.territory import write_territory; write_territory({str(tmp_path)!r})"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    for name in ("osm", "gtfs", "places"):
+        path = getattr(territory, name)
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), name
 
 
 def test_osm_file_is_valid_xml_with_bounds_and_unique_positive_ids(territory: Territory) -> None:
@@ -192,6 +207,14 @@ def test_gtfs_reads_without_error_notices(territory: Territory) -> None:
     assert (feed.transfers.min_transfer_time > 0).all()
     assert set(feed.transfers.from_stop_id) >= set(platforms.stop_id)
     assert not feed.feed_info.empty and not feed.shapes.empty
+
+
+def test_arverne_validate_accepts_the_feed(territory: Territory) -> None:
+    """The validator behind ``arverne validate`` finds nothing at WARNING or above."""
+    from arverne.feeds.validate import validate_feed
+
+    report = validate_feed(territory.gtfs)
+    assert not report.has_notices_at_or_above("WARNING"), report.to_text()
 
 
 def test_gtfs_service_calendar_covers_the_school_year(territory: Territory) -> None:

@@ -16,10 +16,8 @@ from tests.feeds.gtfs_fixtures import write_feed
 
 def _step_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Equirectangular distance between two (lat, lon) points, metres."""
-    scale = math.radians(1.0) * EARTH_RADIUS_M
-    dy = (b[0] - a[0]) * scale
-    dx = (b[1] - a[1]) * scale * math.cos(math.radians(0.5 * (a[0] + b[0])))
-    return math.sqrt(dx * dx + dy * dy)
+    east = (b[1] - a[1]) * math.cos((b[0] + a[0]) * math.radians(0.5))
+    return math.hypot(east, b[0] - a[0]) * (math.radians(1.0) * EARTH_RADIUS_M)
 
 
 def _reference(

@@ -339,3 +339,49 @@ def test_binary_garbage_file(tmp_path):
         assert "stops.txt" in str(exc)
     else:
         assert report.has_notices_at_or_above("ERROR")
+
+
+def test_quoted_values_crlf_and_subfolder(tmp_path):
+    """Quoted commas and line breaks, CRLF line ends, files in a zip sub-folder: all read."""
+    stops = BASE["stops.txt"].replace("Station", '"Station, ""main""\nhall"').replace("\n", "\r\n")
+    path = tmp_path / "nested.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in {**BASE, "stops.txt": stops}.items():
+            archive.writestr(f"gtfs/{name}", text)
+    feed = read_gtfs(path)
+    assert feed.stops["stop_name"].iloc[0] == 'Station, "main"\r\nhall'
+    assert _only(feed.notices, "invalid_input_files_in_subfolder").severity == Severity.ERROR
+    assert len(feed.stop_times) == 6
+
+
+def test_bad_row_deep_in_a_big_file(tmp_path):
+    """A bad row after 200,000 good ones (several parse blocks) is named by its row number."""
+    rows = [BASE["stop_times.txt"]]
+    for k in range(100_000):
+        rows.append(f"X{k},08:00:00,08:00:00,S1,1,0,0\nX{k},08:10:00,08:10:00,S2,2,0,0\n")
+    rows.append("X5,09:00:00,09:00:00,S3,3,0\n")  # one value short: padded
+    rows.append("X6,09:00:00,09:00:00,S3,3,0,0,7\n")  # one value too many: left out
+    trips = BASE["trips.txt"] + "".join(f"R1,WK,X{k},,0,,\n" for k in range(100_000))
+    path = write_feed(tmp_path, {"stop_times.txt": "".join(rows), "trips.txt": trips})
+    feed = read_gtfs(path)
+    assert sorted(n.row for n in feed.notices if n.code == "invalid_row_length") == [
+        200_008,
+        200_009,
+    ]
+    assert {n.code for n in feed.notices} == {"invalid_row_length"}
+    assert len(feed.stop_times) == 6 + 200_000 + 1
+    assert feed.stop_times[feed.stop_times["trip_id"] == "X5"]["stop_id"].tolist() == [
+        "S1",
+        "S2",
+        "S3",
+    ]
+
+
+def test_stop_time_at_a_station(tmp_path):
+    """A stop time served at a station (location_type 1) gives the canonical ERROR notice."""
+    stop_times = BASE["stop_times.txt"].replace(
+        "T2,25:00:00,25:00:00,S1", "T2,25:00:00,25:00:00,ST"
+    )
+    feed = read_gtfs(write_feed(tmp_path, {"stop_times.txt": stop_times}))
+    notice = _only(feed.notices, "wrong_stop_time_stop_location_type")
+    assert (notice.row, notice.field) == (6, "stop_id")

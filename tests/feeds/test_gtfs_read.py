@@ -6,8 +6,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arverne.feeds.gtfs import read_gtfs
+from arverne.feeds.gtfs import read_gtfs, sort_trip_blocks
 from arverne.feeds.notices import Severity
 from tests.feeds.gtfs_fixtures import write_feed
 
@@ -186,3 +188,56 @@ def test_parent_stations_and_location_types(tmp_path):
     assert feed.notices == []
     assert feed.stops["location_type"].tolist() == [1, 2, 3, 0, 0, 0, 0]
     assert feed.stops["parent_station"].tolist()[:4] == ["", "ST", "ST", "ST"]
+
+
+def test_shapes_sorted_and_typed(tmp_path):
+    """shapes.txt given out of order comes back sorted by (shape_id, shape_pt_sequence)."""
+    shapes = (
+        "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence,shape_dist_traveled\n"
+        "B,45.1,3.1,2,10\n"
+        "A,45.0,3.0,10,\n"
+        "B,45.0,3.0,1,0\n"
+        "A,45.2,3.2,9,\n"
+    )
+    feed = read_gtfs(write_feed(tmp_path, {"shapes.txt": shapes}))
+    assert feed.shapes["shape_id"].tolist() == ["A", "A", "B", "B"]
+    assert feed.shapes["shape_pt_sequence"].tolist() == [9, 10, 1, 2]
+    assert feed.shapes["shape_pt_sequence"].dtype == np.int32
+    assert feed.shapes["shape_pt_lat"].tolist() == [45.2, 45.0, 45.0, 45.1]
+    assert np.isnan(feed.shapes["shape_dist_traveled"].iloc[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4)), min_size=0, max_size=30, unique=True),
+    st.booleans(),
+)
+def test_sort_trip_blocks_equals_plain_sort(pairs, grouped):
+    """sort_trip_blocks orders rows like sorting (trip_id, stop_sequence) pairs."""
+    if grouped:  # the usual layout: rows grouped by trip, rising sequence
+        by_trip: dict[int, list[int]] = {}
+        for trip, seq in pairs:
+            by_trip.setdefault(trip, []).append(seq)
+        pairs = [(t, s) for t in by_trip for s in sorted(by_trip[t])]
+    names = [f"t{9 - t}" for t, _ in pairs]  # rank differs from appearance order
+    first: dict[str, int] = {}
+    codes = np.array([first.setdefault(n, len(first)) for n in names], dtype=np.int64)
+    ordered_names = sorted(first)
+    rank = np.array([ordered_names.index(n) for n in first], dtype=np.int64)
+    seq = np.array([s for _, s in pairs], dtype=np.int64)
+    order = sort_trip_blocks(codes, rank, seq)
+    got = [(names[i], int(seq[i])) for i in order]
+    assert got == sorted(zip(names, seq.tolist(), strict=True))
+
+
+def test_shapes_duplicate_point(tmp_path):
+    """A repeated (shape_id, shape_pt_sequence) keeps the first row with a duplicate_key."""
+    shapes = (
+        "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence\n"
+        "A,45.0,3.0,1\n"
+        "A,45.1,3.1,2\n"
+        "A,45.9,3.9,1\n"
+    )
+    feed = read_gtfs(write_feed(tmp_path, {"shapes.txt": shapes}))
+    assert [(n.code, n.row) for n in feed.notices] == [("duplicate_key", 4)]
+    assert feed.shapes["shape_pt_lat"].tolist() == [45.0, 45.1]

@@ -40,11 +40,15 @@ def check_darp(instance, solution) -> list[str]:  # type: ignore[no-untyped-def]
                 prev = route[k - 1]
                 need = times[k - 1] + instance.service[prev] + tt[prev, node]
                 if b < need - TOL:
-                    errors.append(f"route {v} node {node}: starts {b:.4f} before arrival {need:.4f}")
+                    errors.append(
+                        f"route {v} node {node}: starts {b:.4f} before arrival {need:.4f}"
+                    )
                 total += tt[prev, node]
             load += int(instance.load[node])
             if load > instance.capacity or load < 0:
-                errors.append(f"route {v} after node {node}: load {load} outside 0..{instance.capacity}")
+                errors.append(
+                    f"route {v} after node {node}: load {load} outside 0..{instance.capacity}"
+                )
             if 1 <= node <= n:
                 if node in seen:
                     errors.append(f"request {node} picked up twice")
@@ -59,7 +63,9 @@ def check_darp(instance, solution) -> list[str]:  # type: ignore[no-untyped-def]
                     if ride > instance.max_ride_time + TOL:
                         errors.append(f"request {p}: ride {ride:.4f} > {instance.max_ride_time}")
         if len(times) >= 2 and times[-1] - times[0] > instance.max_route_duration + TOL:
-            errors.append(f"route {v}: duration {times[-1] - times[0]:.4f} > {instance.max_route_duration}")
+            errors.append(
+                f"route {v}: duration {times[-1] - times[0]:.4f} > {instance.max_route_duration}"
+            )
     served = set(seen)
     unserved = set(range(1, n + 1)) - served
     if unserved != set(solution.unserved):
@@ -102,10 +108,14 @@ def check_plans(
         for r in rows:
             b = confirmed.get(r.booking_id)
             if b is None:
-                errors.append(f"vehicle {vehicle_id} seq {r.seq}: booking {r.booking_id} not confirmed")
+                errors.append(
+                    f"vehicle {vehicle_id} seq {r.seq}: booking {r.booking_id} not confirmed"
+                )
                 continue
             if b.vehicle_id != vehicle_id:
-                errors.append(f"booking {r.booking_id}: stored on {b.vehicle_id}, planned on {vehicle_id}")
+                errors.append(
+                    f"booking {r.booking_id}: stored on {b.vehicle_id}, planned on {vehicle_id}"
+                )
             if (r.booking_id, r.kind) in seen:
                 errors.append(f"booking {r.booking_id}: {r.kind} planned twice")
             seen[(r.booking_id, r.kind)] = r
@@ -117,7 +127,9 @@ def check_plans(
                 )
             if r.kind == "pickup":
                 if r.point != b.pickup_point:
-                    errors.append(f"booking {r.booking_id}: pickup at {r.point}, booked {b.pickup_point}")
+                    errors.append(
+                        f"booking {r.booking_id}: pickup at {r.point}, booked {b.pickup_point}"
+                    )
                 if not (b.pickup_lo_s - TOL <= r.planned_s <= b.pickup_hi_s + TOL):
                     errors.append(
                         f"booking {r.booking_id}: pickup {r.planned_s:.2f} outside promised "
@@ -129,23 +141,32 @@ def check_plans(
                 prev_svc = b.pickup_service_s
             else:
                 if r.point != b.dropoff_point:
-                    errors.append(f"booking {r.booking_id}: drop-off at {r.point}, booked {b.dropoff_point}")
+                    errors.append(
+                        f"booking {r.booking_id}: drop-off at {r.point}, booked {b.dropoff_point}"
+                    )
                 if r.booking_id not in picked:
                     errors.append(f"booking {r.booking_id}: drop-off before pickup")
                 else:
                     ride = r.planned_s - (picked[r.booking_id] + b.pickup_service_s)
                     if ride > b.max_ride_s + TOL:
-                        errors.append(f"booking {r.booking_id}: ride {ride:.2f} > promised {b.max_ride_s:.2f}")
+                        errors.append(
+                            f"booking {r.booking_id}: ride {ride:.2f} > promised {b.max_ride_s:.2f}"
+                        )
                 if r.planned_s > b.latest_dropoff_s + TOL:
                     errors.append(
                         f"booking {r.booking_id}: drop-off {r.planned_s:.2f} after promised {b.latest_dropoff_s:.2f}"
                     )
                 if b.latest_arrival_s is not None and r.planned_s > b.latest_arrival_s + TOL:
-                    errors.append(f"booking {r.booking_id}: arrives after the requested arrival time")
+                    errors.append(
+                        f"booking {r.booking_id}: arrives after the requested arrival time"
+                    )
                 seats -= b.passengers
                 chairs -= b.wheelchairs
                 prev_svc = b.dropoff_service_s
-            if abs(b.direct_s - tt[point_index[b.pickup_point], point_index[b.dropoff_point]]) > 1e-6:
+            if (
+                abs(b.direct_s - tt[point_index[b.pickup_point], point_index[b.dropoff_point]])
+                > 1e-6
+            ):
                 errors.append(f"booking {r.booking_id}: direct time does not match the matrix")
             if seats > veh.seats or chairs > veh.wheelchairs or seats < 0 or chairs < 0:
                 errors.append(
@@ -177,7 +198,18 @@ def check_service(service) -> list[str]:  # type: ignore[no-untyped-def]
     for v in service.vehicles:
         stops = [s for s in service.plan(v.vehicle_id) if s.kind in ("pickup", "dropoff")]
         for seq, s in enumerate(stops):
-            rows.append(PlanRow(v.vehicle_id, seq, s.booking_id, s.kind, s.point, s.tw_lo_s, s.tw_hi_s, s.planned_s))
+            rows.append(
+                PlanRow(
+                    v.vehicle_id,
+                    seq,
+                    s.booking_id,
+                    s.kind,
+                    s.point,
+                    s.tw_lo_s,
+                    s.tw_hi_s,
+                    s.planned_s,
+                )
+            )
     area = service.area
     return check_plans(
         tt=area.travel_s,

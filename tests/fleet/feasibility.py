@@ -16,6 +16,7 @@ data and a travel-time function, and lists each broken rule in words. Two layers
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,11 +79,17 @@ def check_route(
     if len(stops) < 2 or stops[0].kind != "start" or stops[-1].kind != "end":
         return [f"{name}: a route must begin with 'start' and finish with 'end'"]
     if stops[0].place != vehicle.start_place:
-        bad.append(f"{name}: starts at place {stops[0].place}, not at its start place {vehicle.start_place}")
+        bad.append(
+            f"{name}: starts at place {stops[0].place}, not at its start place {vehicle.start_place}"
+        )
     if stops[-1].place != vehicle.end_place:
-        bad.append(f"{name}: ends at place {stops[-1].place}, not at its end place {vehicle.end_place}")
+        bad.append(
+            f"{name}: ends at place {stops[-1].place}, not at its end place {vehicle.end_place}"
+        )
     if stops[0].start_s < vehicle.shift_start_s - tol:
-        bad.append(f"{name}: leaves at {stops[0].start_s} before its shift starts ({vehicle.shift_start_s})")
+        bad.append(
+            f"{name}: leaves at {stops[0].start_s} before its shift starts ({vehicle.shift_start_s})"
+        )
     if vehicle.open_close_s:
         (o1, _c1), (_o2, c2) = vehicle.open_close_s[0], vehicle.open_close_s[-1]
         if stops[0].start_s < o1 - tol:
@@ -97,25 +104,47 @@ def check_route(
     picked: dict[str, tuple[int, float]] = {}
     delivered: set[str] = set()
     breaks_taken: list[CheckStop] = []
+    pause = 0.0  # breaks taken since the last real stop (they may fall while driving)
+    last_break_end = -math.inf
     for pos, stop in enumerate(stops):
         label = f"{name} stop {pos} ({stop.kind} {stop.ref_id})"
+        if stop.kind == "break":
+            if stop.start_s < max(clock, last_break_end) - tol:
+                bad.append(
+                    f"{label}: starts at {stop.start_s} before the previous stop or break ends"
+                )
+            if stop.end_s < stop.start_s - tol:
+                bad.append(f"{label}: ends before it starts")
+            pause += stop.end_s - stop.start_s
+            last_break_end = stop.end_s
+            breaks_taken.append(stop)
+            continue
         place = here if stop.place < 0 else stop.place
         if pos > 0:
-            need = clock + travel_s(here, place)
+            need = max(clock + travel_s(here, place) + pause, last_break_end)
             if not math.isfinite(need):
                 bad.append(f"{label}: unreachable from the previous stop")
             elif stop.arrival_s < need - tol:
                 bad.append(f"{label}: arrives at {stop.arrival_s} but cannot before {need}")
             if stop.start_s < stop.arrival_s - tol:
                 bad.append(f"{label}: starts before it arrives")
-        if stop.kind not in ("start", "end", "break") and stop.windows and not any(
-            a - tol <= stop.start_s <= b + tol for a, b in stop.windows
+            pause = 0.0
+        if (
+            stop.kind not in ("start", "end", "break")
+            and stop.windows
+            and not any(a - tol <= stop.start_s <= b + tol for a, b in stop.windows)
         ):
-            bad.append(f"{label}: starts at {stop.start_s}, outside every window {list(stop.windows)}")
+            bad.append(
+                f"{label}: starts at {stop.start_s}, outside every window {list(stop.windows)}"
+            )
         if stop.end_s < stop.start_s + stop.service_s - tol:
-            bad.append(f"{label}: ends at {stop.end_s} before its service of {stop.service_s} s is done")
+            bad.append(
+                f"{label}: ends at {stop.end_s} before its service of {stop.service_s} s is done"
+            )
         if not stop.skills <= vehicle.skills:
-            bad.append(f"{label}: needs skills {sorted(stop.skills - vehicle.skills)} the vehicle lacks")
+            bad.append(
+                f"{label}: needs skills {sorted(stop.skills - vehicle.skills)} the vehicle lacks"
+            )
         if stop.kind == "start":
             load = [float(q) for q in stop.delta] or [0.0] * n_dims
         elif stop.delta:
@@ -124,7 +153,9 @@ def check_route(
             if q > c + tol:
                 bad.append(f"{label}: load {q} exceeds capacity {c} in dimension {d}")
             if q < -tol:
-                bad.append(f"{label}: load {q} is negative in dimension {d} (delivers what it lacks)")
+                bad.append(
+                    f"{label}: load {q} is negative in dimension {d} (delivers what it lacks)"
+                )
         if stop.stated_load is not None and list(stop.stated_load) != [round(q) for q in load]:
             bad.append(f"{label}: states load {list(stop.stated_load)}, the checker finds {load}")
         if stop.kind == "pickup":
@@ -139,8 +170,6 @@ def check_route(
                 if stop.max_ride_s is not None and ride > stop.max_ride_s + tol:
                     bad.append(f"{label}: ride of {ride} s exceeds the maximum {stop.max_ride_s} s")
             delivered.add(stop.ref_id)
-        elif stop.kind == "break":
-            breaks_taken.append(stop)
         clock = stop.end_s if stop.kind != "end" else stop.arrival_s
         here = place
     for ref in picked:
@@ -150,15 +179,26 @@ def check_route(
     if end > vehicle.shift_end_s + tol:
         bad.append(f"{name}: ends at {end}, after its shift ends ({vehicle.shift_end_s})")
     if vehicle.max_duration_s is not None and end - stops[0].start_s > vehicle.max_duration_s + tol:
-        bad.append(f"{name}: lasts {end - stops[0].start_s} s, more than {vehicle.max_duration_s} s")
+        bad.append(
+            f"{name}: lasts {end - stops[0].start_s} s, more than {vehicle.max_duration_s} s"
+        )
     free = list(breaks_taken)
     for earliest, latest, duration in vehicle.breaks:
         match = next(
-            (b for b in free if earliest - tol <= b.start_s <= latest + tol and b.end_s - b.start_s >= duration - tol),
+            (
+                b
+                for b in free
+                if earliest - tol <= b.start_s <= latest + tol
+                and b.end_s - b.start_s >= duration - tol
+            ),
             None,
         )
         if match is None:
-            bad.append(f"{name}: no break of {duration} s starting in [{earliest}, {latest}]")
+            # a break may also be taken before leaving or after coming back
+            before = earliest + duration <= stops[0].start_s + tol
+            after = latest >= end - tol
+            if not (before or after):
+                bad.append(f"{name}: no break of {duration} s starting in [{earliest}, {latest}]")
         else:
             free.remove(match)
     return bad
@@ -197,7 +237,10 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
         if v.vehicle_id in used:
             bad.append(f"vehicle {v.vehicle_id} has two tours")
         used.add(v.vehicle_id)
-        start_depot, end_depot = depots[v.start_depot_id], depots[v.end_depot_id or v.start_depot_id]
+        start_depot, end_depot = (
+            depots[v.start_depot_id],
+            depots[v.end_depot_id or v.start_depot_id],
+        )
         cv = CheckVehicle(
             vehicle_id=v.vehicle_id,
             start_place=places[start_depot.place_id],
@@ -208,7 +251,10 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
             shift_end_s=v.shift_end_s,
             max_duration_s=v.max_duration_s,
             breaks=[(b.earliest_s, b.latest_s, b.duration_s) for b in v.breaks],
-            open_close_s=[(start_depot.open_s, start_depot.close_s), (end_depot.open_s, end_depot.close_s)],
+            open_close_s=[
+                (start_depot.open_s, start_depot.close_s),
+                (end_depot.open_s, end_depot.close_s),
+            ],
         )
         initial = [0] * n_dims
         stops: list[CheckStop] = []
@@ -216,11 +262,26 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
             if s.kind == "visit":
                 x = visits[s.ref_id]
                 if x.place_id != s.place_id:
-                    bad.append(f"{v.vehicle_id}: visit {x.visit_id} served at {s.place_id}, not {x.place_id}")
+                    bad.append(
+                        f"{v.vehicle_id}: visit {x.visit_id} served at {s.place_id}, not {x.place_id}"
+                    )
                 initial = [a + b for a, b in zip(initial, qty(x.demand), strict=True)]
                 delta = [p - d for p, d in zip(qty(x.pickup), qty(x.demand), strict=True)]
-                stops.append(CheckStop("visit", x.visit_id, places[x.place_id], s.arrival_s, s.start_s, s.end_s,
-                                       x.service_s, list(x.windows), delta, x.skills, stated_load=list(s.load)))
+                stops.append(
+                    CheckStop(
+                        "visit",
+                        x.visit_id,
+                        places[x.place_id],
+                        s.arrival_s,
+                        s.start_s,
+                        s.end_s,
+                        x.service_s,
+                        list(x.windows),
+                        delta,
+                        x.skills,
+                        stated_load=list(s.load),
+                    )
+                )
                 key = x.visit_id
             elif s.kind in ("pickup", "delivery"):
                 sh = shipments[s.ref_id]
@@ -228,19 +289,48 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
                 place = sh.pickup_place_id if pickup else sh.delivery_place_id
                 window = sh.pickup_window if pickup else sh.delivery_window
                 amount = qty(sh.amount)
-                stops.append(CheckStop(
-                    s.kind, sh.shipment_id, places[place], s.arrival_s, s.start_s, s.end_s,
-                    sh.pickup_service_s if pickup else sh.delivery_service_s,
-                    [window] if window else [], amount if pickup else [-a for a in amount], sh.skills,
-                    max_ride_s=None if pickup else sh.max_ride_s, stated_load=list(s.load),
-                ))
+                stops.append(
+                    CheckStop(
+                        s.kind,
+                        sh.shipment_id,
+                        places[place],
+                        s.arrival_s,
+                        s.start_s,
+                        s.end_s,
+                        sh.pickup_service_s if pickup else sh.delivery_service_s,
+                        [window] if window else [],
+                        amount if pickup else [-a for a in amount],
+                        sh.skills,
+                        max_ride_s=None if pickup else sh.max_ride_s,
+                        stated_load=list(s.load),
+                    )
+                )
                 key = sh.shipment_id + (":p" if pickup else ":d")
             elif s.kind == "break":
-                stops.append(CheckStop("break", s.ref_id, -1, s.arrival_s, s.start_s, s.end_s, stated_load=list(s.load)))
+                stops.append(
+                    CheckStop(
+                        "break",
+                        s.ref_id,
+                        -1,
+                        s.arrival_s,
+                        s.start_s,
+                        s.end_s,
+                        stated_load=list(s.load),
+                    )
+                )
                 continue
             else:
-                stops.append(CheckStop(s.kind, s.ref_id, places[s.place_id], s.arrival_s, s.start_s, s.end_s,
-                                       stated_load=list(s.load) if s.kind == "end" else None))
+                stops.append(
+                    CheckStop(
+                        s.kind,
+                        s.ref_id,
+                        places[s.place_id],
+                        s.arrival_s,
+                        s.start_s,
+                        s.end_s,
+                        stated_load=list(s.load) if s.kind == "end" else None,
+                    )
+                )
                 continue
             if key in served:
                 bad.append(f"{key} is served twice ({served[key]} and {v.vehicle_id})")
@@ -251,9 +341,11 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
         # distance: recomputed from the matrix along the stop sequence
         length = matrix.length_m[v.profile]
         seq = [places[s.place_id] for s in tour.stops]
-        dist = float(sum(length[a, b] for a, b in zip(seq[:-1], seq[1:], strict=True)))
+        dist = float(sum(length[a, b] for a, b in itertools.pairwise(seq)))
         if not math.isclose(dist, tour.distance_m, rel_tol=distance_rtol, abs_tol=1e-6):
-            bad.append(f"{v.vehicle_id}: states distance {tour.distance_m}, the matrix gives {dist}")
+            bad.append(
+                f"{v.vehicle_id}: states distance {tour.distance_m}, the matrix gives {dist}"
+            )
     for sid in shipments:
         p, d = served.get(sid + ":p"), served.get(sid + ":d")
         if (p is None) != (d is None) or (p is not None and p != d):
@@ -261,10 +353,14 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
     unassigned = {u.ref_id: u for u in solution.unassigned}
     for vid in visits:
         if (vid in served) == (vid in unassigned):
-            bad.append(f"visit {vid} is {'both served and' if vid in served else 'neither served nor'} unassigned")
+            bad.append(
+                f"visit {vid} is {'both served and' if vid in served else 'neither served nor'} unassigned"
+            )
     for sid in shipments:
         if ((sid + ":p") in served) == (sid in unassigned):
-            bad.append(f"shipment {sid} is {'both served and' if sid + ':p' in served else 'neither served nor'} unassigned")
+            bad.append(
+                f"shipment {sid} is {'both served and' if sid + ':p' in served else 'neither served nor'} unassigned"
+            )
     for ref, u in unassigned.items():
         item = visits.get(ref) or shipments.get(ref)
         if item is None:
@@ -279,8 +375,12 @@ def check_solution(solution: object, *, tol: float = TOL, distance_rtol: float =
                 need = [max(a, b) for a, b in zip(qty(item.demand), qty(item.pickup), strict=True)]
             for veh in problem.vehicles:
                 cap = list(veh.capacity) if veh.capacity else [math.inf] * n_dims
-                if item.skills <= veh.skills and all(q <= c for q, c in zip(need, cap, strict=True)):
-                    bad.append(f"{ref}: reported 'capacity' but vehicle {veh.vehicle_id} can carry it")
+                if item.skills <= veh.skills and all(
+                    q <= c for q, c in zip(need, cap, strict=True)
+                ):
+                    bad.append(
+                        f"{ref}: reported 'capacity' but vehicle {veh.vehicle_id} can carry it"
+                    )
                     break
         if u.reason == "optional_dropped" and not item.optional:
             bad.append(f"{ref}: reported 'optional_dropped' but it is required")

@@ -3,12 +3,15 @@ re-optimisation; refusals carry their reason; bad input gives a clear error."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arverne.errors import ProblemError, StoreError
 from arverne.fleet.ondemand import (
@@ -38,9 +41,14 @@ def fleet(k: int = 4, seats: int = 6, wheelchairs: int = 1) -> list[Vehicle]:
     return [Vehicle(f"v{i}", seats, wheelchairs, "p0", 6 * H, 21 * H) for i in range(k)]
 
 
-def service(tmp_path: Path, vehicles: list[Vehicle] | None = None, **params: float) -> OnDemandService:
+def service(
+    tmp_path: Path, vehicles: list[Vehicle] | None = None, **params: float
+) -> OnDemandService:
     return OnDemandService.open(
-        area(), tmp_path / "b.sqlite", vehicles or fleet(), params=ServiceParams(**params)  # type: ignore[arg-type]
+        area(),
+        tmp_path / "b.sqlite",
+        vehicles or fleet(),
+        params=ServiceParams(**params),  # type: ignore[arg-type]
     )
 
 
@@ -59,7 +67,9 @@ def test_random_day_keeps_every_promise(tmp_path: Path) -> None:
         if rng.random() < 0.7:
             req = TripRequest(a, b, earliest_pickup_s=t, passengers=rng.randint(1, 3))
         else:
-            req = TripRequest(a, b, latest_arrival_s=t + H, passengers=rng.randint(0, 1), wheelchairs=1)
+            req = TripRequest(
+                a, b, latest_arrival_s=t + H, passengers=rng.randint(0, 1), wheelchairs=1
+            )
         ans = svc.book(req, now_s=now)
         if isinstance(ans, Offer):
             lo, hi = ans.pickup_window_s
@@ -72,7 +82,9 @@ def test_random_day_keeps_every_promise(tmp_path: Path) -> None:
             else:
                 assert req.latest_arrival_s is not None
                 assert ans.latest_dropoff_s <= req.latest_arrival_s + 1e-9
-            assert ans.max_ride_s == pytest.approx(svc.params.ride_factor * ans.direct_s + svc.params.ride_constant_s)
+            assert ans.max_ride_s == pytest.approx(
+                svc.params.ride_factor * ans.direct_s + svc.params.ride_constant_s
+            )
             promised[ans.booking_id] = (lo, hi, ans.latest_dropoff_s, ans.max_ride_s)
         else:
             reasons.add(ans.reason)
@@ -93,7 +105,9 @@ def test_random_day_keeps_every_promise(tmp_path: Path) -> None:
     assert len(promised) > 30
     assert reasons <= {"capacity", "no_vehicle_in_time", "too_late", "outside_hours"}
     for bid, row in svc.bookings().items():
-        assert (row.pickup_lo_s, row.pickup_hi_s, row.latest_dropoff_s, row.max_ride_s) == promised[bid]
+        assert (row.pickup_lo_s, row.pickup_hi_s, row.latest_dropoff_s, row.max_ride_s) == promised[
+            bid
+        ]
     assert check_service(svc) == []
     assert check_stored(svc.store.load(), svc.area) == []
     svc.close()
@@ -105,12 +119,24 @@ def test_cancel_leaves_other_promises(tmp_path: Path) -> None:
     svc = service(tmp_path)
     offers = []
     for k in range(12):
-        ans = svc.book(TripRequest(f"p{1 + k}", f"p{15 + k}", earliest_pickup_s=8 * H + 600 * k), now_s=6 * H)
+        ans = svc.book(
+            TripRequest(f"p{1 + k}", f"p{15 + k}", earliest_pickup_s=8 * H + 600 * k), now_s=6 * H
+        )
         assert isinstance(ans, Offer)
         offers.append(ans)
-    before = {s.booking_id: s.planned_s for v in svc.vehicles for s in svc.plan(v.vehicle_id) if s.booking_id}
+    before = {
+        s.booking_id: s.planned_s
+        for v in svc.vehicles
+        for s in svc.plan(v.vehicle_id)
+        if s.booking_id
+    }
     svc.cancel(offers[3].booking_id, now_s=6 * H)
-    after = {s.booking_id: s.planned_s for v in svc.vehicles for s in svc.plan(v.vehicle_id) if s.booking_id}
+    after = {
+        s.booking_id: s.planned_s
+        for v in svc.vehicles
+        for s in svc.plan(v.vehicle_id)
+        if s.booking_id
+    }
     assert offers[3].booking_id not in after
     assert all(after[b] <= before[b] + 1e-9 for b in after)
     assert check_service(svc) == []
@@ -127,7 +153,9 @@ def test_frozen_booking_cannot_be_cancelled_or_moved(tmp_path: Path) -> None:
     ans = svc.book(TripRequest("p3", "p9", earliest_pickup_s=7 * H), now_s=6 * H)
     assert isinstance(ans, Offer)
     for k in range(8):
-        svc.book(TripRequest(f"p{10 + k}", f"p{20 + k}", earliest_pickup_s=8 * H + 300 * k), now_s=6 * H)
+        svc.book(
+            TripRequest(f"p{10 + k}", f"p{20 + k}", earliest_pickup_s=8 * H + 300 * k), now_s=6 * H
+        )
     with pytest.raises(ProblemError, match="already being served"):
         svc.cancel(ans.booking_id, now_s=ans.planned_pickup_s)
     stops = [s for s in svc.plan(ans.vehicle_id) if s.booking_id == ans.booking_id]
@@ -162,7 +190,11 @@ def test_quote_books_nothing(tmp_path: Path) -> None:
     assert svc.bookings() == {} and svc.store.load().bookings == []
     b = svc.book(req, now_s=6 * H)
     assert isinstance(b, Offer)
-    assert (q.pickup_window_s, q.planned_dropoff_s, q.vehicle_id) == (b.pickup_window_s, b.planned_dropoff_s, b.vehicle_id)
+    assert (q.pickup_window_s, q.planned_dropoff_s, q.vehicle_id) == (
+        b.pickup_window_s,
+        b.planned_dropoff_s,
+        b.vehicle_id,
+    )
 
 
 def test_store_failure_promises_nothing(tmp_path: Path) -> None:
@@ -183,27 +215,63 @@ def test_refusal_reasons(tmp_path: Path) -> None:
     svc = service(tmp_path, max_wait_s=120.0)
     t = 9 * H
     far = (2.0, 44.0)
-    assert _reason(svc.book(TripRequest(far, "p1", earliest_pickup_s=t), now_s=6 * H)) == "outside_zone"
-    assert _reason(svc.book(TripRequest("p1", far, earliest_pickup_s=t), now_s=6 * H)) == "outside_zone"
-    assert _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=4 * H), now_s=3 * H)) == "outside_hours"
-    assert _reason(svc.book(TripRequest("p1", "p2", latest_arrival_s=23 * H), now_s=6 * H)) == "outside_hours"
-    assert _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=7 * H), now_s=10 * H)) == "too_late"
-    assert _reason(svc.book(TripRequest("p1", "p1", earliest_pickup_s=t), now_s=6 * H)) == "same_place"
-    assert _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=t, passengers=7), now_s=6 * H)) == "capacity"
-    assert _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=t, wheelchairs=2), now_s=6 * H)) == "capacity"
+    assert (
+        _reason(svc.book(TripRequest(far, "p1", earliest_pickup_s=t), now_s=6 * H))
+        == "outside_zone"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", far, earliest_pickup_s=t), now_s=6 * H))
+        == "outside_zone"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=4 * H), now_s=3 * H))
+        == "outside_hours"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p2", latest_arrival_s=23 * H), now_s=6 * H))
+        == "outside_hours"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=7 * H), now_s=10 * H))
+        == "too_late"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p1", earliest_pickup_s=t), now_s=6 * H)) == "same_place"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=t, passengers=7), now_s=6 * H))
+        == "capacity"
+    )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=t, wheelchairs=2), now_s=6 * H))
+        == "capacity"
+    )
     # the depot p0 is far from p5: asking to leave p5 right now cannot be met within 2 minutes
     now = 10 * H
     assert svc.area.travel_s[0, 5] > 300
-    assert _reason(svc.book(TripRequest("p5", "p6", earliest_pickup_s=now), now_s=now)) == "no_vehicle_in_time"
+    assert (
+        _reason(svc.book(TripRequest("p5", "p6", earliest_pickup_s=now), now_s=now))
+        == "no_vehicle_in_time"
+    )
 
 
 def test_full_vehicle_refused_for_capacity(tmp_path: Path) -> None:
     """One vehicle with two seats: two riders fill it at 9:00; a third rider at the same place
     and time is refused for capacity (the vehicle could come, but it is full)."""
-    svc = service(tmp_path, vehicles=[Vehicle("solo", 2, 0, "p0", 6 * H, 21 * H)], max_wait_s=120.0, window_s=120.0)
+    svc = service(
+        tmp_path,
+        vehicles=[Vehicle("solo", 2, 0, "p0", 6 * H, 21 * H)],
+        max_wait_s=120.0,
+        window_s=120.0,
+    )
     for _ in range(2):
-        assert isinstance(svc.book(TripRequest("p1", "p2", earliest_pickup_s=9 * H), now_s=6 * H), Offer)
-    assert _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=9 * H), now_s=6 * H)) == "capacity"
+        assert isinstance(
+            svc.book(TripRequest("p1", "p2", earliest_pickup_s=9 * H), now_s=6 * H), Offer
+        )
+    assert (
+        _reason(svc.book(TripRequest("p1", "p2", earliest_pickup_s=9 * H), now_s=6 * H))
+        == "capacity"
+    )
     assert check_service(svc) == []
 
 
@@ -243,7 +311,9 @@ def test_bad_setup(tmp_path: Path) -> None:
     with pytest.raises(ProblemError, match="empty fleet"):
         OnDemandService.open(area(), tmp_path / "e.sqlite", [])
     with pytest.raises(ProblemError, match="not a service point"):
-        OnDemandService.open(area(), tmp_path / "d.sqlite", [Vehicle("v", 4, 0, "ghost", 6 * H, 20 * H)])
+        OnDemandService.open(
+            area(), tmp_path / "d.sqlite", [Vehicle("v", 4, 0, "ghost", 6 * H, 20 * H)]
+        )
     with pytest.raises(ProblemError, match="shift_end_s"):
         Vehicle("v", 4, 0, "p0", 20 * H, 6 * H)
     with pytest.raises(ProblemError, match="seats"):
@@ -253,7 +323,9 @@ def test_bad_setup(tmp_path: Path) -> None:
     with pytest.raises(ProblemError, match="max_wait_s"):
         ServiceParams(max_wait_s=-1.0)
     with pytest.raises(ProblemError, match="travel_s"):
-        ServiceArea.build(["a", "b"], [3.0, 3.1], [45.0, 45.1], np.array([[0.0, np.inf], [1.0, 0.0]]), source="x")
+        ServiceArea.build(
+            ["a", "b"], [3.0, 3.1], [45.0, 45.1], np.array([[0.0, np.inf], [1.0, 0.0]]), source="x"
+        )
     with pytest.raises(ProblemError, match="unique"):
         ServiceArea.build(["a", "a"], [3.0, 3.1], [45.0, 45.1], np.zeros((2, 2)), source="x")
     svc = service(tmp_path)
@@ -280,3 +352,51 @@ def _reason(answer: Offer | Refusal) -> str:
     assert isinstance(answer, Refusal), answer
     assert answer.message
     return answer.reason
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_random_operations_keep_promises(seed: int) -> None:
+    """Random small fleets (1-3 vehicles, 1-4 seats) under random bookings, cancellations,
+    clock moves and re-optimisations: the independent checker finds every promise kept."""
+    import tempfile
+
+    rng = random.Random(seed)
+    vehicles = [
+        Vehicle(
+            f"v{i}", rng.randint(1, 4), rng.randint(0, 1), f"p{rng.randint(0, 29)}", 6 * H, 21 * H
+        )
+        for i in range(rng.randint(1, 3))
+    ]
+    params = ServiceParams(
+        max_wait_s=rng.choice([300.0, 1800.0]),
+        window_s=rng.choice([0.0, 600.0]),
+        ride_factor=rng.choice([1.0, 1.5]),
+        ride_constant_s=rng.choice([0.0, 300.0]),
+        max_events=40,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = OnDemandService.open(
+            area(seed=seed % 5), Path(tmp) / "b.sqlite", vehicles, params=params
+        )
+        now = 6 * H
+        for _ in range(30):
+            now += rng.uniform(0, 900)
+            op = rng.random()
+            if op < 0.75:
+                a, b = rng.sample(svc.area.point_id, 2)
+                t = now + rng.uniform(0, 2 * H)
+                kw = {"earliest_pickup_s": t} if rng.random() < 0.6 else {"latest_arrival_s": t + H}
+                chairs = 1 if rng.random() < 0.2 else 0
+                req = TripRequest(
+                    a, b, passengers=rng.randint(1 - chairs, 2), wheelchairs=chairs, **kw
+                )  # type: ignore[arg-type]
+                svc.book(req, now_s=now)
+            elif op < 0.9 and svc.bookings():
+                with contextlib.suppress(ProblemError):
+                    svc.cancel(rng.choice(sorted(svc.bookings())), now_s=now)
+            else:
+                svc.reoptimise(now_s=now, max_runtime=0.05, seed=seed)
+            assert check_service(svc) == []
+        assert check_stored(svc.store.load(), svc.area) == []
+        svc.close()

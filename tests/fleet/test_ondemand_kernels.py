@@ -7,6 +7,7 @@ every vehicle and every pair of positions.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +32,12 @@ class Ev:
     ride: float = INF
 
 
-def _constraints(route: list[Ev], tt: np.ndarray, maxdur: float) -> list[tuple[int, int, float]]:
-    """Edges (u, v, w) meaning x_v - x_u <= w; node len(route) is the zero of time."""
+def _constraints(
+    route: list[Ev], tt: np.ndarray, maxdur: float, lock: int = 0, ready: float = -INF
+) -> list[tuple[int, int, float]]:
+    """Edges (u, v, w) meaning x_v - x_u <= w; node len(route) is the zero of time.
+
+    ``lock``/``ready``: the stop after ``lock`` starts no earlier than ready + travel to it."""
     n = len(route)
     z = n
     edges = []
@@ -49,6 +54,8 @@ def _constraints(route: list[Ev], tt: np.ndarray, maxdur: float) -> list[tuple[i
             edges.append((p, k, route[p].svc + ev.ride))
     if maxdur < INF:
         edges.append((0, n - 1, maxdur))
+    if ready > -INF and lock + 1 < n:
+        edges.append((lock + 1, z, -(ready + tt[route[lock].pt, route[lock + 1].pt])))
     return edges
 
 
@@ -66,10 +73,12 @@ def _shortest(nodes: int, edges: list[tuple[int, int, float]], source: int) -> l
     return None  # negative cycle
 
 
-def ref_least_schedule(route: list[Ev], tt: np.ndarray, maxdur: float) -> list[float] | None:
+def ref_least_schedule(
+    route: list[Ev], tt: np.ndarray, maxdur: float, lock: int = 0, ready: float = -INF
+) -> list[float] | None:
     """Least start times (None when infeasible): x_k = -(shortest path k -> zero)."""
     n = len(route)
-    edges = _constraints(route, tt, maxdur)
+    edges = _constraints(route, tt, maxdur, lock, ready)
     if _shortest(n + 1, edges, n) is None:
         return None
     back = _shortest(n + 1, [(v, u, w) for u, v, w in edges], n)
@@ -87,7 +96,7 @@ def ref_loads_ok(route: list[Ev], cap1: int, cap2: int) -> bool:
     return True
 
 
-def ref_best_insertion(routes, locks, caps, maxdur, tt, pick: Ev, drop: Ev, wait_w):  # type: ignore[no-untyped-def]
+def ref_best_insertion(routes, locks, readys, caps, maxdur, tt, pick: Ev, drop: Ev, wait_w):  # type: ignore[no-untyped-def]
     best = INF
     for v, route in enumerate(routes):
         n = len(route)
@@ -96,11 +105,11 @@ def ref_best_insertion(routes, locks, caps, maxdur, tt, pick: Ev, drop: Ev, wait
                 new = [*route[: i + 1], pick, *route[i + 1 : j + 1], drop, *route[j + 1 :]]
                 if not ref_loads_ok(new, *caps[v]):
                     continue
-                sched = ref_least_schedule(new, tt, maxdur)
+                sched = ref_least_schedule(new, tt, maxdur, locks[v], readys[v])
                 if sched is None:
                     continue
-                travel = sum(tt[a.pt, b.pt] for a, b in zip(new, new[1:], strict=False))
-                old = sum(tt[a.pt, b.pt] for a, b in zip(route, route[1:], strict=False))
+                travel = sum(tt[a.pt, b.pt] for a, b in itertools.pairwise(new))
+                old = sum(tt[a.pt, b.pt] for a, b in itertools.pairwise(route))
                 cost = travel - old + wait_w * (sched[i + 1] - pick.e)
                 best = min(best, cost)
     return best
@@ -130,7 +139,7 @@ def to_arrays(routes, caps, tt, maxdur, cap_ev=40):  # type: ignore[no-untyped-d
                 ev_i[v, k, K.I_PARTNER] = pos[ev.req]
                 ev_i[v, pos[ev.req], K.I_PARTNER] = k
         n_ev[v] = len(route)
-        assert K.refresh_route(len(route), ev_f[v], ev_i[v], tt, maxdur)
+        assert K.refresh_route(len(route), ev_f[v], ev_i[v], tt, maxdur, 0, -INF)
     cap1 = np.array([c[0] for c in caps], dtype=np.int32)
     cap2 = np.array([c[1] for c in caps], dtype=np.int32)
     return ev_f, ev_i, n_ev, cap1, cap2
@@ -147,7 +156,10 @@ def random_instance(seed: int):  # type: ignore[no-untyped-def]
     maxdur = INF if rng.random() < 0.5 else float(rng.integers(40, 120))
     caps = [(int(rng.integers(1, 4)), int(rng.integers(0, 2))) for _ in range(nv)]
     routes = [
-        [Ev(0, 0.0, horizon, 0.0, 0, 0, K.KIND_START, -1), Ev(0, 0.0, horizon, 0.0, 0, 0, K.KIND_END, -1)]
+        [
+            Ev(0, 0.0, horizon, 0.0, 0, 0, K.KIND_START, -1),
+            Ev(0, 0.0, horizon, 0.0, 0, 0, K.KIND_END, -1),
+        ]
         for _ in range(nv)
     ]
 
@@ -176,16 +188,24 @@ def random_instance(seed: int):  # type: ignore[no-untyped-def]
             for i in range(n - 1):
                 for j in range(i, n - 1):
                     new = [*route[: i + 1], pick, *route[i + 1 : j + 1], drop, *route[j + 1 :]]
-                    if ref_loads_ok(new, *caps[v]) and ref_least_schedule(new, tt, maxdur) is not None:
-                        cost = sum(tt[x.pt, y.pt] for x, y in zip(new, new[1:], strict=False))
+                    if (
+                        ref_loads_ok(new, *caps[v])
+                        and ref_least_schedule(new, tt, maxdur) is not None
+                    ):
+                        cost = sum(tt[x.pt, y.pt] for x, y in itertools.pairwise(new))
                         if best is None or cost < best[0]:
                             best = (cost, v, new)
         if best is not None:
             routes[best[1]] = best[2]
     locks = [int(rng.integers(0, len(route) - 1)) for route in routes]
+    # the clock: sometimes the vehicle may not leave its last frozen stop before `ready`
+    readys = [-INF if rng.random() < 0.5 else float(rng.integers(0, 60)) for _ in routes]
+    for v, route in enumerate(routes):
+        if ref_least_schedule(route, tt, maxdur, locks[v], readys[v]) is None:
+            readys[v] = -INF
     pick, drop = request(99)
     wait_w = 0.0 if rng.random() < 0.5 else 0.5
-    return tt, maxdur, caps, routes, locks, pick, drop, wait_w
+    return tt, maxdur, caps, routes, locks, readys, pick, drop, wait_w
 
 
 @settings(max_examples=300, deadline=None)
@@ -193,8 +213,8 @@ def random_instance(seed: int):  # type: ignore[no-untyped-def]
 def test_best_insertion_matches_brute_force(seed: int) -> None:
     """Random small instance: the kernel's best insertion cost equals trying every vehicle and
     position pair with the reference feasibility check (or both find none)."""
-    tt, maxdur, caps, routes, locks, pick, drop, wait_w = random_instance(seed)
-    ref = ref_best_insertion(routes, locks, caps, maxdur, tt, pick, drop, wait_w)
+    tt, maxdur, caps, routes, locks, readys, pick, drop, wait_w = random_instance(seed)
+    ref = ref_best_insertion(routes, locks, readys, caps, maxdur, tt, pick, drop, wait_w)
     ev_f, ev_i, n_ev, cap1, cap2 = to_arrays(routes, caps, tt, maxdur)
     nv = len(routes)
     cf = np.zeros((ev_f.shape[1] + 2, K.NF))
@@ -202,8 +222,8 @@ def test_best_insertion_matches_brute_force(seed: int) -> None:
     out = np.zeros(3)
     best = np.zeros(4)
     v = K.best_insertion(
-        ev_f, ev_i, n_ev, cap1, cap2, np.array(locks, dtype=np.int32), np.full(nv, maxdur),
-        np.ones(nv, dtype=np.bool_), tt, pick.pt, drop.pt, pick.e, pick.l, drop.e, drop.l,
+        ev_f, ev_i, n_ev, cap1, cap2, np.array(locks, dtype=np.int32), np.array(readys),
+        np.full(nv, maxdur), np.ones(nv, dtype=np.bool_), tt, pick.pt, drop.pt, pick.e, pick.l, drop.e, drop.l,
         pick.svc, drop.svc, pick.q1, pick.q2, drop.ride, 99, wait_w, False, cf, ci, out, best,
     )  # fmt: skip
     if ref == INF:
@@ -216,10 +236,11 @@ def test_best_insertion_matches_brute_force(seed: int) -> None:
     route = routes[v]
     new = [*route[: i + 1], pick, *route[i + 1 : j + 1], drop, *route[j + 1 :]]
     assert ref_loads_ok(new, *caps[v])
-    sched = ref_least_schedule(new, tt, maxdur)
+    sched = ref_least_schedule(new, tt, maxdur, locks[v], readys[v])
     assert sched is not None
     ok = K.apply_insertion(
-        ev_f, ev_i, n_ev, np.full(nv, maxdur), tt, v, i, j, pick.pt, drop.pt, pick.e, pick.l,
+        ev_f, ev_i, n_ev, np.array(locks, dtype=np.int32), np.array(readys), np.full(nv, maxdur),
+        tt, v, i, j, pick.pt, drop.pt, pick.e, pick.l,
         drop.e, drop.l, pick.svc, drop.svc, pick.q1, pick.q2, drop.ride, 99, cf, ci,
     )  # fmt: skip
     assert ok
@@ -258,20 +279,26 @@ def test_schedule_matches_difference_constraints(seed: int) -> None:
         route.append(ev)
     route.append(Ev(0, 0.0, 200.0, 0.0, 0, 0, K.KIND_END, -1))
     maxdur = INF if rng.random() < 0.5 else float(rng.integers(10, 150))
-    ref = ref_least_schedule(route, tt, maxdur)
-    ev_f, ev_i, _n, _c1, _c2 = to_arrays([[route[0], route[-1]]], [(9, 9)], tt, INF)
-    # fill the route directly (to_arrays asserts feasibility, so build it by hand here)
+    lock = int(rng.integers(0, len(route) - 1))
+    ready = -INF if rng.random() < 0.5 else float(rng.integers(0, 60))
+    ref = ref_least_schedule(route, tt, maxdur, lock, ready)
+    # fill the route by hand (to_arrays asserts feasibility)
     f = np.zeros((len(route), K.NF))
     iv = np.zeros((len(route), K.NI), dtype=np.int32)
     pos = {}
     for k, ev in enumerate(route):
         f[k, K.F_E], f[k, K.F_L], f[k, K.F_SVC], f[k, K.F_RIDE] = ev.e, ev.l, ev.svc, ev.ride
-        iv[k, K.I_PT], iv[k, K.I_KIND], iv[k, K.I_REQ], iv[k, K.I_PARTNER] = ev.pt, ev.kind, ev.req, -1
+        iv[k, K.I_PT], iv[k, K.I_KIND], iv[k, K.I_REQ], iv[k, K.I_PARTNER] = (
+            ev.pt,
+            ev.kind,
+            ev.req,
+            -1,
+        )
         if ev.kind == K.KIND_PICKUP:
             pos[ev.req] = k
         elif ev.kind == K.KIND_DROP:
             iv[k, K.I_PARTNER] = pos[ev.req]
-    ok = K.schedule_route(len(route), f, iv, tt, maxdur)
+    ok = K.schedule_route(len(route), f, iv, tt, maxdur, lock, ready)
     assert ok == (ref is not None)
     if ref is not None:
         assert np.allclose(f[:, K.F_B], ref, atol=1e-6)
@@ -282,14 +309,25 @@ def test_schedule_matches_difference_constraints(seed: int) -> None:
 def test_removal_keeps_plans_feasible(seed: int) -> None:
     """With a metric matrix, removing any request from a feasible plan leaves it feasible and
     the other events keep their order."""
-    tt, maxdur, caps, routes, _locks, _p, _d, _w = random_instance(seed)
+    tt, maxdur, caps, routes, _locks, _readys, _p, _d, _w = random_instance(seed)
     ev_f, ev_i, n_ev, _c1, _c2 = to_arrays(routes, caps, tt, maxdur)
     for v, route in enumerate(routes):
         reqs = sorted({ev.req for ev in route if ev.req >= 0})
         if not reqs:
             continue
         r = reqs[seed % len(reqs)]
-        ok, a, b = K.remove_request(ev_f, ev_i, n_ev, np.full(len(routes), maxdur), tt, v, r)
+        nv = len(routes)
+        ok, a, b = K.remove_request(
+            ev_f,
+            ev_i,
+            n_ev,
+            np.zeros(nv, dtype=np.int32),
+            np.full(nv, -INF),
+            np.full(nv, maxdur),
+            tt,
+            v,
+            r,
+        )
         assert ok and 0 < a < b
         rest = [ev for ev in route if ev.req != r]
         assert list(ev_i[v, : n_ev[v], K.I_REQ]) == [ev.req for ev in rest]

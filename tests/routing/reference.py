@@ -39,7 +39,8 @@ class RefNetwork:
     change_s: dict[int, int] = field(default_factory=dict)
     """Same-stop change time after a ride (default 0); negative forbids changing there."""
     inseat: dict[int, int] = field(default_factory=dict)
-    """trip -> trip a rider may stay seated on (same service date)."""
+    """trip -> trip a rider may stay seated on (same service date); a chain of such trips in
+    which one trip is excluded (``ok`` False) gives no in-seat continuation at all."""
     stop_ok: set[int] | None = None
     """Stops where boarding and alighting are allowed (None: all)."""
 
@@ -58,6 +59,25 @@ class RefNetwork:
             dt.datetime.fromtimestamp(t, tz=ZoneInfo(self.timezone)).date() for t in (t_lo, t_hi)
         }
         lo, hi = min(dates) - dt.timedelta(days=3), max(dates) + dt.timedelta(days=1)
+        cache = self.__dict__.setdefault("_cache", {})
+        if (lo, hi) not in cache:
+            cache.clear()
+            cache[(lo, hi)] = self._instances(lo, hi)
+        return [rows for rows in cache[(lo, hi)] if rows[-1][1] >= t_lo and rows[0][2] <= t_hi]
+
+    def _instances(self, lo: dt.date, hi: dt.date) -> list[list[tuple[int, int, int, bool, bool]]]:
+        prev = {b: a for a, b in self.inseat.items()}
+        chain_ok = {}
+        for k in range(len(self.trips)):
+            start, seen = k, {k}
+            while start in prev and prev[start] not in seen:
+                start = prev[start]
+                seen.add(start)
+            members, t = [], start
+            while t is not None and t not in members:
+                members.append(t)
+                t = self.inseat.get(t)
+            chain_ok[k] = all(self.trips[m].ok for m in members)
         out = []
         for k, trip in enumerate(self.trips):
             if not trip.ok:
@@ -78,9 +98,8 @@ class RefNetwork:
                         (s, a + base, d + base, b, al)
                         for s, a, d, b, al in zip(tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True)
                     )
-                    t = self.inseat.get(t)
-                if rows[-1][1] >= t_lo and rows[0][2] <= t_hi:
-                    out.append(rows)
+                    t = self.inseat.get(t) if chain_ok[k] else None
+                out.append(rows)
         return out
 
 
@@ -109,7 +128,7 @@ def earliest_arrivals(
     def target() -> float:
         best = INF
         for s, secs in egress:
-            best = min(best, by_trip.get(s, INF) + secs, by_foot.get(s, INF) + secs)
+            best = min(best, by_trip.get(s, INF) + secs)  # egress right after the last ride
         return best
 
     out = [INF]  # a journey has at least one ride
@@ -138,6 +157,10 @@ def earliest_arrivals(
                 if q != s and secs <= max_footpath_s:
                     by_foot[q] = min(by_foot.get(q, INF), t + secs)
         out.append(min(out[-1], target()))
+        if not new_trip:
+            # nothing boarded in this round: later rounds cannot change anything
+            out.extend([out[-1]] * (max_rides + 1 - len(out)))
+            break
     return out
 
 

@@ -258,8 +258,11 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
     origin, destination = (45.7705, 3.0805), (45.7895, 3.0805)
     journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"))
     assert [[leg.mode for leg in j.legs] for j in journeys] == [["walk"]]  # 27 min on foot wins
-    journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=PlanOptions(max_direct_s=600))
-    best = journeys[0]
+    options = PlanOptions(max_direct_s=600)
+    journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=options)
+    assert [leg.mode for leg in journeys[0].legs] == ["walk", "bus", "walk"]  # 13 min walk from B
+    options = PlanOptions(max_direct_s=600, max_walk_egress_s=300, max_walk_access_s=300)
+    best = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=options)[0]
     assert [leg.mode for leg in best.legs] == ["walk", "bus", "bus", "walk"]
     geo = best.to_geojson()
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) == 4

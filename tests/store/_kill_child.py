@@ -1,8 +1,9 @@
 """Child process of the kill test: books (and sometimes cancels) trips in a loop, forever.
 
-Usage: ``python -m tests.store._kill_child LOCATION SCHEMA LOG SEED``. It opens the service on
-the store (rebuilding the plans from it), writes ``R`` to LOG, then loops; a line ``C <id>`` is
-appended to LOG only AFTER a booking's commit returned, ``X <id>`` after a cancellation's.
+:func:`run_child` (or ``python -m tests.store._kill_child LOCATION SCHEMA LOG SEED``) opens the
+service on the store (rebuilding the plans from it), writes ``R`` to LOG, then loops; a line
+``C <id>`` is appended to LOG only AFTER a booking's commit returned, ``X <id>`` after a
+cancellation's.
 """
 
 from __future__ import annotations
@@ -36,15 +37,23 @@ def kill_area() -> ServiceArea:
 
 def kill_fleet() -> list[Vehicle]:
     """Eight vehicles, one with wheelchair places."""
-    return [Vehicle(f"v{i}", 6, 1 if i == 0 else 0, "s0", 6 * 3600.0, 21 * 3600.0) for i in range(8)]
+    return [
+        Vehicle(f"v{i}", 6, 1 if i == 0 else 0, "s0", 6 * 3600.0, 21 * 3600.0) for i in range(8)
+    ]
 
 
 KILL_PARAMS = ServiceParams(max_events=120)
 
 
 def main(argv: list[str]) -> None:
-    location, schema, log_path, seed = argv[0], argv[1], argv[2], int(argv[3])
-    service = OnDemandService.open(kill_area(), location, kill_fleet(), params=KILL_PARAMS, schema=schema)
+    run_child(argv[0], argv[1], argv[2], int(argv[3]))
+
+
+def run_child(location: str, schema: str, log_path: str, seed: int) -> None:
+    """Book forever (until killed)."""
+    service = OnDemandService.open(
+        kill_area(), location, kill_fleet(), params=KILL_PARAMS, schema=schema
+    )
     # load the compiled kernels from numba's cache before saying ready
     service.quote(TripRequest("s1", "s2", earliest_pickup_s=8 * 3600.0), now_s=NOW_S)
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -63,7 +72,9 @@ def main(argv: list[str]) -> None:
         if rng.random() < 0.7:
             req = TripRequest(a, b, earliest_pickup_s=t, passengers=rng.randint(1, 3))
         else:
-            req = TripRequest(a, b, latest_arrival_s=t + 1800.0, passengers=1, wheelchairs=rng.randint(0, 1))
+            req = TripRequest(
+                a, b, latest_arrival_s=t + 1800.0, passengers=1, wheelchairs=rng.randint(0, 1)
+            )
         answer = service.book(req, now_s=NOW_S)
         if isinstance(answer, Offer):
             os.write(fd, f"C {answer.booking_id}\n".encode())

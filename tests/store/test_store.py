@@ -50,7 +50,10 @@ def test_reopen_keeps_everything(store_location: StoreLocation) -> None:
     """Closing and reopening the store (a restart) shows the same committed rows."""
     with store_location.open() as store:
         store.put_vehicles(VEHICLES)
-        store.commit(bookings=[booking("b1"), booking("b2", "v2")], plans={"v1": plan("b1"), "v2": plan("b2", "v2")})
+        store.commit(
+            bookings=[booking("b1"), booking("b2", "v2")],
+            plans={"v1": plan("b1"), "v2": plan("b2", "v2")},
+        )
         before = store.load()
     with store_location.open() as store:
         assert store.load() == before
@@ -90,7 +93,9 @@ def test_plan_replaced_per_vehicle(store_location: StoreLocation) -> None:
             plans={"v1": plan("b1"), "v2": plan("b2", "v2")},
         )
         moved = dataclasses.replace(booking("b1"), vehicle_id="v2")
-        store.commit(bookings=[moved], plans={"v1": [], "v2": [*plan("b2", "v2"), *plan("b1", "v2", 2)]})
+        store.commit(
+            bookings=[moved], plans={"v1": [], "v2": [*plan("b2", "v2"), *plan("b1", "v2", 2)]}
+        )
         state = store.load()
     assert [(r.vehicle_id, r.seq, r.booking_id) for r in state.plan] == [
         ("v2", 0, "b2"), ("v2", 1, "b2"), ("v2", 2, "b1"), ("v2", 3, "b1"),

@@ -191,6 +191,8 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
     if not data.strip():
         notices.add("empty_file", Severity.ERROR, file, None, None, f"{file} is empty.")
         return None
+    if data[:1] in (b"\n", b"\r"):
+        data = data.lstrip(b"\r\n")  # blank lines before the header
     if b"\x00" in data[:4096] and data[:4096].count(b"\x00") > 8:
         # UTF-16 or binary: try UTF-16, else give up on the file
         try:
@@ -230,8 +232,8 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
                 Severity.WARNING,
                 file,
                 1,
-                name,
-                f"{file} header: column name {raw!r} has leading or trailing spaces.",
+                short(name),
+                f"{file} header: column name {short(raw)!r} has leading or trailing spaces.",
             )
         if not name:
             notices.add(
@@ -249,8 +251,8 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
                 Severity.ERROR,
                 file,
                 1,
-                name,
-                f"{file} header: column {name!r} appears twice; the later one was ignored.",
+                short(name),
+                f"{file} header: column {short(name)!r} appears twice; the later one was ignored.",
             )
             name = f"__duplicate_{i}_{name}"
         seen.add(name)
@@ -272,7 +274,7 @@ def _parse(
         return "skip"
 
     encoding_fixed = False
-    use_threads = True
+    use_threads = len(data) > 1 << 20  # threads only pay off on big files
     block_size: int | None = None
     newlines = False
     for _attempt in range(6):

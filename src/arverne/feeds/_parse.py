@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+_INT_RE = r"^\s*[+-]?\d{1,18}\s*$"
 _FLOAT_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _DATE_RE = r"^\s*\d{8}\s*$"
 
@@ -44,14 +45,19 @@ def parse_int(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         ``(values int64 (0 where missing/invalid), missing, invalid)``.
     """
-    from arverne.feeds._kernels import INVALID, MISSING, parse_ints_kernel
-
-    data, offsets = string_buffers(array)
-    n = len(offsets) - 1
-    values = np.empty(n, dtype=np.int64)
-    status = np.empty(n, dtype=np.int8)
-    parse_ints_kernel(data, offsets, values, status)
-    return values, status == MISSING, status == INVALID
+    missing = missing_mask(array)
+    try:  # fast path: every present value is a plain integer
+        filled = pc.if_else(pa.array(missing), "0", array) if missing.any() else array
+        values = pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False)
+        return np.array(values, dtype=np.int64), missing, np.zeros(len(array), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    valid = _np_bool(pc.match_substring_regex(array, _INT_RE))
+    invalid = ~valid & ~missing
+    cleaned = pc.if_else(pa.array(valid), pc.utf8_trim_whitespace(array), "0")
+    cleaned = pc.replace_substring_regex(cleaned, r"^\+", "")
+    values = pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False)
+    return np.array(values, dtype=np.int64), missing, invalid
 
 
 def parse_float(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,6 +96,10 @@ def parse_float(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def parse_time(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse GTFS times ``H:MM:SS`` / ``HH:MM:SS`` (hours may exceed 23).
 
+    Values of 7 or 8 characters (all usual times) are padded to 8 bytes and read as one
+    little-endian 64-bit word each, checked and decoded with vectorised bit operations; the
+    rare others (spaces around, three-digit hours, garbage) go through a per-value parser.
+
     Parameters
     ----------
     array
@@ -100,14 +110,92 @@ def parse_time(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         ``(seconds int64 (-1 where missing/invalid), missing, invalid)``.
     """
-    from arverne.feeds._kernels import INVALID, MISSING, parse_times_kernel
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    n = len(array)
+    lengths = np.asarray(pc.binary_length(array).to_numpy(zero_copy_only=False))
+    regular = (lengths == 7) | (lengths == 8)
+    seconds = np.full(n, -1, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    n_regular = int(regular.sum())
+    if n_regular:
+        if n_regular == n:
+            source = array
+        elif n_regular * 2 < n:  # mostly empty (times only at some stops): parse those only
+            source = array.filter(pa.array(regular))
+        else:
+            source = pc.if_else(pa.array(regular), array, "00:00:00")
+        padded = pc.utf8_lpad(source, width=8, padding="0")
+        data, offsets = string_buffers(padded)
+        start = int(offsets[0])
+        m = len(padded)
+        words = np.frombuffer(data[start : start + 8 * m].tobytes(), dtype="<u8")
+        value, good = _decode_time_words(words)
+        if m < n:
+            where = np.flatnonzero(regular)
+            seconds[where[good]] = value[good]
+            ok[where[good]] = True
+        else:
+            good &= regular
+            seconds[good] = value[good]
+            ok |= good
+    odd = np.flatnonzero(~ok & (lengths > 0))
+    if len(odd):
+        texts = array.take(pa.array(odd)).to_pylist()
+        for i, text in zip(odd.tolist(), texts, strict=True):
+            parsed = _parse_time_text(text)
+            if parsed >= 0:
+                seconds[i] = parsed
+                ok[i] = True
+    missing = lengths == 0
+    if len(odd):
+        blank = np.array([not t.strip() for t in array.take(pa.array(odd)).to_pylist()])
+        missing[odd[blank]] = True
+    invalid = ~ok & ~missing
+    return seconds, missing, invalid
 
-    data, offsets = string_buffers(array)
-    n = len(offsets) - 1
-    seconds = np.empty(n, dtype=np.int64)
-    status = np.empty(n, dtype=np.int8)
-    parse_times_kernel(data, offsets, seconds, status)
-    return seconds, status == MISSING, status == INVALID
+
+_DIGIT_BYTES = np.uint64(0xFFFF00FFFF00FFFF)
+_HIGH_NIBBLES = np.uint64(0xF0F000F0F000F0F0)
+_DIGIT_HIGH = np.uint64(0x3030003030003030)
+_OVER_NINE = np.uint64(0x4646004646004646)
+_SIGN_BITS = np.uint64(0x8080008080008080)
+_COLONS_MASK = np.uint64(0x0000FF0000FF0000)
+_COLONS = np.uint64(0x00003A00003A0000)
+_ZEROS = np.uint64(0x3030303030303030)
+
+
+def _decode_time_words(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``HH:MM:SS`` held as little-endian uint64 words (byte 0 = first character)."""
+    good = (words & _HIGH_NIBBLES) == _DIGIT_HIGH  # digit bytes are 0x30-0x3F
+    good &= (((words & _DIGIT_BYTES) + _OVER_NINE) & _SIGN_BITS) == 0  # ... and not above 0x39
+    good &= (words & _COLONS_MASK) == _COLONS
+    digits = words - _ZEROS
+
+    def byte(k: int) -> np.ndarray:
+        return ((digits >> np.uint64(8 * k)) & np.uint64(0xFF)).view(np.int64)
+
+    minutes = byte(3) * 10 + byte(4)
+    secs = byte(6) * 10 + byte(7)
+    good &= (minutes < 60) & (secs < 60)
+    return (byte(0) * 10 + byte(1)) * 3600 + minutes * 60 + secs, good
+
+
+def _parse_time_text(text: str) -> int:
+    """Seconds of one ``H:MM:SS`` text (spaces around allowed, 1-3 hour digits), else -1."""
+    parts = text.strip().split(":")
+    if len(parts) != 3:
+        return -1
+    h, m, s = parts
+    if not (1 <= len(h) <= 3 and len(m) == 2 and len(s) == 2):
+        return -1
+    if not (h.isascii() and m.isascii() and s.isascii()):
+        return -1
+    if not (h.isdigit() and m.isdigit() and s.isdigit()):
+        return -1
+    if int(m) >= 60 or int(s) >= 60:
+        return -1
+    return int(h) * 3600 + int(m) * 60 + int(s)
 
 
 def string_buffers(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,16 +215,13 @@ def string_buffers(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.nd
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     n = len(array)
-    if array.type == pa.large_string():
-        width = np.int64
-    else:
-        if array.type != pa.string():
-            array = array.cast(pa.string())
-        width = np.int32
+    width: np.dtype = np.dtype(np.int64 if array.type == pa.large_string() else np.int32)
+    if array.type not in (pa.string(), pa.large_string()):
+        array = array.cast(pa.string())
     offsets_buffer = array.buffers()[1]
     if n == 0 or offsets_buffer is None:
         return np.zeros(1, np.uint8), np.zeros(n + 1, width)
-    size = np.dtype(width).itemsize
+    size = width.itemsize
     offsets = np.frombuffer(offsets_buffer, dtype=width, count=n + 1, offset=array.offset * size)
     data_buffer = array.buffers()[2]
     if data_buffer is None or data_buffer.size == 0:

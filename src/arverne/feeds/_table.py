@@ -93,9 +93,9 @@ class Tab:
                     INFO,
                     self.file,
                     1,
-                    name,
-                    f"{self.file} header: column {name!r} is not in the GTFS reference; it was "
-                    "ignored.",
+                    short(name),
+                    f"{self.file} header: column {short(name)!r} is not in the GTFS reference; "
+                    "it was ignored.",
                 )
         absent = [c for c in required if not self.has(c)]
         for name in absent:
@@ -335,6 +335,8 @@ class Tab:
     def date(self, name: str, *, quarantine: bool = True) -> np.ndarray:
         """Parse a required date field (``missing_required_field`` / ``invalid_date``)."""
         if not self.has(name):
+            if quarantine:  # already noticed as missing_required_column by the caller
+                self.keep[:] = False
             return np.full(self.n, np.datetime64("NaT"), dtype="datetime64[D]")
         array = self.s(name)
         values, missing, invalid = parse_date(array)

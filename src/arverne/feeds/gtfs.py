@@ -35,6 +35,7 @@ from arverne.feeds.notices import Notice
 __all__ = ["GtfsFeed", "ServiceDays", "read_gtfs"]
 
 EARTH_RADIUS_M = 6_371_008.8
+INT32_MAX = 2**31 - 1
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "agency": ("agency_id", "agency_name", "agency_timezone"),
@@ -687,7 +688,12 @@ class _Loader:
             raise self._refuse(f"{file} has no route_id column, the feed cannot be used")
         tab.required_id("route_id")
         route_type = tab.integer(
-            "route_type", default=-1, required=True, quarantine=True, bad_as_default=False
+            "route_type",
+            default=-1,
+            required=True,
+            hi=32767,
+            quarantine=True,
+            bad_as_default=False,
         )
         if not tab.has("route_type"):
             tab.keep[:] = False
@@ -763,23 +769,46 @@ class _Loader:
         everywhere = np.ones(tab.n, dtype=bool)
         lat = tab.real("shape_pt_lat", required_mask=everywhere, lo=-90, hi=90, quarantine=True)
         lon = tab.real("shape_pt_lon", required_mask=everywhere, lo=-180, hi=180, quarantine=True)
-        seq = tab.integer("shape_pt_sequence", default=-1, required=True, lo=0, quarantine=True)
-        dist = tab.real("shape_dist_traveled", lo=0, quarantine=False)
-        tab.duplicates(["shape_id", "shape_pt_sequence"])
-        shapes = frame(
-            tab,
-            {
-                "shape_id": "shape_id",
-                "shape_pt_lat": lat,
-                "shape_pt_lon": lon,
-                "shape_pt_sequence": seq.astype(np.int32),
-                "shape_dist_traveled": dist,
-            },
+        seq = tab.integer(
+            "shape_pt_sequence", default=-1, required=True, lo=0, hi=INT32_MAX, quarantine=True
         )
-        if len(shapes) > 1:
-            shapes = shapes.sort_values(
-                ["shape_id", "shape_pt_sequence"], kind="stable", ignore_index=True
+        dist = tab.real("shape_dist_traveled", lo=0, quarantine=False)
+        # sort by (shape_id, shape_pt_sequence); a repeated key keeps its first row
+        keep_idx = np.flatnonzero(tab.keep)
+        codes, dictionary = tab.encoded("shape_id")
+        rank = np.empty(len(dictionary), dtype=np.int64)
+        rank[np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)] = np.arange(
+            len(dictionary)
+        )
+        kept_codes = codes[keep_idx]
+        order = sort_trip_blocks(kept_codes, rank, seq[keep_idx])
+        idx = keep_idx[order]
+        sorted_codes = kept_codes[order]
+        repeated = np.zeros(len(idx), dtype=bool)
+        if len(idx) > 1:
+            repeated[1:] = (sorted_codes[1:] == sorted_codes[:-1]) & (seq[idx[1:]] == seq[idx[:-1]])
+        if repeated.any():
+            mask = np.zeros(tab.n, dtype=bool)
+            mask[idx[repeated]] = True
+            tab.flag(
+                mask,
+                "duplicate_key",
+                ERROR,
+                "shape_id, shape_pt_sequence",
+                "(shape_id, shape_pt_sequence) repeats an earlier row's key.",
+                quarantine=True,
             )
+            idx = idx[~repeated]
+        taken = pa.array(idx)
+        shapes = pd.DataFrame(
+            {
+                "shape_id": tab.s("shape_id").take(taken).to_pandas(),
+                "shape_pt_lat": lat[idx],
+                "shape_pt_lon": lon[idx],
+                "shape_pt_sequence": seq[idx].astype(np.int32),
+                "shape_dist_traveled": dist[idx],
+            }
+        )
         return tab.s("shape_id"), shapes
 
     def _trips_tab(
@@ -927,7 +956,13 @@ class _Loader:
             quarantine=True,
         )
         seq = tab.integer(
-            "stop_sequence", default=-1, required=True, lo=0, quarantine=True, bad_as_default=False
+            "stop_sequence",
+            default=-1,
+            required=True,
+            lo=0,
+            hi=INT32_MAX,
+            quarantine=True,
+            bad_as_default=False,
         )
         arr = tab.time("arrival_time", required=False, quarantine=True)
         dep = tab.time("departure_time", required=False, quarantine=True)
@@ -936,6 +971,17 @@ class _Loader:
         dist = tab.real("shape_dist_traveled", lo=0)
         tab.foreign_key("trip_id", trips_tab.s("trip_id"), "trips.txt", array=trip_id)
         tab.foreign_key("stop_id", self._stop_id_all, "stops.txt")
+        not_stops = stops.loc[stops["location_type"] != 0, "stop_id"]
+        if len(not_stops):
+            tab.flag(
+                tab.member("stop_id", pa.array(not_stops.to_numpy(dtype=object), pa.string())),
+                "wrong_stop_time_stop_location_type",
+                ERROR,
+                "stop_id",
+                "stop_id '{value}' is a station, entrance, node or boarding area, not a stop "
+                "(location_type 0).",
+                values=tab.s("stop_id"),
+            )
         self._dependency(
             tab, "trip_id", trips_tab.kept_strings("trip_id"), trips_tab.s("trip_id"), "trips.txt"
         )
@@ -959,15 +1005,7 @@ class _Loader:
         rank[np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)] = np.arange(
             len(dictionary)
         )
-        trip_rank = rank[codes]
-        seq_k = seq[keep_idx]
-        if len(keep_idx) > 1 and not (
-            np.all(np.diff(trip_rank) >= 0)
-            and np.all((np.diff(trip_rank) > 0) | (np.diff(seq_k) > 0))
-        ):
-            order = np.lexsort((seq_k, trip_rank))
-        else:
-            order = np.arange(len(keep_idx))
+        order = sort_trip_blocks(codes, rank, seq[keep_idx])
         idx = keep_idx[order]
         sorted_codes = codes[order]
         # (trip_id, stop_sequence) repeated: the later row in the file goes (lexsort is stable)
@@ -1007,11 +1045,14 @@ class _Loader:
                 flex_stop_times["trip_id"].to_numpy(dtype=object).astype(str), pa.string()
             )
         final = idx[keep_rows]
-        taken = pa.array(final)
+        identity = len(final) == tab.n and bool(np.all(final == np.arange(tab.n)))
+        taken = None if identity else pa.array(final)
         stop_times = pd.DataFrame(
             {
-                "trip_id": trip_id.take(taken).to_pandas(),
-                "stop_id": tab.s("stop_id").take(taken).to_pandas(),
+                "trip_id": (trip_id if taken is None else trip_id.take(taken)).to_pandas(),
+                "stop_id": (
+                    tab.s("stop_id") if taken is None else tab.s("stop_id").take(taken)
+                ).to_pandas(),
                 "stop_sequence": seq[final].astype(np.int32),
                 "arrival_s": st.arr[keep_rows].astype(np.int32),
                 "departure_s": st.dep[keep_rows].astype(np.int32),
@@ -1081,10 +1122,14 @@ class _Loader:
             bad_trip[trip_of_row[rows]] = True
 
         # arrival before the previous timed stop's departure
-        t_idx = np.flatnonzero(timed)
+        t_idx = np.arange(n) if timed.all() else np.flatnonzero(timed)
         if len(t_idx) > 1:
-            same = trip_of_row[t_idx[1:]] == trip_of_row[t_idx[:-1]]
-            early = same & (st.arr[t_idx[1:]] < st.dep[t_idx[:-1]])
+            if len(t_idx) == n:  # every row timed: compare neighbours without gathering
+                same = ~start[1:]
+                early = same & (st.arr[1:] < st.dep[:-1])
+            else:
+                same = trip_of_row[t_idx[1:]] == trip_of_row[t_idx[:-1]]
+                early = same & (st.arr[t_idx[1:]] < st.dep[t_idx[:-1]])
             if early.any():
                 rows = t_idx[1:][early]
                 for r, tid in zip(rows.tolist(), trip_name(rows), strict=True):
@@ -1101,13 +1146,15 @@ class _Loader:
 
         # shape_dist_traveled must increase along a trip
         has_dist = ~np.isnan(st.dist)
-        dist_ok_trip = np.bincount(trip_of_row, weights=has_dist, minlength=n_trips) == np.bincount(
-            trip_of_row, minlength=n_trips
-        )
+        dist_ok_trip = np.zeros(n_trips, dtype=bool)
         if has_dist.any():
+            dist_ok_trip = np.bincount(
+                trip_of_row, weights=has_dist, minlength=n_trips
+            ) == np.bincount(trip_of_row, minlength=n_trips)
             d_idx = np.flatnonzero(has_dist)
             same = trip_of_row[d_idx[1:]] == trip_of_row[d_idx[:-1]]
-            down = same & (st.dist[d_idx[1:]] <= st.dist[d_idx[:-1]])
+            d_sorted = st.dist[d_idx]
+            down = same & (d_sorted[1:] <= d_sorted[:-1])
             if down.any():
                 rows = d_idx[1:][down]
                 for r, tid in zip(rows.tolist(), trip_name(rows), strict=True):
@@ -1143,23 +1190,19 @@ class _Loader:
             use_dist = dist_ok_trip[trip_of_row]
             x = np.where(use_dist, st.dist, along)
             st.arr, st.dep = interpolate(st.arr, st.dep, x, timed & ~row_bad | row_bad)
-            first_gap = gaps & ~np.concatenate(([False], gaps[:-1]))
-            gap_trips = np.unique(trip_of_row[gaps])
-            first_row_of_trip = np.full(n_trips, -1)
-            first_row_of_trip[trip_of_row[first_gap][::-1]] = np.flatnonzero(first_gap)[::-1]
-            counts = np.bincount(trip_of_row[gaps], minlength=n_trips)
-            for t in gap_trips.tolist():
-                r = int(first_row_of_trip[t])
-                tid = str(st.trip_ids[int(st.trip[r])])
-                self.notices.add(
-                    "stop_time_interpolated",
-                    INFO,
-                    file,
-                    int(st.rows[r]),
-                    "arrival_time",
-                    f"{file} row {int(st.rows[r])}: trip '{tid}' has {int(counts[t])} stops "
-                    "without times; they were interpolated by distance along the trip.",
-                )
+            first = int(np.argmax(gaps))
+            tid = str(st.trip_ids[int(st.trip[first])])
+            n_gap_trips = len(np.unique(trip_of_row[gaps]))
+            self.notices.add(
+                "stop_time_interpolated",
+                INFO,
+                file,
+                int(st.rows[first]),
+                "arrival_time",
+                f"{file}: {int(gaps.sum()):,} stop times in {n_gap_trips:,} trips have no time; "
+                "they were interpolated by distance along each trip (first: row "
+                f"{int(st.rows[first])}, trip '{tid}').",
+            )
         return bad_ids
 
     def _frequencies(self, trips_tab: Tab, stop_times: pd.DataFrame) -> pd.DataFrame:
@@ -1178,7 +1221,13 @@ class _Loader:
         start = tab.time("start_time", required=True, quarantine=True)
         end = tab.time("end_time", required=True, quarantine=True)
         headway = tab.integer(
-            "headway_secs", default=0, required=True, lo=1, quarantine=True, bad_as_default=False
+            "headway_secs",
+            default=0,
+            required=True,
+            lo=1,
+            hi=86_400 * 7,
+            quarantine=True,
+            bad_as_default=False,
         )
         exact = tab.integer("exact_times", default=0, allowed=(0, 1))
         tab.flag(
@@ -1222,7 +1271,9 @@ class _Loader:
         transfer_type = tab.integer(
             "transfer_type", default=0, lo=0, hi=5, quarantine=True, bad_as_default=False
         )
-        min_time = tab.integer("min_transfer_time", default=-1, lo=0, quarantine=False)
+        min_time = tab.integer(
+            "min_transfer_time", default=-1, lo=0, hi=INT32_MAX, quarantine=False
+        )
         stop_all = self._stop_id_all
         for name in ("from_stop_id", "to_stop_id"):
             tab.foreign_key(name, stop_all, "stops.txt")
@@ -1290,6 +1341,44 @@ class _StopTimes:
     timed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
+def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """Order of rows sorted by (trip rank, stop_sequence), stable.
+
+    When rows already come grouped by trip with rising ``seq`` (the usual layout), only the
+    blocks are reordered, which is much cheaper than a full sort of the rows.
+
+    Parameters
+    ----------
+    codes
+        int64[n]: trip code of each row, numbered in order of first appearance.
+    rank
+        int64[n_codes]: sort rank of each trip code (by trip_id).
+    seq
+        int64[n]: stop_sequence of each row.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64[n] row order.
+    """
+    n = len(codes)
+    if n < 2:
+        return np.arange(n)
+    step = np.diff(codes)
+    if not (np.all(step >= 0) and np.all((step > 0) | (np.diff(seq) > 0))):
+        return np.lexsort((seq, rank[codes]))
+    starts = np.flatnonzero(np.r_[True, step > 0])
+    block_rank = rank[codes[starts]]
+    if np.all(np.diff(block_rank) > 0):
+        return np.arange(n)
+    lengths = np.diff(np.r_[starts, n])
+    block_order = np.argsort(block_rank, kind="stable")
+    new_starts = starts[block_order]
+    new_lengths = lengths[block_order]
+    offsets = np.arange(n) - np.repeat(np.cumsum(new_lengths) - new_lengths, new_lengths)
+    return np.repeat(new_starts, new_lengths) + offsets
+
+
 def along_trip_m(lat: np.ndarray, lon: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Cumulative straight-line distance along each trip's stops, restarting at 0 on each trip.
 
@@ -1309,11 +1398,13 @@ def along_trip_m(lat: np.ndarray, lon: np.ndarray, start: np.ndarray) -> np.ndar
     step = np.zeros(n)
     if n > 1:
         # equirectangular steps: exact enough between consecutive stops, and cheap
-        scale = np.radians(1.0) * EARTH_RADIUS_M
-        dy = (lat[1:] - lat[:-1]) * scale
-        dx = (lon[1:] - lon[:-1]) * scale * np.cos(np.radians(0.5 * (lat[1:] + lat[:-1])))
-        step[1:] = np.sqrt(dx * dx + dy * dy)
-    step = np.nan_to_num(step, nan=0.0)
+        mid_lat = lat[1:] + lat[:-1]
+        mid_lat *= np.radians(0.5)
+        east = np.diff(lon)
+        east *= np.cos(mid_lat)
+        np.hypot(east, np.diff(lat), out=step[1:])
+        step *= np.radians(1.0) * EARTH_RADIUS_M
+    np.nan_to_num(step, copy=False, nan=0.0)
     step[start] = 0.0
     total = np.cumsum(step)
     trip_base = np.maximum.accumulate(np.where(start, total, -np.inf))
@@ -1344,24 +1435,24 @@ def interpolate(
     tuple[numpy.ndarray, numpy.ndarray]
         Arrival and departure seconds with every row filled.
     """
-    n = len(arr)
-    positions = np.arange(n)
-    prev = np.maximum.accumulate(np.where(timed, positions, -1))
-    nxt = np.minimum.accumulate(np.where(timed, positions, n)[::-1])[::-1]
     gap = np.flatnonzero(~timed)
     if len(gap) == 0:
         return arr.copy(), dep.copy()
-    p = prev[gap]
-    q = nxt[gap]
-    t0 = dep[p].astype(np.float64)
-    t1 = arr[q].astype(np.float64)
-    x0, x1, xi = x[p], x[q], x[gap]
+    timed_rows = np.flatnonzero(timed)
+    after = np.searchsorted(timed_rows, gap)  # first timed row after each gap row
+    p = timed_rows[after - 1]
+    q = timed_rows[after]
+    t0 = dep[p]
+    span = arr[q] - t0
+    x0 = x[p]
+    dx = x[q] - x0
     with np.errstate(invalid="ignore", divide="ignore"):
-        frac_x = (xi - x0) / (x1 - x0)
-        frac_i = (gap - p) / (q - p)
-        usable = np.isfinite(frac_x) & (x1 > x0) & ~np.isnan(xi)
-    frac = np.where(usable, np.clip(frac_x, 0.0, 1.0), frac_i)
-    values = (t0 + np.rint(frac * (t1 - t0))).astype(np.int64)
+        frac = (x[gap] - x0) / dx
+        fallback = ~(dx > 0) | ~np.isfinite(frac)
+    if fallback.any():
+        frac[fallback] = (gap[fallback] - p[fallback]) / (q[fallback] - p[fallback])
+    np.clip(frac, 0.0, 1.0, out=frac)
+    values = t0 + np.rint(frac * span).astype(np.int64)
     arr_out = arr.copy()
     dep_out = dep.copy()
     arr_out[gap] = values
@@ -1437,15 +1528,31 @@ def _service_days(calendar: pd.DataFrame, calendar_dates: pd.DataFrame) -> Servi
 def _expand_frequencies(
     trips: pd.DataFrame, stop_times: pd.DataFrame, frequencies: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Trips and stop_times with every frequency-based trip replaced by its timed copies."""
-    freq = frequencies[frequencies["trip_id"].isin(stop_times["trip_id"])]
-    freq = freq[freq["trip_id"].isin(trips["trip_id"])]
-    templates = freq["trip_id"].unique()
-    is_template_st = stop_times["trip_id"].isin(templates).to_numpy()
-    base_st = stop_times.loc[~is_template_st]
-    base_trips = trips.loc[~trips["trip_id"].isin(templates)]
-    if freq.empty:
-        return base_trips.reset_index(drop=True), base_st.reset_index(drop=True)
+    """Trips and stop_times with every frequency-based trip replaced by its timed copies.
+
+    Works on blocks (one block = one trip's contiguous stop_times): the output is a
+    permutation/repetition of input blocks, so no row-level sort is needed.
+    """
+    n_rows = len(stop_times)
+    st_trip = pa.array(stop_times["trip_id"].to_numpy(dtype=object), pa.string())
+    encoded = pc.dictionary_encode(st_trip)
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    block_start = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n_rows else codes
+    block_len = np.diff(np.r_[block_start, n_rows])
+    block_trip = (
+        np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)[
+            codes[block_start]
+        ]
+        if n_rows
+        else np.zeros(0, dtype=object)
+    )
+    block_of = dict(zip(block_trip.tolist(), range(len(block_trip)), strict=True))
+
+    known = set(trips["trip_id"].tolist())
+    freq = frequencies[
+        frequencies["trip_id"].isin(list(block_of)) & frequencies["trip_id"].isin(list(known))
+    ]
+    templates = set(freq["trip_id"].tolist())
 
     start = freq["start_s"].to_numpy(np.int64)
     end = freq["end_s"].to_numpy(np.int64)
@@ -1455,38 +1562,47 @@ def _expand_frequencies(
         np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     ) * np.repeat(headway, count)
     dep_trip = np.repeat(freq["trip_id"].to_numpy(dtype=object), count)
-    new = pd.DataFrame({"template": dep_trip, "start_s": dep_start})
-    new["trip_id"] = new["template"].astype(str) + "@" + format_hms(dep_start)
-    new = new.drop_duplicates("trip_id").sort_values(["template", "start_s"], kind="stable")
+    new = pd.DataFrame({"template": dep_trip.astype(str), "start_s": dep_start})
+    new = new.drop_duplicates(["template", "start_s"]).sort_values(
+        ["template", "start_s"], kind="stable", ignore_index=True
+    )
+    new_ids = (new["template"] + "@" + format_hms(new["start_s"].to_numpy())).to_numpy(dtype=object)
+    new_block = np.array([block_of[t] for t in new["template"].tolist()], dtype=np.int64)
+    first_dep = stop_times["departure_s"].to_numpy(np.int64)
+    new_shift = new["start_s"].to_numpy(np.int64) - first_dep[block_start[new_block]]
 
-    # template stop_times as contiguous blocks (stop_times are sorted by trip_id)
-    tmpl_st = stop_times.loc[is_template_st]
-    tmpl_ids = tmpl_st["trip_id"].to_numpy(dtype=object)
-    block_start: dict[str, int] = {}
-    block_len: dict[str, int] = {}
-    change = np.flatnonzero(np.r_[True, tmpl_ids[1:] != tmpl_ids[:-1]])
-    bounds = np.r_[change, len(tmpl_ids)]
-    for i, s in enumerate(change.tolist()):
-        block_start[str(tmpl_ids[s])] = s
-        block_len[str(tmpl_ids[s])] = int(bounds[i + 1] - s)
-    first_dep = tmpl_st["departure_s"].to_numpy(np.int64)
-    templ = new["template"].astype(str).tolist()
-    starts = np.array([block_start[t] for t in templ], dtype=np.int64)
-    lengths = np.array([block_len[t] for t in templ], dtype=np.int64)
-    shift = new["start_s"].to_numpy(np.int64) - first_dep[starts]
+    base = np.array([t not in templates for t in block_trip.tolist()], dtype=bool)
+    out_block = np.r_[np.flatnonzero(base), new_block].astype(np.int64)
+    out_shift = np.r_[np.zeros(int(base.sum()), np.int64), new_shift]
+    out_ids = np.r_[block_trip[base], new_ids].astype(object)
+    order = np.asarray(pc.sort_indices(pa.array(out_ids, pa.string())).to_numpy(), dtype=np.int64)
+    out_block, out_shift, out_ids = out_block[order], out_shift[order], out_ids[order]
+
+    lengths = block_len[out_block]
     total = int(lengths.sum())
     offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    take = np.repeat(starts, lengths) + offsets
-    rows = tmpl_st.iloc[take].reset_index(drop=True)
-    row_shift = np.repeat(shift, lengths)
-    rows["trip_id"] = np.repeat(new["trip_id"].to_numpy(dtype=object), lengths)
-    rows["arrival_s"] = (rows["arrival_s"].to_numpy(np.int64) + row_shift).astype(np.int32)
-    rows["departure_s"] = (rows["departure_s"].to_numpy(np.int64) + row_shift).astype(np.int32)
-    rows["trip_id"] = rows["trip_id"].astype("str")
+    gather = np.repeat(block_start[out_block], lengths) + offsets
+    row_shift = np.repeat(out_shift, lengths)
+    row_block = np.repeat(np.arange(len(out_ids)), lengths)
+    columns: dict[str, object] = {}
+    for name in stop_times.columns:
+        if name == "trip_id":
+            columns[name] = pa.array(out_ids, pa.string()).take(pa.array(row_block)).to_pandas()
+        elif name in ("arrival_s", "departure_s"):
+            values = stop_times[name].to_numpy(np.int64)[gather] + row_shift
+            columns[name] = values.astype(np.int32)
+        elif stop_times[name].dtype.kind in "biuf":
+            columns[name] = stop_times[name].to_numpy()[gather]
+        else:
+            array = pa.array(stop_times[name].to_numpy(dtype=object), pa.string())
+            columns[name] = array.take(pa.array(gather)).to_pandas()
+    out_st = pd.DataFrame(columns)
 
-    trip_rows = trips.set_index("trip_id").loc[new["template"].astype(str).tolist()].reset_index()
-    trip_rows["trip_id"] = new["trip_id"].astype("str").to_numpy()
+    base_trips = trips.loc[~trips["trip_id"].isin(list(templates))]
+    if new.empty:
+        return base_trips.reset_index(drop=True), out_st
+    trip_rows = trips.drop_duplicates("trip_id").set_index("trip_id").loc[new["template"].tolist()]
+    trip_rows = trip_rows.reset_index()
+    trip_rows["trip_id"] = pd.array(new_ids.astype(str), dtype="str")
     out_trips = pd.concat([base_trips, trip_rows[trips.columns]], ignore_index=True)
-    out_st = pd.concat([base_st, rows[stop_times.columns]], ignore_index=True)
-    out_st = out_st.sort_values(["trip_id", "stop_sequence"], kind="stable", ignore_index=True)
     return out_trips, out_st

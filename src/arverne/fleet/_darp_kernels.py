@@ -15,6 +15,8 @@ seconds in the live service, minutes in Cordeau's instances).
 anchor), event ``n_ev[v] - 1`` the end depot; pickups and drop-offs in between.
 ``v_cap1``/``v_cap2`` int32[V]: seats and wheelchair places. ``v_lock`` int32[V]: index of the
 last frozen event (nothing may be inserted before or at it; 0 = only the start is fixed).
+``v_ready`` float64[V]: the vehicle cannot leave event ``v_lock`` before this time (the live
+clock; ``-inf`` for static instances).
 ``v_maxdur`` float64[V]: maximum route duration (end minus start), ``inf`` for none.
 ``tt`` float64[P, P]: travel time between service points; must satisfy the triangle
 inequality (the service closes it on construction) so that removing stops never breaks a plan.
@@ -80,8 +82,12 @@ NRI = 7
 
 
 @njit(cache=True)
-def schedule_route(n, f, iv, tt, maxdur):  # type: ignore[no-untyped-def]
-    """Least feasible start times of one route into ``f[:n, F_B]``; False when infeasible."""
+def schedule_route(n, f, iv, tt, maxdur, lock, ready):
+    """Least feasible start times of one route into ``f[:n, F_B]``; False when infeasible.
+
+    ``lock``/``ready``: the vehicle cannot leave event ``lock`` before ``ready`` (the clock of
+    the live service; ``-inf`` for static instances).
+    """
     nback = 1
     for k in range(n):
         f[k, F_B] = f[k, F_E]
@@ -90,6 +96,10 @@ def schedule_route(n, f, iv, tt, maxdur):  # type: ignore[no-untyped-def]
     for _round in range(nback + 2):
         for k in range(1, n):
             a = f[k - 1, F_B] + f[k - 1, F_SVC] + tt[iv[k - 1, I_PT], iv[k, I_PT]]
+            if k == lock + 1:
+                a2 = ready + tt[iv[k - 1, I_PT], iv[k, I_PT]]
+                if a2 > a:
+                    a = a2
             if a > f[k, F_B]:
                 f[k, F_B] = a
         for k in range(n):
@@ -114,9 +124,9 @@ def schedule_route(n, f, iv, tt, maxdur):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def refresh_route(n, f, iv, tt, maxdur):  # type: ignore[no-untyped-def]
+def refresh_route(n, f, iv, tt, maxdur, lock, ready):
     """Recompute schedule, latest times, cumulated times and loads of one route."""
-    ok = schedule_route(n, f, iv, tt, maxdur)
+    ok = schedule_route(n, f, iv, tt, maxdur, lock, ready)
     f[n - 1, F_LT] = f[n - 1, F_L]
     for k in range(n - 2, -1, -1):
         lt = f[k + 1, F_LT] - f[k, F_SVC] - tt[iv[k, I_PT], iv[k + 1, I_PT]]
@@ -135,7 +145,7 @@ def refresh_route(n, f, iv, tt, maxdur):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def route_travel(n, iv, tt):  # type: ignore[no-untyped-def]
+def route_travel(n, iv, tt):
     """Total travel time (the routing cost) of one route."""
     s = 0.0
     for k in range(1, n):
@@ -144,7 +154,7 @@ def route_travel(n, iv, tt):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def build_candidate(n, f, iv, i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci):  # type: ignore[no-untyped-def]
+def build_candidate(n, f, iv, i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci):
     """Copy route with the pickup inserted after ``i`` and the drop-off after ``j`` (old positions)."""
     for k in range(n):
         nk = k + (1 if k > i else 0) + (1 if k > j else 0)
@@ -180,8 +190,8 @@ def build_candidate(n, f, iv, i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride
 
 
 @njit(cache=True)
-def best_insertion_route(  # type: ignore[no-untyped-def]
-    n, f, iv, lock, cap1, cap2, maxdur, tt,
+def best_insertion_route(
+    n, f, iv, lock, ready, cap1, cap2, maxdur, tt,
     pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req,
     wait_w, ignore_cap, best_cost, cf, ci, out,
 ):  # fmt: skip
@@ -202,6 +212,8 @@ def best_insertion_route(  # type: ignore[no-untyped-def]
         pi = iv[i, I_PT]
         pn = iv[i + 1, I_PT]
         ap = f[i, F_B] + f[i, F_SVC] + tt[pi, pp]
+        if i == lock and ready + tt[pi, pp] > ap:
+            ap = ready + tt[pi, pp]
         if ap < pe:
             ap = pe
         if ap > pl + EPS:
@@ -248,8 +260,10 @@ def best_insertion_route(  # type: ignore[no-untyped-def]
                     continue
             if dcost >= best_cost:
                 continue
-            build_candidate(n, f, iv, i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci)
-            if not schedule_route(n + 2, cf, ci, tt, maxdur):
+            build_candidate(
+                n, f, iv, i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci
+            )
+            if not schedule_route(n + 2, cf, ci, tt, maxdur, lock, ready):
                 continue
             cost = dcost + wait_w * (cf[i + 1, F_B] - pe)
             if cost < best_cost:
@@ -262,8 +276,8 @@ def best_insertion_route(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def best_insertion(  # type: ignore[no-untyped-def]
-    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, v_active, tt,
+def best_insertion(
+    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_ready, v_maxdur, v_active, tt,
     pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req,
     wait_w, ignore_cap, cf, ci, out, best,
 ):  # fmt: skip
@@ -281,7 +295,7 @@ def best_insertion(  # type: ignore[no-untyped-def]
         if n + 2 > cap:
             continue
         if best_insertion_route(
-            n, ev_f[v], ev_i[v], v_lock[v], v_cap1[v], v_cap2[v], v_maxdur[v], tt,
+            n, ev_f[v], ev_i[v], v_lock[v], v_ready[v], v_cap1[v], v_cap2[v], v_maxdur[v], tt,
             pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req,
             wait_w, ignore_cap, best_cost, cf, ci, out,
         ):  # fmt: skip
@@ -295,24 +309,26 @@ def best_insertion(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def apply_insertion(  # type: ignore[no-untyped-def]
-    ev_f, ev_i, n_ev, v_maxdur, tt, v, i, j,
+def apply_insertion(
+    ev_f, ev_i, n_ev, v_lock, v_ready, v_maxdur, tt, v, i, j,
     pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci,
 ):  # fmt: skip
     """Insert the request into vehicle ``v`` (pickup after ``i``, drop-off after ``j``)."""
     n = n_ev[v]
-    build_candidate(n, ev_f[v], ev_i[v], i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci)
+    build_candidate(
+        n, ev_f[v], ev_i[v], i, j, pp, dp, pe, pl, de, dl, ps, ds, q1, q2, ride, req, cf, ci
+    )
     for k in range(n + 2):
         for x in range(NF):
             ev_f[v, k, x] = cf[k, x]
         for x in range(NI):
             ev_i[v, k, x] = ci[k, x]
     n_ev[v] = n + 2
-    return refresh_route(n + 2, ev_f[v], ev_i[v], tt, v_maxdur[v])
+    return refresh_route(n + 2, ev_f[v], ev_i[v], tt, v_maxdur[v], v_lock[v], v_ready[v])
 
 
 @njit(cache=True)
-def remove_request(ev_f, ev_i, n_ev, v_maxdur, tt, v, req):  # type: ignore[no-untyped-def]
+def remove_request(ev_f, ev_i, n_ev, v_lock, v_ready, v_maxdur, tt, v, req):
     """Remove both events of ``req`` from vehicle ``v``; returns (ok, pickup pos, drop pos)."""
     n = n_ev[v]
     a = -1
@@ -327,7 +343,7 @@ def remove_request(ev_f, ev_i, n_ev, v_maxdur, tt, v, req):  # type: ignore[no-u
         return False, a, b
     w = 0
     for k in range(n):
-        if k == a or k == b:
+        if k in (a, b):
             continue
         if w != k:
             for x in range(NF):
@@ -340,12 +356,12 @@ def remove_request(ev_f, ev_i, n_ev, v_maxdur, tt, v, req):  # type: ignore[no-u
         if m >= 0:
             ev_i[v, k, I_PARTNER] = m - (1 if m > a else 0) - (1 if m > b else 0)
     n_ev[v] = n - 2
-    ok = refresh_route(n - 2, ev_f[v], ev_i[v], tt, v_maxdur[v])
+    ok = refresh_route(n - 2, ev_f[v], ev_i[v], tt, v_maxdur[v], v_lock[v], v_ready[v])
     return ok, a, b
 
 
 @njit(cache=True)
-def total_travel(ev_i, n_ev, tt):  # type: ignore[no-untyped-def]
+def total_travel(ev_i, n_ev, tt):
     """Sum of the routes' travel times."""
     s = 0.0
     for v in range(n_ev.shape[0]):
@@ -354,30 +370,9 @@ def total_travel(ev_i, n_ev, tt):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _insert_request(  # type: ignore[no-untyped-def]
-    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, v_active, tt, r_f, r_i, r, cf, ci, out, best
-):  # fmt: skip
-    v = best_insertion(
-        ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, v_active, tt,
-        r_i[r, R_PP], r_i[r, R_DP], r_f[r, R_PE], r_f[r, R_PL], r_f[r, R_DE], r_f[r, R_DL],
-        r_f[r, R_PS], r_f[r, R_DS], r_i[r, R_Q1], r_i[r, R_Q2], r_f[r, R_RIDE], r,
-        0.0, False, cf, ci, out, best,
-    )  # fmt: skip
-    if v < 0:
-        return False
-    apply_insertion(
-        ev_f, ev_i, n_ev, v_maxdur, tt, v, int(best[2]), int(best[3]),
-        r_i[r, R_PP], r_i[r, R_DP], r_f[r, R_PE], r_f[r, R_PL], r_f[r, R_DE], r_f[r, R_DL],
-        r_f[r, R_PS], r_f[r, R_DS], r_i[r, R_Q1], r_i[r, R_Q2], r_f[r, R_RIDE], r, cf, ci,
-    )  # fmt: skip
-    r_i[r, R_VEH] = v
-    return True
-
-
-@njit(cache=True)
-def _regret_insert(  # type: ignore[no-untyped-def]
-    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i, pool, npool, cf, ci, out,
-    noise,
+def _regret_insert(
+    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_ready, v_maxdur, tt, r_f, r_i, pool, npool, cf,
+    ci, out, noise,
 ):  # fmt: skip
     """Regret-2 insertion of the requests in ``pool[:npool]``; returns how many stay unserved.
 
@@ -404,7 +399,8 @@ def _regret_insert(  # type: ignore[no-untyped-def]
                 if n_ev[v] + 2 > cap:
                     continue
                 if best_insertion_route(
-                    n_ev[v], ev_f[v], ev_i[v], v_lock[v], v_cap1[v], v_cap2[v], v_maxdur[v], tt,
+                    n_ev[v], ev_f[v], ev_i[v], v_lock[v], v_ready[v], v_cap1[v], v_cap2[v],
+                    v_maxdur[v], tt,
                     r_i[r, R_PP], r_i[r, R_DP], r_f[r, R_PE], r_f[r, R_PL], r_f[r, R_DE],
                     r_f[r, R_DL], r_f[r, R_PS], r_f[r, R_DS], r_i[r, R_Q1], r_i[r, R_Q2],
                     r_f[r, R_RIDE], r, 0.0, False, np.inf, cf, ci, out,
@@ -451,7 +447,7 @@ def _regret_insert(  # type: ignore[no-untyped-def]
                 c1 = bc[pick, v]
                 bv = v
         apply_insertion(
-            ev_f, ev_i, n_ev, v_maxdur, tt, bv, bi[pick, bv], bj[pick, bv],
+            ev_f, ev_i, n_ev, v_lock, v_ready, v_maxdur, tt, bv, bi[pick, bv], bj[pick, bv],
             r_i[r, R_PP], r_i[r, R_DP], r_f[r, R_PE], r_f[r, R_PL], r_f[r, R_DE], r_f[r, R_DL],
             r_f[r, R_PS], r_f[r, R_DS], r_i[r, R_Q1], r_i[r, R_Q2], r_f[r, R_RIDE], r, cf, ci,
         )  # fmt: skip
@@ -469,7 +465,7 @@ def _regret_insert(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _unserved(r_i):  # type: ignore[no-untyped-def]
+def _unserved(r_i):
     u = 0
     for r in range(r_i.shape[0]):
         if r_i[r, R_ACTIVE] == 1 and r_i[r, R_VEH] < 0:
@@ -478,8 +474,8 @@ def _unserved(r_i):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def lns(  # type: ignore[no-untyped-def]
-    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i,
+def lns(
+    ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_ready, v_maxdur, tt, r_f, r_i,
     iterations, max_remove, seed, temperature, allow_unserved, unserved_penalty, cf, ci,
 ):  # fmt: skip
     """Ruin-and-recreate over the movable requests; keeps the best plan in the arrays.
@@ -492,7 +488,7 @@ def lns(  # type: ignore[no-untyped-def]
     feasible by construction (each insertion passes the exact check). Returns the best cost.
     """
     np.random.seed(seed)
-    nv = n_ev.shape[0]
+    n_ev.shape[0]
     nr = r_f.shape[0]
     out = np.empty(3)
     cur_f = ev_f.copy()
@@ -549,7 +545,7 @@ def lns(  # type: ignore[no-untyped-def]
             r = pool[a]
             v = r_i[r, R_VEH]
             if v >= 0:
-                res = remove_request(ev_f, ev_i, n_ev, v_maxdur, tt, v, r)
+                res = remove_request(ev_f, ev_i, n_ev, v_lock, v_ready, v_maxdur, tt, v, r)
                 if not res[0]:
                     ok = False
                 r_i[r, R_VEH] = -1
@@ -565,8 +561,8 @@ def lns(  # type: ignore[no-untyped-def]
                     npool += 1
         noise = 0.2 if np.random.random() < 0.5 else 0.0
         left = _regret_insert(
-            ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i, pool, npool, cf, ci,
-            out, noise,
+            ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_ready, v_maxdur, tt, r_f, r_i, pool, npool,
+            cf, ci, out, noise,
         )  # fmt: skip
         if left > 0 and not allow_unserved:
             ok = False
@@ -600,7 +596,7 @@ def lns(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def close_triangle(tt):  # type: ignore[no-untyped-def]
+def close_triangle(tt):
     """Floyd-Warshall in place: make ``tt`` satisfy the triangle inequality."""
     n = tt.shape[0]
     for k in range(n):

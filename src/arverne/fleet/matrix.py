@@ -89,7 +89,9 @@ def _profiles_of(problem: Problem, profiles: Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(v.profile for v in problem.vehicles))
 
 
-def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Great-circle distance in metres between broadcastable arrays of WGS84 points."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
@@ -189,8 +191,16 @@ def given_matrix(
 ) -> TravelMatrix:
     """Wrap matrices computed elsewhere (one array for every profile, or one per profile)."""
     names = _profiles_of(problem, None)
-    times = dict(time_s) if isinstance(time_s, Mapping) else {p: np.asarray(time_s, float) for p in names}
-    lengths = dict(length_m) if isinstance(length_m, Mapping) else {p: np.asarray(length_m, float) for p in names}
+    times = (
+        dict(time_s)
+        if isinstance(time_s, Mapping)
+        else {p: np.asarray(time_s, float) for p in names}
+    )
+    lengths = (
+        dict(length_m)
+        if isinstance(length_m, Mapping)
+        else {p: np.asarray(length_m, float) for p in names}
+    )
     return TravelMatrix(
         place_ids=tuple(p.place_id for p in problem.places),
         time_s={k: np.asarray(v, dtype=np.float64) for k, v in times.items()},
@@ -200,7 +210,9 @@ def given_matrix(
     )
 
 
-def street_travel_matrix(problem: Problem, network: Network, *, profiles: Iterable[str] | None = None) -> TravelMatrix:
+def street_travel_matrix(
+    problem: Problem, network: Network, *, profiles: Iterable[str] | None = None
+) -> TravelMatrix:
     """Many-to-many street routes for each profile (the vehicle profile names a street mode).
 
     Raises
@@ -239,7 +251,9 @@ def street_travel_matrix(problem: Problem, network: Network, *, profiles: Iterab
     )
 
 
-def build_matrix(problem: Problem, network: Network | None, *, profiles: Iterable[str] | None = None) -> TravelMatrix:
+def build_matrix(
+    problem: Problem, network: Network | None, *, profiles: Iterable[str] | None = None
+) -> TravelMatrix:
     """Street matrices when the network has streets, else the labelled straight-line fallback."""
     if network is not None and network.streets is not None and network.streets.n_nodes > 0:
         return street_travel_matrix(problem, network, profiles=profiles)
@@ -269,4 +283,4 @@ def seconds_to_units(value: float, scale: int, *, up: bool) -> int:
     if math.isinf(value):
         return (1 << 44) if value > 0 else 0
     scaled = value * scale
-    return int(math.ceil(scaled - 1e-6)) if up else int(math.floor(scaled + 1e-6))
+    return math.ceil(scaled - 1e-6) if up else math.floor(scaled + 1e-6)

@@ -83,7 +83,9 @@ class Place:
         for name in ("lon", "lat"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value):
-                raise ProblemError(f"place {self.place_id}: field '{name}' {value!r} is not a number")
+                raise ProblemError(
+                    f"place {self.place_id}: field '{name}' {value!r} is not a number"
+                )
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class Vehicle:
     vehicle_id: str
     start_depot_id: str
     end_depot_id: str | None = None
-    """Where the tour ends; ``None`` means back at the start depot."""
+    """Where the tour ends; ``None`` (the default) becomes the start depot."""
     capacity: tuple[int, ...] = ()
     """One value per load dimension of the problem; empty means unlimited."""
     shift_start_s: float = 0.0
@@ -144,6 +146,8 @@ class Vehicle:
         owner = f"vehicle {self.vehicle_id}"
         _check_id("vehicle", self.vehicle_id)
         _check_id(f"{owner} start_depot_id", self.start_depot_id)
+        if self.end_depot_id is None:
+            object.__setattr__(self, "end_depot_id", self.start_depot_id)
         object.__setattr__(self, "capacity", tuple(self.capacity))
         object.__setattr__(self, "skills", frozenset(self.skills))
         object.__setattr__(self, "breaks", tuple(self.breaks))
@@ -199,7 +203,7 @@ class Visit:
         object.__setattr__(self, "skills", frozenset(self.skills))
         _check_time(owner, "service_s", self.service_s)
         for window in self.windows:
-            _check_window(owner, "windows", window)  # type: ignore[arg-type]
+            _check_window(owner, "windows", window)
         _check_quantity(owner, "demand", self.demand)
         _check_quantity(owner, "pickup", self.pickup)
         _check_money(owner, "penalty", self.penalty)
@@ -272,7 +276,9 @@ class Problem:
         for name in ("places", "depots", "vehicles", "visits", "shipments", "dimensions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.vehicles:
-            raise ProblemError("problem: field 'vehicles' is empty; the fleet needs at least one vehicle")
+            raise ProblemError(
+                "problem: field 'vehicles' is empty; the fleet needs at least one vehicle"
+            )
         if not self.places:
             raise ProblemError("problem: field 'places' is empty")
         index: dict[str, int] = {}
@@ -294,7 +300,10 @@ class Problem:
             if vehicle.vehicle_id in seen:
                 raise ProblemError(f"{owner}: the id is used twice")
             seen.add(vehicle.vehicle_id)
-            for name, depot_id in (("start_depot_id", vehicle.start_depot_id), ("end_depot_id", vehicle.end_depot)):
+            for name, depot_id in (
+                ("start_depot_id", vehicle.start_depot_id),
+                ("end_depot_id", vehicle.end_depot),
+            ):
                 if depot_id not in depots:
                     raise ProblemError(f"{owner}: field '{name}' names unknown depot {depot_id!r}")
             if vehicle.capacity and len(vehicle.capacity) != n_dims:
@@ -319,7 +328,9 @@ class Problem:
         for shipment in self.shipments:
             owner = f"shipment {shipment.shipment_id}"
             if shipment.shipment_id in seen:
-                raise ProblemError(f"{owner}: the id is used twice (visit and shipment ids share one space)")
+                raise ProblemError(
+                    f"{owner}: the id is used twice (visit and shipment ids share one space)"
+                )
             seen.add(shipment.shipment_id)
             self._need_place(owner, "pickup_place_id", shipment.pickup_place_id)
             self._need_place(owner, "delivery_place_id", shipment.delivery_place_id)

@@ -19,9 +19,16 @@ PostgreSQL in production). A booking is written with the plan change it causes i
 transaction, and the in-memory plans are rebuilt from the store when the service starts, so a
 crash loses no confirmed booking and leaves no half-written one.
 
-Times are seconds since midnight of the service day. Each call takes ``now_s``: events the
-vehicle has already left for (departure toward them at or before ``now_s + freeze_s``) are frozen
-and nothing is inserted before them.
+Times are seconds since midnight of the service day. Each call takes ``now_s`` (the clock;
+it never goes back): a vehicle waits where it is and leaves just in time for its next stop, so
+a stop is frozen once the vehicle must leave for it before ``now_s + freeze_s``; nothing is
+inserted before a frozen stop, a frozen booking can no longer be cancelled or moved, and no
+vehicle leaves its last frozen stop (or its depot) before ``now_s``.
+
+Insertion cost: each vehicle tries every (pickup, drop-off) position pair, O(n^2) pairs for n
+stops, each pruned in O(1) by necessary conditions (windows against the current schedule and
+the latest-start times, i.e. forward time slack; loads; a ride-time lower bound; the cost of
+the best pair so far); the survivors get the exact O(n x requests) schedule check.
 """
 
 from __future__ import annotations
@@ -160,25 +167,46 @@ def street_area(
     *,
     mode: str = "car",
     max_snap_m: float = 500.0,
+    drop_unreachable: bool = False,
 ) -> ServiceArea:
     """Service area with driving times on the street graph (``street_matrix``).
 
-    Points that cannot reach or be reached from every other point (off the street network) are
-    refused with a :class:`~arverne.errors.ProblemError` naming the first one.
+    A point that cannot reach, or be reached from, every other point by ``mode`` is refused
+    with a :class:`~arverne.errors.ProblemError` naming it, or left out of the area when
+    ``drop_unreachable`` (the points kept are ``area.point_id``).
     """
     from arverne.routing.streets import street_matrix
 
+    ids = [str(p) for p in point_id]
     lon_a = np.asarray(lon, dtype=np.float64)
     lat_a = np.asarray(lat, dtype=np.float64)
-    time_s, _length_m = street_matrix(streets, mode, lon_a, lat_a, lon_a, lat_a, max_snap_m=max_snap_m)
+    time_s, _length_m = street_matrix(
+        streets, mode, lon_a, lat_a, lon_a, lat_a, max_snap_m=max_snap_m
+    )
     tt = np.asarray(time_s, dtype=np.float64)
-    bad = np.flatnonzero(~np.all(np.isfinite(tt), axis=1) | ~np.all(np.isfinite(tt), axis=0))
-    if bad.size:
-        raise ProblemError(
-            f"service area: point {point_id[int(bad[0])]!r} is not connected to every other point "
-            f"by {mode} on the streets"
-        )
-    return ServiceArea.build(point_id, lon_a, lat_a, tt, source=f"streets:{mode}")
+    keep = np.ones(len(ids), dtype=bool)
+    while True:
+        sub = tt[np.ix_(keep, keep)]
+        bad_row = (~np.isfinite(sub)).sum(axis=1) + (~np.isfinite(sub)).sum(axis=0)
+        if not bad_row.any():
+            break
+        worst = int(np.flatnonzero(keep)[int(np.argmax(bad_row))])
+        if not drop_unreachable:
+            raise ProblemError(
+                f"service area: point {ids[worst]!r} is not connected to every other point by "
+                f"{mode} on the streets"
+            )
+        keep[worst] = False
+        if keep.sum() < 2:
+            raise ProblemError(f"service area: fewer than two points are connected by {mode}")
+    idx = np.flatnonzero(keep)
+    return ServiceArea.build(
+        [ids[i] for i in idx],
+        lon_a[idx],
+        lat_a[idx],
+        tt[np.ix_(idx, idx)],
+        source=f"streets:{mode}",
+    )
 
 
 @dataclass(frozen=True)
@@ -197,7 +225,9 @@ class Vehicle:
         if not self.vehicle_id:
             raise ProblemError("vehicle: vehicle_id is empty")
         if self.seats < 0 or self.wheelchairs < 0 or self.seats + self.wheelchairs == 0:
-            raise ProblemError(f"vehicle {self.vehicle_id}: seats/wheelchairs must be >= 0, not both 0")
+            raise ProblemError(
+                f"vehicle {self.vehicle_id}: seats/wheelchairs must be >= 0, not both 0"
+            )
         if not (math.isfinite(self.shift_start_s) and math.isfinite(self.shift_end_s)):
             raise ProblemError(f"vehicle {self.vehicle_id}: shift times must be finite")
         if self.shift_end_s < self.shift_start_s:
@@ -352,7 +382,9 @@ class OnDemandService:
         if not state.vehicles:
             raise ProblemError("on-demand service: empty fleet (no vehicle given or stored)")
         self.vehicles = [
-            Vehicle(r.vehicle_id, r.seats, r.wheelchairs, r.depot_point, r.shift_start_s, r.shift_end_s)
+            Vehicle(
+                r.vehicle_id, r.seats, r.wheelchairs, r.depot_point, r.shift_start_s, r.shift_end_s
+            )
             for r in state.vehicles
         ]
         self._vidx = {v.vehicle_id: i for i, v in enumerate(self.vehicles)}
@@ -370,7 +402,9 @@ class OnDemandService:
         schema: str = "public",
     ) -> OnDemandService:
         """Open (or create) the service on a store: a SQLite path, a PostgreSQL DSN or a store."""
-        store = location if isinstance(location, BookingStore) else open_store(location, schema=schema)
+        store = (
+            location if isinstance(location, BookingStore) else open_store(location, schema=schema)
+        )
         return cls(area, store, vehicles, params=params)
 
     def close(self) -> None:
@@ -387,6 +421,7 @@ class OnDemandService:
         self.v_cap1 = np.array([v.seats for v in self.vehicles], dtype=np.int32)
         self.v_cap2 = np.array([v.wheelchairs for v in self.vehicles], dtype=np.int32)
         self.v_lock = np.zeros(nv, dtype=np.int32)
+        self.v_ready = np.full(nv, -np.inf)
         self.v_maxdur = np.full(nv, np.inf)
         self.v_active = np.ones(nv, dtype=np.bool_)
         self.cf = np.zeros((cap + 2, K.NF))
@@ -412,7 +447,15 @@ class OnDemandService:
             self.ev_i[v, k, K.I_KIND] = kind
             self.ev_i[v, k, K.I_REQ] = -1
         self.n_ev[v] = 2
-        K.refresh_route(2, self.ev_f[v], self.ev_i[v], self.tt, self.v_maxdur[v])
+        K.refresh_route(
+            2,
+            self.ev_f[v],
+            self.ev_i[v],
+            self.tt,
+            self.v_maxdur[v],
+            self.v_lock[v],
+            self.v_ready[v],
+        )
 
     def _rebuild(self, bookings: Sequence[BookingRow], plan: Sequence[PlanRow]) -> None:
         """Rebuild the kernel arrays from stored rows; refuse a store that breaks a promise."""
@@ -428,7 +471,9 @@ class OnDemandService:
                 raise StoreError(f"plan_events: vehicle {vehicle_id!r} is not in vehicles")
             v = self._vidx[vehicle_id]
             if len(rows) + 2 > self.ev_f.shape[1]:
-                raise StoreError(f"plan_events: vehicle {vehicle_id} holds more than max_events stops")
+                raise StoreError(
+                    f"plan_events: vehicle {vehicle_id} holds more than max_events stops"
+                )
             end_f = self.ev_f[v, 1].copy()
             end_i = self.ev_i[v, 1].copy()
             pos: dict[str, int] = {}
@@ -473,8 +518,18 @@ class OnDemandService:
             self.ev_f[v, n - 1] = end_f
             self.ev_i[v, n - 1] = end_i
             self.n_ev[v] = n
-            if not K.refresh_route(n, self.ev_f[v], self.ev_i[v], self.tt, self.v_maxdur[v]):
-                raise StoreError(f"plan_events: the stored plan of vehicle {vehicle_id} breaks a promise")
+            if not K.refresh_route(
+                n,
+                self.ev_f[v],
+                self.ev_i[v],
+                self.tt,
+                self.v_maxdur[v],
+                self.v_lock[v],
+                self.v_ready[v],
+            ):
+                raise StoreError(
+                    f"plan_events: the stored plan of vehicle {vehicle_id} breaks a promise"
+                )
         missing = [b for b in confirmed if b not in seen]
         if missing:
             raise StoreError(f"bookings: confirmed booking {missing[0]} has no plan events")
@@ -492,7 +547,9 @@ class OnDemandService:
         return req
 
     def advance(self, now_s: float) -> None:
-        """Freeze every event the vehicle leaves for before ``now_s + freeze_s``."""
+        """Move the clock: freeze every stop the vehicle leaves for before ``now_s + freeze_s``
+        (it waits where it is and leaves just in time), and let no vehicle leave its last
+        frozen stop (or its depot) before ``now_s``. The clock never goes back."""
         horizon = now_s + self.params.freeze_s
         for v in range(len(self.vehicles)):
             n = int(self.n_ev[v])
@@ -509,6 +566,20 @@ class OnDemandService:
                 self.ev_f[v, k, K.F_L] = b
                 self.v_lock[v] = k
                 k += 1
+            self.v_ready[v] = max(self.v_ready[v], now_s)
+            ok = K.refresh_route(
+                n,
+                self.ev_f[v],
+                self.ev_i[v],
+                self.tt,
+                self.v_maxdur[v],
+                self.v_lock[v],
+                self.v_ready[v],
+            )
+            if not ok:  # cannot happen: unfrozen stops are left for after now_s + freeze_s
+                raise StoreError(
+                    f"internal: vehicle {self.vehicles[v].vehicle_id} plan broke at {now_s}"
+                )
 
     # -- requests --------------------------------------------------------------------------------
     def _place(self, place: Place, field_name: str) -> int | Refusal:
@@ -518,7 +589,9 @@ class OnDemandService:
             lon, lat = float(place[0]), float(place[1])
         except (TypeError, ValueError, IndexError):
             raise ProblemError(f"request: {field_name} must be a point id or (lon, lat)") from None
-        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        if not (
+            math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+        ):
             raise ProblemError(f"request: {field_name} ({lon}, {lat}) is not a WGS84 position")
         idx, dist = self.area.nearest(lon, lat)
         if dist > self.params.max_walk_m:
@@ -538,8 +611,14 @@ class OnDemandService:
         if request.passengers + request.wheelchairs == 0:
             raise ProblemError("request: at least one passenger or wheelchair is needed")
         if (request.earliest_pickup_s is None) == (request.latest_arrival_s is None):
-            raise ProblemError("request: give exactly one of earliest_pickup_s and latest_arrival_s")
-        t = request.earliest_pickup_s if request.earliest_pickup_s is not None else request.latest_arrival_s
+            raise ProblemError(
+                "request: give exactly one of earliest_pickup_s and latest_arrival_s"
+            )
+        t = (
+            request.earliest_pickup_s
+            if request.earliest_pickup_s is not None
+            else request.latest_arrival_s
+        )
         if t is None or not math.isfinite(t):
             raise ProblemError("request: the requested time must be a finite number of seconds")
         if not math.isfinite(now_s):
@@ -583,12 +662,35 @@ class OnDemandService:
     def _best(self, x: dict[str, Any], ridx: int, ignore_cap: bool) -> int:
         return int(
             K.best_insertion(
-                self.ev_f, self.ev_i, self.n_ev, self.v_cap1, self.v_cap2, self.v_lock,
-                self.v_maxdur, self.v_active, self.tt,
-                x["pp"], x["dp"], x["pe"], x["pl"], x["de"], x["dl"], x["ps"], x["ds"],
-                x["q1"], x["q2"], x["ride"], ridx,
-                self.params.wait_weight, ignore_cap, self.cf, self.ci, self.out, self.best,
-            )  # fmt: skip
+                self.ev_f,
+                self.ev_i,
+                self.n_ev,
+                self.v_cap1,
+                self.v_cap2,
+                self.v_lock,
+                self.v_ready,
+                self.v_maxdur,
+                self.v_active,
+                self.tt,
+                x["pp"],
+                x["dp"],
+                x["pe"],
+                x["pl"],
+                x["de"],
+                x["dl"],
+                x["ps"],
+                x["ds"],
+                x["q1"],
+                x["q2"],
+                x["ride"],
+                ridx,
+                self.params.wait_weight,
+                ignore_cap,
+                self.cf,
+                self.ci,
+                self.out,
+                self.best,
+            )
         )
 
     def _refusal_for(self, x: dict[str, Any], ridx: int) -> Refusal:
@@ -626,7 +728,7 @@ class OnDemandService:
         i, j = int(self.best[2]), int(self.best[3])
         saved = (self.ev_f[v].copy(), self.ev_i[v].copy(), int(self.n_ev[v]))
         K.apply_insertion(
-            self.ev_f, self.ev_i, self.n_ev, self.v_maxdur, self.tt, v, i, j,
+            self.ev_f, self.ev_i, self.n_ev, self.v_lock, self.v_ready, self.v_maxdur, self.tt, v, i, j,
             x["pp"], x["dp"], x["pe"], x["pl"], x["de"], x["dl"], x["ps"], x["ds"],
             x["q1"], x["q2"], x["ride"], ridx, self.cf, self.ci,
         )  # fmt: skip
@@ -639,7 +741,15 @@ class OnDemandService:
         self.ev_f[v, a, K.F_E] = lo
         self.ev_f[v, a, K.F_L] = hi
         self.ev_f[v, b, K.F_L] = latest_drop
-        ok = K.refresh_route(int(self.n_ev[v]), self.ev_f[v], self.ev_i[v], self.tt, self.v_maxdur[v])
+        ok = K.refresh_route(
+            int(self.n_ev[v]),
+            self.ev_f[v],
+            self.ev_i[v],
+            self.tt,
+            self.v_maxdur[v],
+            self.v_lock[v],
+            self.v_ready[v],
+        )
         veh = self.vehicles[v]
         booking = BookingRow(
             booking_id=uuid.uuid4().hex,
@@ -726,10 +836,28 @@ class OnDemandService:
             if self.ev_i[v, k, K.I_REQ] == req.idx:
                 raise ProblemError(f"cancel: booking {booking_id} is already being served")
         saved = (self.ev_f[v].copy(), self.ev_i[v].copy(), n)
-        ok, _a, _b = K.remove_request(self.ev_f, self.ev_i, self.n_ev, self.v_maxdur, self.tt, v, req.idx)
+        ok, _a, _b = K.remove_request(
+            self.ev_f,
+            self.ev_i,
+            self.n_ev,
+            self.v_lock,
+            self.v_ready,
+            self.v_maxdur,
+            self.tt,
+            v,
+            req.idx,
+        )
         if not ok:  # impossible with a triangle-closed matrix; keep the plan rather than break it
             self._restore(v, saved)
-            K.refresh_route(n, self.ev_f[v], self.ev_i[v], self.tt, self.v_maxdur[v])
+            K.refresh_route(
+                n,
+                self.ev_f[v],
+                self.ev_i[v],
+                self.tt,
+                self.v_maxdur[v],
+                self.v_lock[v],
+                self.v_ready[v],
+            )
             raise StoreError(f"internal: removing booking {booking_id} made the plan infeasible")
         cancelled = _replace(req.booking, status="cancelled", cancelled_s=float(now_s))
         try:
@@ -784,7 +912,7 @@ class OnDemandService:
             while time.perf_counter() - t0 < max_runtime:
                 K.lns(
                     self.ev_f, self.ev_i, self.n_ev, self.v_cap1, self.v_cap2, self.v_lock,
-                    self.v_maxdur, self.tt, r_f, r_i, chunk, max(2, min(nm // 4, 10)),
+                    self.v_ready, self.v_maxdur, self.tt, r_f, r_i, chunk, max(2, min(nm // 4, 10)),
                     int(rng.integers(1 << 30)), 0.0, False, 0.0, self.cf, self.ci,
                 )  # fmt: skip
                 iterations += chunk
@@ -796,7 +924,9 @@ class OnDemandService:
         changed_bookings: list[BookingRow] = []
         for v in range(len(self.vehicles)):
             rows = self._plan_rows(v)
-            if [(r.booking_id, r.kind) for r in rows] != [(r.booking_id, r.kind) for r in old[v]] or any(
+            if [(r.booking_id, r.kind) for r in rows] != [
+                (r.booking_id, r.kind) for r in old[v]
+            ] or any(
                 abs(a.planned_s - b.planned_s) > 1e-9 for a, b in zip(rows, old[v], strict=True)
             ):
                 plans[self.vehicles[v].vehicle_id] = rows
@@ -804,7 +934,9 @@ class OnDemandService:
                 if row.kind == "pickup":
                     req = self._reqs[row.booking_id]
                     if req.booking.vehicle_id != self.vehicles[v].vehicle_id:
-                        changed_bookings.append(_replace(req.booking, vehicle_id=self.vehicles[v].vehicle_id))
+                        changed_bookings.append(
+                            _replace(req.booking, vehicle_id=self.vehicles[v].vehicle_id)
+                        )
         try:
             self.store.commit(bookings=changed_bookings, plans=plans)
         except BaseException:
@@ -820,7 +952,12 @@ class OnDemandService:
         if vehicle_id not in self._vidx:
             raise ProblemError(f"plan: unknown vehicle {vehicle_id!r}")
         v = self._vidx[vehicle_id]
-        kinds = {K.KIND_START: "start", K.KIND_PICKUP: "pickup", K.KIND_DROP: "dropoff", K.KIND_END: "end"}
+        kinds = {
+            K.KIND_START: "start",
+            K.KIND_PICKUP: "pickup",
+            K.KIND_DROP: "dropoff",
+            K.KIND_END: "end",
+        }
         out = []
         for k in range(int(self.n_ev[v])):
             f = self.ev_f[v, k]

@@ -67,18 +67,28 @@ def read_cordeau(path: str | Path) -> DarpInstance:
         raise ProblemError(f"{path.name} row 1: header must hold 5 numbers (vehicles n T Q L)")
     head = lines[0]
     try:
-        n_veh, _n, max_dur, cap, max_ride = (
-            int(head[0]),
-            int(head[1]),
-            float(head[2]),
-            int(head[3]),
-            float(head[4]),
+        n_veh, max_dur, cap, max_ride = int(head[0]), float(head[2]), int(head[3]), float(head[4])
+    except ValueError:
+        raise ProblemError(f"{path.name} row 1: header fields must be numbers") from None
+    if n_veh <= 0 or cap <= 0:
+        raise ProblemError(
+            f"{path.name} row 1: vehicles and capacity must be positive (empty fleet)"
         )
-        rows = np.array([[float(v) for v in ln[:7]] for ln in lines[1:]], dtype=np.float64)
-    except ValueError as exc:
-        raise ProblemError(f"{path.name}: a field is not a number ({exc})") from None
-    if rows.ndim != 2 or rows.shape[1] != 7:
-        raise ProblemError(f"{path.name}: every node row must hold 7 fields")
+    values = []
+    for row_no, ln in enumerate(lines[1:], start=2):
+        if len(ln) < 7:
+            raise ProblemError(f"{path.name} row {row_no}: a node needs 7 fields (id x y d q e l)")
+        try:
+            values.append([float(v) for v in ln[:7]])
+        except ValueError:
+            raise ProblemError(f"{path.name} row {row_no}: a field is not a number") from None
+        if values[-1][6] < values[-1][5]:
+            raise ProblemError(f"{path.name} row {row_no}: time window ends before it starts")
+        if values[-1][3] < 0:
+            raise ProblemError(f"{path.name} row {row_no}: negative service duration")
+    if len(values) < 3:
+        raise ProblemError(f"{path.name}: no request")
+    rows = np.array(values, dtype=np.float64)
     if rows.shape[0] % 2 == 1:  # no end-depot line: the end depot is the start depot
         rows = np.vstack([rows, rows[:1]])
     n = (rows.shape[0] - 2) // 2
@@ -121,11 +131,22 @@ class DarpSolution:
 
 
 def solve_darp(
-    instance: DarpInstance, *, max_runtime: float = 60.0, seed: int = 0, target_cost: float = 0.0
+    instance: DarpInstance,
+    *,
+    max_runtime: float = 60.0,
+    seed: int = 0,
+    target_cost: float = 0.0,
+    temperature: float = 1.0,
+    max_remove: int = 30,
+    stall_s: float = np.inf,
 ) -> DarpSolution:
     """Solve a static instance: regret insertion, then ruin-and-recreate for ``max_runtime`` s.
 
-    Stops early when the cost reaches ``target_cost`` (e.g. a proven optimum), never below it.
+    ``temperature`` x cost / requests is the starting temperature of the annealing acceptance
+    (it restarts from the best plan every ~0.5 s chunk and cools to 0 over ``max_runtime``);
+    each move removes 1 to ``max_remove`` requests (at most half of them). Stops early when every
+    request is served and the cost reaches ``target_cost`` (e.g. a proven optimum) or has not
+    improved for ``stall_s`` seconds.
     """
     t_start = time.perf_counter()
     inst = instance
@@ -147,10 +168,11 @@ def solve_darp(
             ev_i[v, k, K.I_PARTNER] = -1
             ev_i[v, k, K.I_KIND] = kind
             ev_i[v, k, K.I_REQ] = -1
-        K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration)
+        K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration, 0, -np.inf)
     v_cap1 = np.full(nv, inst.capacity, dtype=np.int32)
     v_cap2 = np.zeros(nv, dtype=np.int32)
     v_lock = np.zeros(nv, dtype=np.int32)
+    v_ready = np.full(nv, -np.inf)
     v_maxdur = np.full(nv, inst.max_route_duration)
     r_f = np.zeros((n, K.NRF))
     r_i = np.zeros((n, K.NRI), dtype=np.int32)
@@ -171,27 +193,50 @@ def solve_darp(
     out = np.zeros(3)
     pool = np.argsort(r_f[:, K.R_PE] + r_f[:, K.R_DE]).astype(np.int64)
     K._regret_insert(
-        ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i, pool, n, cf, ci, out, 0.0
+        ev_f,
+        ev_i,
+        n_ev,
+        v_cap1,
+        v_cap2,
+        v_lock,
+        v_ready,
+        v_maxdur,
+        tt,
+        r_f,
+        r_i,
+        pool,
+        n,
+        cf,
+        ci,
+        out,
+        0.0,
     )
     penalty = 10.0 * float(tt.max()) * 4 + 1000.0
     cost = K.total_travel(ev_i, n_ev, tt)
-    t0 = 0.02 * cost / max(n, 1)
+    t0 = temperature * cost / max(n, 1)
     iterations = 0
     chunk = 200
     rng = np.random.default_rng(seed)
-    max_remove = max(2, min(n // 4, 12))
+    max_remove = max(2, min(n // 2, max_remove))
+    best_seen = np.inf
+    best_at = time.perf_counter()
     while True:
-        elapsed = time.perf_counter() - t_start
+        now = time.perf_counter()
+        elapsed = now - t_start
         if elapsed >= max_runtime:
             break
         unserved = int(np.sum(r_i[:, K.R_VEH] < 0))
-        if unserved == 0 and cost <= target_cost + 1e-6:
+        score = cost + penalty * unserved
+        if score < best_seen - 1e-9:
+            best_seen = score
+            best_at = now
+        if unserved == 0 and (cost <= target_cost + 1e-6 or now - best_at >= stall_s):
             break
         frac = min(1.0, elapsed / max(max_runtime, 1e-9))
         temp = t0 * (1.0 - frac)
         c0 = time.perf_counter()
         K.lns(
-            ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_maxdur, tt, r_f, r_i,
+            ev_f, ev_i, n_ev, v_cap1, v_cap2, v_lock, v_ready, v_maxdur, tt, r_f, r_i,
             chunk, max_remove, int(rng.integers(1 << 30)), temp, True, penalty, cf, ci,
         )  # fmt: skip
         iterations += chunk

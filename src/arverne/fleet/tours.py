@@ -9,9 +9,11 @@ How the problem maps onto PyVRP 0.14
   time too. Reported times are the solver's (divided by the scale); reported distances are
   summed in double precision from the travel matrix.
 - **Costs.** Objective = sum of used vehicles' fixed costs + cost_per_km x km +
-  cost_per_hour x hours + penalties of left-out optional visits, in units of 1e-8 euro, then
-  divided by the greatest common divisor of all the weights (so a plain distance objective is
-  handed to PyVRP as plain distances).
+  cost_per_hour x hours + penalties of left-out optional visits. The integer cost unit makes one
+  solver unit of distance or time cost :data:`LARGEST_WEIGHT` for the dearest vehicle (PyVRP's
+  lateness and overload penalties are absolute, at most 1e5 per unit, so costs per unit must
+  stay well below them); all weights are then divided by their greatest common divisor (so a
+  plain distance objective is handed to PyVRP as plain distances).
 - **Locations.** One PyVRP location per depot, visit and shipment step (not per place), so
   that edges into one stop can be forbidden without touching another stop at the same place.
 - **Profiles and skills.** PyVRP has no skills. Vehicles are grouped by (speed profile, skill
@@ -40,6 +42,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Any
@@ -53,8 +56,8 @@ from arverne.fleet.model import Problem, Shipment, Vehicle, Visit, Window
 if TYPE_CHECKING:
     from arverne.network.network import Network
 
-COST_UNITS_PER_EURO = 100_000_000
-"""Internal integer cost unit: 1e-8 euro (then divided by the gcd of all weights)."""
+LARGEST_WEIGHT = 1000
+"""Integer cost of one solver unit of distance or time for the dearest vehicle (see below)."""
 
 REASONS = {
     "no_skill": "no vehicle has every skill it needs",
@@ -235,7 +238,7 @@ def _fits_window(
     problem: Problem,
     matrix: TravelMatrix,
     vehicle: Vehicle,
-    steps: list[tuple[str, float, tuple[Window, ...]]],
+    steps: Sequence[tuple[str, float, tuple[Window, ...]]],
 ) -> str | None:
     """None when ``vehicle`` can do ``steps`` (place, service, windows) alone, else a reason."""
     t, _ = matrix.for_profile(vehicle.profile)
@@ -260,15 +263,20 @@ def _fits_window(
     finish = clock + t[here, back]
     if finish > min(vehicle.shift_end_s, end.close_s) + 1e-9:
         return "outside_every_window"
-    if vehicle.max_duration_s is not None:
-        # waiting can be avoided by leaving later, so only driving and service must fit
-        if _min_busy(matrix, problem, vehicle, steps) > vehicle.max_duration_s + 1e-9:
-            return "outside_every_window"
+    # waiting can be avoided by leaving later, so only driving and service must fit
+    if (
+        vehicle.max_duration_s is not None
+        and _min_busy(matrix, problem, vehicle, steps) > vehicle.max_duration_s + 1e-9
+    ):
+        return "outside_every_window"
     return None
 
 
 def _min_busy(
-    matrix: TravelMatrix, problem: Problem, vehicle: Vehicle, steps: list[tuple[str, float, tuple[Window, ...]]]
+    matrix: TravelMatrix,
+    problem: Problem,
+    vehicle: Vehicle,
+    steps: Sequence[tuple[str, float, tuple[Window, ...]]],
 ) -> float:
     t, _ = matrix.for_profile(vehicle.profile)
     here = problem.place_index(problem.depot(vehicle.start_depot_id).place_id)
@@ -281,8 +289,11 @@ def _min_busy(
 
 
 def _eligibility(
-    problem: Problem, matrix: TravelMatrix, skills: frozenset[str], need: tuple[int, ...],
-    steps: list[tuple[str, float, tuple[Window, ...]]],
+    problem: Problem,
+    matrix: TravelMatrix,
+    skills: frozenset[str],
+    need: tuple[int, ...],
+    steps: Sequence[tuple[str, float, tuple[Window, ...]]],
 ) -> tuple[list[int], str | None]:
     """Vehicles able to serve an item alone, or the reason none can."""
     by_skill = [k for k, v in enumerate(problem.vehicles) if skills <= v.skills]
@@ -300,7 +311,9 @@ def _eligibility(
         else:
             reasons.append(reason)
     if not ok:
-        return [], "unreachable" if all(r == "unreachable" for r in reasons) else "outside_every_window"
+        return [], "unreachable" if all(
+            r == "unreachable" for r in reasons
+        ) else "outside_every_window"
     return ok, None
 
 
@@ -322,8 +335,17 @@ class _Built:
 
 def _vehicle_key(v: Vehicle) -> tuple[Any, ...]:
     return (
-        v.start_depot_id, v.end_depot, v.capacity, v.shift_start_s, v.shift_end_s, v.skills,
-        v.profile, v.cost_per_km, v.cost_per_hour, v.fixed_cost, v.max_duration_s,
+        v.start_depot_id,
+        v.end_depot,
+        v.capacity,
+        v.shift_start_s,
+        v.shift_end_s,
+        v.skills,
+        v.profile,
+        v.cost_per_km,
+        v.cost_per_hour,
+        v.fixed_cost,
+        v.max_duration_s,
     )
 
 
@@ -341,19 +363,27 @@ def _build(
     scale = matrix.scale
     n_dims = problem.n_dims
 
-    # raw integer weights (1e-8 euro per solver unit), reduced by their gcd below
+    # The cost unit is chosen so that one solver unit of distance or time costs LARGEST_WEIGHT
+    # for the dearest vehicle: PyVRP's penalties for lateness and overload are absolute
+    # (at most 1e5 per unit), so costs per unit must stay well below them.
+    per_unit = [v.cost_per_km / 1000.0 / scale for v in problem.vehicles]
+    per_unit += [v.cost_per_hour / 3600.0 / scale for v in problem.vehicles]
+    units_per_euro = LARGEST_WEIGHT / max(per_unit) if max(per_unit) > 0 else 1000.0
+
     def w_dist(v: Vehicle) -> int:
-        return int(round(v.cost_per_km / 1000.0 / scale * COST_UNITS_PER_EURO))
+        return round(v.cost_per_km / 1000.0 / scale * units_per_euro)
 
     def w_time(v: Vehicle) -> int:
-        return int(round(v.cost_per_hour / 3600.0 / scale * COST_UNITS_PER_EURO))
+        return round(v.cost_per_hour / 3600.0 / scale * units_per_euro)
 
     def money(x: float) -> int:
-        return int(round(x * COST_UNITS_PER_EURO))
+        return round(x * units_per_euro)
 
     raw = [w_dist(v) for v in problem.vehicles] + [w_time(v) for v in problem.vehicles]
     raw += [money(v.fixed_cost) for v in problem.vehicles]
-    raw += [money(x.penalty) for x in visits if x.optional] + [money(s.penalty) for s in shipments if s.optional]
+    raw += [money(x.penalty) for x in visits if x.optional] + [
+        money(s.penalty) for s in shipments if s.optional
+    ]
     gcd = reduce(math.gcd, [x for x in raw if x > 0], 0) or 1
 
     # locations: depots, then one per client (window copies share their visit's), then shipments
@@ -386,36 +416,38 @@ def _build(
 
     # time horizon and the prohibitive value for forbidden edges
     big_time = seconds_to_units(max(v.shift_end_s for v in problem.vehicles), scale, up=True)
-    big_time = max(big_time, max(seconds_to_units(d.close_s, scale, up=True) for d in problem.depots))
+    big_time = max(
+        big_time, max(seconds_to_units(d.close_s, scale, up=True) for d in problem.depots)
+    )
 
     profile_keys: list[tuple[str, frozenset[str]]] = []
     for v in problem.vehicles:
         key = (v.profile, v.skills)
         if key not in profile_keys:
             profile_keys.append(key)
-    idx = np.asarray(loc_place, dtype=np.int64)
+    loc_idx = np.asarray(loc_place, dtype=np.int64)
     dist_mats: list[np.ndarray] = []
     dur_mats: list[np.ndarray] = []
     base: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for prof in dict.fromkeys(k[0] for k in profile_keys):
-        t, d = matrix.for_profile(prof)
-        ti = to_solver_units(t, scale, up=True)[np.ix_(idx, idx)]
-        di = to_solver_units(d, scale, up=False)[np.ix_(idx, idx)]
-        base[prof] = (ti, di)
+        t_s, d_m = matrix.for_profile(prof)
+        dur_u = to_solver_units(t_s, scale, up=True)[np.ix_(loc_idx, loc_idx)]
+        dist_u = to_solver_units(d_m, scale, up=False)[np.ix_(loc_idx, loc_idx)]
+        base[prof] = (dur_u, dist_u)
     finite_max = max(int(max(b[0].max(), b[1].max())) for b in base.values())
     forbid = min(1 << 40, 10 * (finite_max + big_time) + 1_000_000)
     for prof, skills in profile_keys:
-        ti, di = (m.copy() for m in base[prof])
-        ti[ti < 0] = forbid
-        di[di < 0] = forbid
+        dur_u, dist_u = (m.copy() for m in base[prof])
+        dur_u[dur_u < 0] = forbid
+        dist_u[dist_u < 0] = forbid
         lacking = np.array([not (need <= skills) for need in loc_skills], dtype=bool)
         if lacking.any():
-            ti[:, lacking] = forbid
-            di[:, lacking] = forbid
-            np.fill_diagonal(ti, 0)
-            np.fill_diagonal(di, 0)
-        dist_mats.append(di)
-        dur_mats.append(ti)
+            dur_u[:, lacking] = forbid
+            dist_u[:, lacking] = forbid
+            np.fill_diagonal(dur_u, 0)
+            np.fill_diagonal(dist_u, 0)
+        dist_mats.append(dist_u)
+        dur_mats.append(dur_u)
 
     # depots
     depots = [
@@ -430,9 +462,24 @@ def _build(
 
     # prizes: penalties for optional items; in the relaxed model required items get a prize far
     # above any route cost, scaled by priority
-    route_bound = sum(int(m[m < forbid].sum() // max(1, len(locations))) for m in dist_mats) + 1
-    max_w = max([w // gcd for w in raw if w > 0], default=1)
-    big_prize = min(1 << 52, max(route_bound * max_w * 10, 10**9))
+    # serving an item never costs more than driving twice across the area, its service and the
+    # fixed cost of a vehicle: a prize above that makes every required item worth serving
+    max_dist = max(int(m[m < forbid].max()) for m in dist_mats)
+    max_dur = max(int(m[m < forbid].max()) for m in dur_mats)
+    max_service = max(
+        [seconds_to_units(x.service_s, scale, up=True) for x in visits]
+        + [
+            seconds_to_units(s.pickup_service_s + s.delivery_service_s, scale, up=True)
+            for s in shipments
+        ]
+        + [0]
+    )
+    route_bound = max(
+        (w_dist(v) * 4 * max_dist + w_time(v) * (4 * max_dur + max_service) + money(v.fixed_cost))
+        // gcd
+        for v in problem.vehicles
+    )
+    big_prize = 2 * route_bound + 1
 
     def prize_of(item: Visit | Shipment) -> tuple[int, bool]:
         if item.optional:
@@ -444,8 +491,8 @@ def _build(
     def qty(value: tuple[int, ...]) -> list[int]:
         return list(problem.quantity(value)) if n_dims else []
 
-    clients = []
-    groups = []
+    clients: list[Any] = []
+    groups: list[Any] = []
     client_of: list[tuple[Visit, Window | None]] = []
     prize_of_visit: dict[str, int] = {}
     for x in visits:
@@ -540,24 +587,109 @@ def _build(
         ids_of_type.append([x.vehicle_id for x in group])
         profile_of_type.append(v.profile)
 
+    # PyVRP's stub types matrices as ndarray[int], which is not a numpy shape type
+    dist_any: Any = dist_mats
+    dur_any: Any = dur_mats
     data = ProblemData(
-        locations, clients, depots, vehicle_types, dist_mats, dur_mats, groups, pv_shipments
+        locations, clients, depots, vehicle_types, dist_any, dur_any, groups, pv_shipments
     )
-    return _Built(data, client_of, list(shipments), ids_of_type, profile_of_type, depot_ids, gcd, prize_of_visit)
+    return _Built(
+        data,
+        client_of,
+        list(shipments),
+        ids_of_type,
+        profile_of_type,
+        depot_ids,
+        gcd,
+        prize_of_visit,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Solving and reading the result back
 
 
-def _run_pyvrp(data: Any, *, max_runtime: float, max_iterations: int | None, seed: int) -> Any:
+def _run_pyvrp(
+    data: Any, *, max_runtime: float, max_iterations: int | None, seed: int, initial: Any = None
+) -> Any:
     from pyvrp import solve
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     stop: Any = MaxRuntime(max_runtime)
     if max_iterations is not None:
         stop = MultipleCriteria([MaxIterations(max_iterations), MaxRuntime(max_runtime)])
-    return solve(data, stop, seed=seed, collect_stats=False, display=False)
+    return solve(
+        data, stop, seed=seed, collect_stats=False, display=False, initial_solution=initial
+    )
+
+
+def _repair(data: Any, solution: Any) -> Any:
+    """A feasible plan for ``data`` (every item optional) from an infeasible one of the same items.
+
+    Stops are removed greedily from each route with time warp or excess load, each time the one
+    whose removal leaves the least violation (a shipment's pickup and delivery go together).
+    """
+    from pyvrp import Route, Solution
+
+    routes = []
+    for route in solution.routes():
+        acts = [a for a in route.schedule() if not a.is_depot()]
+        vt = route.vehicle_type()
+        current = Route(data, acts, vt)
+        while acts and not current.is_feasible():
+            best_acts, best_route, best_bad = None, None, None
+            for a in acts:
+                keep = [
+                    b
+                    for b in acts
+                    if not (b == a or (a.is_shipment() and b.is_shipment() and b.idx == a.idx))
+                ]
+                trial = Route(data, keep, vt)
+                bad = trial.time_warp() + sum(trial.excess_load()) + trial.excess_distance()
+                if best_bad is None or bad < best_bad:
+                    best_acts, best_route, best_bad = keep, trial, bad
+            assert best_acts is not None and best_route is not None
+            acts, current = best_acts, best_route
+        if acts:
+            routes.append(current)
+    return Solution(data, routes)
+
+
+def _minimise_fleet(data: Any, seconds: float, seed: int) -> tuple[Any, Any, float]:
+    """PyVRP's fleet minimisation, keeping the last feasible solution as a warm start.
+
+    The loop is :func:`pyvrp.minimise_fleet` (solve with one vehicle fewer until the first
+    feasible solution, stop when none is found in time); unlike it, the feasible solution of the
+    smallest fleet is returned too, so the main search starts from it instead of from scratch.
+    Returns ``(data with the smallest fleet, warm-start solution or None, seconds used)``.
+    """
+    from pyvrp import Route, Solution, solve
+    from pyvrp.minimise_fleet import _lower_bound
+    from pyvrp.stop import FirstFeasible, MaxRuntime, MultipleCriteria
+
+    t0 = time.perf_counter()
+    stop = MaxRuntime(seconds)
+    feas = data
+    best_solution = None
+    lower = _lower_bound(data)
+    while feas.vehicle_type(0).num_available > lower:
+        fleet = feas.vehicle_type(0)
+        trial = feas.replace(vehicle_types=[fleet.replace(num_available=fleet.num_available - 1)])
+        res = solve(
+            trial,
+            MultipleCriteria([FirstFeasible(), stop]),
+            seed=seed,
+            collect_stats=False,
+            display=False,
+        )
+        if time.perf_counter() - t0 >= seconds or not res.best.is_feasible():
+            break
+        routes = res.best.routes()
+        feas = trial.replace(vehicle_types=[fleet.replace(num_available=len(routes))])
+        best_solution = Solution(
+            feas, [Route(feas, [a for a in r.schedule() if not a.is_depot()], 0) for r in routes]
+        )
+    return feas, best_solution, time.perf_counter() - t0
 
 
 def _tours_from(problem: Problem, matrix: TravelMatrix, built: _Built, solution: Any) -> list[Tour]:
@@ -581,16 +713,45 @@ def _tours_from(problem: Problem, matrix: TravelMatrix, built: _Built, solution:
                 items.append((kind, depot.depot_id, depot.place_id, arrival, start, end, None, ()))
             elif act.is_client():
                 visit, window = built.client_of[act.idx]
-                delta = tuple(p - d for p, d in zip(problem.quantity(visit.pickup), problem.quantity(visit.demand), strict=True))
-                items.append(("visit", visit.visit_id, visit.place_id, arrival, start, end, window, delta))
+                delta = tuple(
+                    p - d
+                    for p, d in zip(
+                        problem.quantity(visit.pickup), problem.quantity(visit.demand), strict=True
+                    )
+                )
+                items.append(
+                    ("visit", visit.visit_id, visit.place_id, arrival, start, end, window, delta)
+                )
             else:
                 s = built.shipment_of[act.idx]
                 amount = problem.quantity(s.amount)
                 if act.is_pickup():
-                    items.append(("pickup", s.shipment_id, s.pickup_place_id, arrival, start, end, s.pickup_window, amount))
+                    items.append(
+                        (
+                            "pickup",
+                            s.shipment_id,
+                            s.pickup_place_id,
+                            arrival,
+                            start,
+                            end,
+                            s.pickup_window,
+                            amount,
+                        )
+                    )
                 else:
                     neg = tuple(-a for a in amount)
-                    items.append(("delivery", s.shipment_id, s.delivery_place_id, arrival, start, end, s.delivery_window, neg))
+                    items.append(
+                        (
+                            "delivery",
+                            s.shipment_id,
+                            s.delivery_place_id,
+                            arrival,
+                            start,
+                            end,
+                            s.delivery_window,
+                            neg,
+                        )
+                    )
         # load leaving the start depot = everything to deliver from it
         load = [0] * problem.n_dims
         for kind, ref, *_ in items:
@@ -609,15 +770,28 @@ def _tours_from(problem: Problem, matrix: TravelMatrix, built: _Built, solution:
                 load = [a + b for a, b in zip(load, delta, strict=True)]
             if kind == "end":
                 start = end = arrival
-            stops.append(Stop(kind, ref, place_id, arrival, start, end, tuple(load), travel, window))
+            stops.append(
+                Stop(kind, ref, place_id, arrival, start, end, tuple(load), travel, window)
+            )
             prev_place = here
         # the route may leave the depot later than the shift start to avoid waiting
         stops[0] = Stop(
-            "start", stops[0].ref_id, stops[0].place_id, stops[0].start_s, stops[0].start_s,
-            stops[0].start_s, stops[0].load, 0.0, None,
+            "start",
+            stops[0].ref_id,
+            stops[0].place_id,
+            stops[0].start_s,
+            stops[0].start_s,
+            stops[0].start_s,
+            stops[0].load,
+            0.0,
+            None,
         )
         duration = stops[-1].arrival_s - stops[0].start_s
-        cost = vehicle.fixed_cost + vehicle.cost_per_km * distance / 1000 + vehicle.cost_per_hour * duration / 3600
+        cost = (
+            vehicle.fixed_cost
+            + vehicle.cost_per_km * distance / 1000
+            + vehicle.cost_per_hour * duration / 3600
+        )
         tours.append(Tour(vehicle_id, vehicle.profile, tuple(stops), distance, duration, cost))
     order = {v.vehicle_id: i for i, v in enumerate(problem.vehicles)}
     tours.sort(key=lambda t: order[t.vehicle_id])
@@ -668,14 +842,21 @@ def solve_tours(
     if matrix is None:
         matrix = build_matrix(problem, network)
     if tuple(p.place_id for p in problem.places) != matrix.place_ids:
-        raise ProblemError("solve_tours: the travel matrix was built for other places than the problem's")
+        raise ProblemError(
+            "solve_tours: the travel matrix was built for other places than the problem's"
+        )
 
     unassigned: list[Unassigned] = []
     visits: list[Visit] = []
     shipments: list[Shipment] = []
     for x in problem.visits:
-        need = tuple(max(a, b) for a, b in zip(problem.quantity(x.demand), problem.quantity(x.pickup), strict=True))
-        _, reason = _eligibility(problem, matrix, x.skills, need, [(x.place_id, x.service_s, x.windows)])
+        need = tuple(
+            max(a, b)
+            for a, b in zip(problem.quantity(x.demand), problem.quantity(x.pickup), strict=True)
+        )
+        _, reason = _eligibility(
+            problem, matrix, x.skills, need, [(x.place_id, x.service_s, x.windows)]
+        )
         if reason is None:
             visits.append(x)
         else:
@@ -683,7 +864,11 @@ def solve_tours(
     for s in problem.shipments:
         steps = [
             (s.pickup_place_id, s.pickup_service_s, (s.pickup_window,) if s.pickup_window else ()),
-            (s.delivery_place_id, s.delivery_service_s, (s.delivery_window,) if s.delivery_window else ()),
+            (
+                s.delivery_place_id,
+                s.delivery_service_s,
+                (s.delivery_window,) if s.delivery_window else (),
+            ),
         ]
         _, reason = _eligibility(problem, matrix, s.skills, problem.quantity(s.amount), steps)
         if reason is None:
@@ -691,47 +876,65 @@ def solve_tours(
         else:
             unassigned.append(Unassigned(s.shipment_id, "shipment", reason, REASONS[reason]))
 
-    needs_ortools = any(v.breaks for v in problem.vehicles) or any(s.max_ride_s is not None for s in shipments)
+    needs_ortools = any(v.breaks for v in problem.vehicles) or any(
+        s.max_ride_s is not None for s in shipments
+    )
     if needs_ortools:
         from arverne.fleet._ortools import solve_with_ortools
 
         return solve_with_ortools(
-            problem, matrix, visits, shipments, unassigned,
-            max_runtime=max_runtime, seed=seed,
+            problem,
+            matrix,
+            visits,
+            shipments,
+            unassigned,
+            max_runtime=max_runtime,
+            seed=seed,
         )
 
     t0 = time.perf_counter()
     if not visits and not shipments:
         return TourSolution(problem, matrix, (), tuple(unassigned), "pyvrp", 0.0, 0, seed, 0)
     if not 0.0 <= minimise_vehicles < 1.0:
-        raise ProblemError(f"solve_tours: minimise_vehicles must be in [0, 1), got {minimise_vehicles}")
+        raise ProblemError(
+            f"solve_tours: minimise_vehicles must be in [0, 1), got {minimise_vehicles}"
+        )
     built = _build(problem, matrix, visits, shipments, relaxed=False)
     fleet_note = "off"
+    warm = None
     if minimise_vehicles > 0:
         data = built.data
-        if data.num_vehicle_types == 1 and all(not x.optional for x in visits) and all(
-            not s.optional for s in shipments
-        ) and not any(len(x.windows) > 1 for x in visits):
-            from pyvrp import minimise_fleet
-            from pyvrp.stop import MaxRuntime
-
-            fleet = minimise_fleet(data, MaxRuntime(max_runtime * minimise_vehicles), seed=seed)
-            built.data = data.replace(vehicle_types=[fleet])
-            max_runtime *= 1.0 - minimise_vehicles
-            fleet_note = f"{data.vehicle_type(0).num_available} -> {fleet.num_available} vehicles"
+        problem_n = data.vehicle_type(0).num_available
+        if (
+            data.num_vehicle_types == 1
+            and all(not x.optional for x in visits)
+            and all(not s.optional for s in shipments)
+            and not any(len(x.windows) > 1 for x in visits)
+        ):
+            data, warm, deadline_used = _minimise_fleet(data, max_runtime * minimise_vehicles, seed)
+            built.data = data
+            max_runtime = max(0.05, max_runtime - deadline_used)
+            fleet_note = f"{problem_n} -> {data.vehicle_type(0).num_available} vehicles"
         else:
             fleet_note = "skipped: needs one vehicle kind and only required single-window items"
-    result = _run_pyvrp(built.data, max_runtime=max_runtime, max_iterations=max_iterations, seed=seed)
+    result = _run_pyvrp(
+        built.data, max_runtime=max_runtime, max_iterations=max_iterations, seed=seed, initial=warm
+    )
     relaxed = False
     if not result.best.is_feasible():
+        # not everything fits: required items become optional with a prize worth more than any
+        # route, and the search restarts from the first plan with its offending stops removed
         relaxed = True
+        previous = result.best
         built = _build(problem, matrix, visits, shipments, relaxed=True)
-        result = _run_pyvrp(built.data, max_runtime=max_runtime, max_iterations=max_iterations, seed=seed)
-        if not result.best.is_feasible():
-            raise ProblemError(
-                "solve_tours: no feasible plan found even with every visit optional; "
-                "check the vehicles' shifts against the depots' opening hours"
-            )
+        start = _repair(built.data, previous)
+        result = _run_pyvrp(
+            built.data,
+            max_runtime=max_runtime,
+            max_iterations=max_iterations,
+            seed=seed,
+            initial=start,
+        )
     best = result.best
     tours = _tours_from(problem, matrix, built, best)
     served = {ref for t in tours for ref in t.served}

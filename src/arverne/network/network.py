@@ -53,7 +53,7 @@ class Network:
         folder = Path(folder)
         manifest = read_manifest(folder)
         values = manifest.get("parts", {})
-        parts = {
+        parts: dict[str, Any] = {
             name: part_from_files(part_cls, folder / name, values[name], mmap=mmap)
             for name, part_cls in PARTS.items()
             if name in values

@@ -127,8 +127,8 @@ class Timetable:
     part_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[q]: real trip index of each part (the trip itself for a plain trip)."""
     part_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    """int32[q]: pattern position of the part's first stop (shared with the previous part's
-    last stop when the two meet at the same stop)."""
+    """int32[q]: pattern position of the part's first stop (a chained trip repeats the stop
+    where two parts meet: arrival with the first, departure with the next)."""
 
     st_arr_s: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[m]: arrival time, seconds after the trip's service-day start."""
@@ -695,27 +695,15 @@ def _chain_trips(
         length = len(first.stops)
         for k in chain[1:]:
             trip = raw[k]
-            if int(trip.stops[0]) == int(stops[-1][-1]):
-                # meet at the same stop: one position, arrive with the first, leave with the next
-                dep[-1] = dep[-1].copy()
-                dep[-1][-1] = trip.dep[0]
-                board[-1] = board[-1].copy()
-                board[-1][-1] = trip.board[0]
-                parts.append((k, length - 1))
-                stops.append(trip.stops[1:])
-                arr.append(trip.arr[1:])
-                dep.append(trip.dep[1:])
-                board.append(trip.board[1:])
-                alight.append(trip.alight[1:])
-                length += len(trip.stops) - 1
-            else:
-                parts.append((k, length))
-                stops.append(trip.stops)
-                arr.append(trip.arr)
-                dep.append(trip.dep)
-                board.append(trip.board)
-                alight.append(trip.alight)
-                length += len(trip.stops)
+            # the meeting stop stays twice (arrival with one trip, departure with the next), so
+            # each trip keeps its own pickup/drop-off permission there
+            parts.append((k, length))
+            stops.append(trip.stops)
+            arr.append(trip.arr)
+            dep.append(trip.dep)
+            board.append(trip.board)
+            alight.append(trip.alight)
+            length += len(trip.stops)
         chained.append(
             _RawTrip(
                 trip_id=f"{first.trip_id}+{len(chain) - 1}",

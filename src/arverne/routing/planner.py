@@ -55,7 +55,7 @@ class PlanOptions:
     """``walk``, ``bike`` or ``car`` (car: a direct leg only, no park-and-ride data)."""
     egress_mode: str = "walk"
     """``walk`` or ``bike``."""
-    max_direct_s: int = 3 * 3600
+    max_direct_s: int = 3600
     """A direct street journey longer than this is not offered."""
     max_snap_m: float = 500.0
     """Origin or destination farther than this from any street or stop is too far."""
@@ -420,6 +420,13 @@ class Planner:
             else:
                 trip_ok &= np.asarray(tt.trip_wheelchair) == 1
                 stop_ok &= np.asarray(tt.stop_wheelchair) == 1
+        chained = np.flatnonzero(np.asarray(tt.trip_chained))
+        if chained.size:
+            # a chained (in-seat) trip is usable only when every one of its trips is
+            ptr = np.asarray(tt.trip_part_ptr)
+            parts = np.asarray(tt.part_trip)
+            for t in chained.tolist():
+                trip_ok[t] = bool(trip_ok[parts[ptr[t] : ptr[t + 1]]].all())
         self._ok_cache[key] = (trip_ok, stop_ok)
         return trip_ok, stop_ok
 
@@ -536,7 +543,8 @@ class Planner:
         """The round where the label 'at most k rides' at stop s was set."""
         a, w = arr[k, s], walk[k, s]
         r = k
-        while r > 0 and arr[r - 1, s] == a and walk[r - 1, s] == w:
+        # round 0 holds only the access, which is never carried into later rounds
+        while r > 1 and arr[r - 1, s] == a and walk[r - 1, s] == w:
             r -= 1
         return r
 
@@ -767,7 +775,9 @@ class Planner:
             start = int(tt.part_start[j])
             end = start + self._pattern_len(real) - 1
             lo, hi = max(step.bpos, start), min(step.apos, end)
-            if hi <= lo:
+            # a part touched at one stop only matters when the rider stays seated into it and
+            # gets off at its first stop
+            if hi < lo or (hi == lo and not (hi == step.apos and hi > step.bpos)):
                 continue
             route = int(tt.trip_route[real])
             calls = []
@@ -787,7 +797,7 @@ class Planner:
             legs.append(
                 Leg(
                     mode=transit_mode(int(tt.route_type[route])),
-                    start=calls[0].departure,
+                    start=calls[0].departure if len(calls) > 1 else calls[0].arrival,
                     end=calls[-1].arrival,
                     from_name=calls[0].name,
                     to_name=calls[-1].name,
@@ -1130,10 +1140,10 @@ class Planner:
                     max_cost = max_s * speed
                 else:
                     max_cost = float(max_s)
-                if to_stops:
-                    cost, length = search.snapped_matrix(arc, frac, s_arc, s_frac, max_cost=max_cost)
-                else:
-                    cost, length = _reverse_matrix(search, s_arc, s_frac, arc, frac, max_cost)
+                # one search from the point: walking is symmetric on the street graph (every
+                # walkable segment both ways at the same speed); a bike egress uses the
+                # forward costs as an approximation of the stop -> point costs
+                cost, length = search.snapped_matrix(arc, frac, s_arc, s_frac, max_cost=max_cost)
                 cost, length = cost.ravel(), length.ravel()
                 snap_extra = float(snap_m[0]) + np.asarray(links.stop_snap_m)[linked]
                 if mode == "walk":
@@ -1224,17 +1234,6 @@ class Planner:
         return Journey([leg])
 
 
-def _reverse_matrix(
-    search: Any, s_arc: np.ndarray, s_frac: np.ndarray, arc: np.ndarray, frac: np.ndarray, max_cost: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Costs from many stops to one point (one search per stop is avoided: one row each)."""
-    n = s_arc.size
-    d_ptr = np.arange(n + 1, dtype=np.int64)
-    d_idx = np.zeros(n, np.int32)
-    cost, length = search.snapped_matrix(s_arc, s_frac, arc, frac, max_cost=max_cost, d_ptr=d_ptr, d_idx=d_idx)
-    return np.asarray(cost), np.asarray(length)
-
-
 def _haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, np.float64)) for v in (lon1, lat1, lon2, lat2))
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
@@ -1277,8 +1276,8 @@ def _pareto_journeys(journeys: list[Journey], *, arrive_by: bool, ranged: bool) 
                 continue
             dep_ok = o.departure >= j.departure if (ranged or arrive_by) else True
             dep_better = o.departure > j.departure if (ranged or arrive_by) else False
-            no_worse = dep_ok and o.arrival <= j.arrival and o.n_rides <= j.n_rides
-            better = dep_better or o.arrival < j.arrival or o.n_rides < j.n_rides
+            no_worse = dep_ok and o.arrival <= j.arrival and o.transfers <= j.transfers
+            better = dep_better or o.arrival < j.arrival or o.transfers < j.transfers
             if no_worse and better:
                 dominated = True
                 break

@@ -38,7 +38,9 @@ class PostgresStore(BookingStore):
             self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             self._conn.execute(f"SET search_path TO {schema}")
         except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL {_safe(dsn)}: cannot open the bookings store ({exc})") from exc
+            raise StoreError(
+                f"PostgreSQL {_safe(dsn)}: cannot open the bookings store ({exc})"
+            ) from exc
         self.init_schema()
 
     @property

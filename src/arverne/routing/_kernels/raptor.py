@@ -24,6 +24,10 @@ Label layout (``K`` = max rounds, ``S`` = stops), all ``[K + 1, S]``, round 0 ho
   from: 0 trip, 1 foot);
 * ``f_from``: the stop a footpath came from, or ``-1 - a`` for access entry ``a``.
 
+A journey is access, a ride, then (footpath, ride) any number of times, then egress from the
+stop of the last ride: the egress entries already hold any walking at the end, as the access
+entries hold it at the start (so the time-reversed search sees the same journeys).
+
 Boarding at a stop after a trip needs the stop's change time (``stop_change_s``, negative when
 changing there is forbidden); boarding after walking needs nothing more.
 """
@@ -242,6 +246,7 @@ def raptor_run(
             n = pattern_stop_ptr[p + 1] - base
             ta_ = pattern_trip_ptr[p]
             tb_ = pattern_trip_ptr[p + 1]
+            skip_later = False
             for d in range(n_slots):
                 col = day_col[d]
                 if col < 0:
@@ -251,10 +256,15 @@ def raptor_run(
                     continue
                 if pattern_first_dep[p] + off > tgt[k, 0]:
                     continue
+                if d > 0 and skip_later:
+                    # the previous day slot boarded at the first position and all its times
+                    # come before this slot's: nothing here can arrive earlier
+                    break
                 cur = -1
                 cur_walk = inf
                 cur_bpos = -1
                 cur_bkind = 0
+                boarded_first = False
                 for i in range(i0, n):
                     s = pattern_stop[base + i]
                     if cur >= 0 and pattern_alight[base + i] and stop_ok[s]:
@@ -319,6 +329,10 @@ def raptor_run(
                         cur_walk = bw
                         cur_bpos = i
                         cur_bkind = bkind
+                        if i == i0:
+                            boarded_first = True
+                if boarded_first and d + 1 < n_slots:
+                    skip_later = pattern_last_dep[p] + off < pattern_first_dep[p] + day_off[d + 1]
 
         # footpaths from stops reached by a trip in this round
         n_trip_marked = n_mark
@@ -377,14 +391,6 @@ def _target(
                 tgt[k, 1] = w
                 tgt[k, 2] = e
                 tgt[k, 3] = 0
-        if f_arr[k, s] < inf:
-            a = f_arr[k, s] + egress_s[e]
-            w = f_walk[k, s] + egress_walk[e]
-            if _better(a, w, tgt[k, 0], tgt[k, 1]):
-                tgt[k, 0] = a
-                tgt[k, 1] = w
-                tgt[k, 2] = e
-                tgt[k, 3] = 1
     if tgt[k, 0] < old:
         tgt_new[k] = True
     for j in range(k + 1, tgt.shape[0]):

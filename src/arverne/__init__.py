@@ -1,0 +1,31 @@
+"""Arverne: an open smart-mobility platform for a territory.
+
+The public API is what ``__all__`` lists; everything else may change. Importing this package is
+cheap: submodules (and numba kernels) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved lazily so `import arverne` compiles nothing.
+_EXPORTS = {
+    "Network": "arverne.network.network",
+    "BuildParams": "arverne.network.build",
+    "build_network": "arverne.network.build",
+    "read_gtfs": "arverne.feeds.gtfs",
+    "validate_feed": "arverne.feeds.validate",
+    "read_osm": "arverne.feeds.osm",
+    "write_territory": "arverne.demo.territory",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'arverne' has no attribute {name!r}")

@@ -1,0 +1,103 @@
+"""The planner against the reference router on real feeds (Porto Alegre EPTC + Trensurb, Portland)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+
+from arverne.feeds.gtfs import read_gtfs
+from arverne.network.network import Network
+from arverne.network.timetable import build_timetable
+from arverne.routing.planner import INF, Planner, PlanOptions
+from tests.conftest import shared_path
+from tests.routing import reference as ref
+from tests.routing.real_feeds import reference_network, restrict
+
+POA = ("bundles/porto-alegre/poa_eptc.zip", "bundles/porto-alegre/poa_trensurb.zip")
+PORTLAND = ("bundles/portland/trimet-2routes.zip",)
+
+
+def _setup(paths: tuple[str, ...]) -> tuple[Planner, ref.RefNetwork]:
+    feeds = [read_gtfs(shared_path(p)) for p in paths]
+    planner = Planner(Network(timetable=build_timetable(feeds)))
+    return planner, reference_network(feeds, planner)
+
+
+@pytest.fixture(scope="module")
+def poa() -> tuple[Planner, ref.RefNetwork]:
+    return _setup(POA)
+
+
+@pytest.fixture(scope="module")
+def portland() -> tuple[Planner, ref.RefNetwork]:
+    return _setup(PORTLAND)
+
+
+def compare(
+    planner: Planner,
+    net: ref.RefNetwork,
+    date: dt.date,
+    hours: tuple[int, int],
+    n: int,
+    seed: int,
+    options: PlanOptions = PlanOptions(),
+) -> dict[str, Any]:
+    """Random stop-to-stop queries on ``date``: the best arrival with at most k rides (so the
+    arrival and the number of transfers of the Pareto set) must equal the reference's."""
+    rng = np.random.default_rng(seed)
+    routable = np.flatnonzero(np.diff(np.asarray(planner.tt.stop_pattern_ptr)) > 0)
+    day0 = net.day_start(date)
+    local = restrict(net, day0 - 86400, day0 + 3 * 86400)
+    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    found = 0
+    for _ in range(n):
+        a, b = (int(x) for x in rng.choice(routable, 2, replace=False))
+        secs = int(rng.integers(hours[0] * 3600, hours[1] * 3600))
+        when = dt.datetime.combine(date, dt.time(), zone) + dt.timedelta(seconds=secs)
+        q = planner.stop_query(a, b, when, options)
+        got = planner.earliest_arrival_s(q, when, options)
+        got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
+        acc = list(zip(q.access_stop.tolist(), q.access_s.tolist(), strict=True))
+        egr = list(zip(q.egress_stop.tolist(), q.egress_s.tolist(), strict=True))
+        want = ref.earliest_arrivals(
+            local, acc, egr, int(when.timestamp()), options.max_transfers + 1,
+            max_footpath_s=options.max_walk_transfer_s,
+        )
+        assert got_abs == want, (a, b, when)
+        found += want[-1] != float("inf")
+    return {"queries": n, "found": found}
+
+
+def test_porto_alegre_stop_to_stop_equals_reference(poa: tuple[Planner, ref.RefNetwork]) -> None:
+    """Porto Alegre EPTC + Trensurb (interpolated times), 50 random stop-to-stop queries
+    12:00-16:00 on Wednesday 2019-05-15: zero differences in arrival per number of rides."""
+    planner, net = poa
+    out = compare(planner, net, dt.date(2019, 5, 15), (12, 16), 50, seed=1)
+    assert out["found"] > 25
+
+
+def test_portland_stop_to_stop_equals_reference(portland: tuple[Planner, ref.RefNetwork]) -> None:
+    """Portland (streetcar + TriMet, transfers.txt, in-seat blocks, wheelchair data), 100 random
+    queries on a weekday and 40 on the spring daylight-saving day (2022-03-13)."""
+    planner, net = portland
+    out = compare(planner, net, dt.date(2021, 11, 17), (5, 23), 100, seed=2)
+    assert out["found"] > 50
+    compare(planner, net, dt.date(2022, 3, 13), (0, 24), 40, seed=3)
+
+
+@pytest.mark.slow
+def test_porto_alegre_thousand_queries(poa: tuple[Planner, ref.RefNetwork]) -> None:
+    """1,000 further Porto Alegre queries 12:00-16:00 on 2019-05-15 (slow: about 1 s each in
+    the pure-Python reference): zero differences."""
+    planner, net = poa
+    compare(planner, net, dt.date(2019, 5, 15), (12, 16), 1000, seed=11)
+
+
+@pytest.mark.slow
+def test_portland_thousand_queries(portland: tuple[Planner, ref.RefNetwork]) -> None:
+    """1,000 further Portland queries over a whole weekday: zero differences."""
+    planner, net = portland
+    compare(planner, net, dt.date(2021, 11, 17), (0, 24), 1000, seed=12)
