@@ -508,9 +508,25 @@ def run_ortools(inst: Instance, seconds: float, seed: int, fixed_cost: float) ->
     return {"routes": routes, "wall_s": wall, "found": sol is not None}
 
 
+def _plain(run: Any) -> Any:
+    """The same tool without fleet minimisation (fixed cost per vehicle only)."""
+
+    def plain(inst: Instance, seconds: float, seed: int, fixed_cost: float) -> dict[str, Any]:
+        global FLEET_SHARE
+        saved, FLEET_SHARE = FLEET_SHARE, 0.0
+        try:
+            return run(inst, seconds, seed, fixed_cost)
+        finally:
+            FLEET_SHARE = saved
+
+    return plain
+
+
 TOOLS = {
     "solve_tours": run_solve_tours,
     "pyvrp": run_pyvrp,
+    "solve_tours_plain": _plain(run_solve_tours),
+    "pyvrp_plain": _plain(run_pyvrp),
     "vroom": run_vroom,
     "ortools": run_ortools,
 }

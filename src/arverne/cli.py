@@ -123,7 +123,57 @@ def darp(
 
     sol = solve_darp(read_cordeau(instance), max_runtime=time_s, seed=seed)
     used = sum(1 for r in sol.routes if len(r) > 2)
-    out.print(f"cost {sol.cost:.3f}  unserved {len(sol.unserved)}  vehicles used {used}  {sol.runtime_s:.1f} s")
+    out.print(
+        f"cost {sol.cost:.3f}  unserved {len(sol.unserved)}  vehicles used {used}  {sol.runtime_s:.1f} s"
+    )
+
+
+@app.command()
+def plan(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    origin: Annotated[str, typer.Option("--from", help="origin as LAT,LON")],
+    destination: Annotated[str, typer.Option("--to", help="destination as LAT,LON")],
+    at: Annotated[str, typer.Option("--at", help='"YYYY-MM-DD HH:MM", network local time')],
+    arrive_by: Annotated[bool, typer.Option("--arrive-by", help="arrive by --at")] = False,
+    window: Annotated[int, typer.Option(help="range query over this many minutes")] = 0,
+    wheelchair: Annotated[
+        bool, typer.Option("--wheelchair", help="accessible stops and trips only")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print GeoJSON journeys")] = False,
+) -> None:
+    """Plan door-to-door journeys on a compiled network."""
+    import datetime as dt
+
+    from arverne.errors import NoRouteError
+    from arverne.network import Network
+    from arverne.routing.planner import Planner, PlanOptions, parse_lat_lon
+
+    try:
+        when = dt.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise InputError(f"--at {at!r} is not 'YYYY-MM-DD HH:MM'") from None
+    planner = Planner(Network.load(network_dir))
+    try:
+        journeys = planner.plan(
+            parse_lat_lon(origin, "--from"),
+            parse_lat_lon(destination, "--to"),
+            depart_at=when,
+            arrive_by=arrive_by,
+            window=dt.timedelta(minutes=window),
+            options=PlanOptions(wheelchair=wheelchair),
+        )
+    except NoRouteError as exc:
+        if json_out:
+            out.print_json(json.dumps({"journeys": [], "reason": exc.reason, "message": str(exc)}))
+        else:
+            err.print(f"no journey ({exc.reason}): {exc}")
+        raise typer.Exit(EXIT_NOTICES) from None
+    if json_out:
+        out.print_json(
+            json.dumps({"journeys": [j.to_geojson() for j in journeys]}, ensure_ascii=False)
+        )
+    else:
+        out.print("\n\n".join(j.to_text() for j in journeys))
 
 
 def _print_summary(summary: dict[str, object]) -> None:

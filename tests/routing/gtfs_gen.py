@@ -8,6 +8,7 @@ goes through :func:`arverne.feeds.gtfs.read_gtfs` and the compile), and turned i
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,9 @@ class GenFeed:
         routes = ["route_id,agency_id,route_short_name,route_type"]
         routes += [f"r{i},a,R{i},{t}" for i, t in enumerate(self.route_types)]
         trips = ["route_id,service_id,trip_id,block_id,wheelchair_accessible"]
-        times = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type,drop_off_type"]
+        times = [
+            "trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type,drop_off_type"
+        ]
         for k, t in enumerate(self.trips):
             trips.append(f"r{t.route},v{t.service},t{k},{t.block},{t.wheelchair}")
             for j, s in enumerate(t.stops):
@@ -73,7 +76,9 @@ class GenFeed:
                     f"t{k},{hms(t.arr[j])},{hms(t.dep[j])},s{s},{j + 1},{t.pickup[j]},{t.dropoff[j]}"
                 )
         end = D0 + dt.timedelta(days=N_DAYS - 1)
-        calendar = ["service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date"]
+        calendar = [
+            "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date"
+        ]
         dates = ["service_id,date,exception_type"]
         for v, row in enumerate(self.active):
             calendar.append(f"v{v},1,1,1,1,1,1,1,{D0:%Y%m%d},{end:%Y%m%d}")
@@ -132,7 +137,7 @@ class GenFeed:
                 blocks.setdefault((t.block, t.service), []).append(k)
         for members in blocks.values():
             members.sort(key=lambda k: self.trips[k].dep[0])
-            for a, b in zip(members[:-1], members[1:], strict=True):
+            for a, b in itertools.pairwise(members):
                 ta, tb = self.trips[a], self.trips[b]
                 if tb.dep[0] >= ta.arr[-1] and ta.stops[-1] == tb.stops[0]:
                     inseat[a] = b

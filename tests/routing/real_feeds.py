@@ -9,6 +9,7 @@ the reference takes them as given.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,9 +20,10 @@ from tests.routing.reference import RefNetwork, RefTrip
 
 
 def reference_network(
-    feeds: Sequence[Any], planner: Planner, options: PlanOptions = PlanOptions()
+    feeds: Sequence[Any], planner: Planner, options: PlanOptions | None = None
 ) -> RefNetwork:
     """The feeds as a :class:`RefNetwork` whose stop numbers are the timetable's stop indices."""
+    options = options or PlanOptions()
     tt = planner.tt
     stop_of = {str(s): i for i, s in enumerate(tt.stop_id)}
     parent = np.asarray(tt.stop_parent)
@@ -31,7 +33,9 @@ def reference_network(
         ef = feed.expanded()
         sd = feed.service_days()
         dates_of = {
-            str(sid): {sd.first_date + dt.timedelta(days=int(d)) for d in np.flatnonzero(sd.active[k])}
+            str(sid): {
+                sd.first_date + dt.timedelta(days=int(d)) for d in np.flatnonzero(sd.active[k])
+            }
             for k, sid in enumerate(sd.service_id)
         }
         route_type = dict(zip(ef.routes["route_id"], ef.routes["route_type"], strict=True))
@@ -62,7 +66,7 @@ def reference_network(
         for _key, group in blocks.groupby(["block_id", "service_id"], sort=False):
             members = [index_of[t] for t in group["trip_id"] if t in index_of]
             members.sort(key=lambda k: first_dep[k])
-            for a, b in zip(members[:-1], members[1:], strict=False):
+            for a, b in itertools.pairwise(members):
                 ta, tb = trips[a], trips[b]
 
                 def station(s: int) -> int:
@@ -77,7 +81,13 @@ def reference_network(
                 inseat.setdefault(a, b)
     fptr, fto, ftime = planner.footpaths(options.walk_speed_mps)
     footpaths = {
-        s: list(zip(fto[fptr[s] : fptr[s + 1]].tolist(), ftime[fptr[s] : fptr[s + 1]].tolist(), strict=True))
+        s: list(
+            zip(
+                fto[fptr[s] : fptr[s + 1]].tolist(),
+                ftime[fptr[s] : fptr[s + 1]].tolist(),
+                strict=True,
+            )
+        )
         for s in range(tt.n_stops)
         if fptr[s + 1] > fptr[s]
     }

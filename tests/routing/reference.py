@@ -96,7 +96,9 @@ class RefNetwork:
                         break
                     rows.extend(
                         (s, a + base, d + base, b, al)
-                        for s, a, d, b, al in zip(tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True)
+                        for s, a, d, b, al in zip(
+                            tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True
+                        )
                     )
                     t = self.inseat.get(t) if chain_ok[k] else None
                 out.append(rows)
@@ -111,12 +113,14 @@ def earliest_arrivals(
     max_rides: int,
     *,
     max_footpath_s: float = INF,
-    horizon_s: int = 3 * 86400,
+    horizon_s: int = 2 * 86400,
 ) -> list[float]:
     """Best arrival at the target with 1 to k rides, for k = 0..max_rides (inf if none).
 
-    ``access``/``egress`` are (stop, seconds) between the origin/destination and stops.
+    ``access``/``egress`` are (stop, seconds) between the origin/destination and stops; a stop
+    reached after ``t0 + horizon_s`` does not count (the planner's ``max_duration_s``).
     """
+    t_max = t0 + horizon_s
     ok = net.stop_ok
     instances = net.instances(t0, t0 + horizon_s)
     by_trip: dict[int, float] = {}
@@ -146,7 +150,7 @@ def earliest_arrivals(
             for s, a, d, can_board, can_alight in rows:
                 if ok is not None and s not in ok:
                     continue
-                if boarded and can_alight and a < new_trip.get(s, INF):
+                if boarded and can_alight and a <= t_max and a < new_trip.get(s, INF):
                     new_trip[s] = a
                 if not boarded and can_board and d >= board_at.get(s, INF):
                     boarded = True
@@ -154,7 +158,7 @@ def earliest_arrivals(
             by_trip[s] = min(by_trip.get(s, INF), t)
         for s, t in new_trip.items():
             for q, secs in net.footpaths.get(s, []):
-                if q != s and secs <= max_footpath_s:
+                if q != s and secs <= max_footpath_s and t + secs <= t_max:
                     by_foot[q] = min(by_foot.get(q, INF), t + secs)
         out.append(min(out[-1], target()))
         if not new_trip:

@@ -61,7 +61,15 @@ def _options(kind: str, max_transfers: int) -> tuple[PlanOptions, dict[str, obje
     return PlanOptions(max_transfers=max_transfers), {}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(feed=gen_feeds(), qs=queries)
 def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) -> None:
     """Random feeds (overnight trips, exceptions, no-pickup stops, transfers, blocks, wheelchair
@@ -74,15 +82,21 @@ def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) ->
             continue
         options, ref_kw = _options(kind, max_transfers)
         net = feed.reference(**ref_kw)  # type: ignore[arg-type]
-        when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(seconds=secs)
+        when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(
+            seconds=secs
+        )
         q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
         got = planner.earliest_arrival_s(q, when, options)
         acc, egr = _ref_ends(planner, q)
         t0 = int(when.timestamp())
-        want = ref.earliest_arrivals(net, acc, egr, t0, max_transfers + 1, max_footpath_s=options.max_walk_transfer_s)
+        want = ref.earliest_arrivals(
+            net, acc, egr, t0, max_transfers + 1, max_footpath_s=options.max_walk_transfer_s
+        )
         got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
         assert got_abs == want, (o, d, when, kind)
-        journeys = planner.plan_stops(_stop(planner, o), _stop(planner, d), depart_at=when, options=options)
+        journeys = planner.plan_stops(
+            _stop(planner, o), _stop(planner, d), depart_at=when, options=options
+        )
         pairs = {(int(j.arrival.timestamp()), j.n_rides) for j in journeys}
         assert pairs == {(a, k) for _, a, k in ref.pareto_of_rounds(t0, want)}
         for j in journeys:
@@ -91,7 +105,15 @@ def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) ->
                 assert a.end <= b.start
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(feed=gen_feeds(), qs=queries)
 def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
     """A 3-hour range query returns exactly the Pareto set (later departure, earlier arrival,
@@ -103,14 +125,18 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
             continue
         options, ref_kw = _options(kind, max_transfers)
         net = feed.reference(**ref_kw)  # type: ignore[arg-type]
-        when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(seconds=secs)
+        when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(
+            seconds=secs
+        )
         window = dt.timedelta(hours=3)
         q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
         acc, egr = _ref_ends(planner, q)
         t0 = int(when.timestamp())
         points = []
         for tau in ref.departure_candidates(net, acc, t0, t0 + 3 * 3600):
-            arrivals = ref.earliest_arrivals(net, acc, egr, tau, max_transfers + 1, max_footpath_s=options.max_walk_transfer_s)
+            arrivals = ref.earliest_arrivals(
+                net, acc, egr, tau, max_transfers + 1, max_footpath_s=options.max_walk_transfer_s
+            )
             points.extend(ref.pareto_of_rounds(tau, arrivals))
         want = ref.pareto(points)
         got = planner.pareto_stops(
@@ -126,7 +152,15 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
         )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(feed=gen_feeds(), qs=queries)
 def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) -> None:
     """Arrive-by: the latest departure with at most k rides arriving by T equals the latest
@@ -138,7 +172,9 @@ def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) ->
             continue
         options, ref_kw = _options(kind, max_transfers)
         net = feed.reference(**ref_kw)  # type: ignore[arg-type]
-        when = dt.datetime.combine(D0 + dt.timedelta(days=2), dt.time(), UTC) + dt.timedelta(seconds=secs)
+        when = dt.datetime.combine(D0 + dt.timedelta(days=2), dt.time(), UTC) + dt.timedelta(
+            seconds=secs
+        )
         q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
         got = planner.latest_departure_s(q, when, options)
         acc, egr = _ref_ends(planner, q)
@@ -147,7 +183,9 @@ def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) ->
         candidates = ref.departure_candidates(net, acc, t_end - 2 * 86400, t_end)
         want = [-float("inf")] * (rides + 1)
         for tau in candidates:
-            arrivals = ref.earliest_arrivals(net, acc, egr, tau, rides, max_footpath_s=options.max_walk_transfer_s)
+            arrivals = ref.earliest_arrivals(
+                net, acc, egr, tau, rides, max_footpath_s=options.max_walk_transfer_s
+            )
             for k in range(rides + 1):
                 if arrivals[k] <= t_end:
                     want[k] = max(want[k], tau)
@@ -162,7 +200,16 @@ def test_reference_sanity(seed: int) -> None:
     """The reference router itself: one trip A->B at 08:00-08:10 is taken from 07:00, not from 08:01."""
     net = ref.RefNetwork(
         "UTC",
-        [ref.RefTrip([0, 1], [8 * 3600, 8 * 3600 + 600], [8 * 3600, 8 * 3600 + 600], [True, True], [True, True], {D0})],
+        [
+            ref.RefTrip(
+                [0, 1],
+                [8 * 3600, 8 * 3600 + 600],
+                [8 * 3600, 8 * 3600 + 600],
+                [True, True],
+                [True, True],
+                {D0},
+            )
+        ],
     )
     base = net.day_start(D0)
     assert ref.earliest_arrivals(net, [(0, 0)], [(1, 0)], base + 7 * 3600, 2) == [
@@ -170,5 +217,7 @@ def test_reference_sanity(seed: int) -> None:
         base + 8 * 3600 + 600,
         base + 8 * 3600 + 600,
     ]
-    assert ref.earliest_arrivals(net, [(0, 0)], [(1, 0)], base + 8 * 3600 + 60, 1)[1] == float("inf")
+    assert ref.earliest_arrivals(net, [(0, 0)], [(1, 0)], base + 8 * 3600 + 60, 1)[1] == float(
+        "inf"
+    )
     del seed

@@ -43,10 +43,11 @@ def compare(
     hours: tuple[int, int],
     n: int,
     seed: int,
-    options: PlanOptions = PlanOptions(),
+    options: PlanOptions | None = None,
 ) -> dict[str, Any]:
     """Random stop-to-stop queries on ``date``: the best arrival with at most k rides (so the
     arrival and the number of transfers of the Pareto set) must equal the reference's."""
+    options = options or PlanOptions()
     rng = np.random.default_rng(seed)
     routable = np.flatnonzero(np.diff(np.asarray(planner.tt.stop_pattern_ptr)) > 0)
     day0 = net.day_start(date)
@@ -63,7 +64,11 @@ def compare(
         acc = list(zip(q.access_stop.tolist(), q.access_s.tolist(), strict=True))
         egr = list(zip(q.egress_stop.tolist(), q.egress_s.tolist(), strict=True))
         want = ref.earliest_arrivals(
-            local, acc, egr, int(when.timestamp()), options.max_transfers + 1,
+            local,
+            acc,
+            egr,
+            int(when.timestamp()),
+            options.max_transfers + 1,
             max_footpath_s=options.max_walk_transfer_s,
         )
         assert got_abs == want, (a, b, when)
@@ -101,3 +106,88 @@ def test_portland_thousand_queries(portland: tuple[Planner, ref.RefNetwork]) -> 
     """1,000 further Portland queries over a whole weekday: zero differences."""
     planner, net = portland
     compare(planner, net, dt.date(2021, 11, 17), (0, 24), 1000, seed=12)
+
+
+@pytest.fixture(scope="module")
+def poa_streets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Planner, ref.RefNetwork]:
+    from arverne.network.build import build_network
+
+    paths = [shared_path(p) for p in POA]
+    osm = shared_path("bundles/porto-alegre/poa_osm.pbf")
+    network = build_network(paths, osm, tmp_path_factory.mktemp("poa") / "net")
+    planner = Planner(network)
+    feeds = [read_gtfs(p) for p in paths]
+    return planner, reference_network(feeds, planner)
+
+
+def door_to_door(planner: Planner, net: ref.RefNetwork, n: int, seed: int) -> int:
+    """Random points near linked stops, 12:00-16:00 on 2019-05-15: the kernel's best arrival
+    per number of rides equals the reference's with the same street access and egress, the
+    planner's journeys are chronological and their best arrival is the kernel's."""
+    tt = planner.tt
+    links = planner.network.links
+    assert links is not None
+    linked = np.flatnonzero(np.asarray(links.stop_arc) >= 0)
+    rng = np.random.default_rng(seed)
+    date = dt.date(2019, 5, 15)
+    day0 = net.day_start(date)
+    local = restrict(net, day0 - 86400, day0 + 3 * 86400)
+    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    options = PlanOptions(max_direct_s=60)
+    found = 0
+    for _ in range(n):
+        a, b = (int(x) for x in rng.choice(linked, 2, replace=False))
+        o = (
+            float(tt.stop_lat[a]) + rng.normal(0, 0.002),
+            float(tt.stop_lon[a]) + rng.normal(0, 0.002),
+        )
+        d = (
+            float(tt.stop_lat[b]) + rng.normal(0, 0.002),
+            float(tt.stop_lon[b]) + rng.normal(0, 0.002),
+        )
+        when = dt.datetime.combine(date, dt.time(), zone) + dt.timedelta(
+            seconds=int(rng.integers(12 * 3600, 16 * 3600))
+        )
+        q = planner.point_query(o, d, when, options)
+        got = planner.earliest_arrival_s(q, when, options)
+        got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
+        acc = list(zip(q.access_stop.tolist(), q.access_s.tolist(), strict=True))
+        egr = list(zip(q.egress_stop.tolist(), q.egress_s.tolist(), strict=True))
+        want = ref.earliest_arrivals(
+            local,
+            acc,
+            egr,
+            int(when.timestamp()),
+            options.max_transfers + 1,
+            max_footpath_s=options.max_walk_transfer_s,
+        )
+        assert got_abs == want, (o, d, when)
+        if want[-1] == float("inf"):
+            continue
+        found += 1
+        journeys = planner.plan(o, d, depart_at=when, options=options)
+        assert min(int(j.arrival.timestamp()) for j in journeys) == want[-1]
+        assert {(int(j.arrival.timestamp()), j.n_rides) for j in journeys} == {
+            (a_, k) for _, a_, k in ref.pareto_of_rounds(int(when.timestamp()), want)
+        }
+        for j in journeys:
+            assert j.departure >= when
+            for x, y in zip(j.legs[:-1], j.legs[1:], strict=True):
+                assert x.end <= y.start
+    return found
+
+
+def test_porto_alegre_door_to_door_equals_reference(
+    poa_streets: tuple[Planner, ref.RefNetwork],
+) -> None:
+    """Porto Alegre with streets (street access/egress up to 15 min, footpaths on the streets):
+    25 random door-to-door queries, zero differences with the reference router."""
+    planner, net = poa_streets
+    assert door_to_door(planner, net, 25, seed=5) > 10
+
+
+@pytest.mark.slow
+def test_porto_alegre_door_to_door_thousand(poa_streets: tuple[Planner, ref.RefNetwork]) -> None:
+    """1,000 door-to-door Porto Alegre queries (slow): zero differences with the reference."""
+    planner, net = poa_streets
+    door_to_door(planner, net, 1000, seed=6)

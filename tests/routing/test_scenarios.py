@@ -24,7 +24,9 @@ B,Bravo,45.780,3.080,1
 C,Charlie,45.790,3.080,1
 D,Delta,45.800,3.080,2
 """
-AGENCY = "agency_id,agency_name,agency_url,agency_timezone\nag,Agency,https://a.example,Europe/Paris"
+AGENCY = (
+    "agency_id,agency_name,agency_url,agency_timezone\nag,Agency,https://a.example,Europe/Paris"
+)
 ROUTES = """
 route_id,agency_id,route_short_name,route_long_name,route_type
 R1,ag,1,Line one,3
@@ -53,7 +55,9 @@ def planner(tmp_path: Path, **files: str) -> Planner:
 
 
 def plan(pl: Planner, a: str, b: str, when: dt.datetime, **kw: object) -> list[Journey]:
-    return pl.plan_stops(pl.tt.stop_index(f"f:{a}"), pl.tt.stop_index(f"f:{b}"), depart_at=when, **kw)  # type: ignore[arg-type]
+    return pl.plan_stops(
+        pl.tt.stop_index(f"f:{a}"), pl.tt.stop_index(f"f:{b}"), depart_at=when, **kw
+    )  # type: ignore[arg-type]
 
 
 def hhmm(t: dt.datetime) -> str:
@@ -226,12 +230,18 @@ def test_wheelchair_inaccessible_trip(tmp_path: Path) -> None:
     trips = "route_id,service_id,trip_id,wheelchair_accessible\nR1,WK,no,2\nR1,WK,unknown,0\nR1,WK,yes,1"
     rows = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
     for trip, h in (("no", "08:00"), ("unknown", "08:30"), ("yes", "09:00")):
-        rows += [f"{trip},{h}:00,{h}:00,A,1", f"{trip},{h[:3]}{int(h[3:]) + 10}:00,{h[:3]}{int(h[3:]) + 10}:00,B,2"]
+        rows += [
+            f"{trip},{h}:00,{h}:00,A,1",
+            f"{trip},{h[:3]}{int(h[3:]) + 10}:00,{h[:3]}{int(h[3:]) + 10}:00,B,2",
+        ]
         rows += [f"{trip},{h[:3]}{int(h[3:]) + 20}:00,{h[:3]}{int(h[3:]) + 20}:00,D,3"]
     pl = planner(tmp_path, trips=trips, stop_times="\n".join(rows))
     when = at(MON, "07:50")
     assert hhmm(plan(pl, "A", "B", when)[0].departure) == "Mon 08:00"
-    assert hhmm(plan(pl, "A", "B", when, options=PlanOptions(wheelchair=True))[0].departure) == "Mon 09:00"
+    assert (
+        hhmm(plan(pl, "A", "B", when, options=PlanOptions(wheelchair=True))[0].departure)
+        == "Mon 09:00"
+    )
     relaxed = PlanOptions(wheelchair=True, wheelchair_allow_unknown=True)
     assert hhmm(plan(pl, "A", "B", when, options=relaxed)[0].departure) == "Mon 08:30"
     assert plan(pl, "A", "D", when, options=PlanOptions(wheelchair=True)) == []
@@ -242,7 +252,10 @@ def test_arrive_by(tmp_path: Path) -> None:
     trips = "route_id,service_id,trip_id\nR1,WK,a\nR1,WK,b\nR1,WK,c"
     rows = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
     for trip, h, m in (("a", 8, 0), ("b", 8, 30), ("c", 9, 0)):
-        rows += [f"{trip},{h:02d}:{m:02d}:00,{h:02d}:{m:02d}:00,A,1", f"{trip},{h:02d}:{m + 10:02d}:00,{h:02d}:{m + 10:02d}:00,B,2"]
+        rows += [
+            f"{trip},{h:02d}:{m:02d}:00,{h:02d}:{m:02d}:00,A,1",
+            f"{trip},{h:02d}:{m + 10:02d}:00,{h:02d}:{m + 10:02d}:00,B,2",
+        ]
     pl = planner(tmp_path, trips=trips, stop_times="\n".join(rows))
     journeys = plan(pl, "A", "B", at(MON, "08:45"), arrive_by=True)
     assert [(hhmm(j.departure), hhmm(j.arrival)) for j in journeys] == [("Mon 08:30", "Mon 08:40")]
@@ -275,5 +288,10 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
         pl.plan((46.5, 3.0), destination, depart_at=at(MON, "07:50"))
     assert err.value.reason == "too_far_from_network"
     with pytest.raises(NoRouteError) as err:
-        pl.plan(origin, destination, depart_at=at(dt.date(2024, 3, 15), "22:00"), options=PlanOptions(max_direct_s=60))
+        pl.plan(
+            origin,
+            destination,
+            depart_at=at(dt.date(2024, 3, 15), "22:00"),
+            options=PlanOptions(max_direct_s=60),
+        )
     assert err.value.reason == "no_service"

@@ -24,6 +24,8 @@ MAX_EXAMPLE_CHARS = 60
 """Longest excerpt of a value quoted in a notice message."""
 FIELD_TOO_LONG = 4096
 """Values longer than this many characters get a ``field_too_long`` notice (they are kept)."""
+SMALL_FILE_BYTES = 16_384
+"""Files up to this size are parsed with the csv module: pyarrow's thread hand-offs cost more."""
 
 
 class Source:
@@ -258,7 +260,84 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
         seen.add(name)
         names.append(name)
 
+    if len(data) <= SMALL_FILE_BYTES:
+        small = _parse_small(file, data, names, notices)
+        if small is not None:
+            return small
     table, row_numbers = _parse(file, data, names, notices)
+    return table, row_numbers
+
+
+def _parse_small(
+    file: str, data: bytes, names: list[str], notices: Notices
+) -> tuple[pa.Table, np.ndarray] | None:
+    """Parse a small file with the csv module (no thread hand-offs); None to use pyarrow."""
+    try:
+        text = data.decode("utf-8")
+        recoded = False
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        recoded = True
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    numbers: list[int] = []
+    found: list[Notice] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader, None)  # the header, parsed by the caller
+        for number, record in enumerate(reader, start=2):
+            if not record:
+                continue  # blank line
+            if len(record) != width:
+                message = (
+                    f"{file} row {number}: {len(record)} values for the header's {width} columns; "
+                )
+                if len(record) > width:
+                    found.append(
+                        Notice(
+                            "invalid_row_length",
+                            Severity.ERROR,
+                            file,
+                            number,
+                            None,
+                            f"{file} row {number}: the number of values differs from the "
+                            f"header's {width} columns; the row was ignored "
+                            f"({short(','.join(record))!r}).",
+                        )
+                    )
+                    continue
+                found.append(
+                    Notice(
+                        "invalid_row_length",
+                        Severity.ERROR,
+                        file,
+                        number,
+                        None,
+                        message + "the missing trailing values were read as empty "
+                        f"({short(','.join(record))!r}).",
+                    )
+                )
+                record = record + [""] * (width - len(record))
+            for column, value in zip(columns, record, strict=True):
+                column.append(value)
+            numbers.append(number)
+    except csv.Error:
+        return None
+    if recoded:
+        notices.add(
+            "non_utf8_encoding",
+            Severity.WARNING,
+            file,
+            None,
+            None,
+            f"{file} is not UTF-8; it was decoded as Windows-1252 (cp1252).",
+        )
+    notices.items.extend(found)
+    table = pa.table(
+        {name: pa.array(col, pa.string()) for name, col in zip(names, columns, strict=True)}
+    )
+    row_numbers = np.array(numbers, dtype=np.int64)
+    _check_long_values(file, table, row_numbers, notices)
     return table, row_numbers
 
 
@@ -403,7 +482,7 @@ def _check_long_values(
     file: str, table: pa.Table, row_numbers: np.ndarray, notices: Notices
 ) -> None:
     """Flag (but keep) values longer than :data:`FIELD_TOO_LONG` characters."""
-    if table.num_rows == 0:
+    if table.num_rows == 0 or table.nbytes <= FIELD_TOO_LONG:
         return
     for name in table.column_names:
         column = table.column(name)

@@ -441,7 +441,7 @@ def frame(tab: Tab, columns: dict[str, object]) -> pd.DataFrame:
             array = tab.s(value)
             if mask is not None:
                 array = array.filter(mask)
-            data[name] = array.to_pandas()
+            data[name] = array.to_pandas().array  # an array, not a Series: no index to align
         else:
             arr = np.asarray(value)
             data[name] = arr if mask is None else arr[tab.keep]

@@ -11,6 +11,7 @@ loads. Only a feed that cannot give any service is refused with :class:`~arverne
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -276,6 +277,12 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
 
 
 def _empty(table: str) -> pd.DataFrame:
+    """Empty typed frame for one table (a copy of a cached template)."""
+    return _empty_template(table).copy()
+
+
+@functools.cache
+def _empty_template(table: str) -> pd.DataFrame:
     """Empty typed frame for one table."""
     dtypes: dict[str, str] = {
         "stop_lat": "float64",
@@ -305,7 +312,8 @@ def _empty(table: str) -> pd.DataFrame:
         **dict.fromkeys(_DAYS, "int8"),
     }
     data: dict[str, pd.Series] = {}
-    for column in _COLUMNS[table]:
+    columns = KNOWN_COLUMNS["feed_info.txt"][:3] if table == "feed_info" else _COLUMNS[table]
+    for column in columns:
         if column in ("start_date", "end_date", "date"):
             data[column] = pd.Series([], dtype=object)
         else:
@@ -540,7 +548,7 @@ class _Loader:
                     "end_date": _to_dates(end),
                 },
             )
-            ids.append(tab.s("service_id"))
+            ids.append(tab.kept_strings("service_id"))
         file = "calendar_dates.txt"
         tab = self._tab(file)
         calendar_dates = _empty("calendar_dates")
@@ -569,21 +577,10 @@ class _Loader:
                     "exception_type": exception.astype(np.int8),
                 },
             )
-            ids.append(tab.s("service_id"))
+            ids.append(tab.kept_strings("service_id"))
         if not ids:
             return calendar, calendar_dates, pa.array([], pa.string())
-        service_ids = pa.array(
-            np.unique(
-                np.concatenate(
-                    [
-                        calendar["service_id"].to_numpy(dtype=object),
-                        calendar_dates["service_id"].to_numpy(dtype=object),
-                    ]
-                ).astype(str)
-            ),
-            pa.string(),
-        )
-        return calendar, calendar_dates, service_ids
+        return calendar, calendar_dates, pc.unique(pa.chunked_array(ids, pa.string()))
 
     def _stops(self) -> tuple[pd.DataFrame, pa.Array]:
         file = "stops.txt"
@@ -802,7 +799,7 @@ class _Loader:
         taken = pa.array(idx)
         shapes = pd.DataFrame(
             {
-                "shape_id": tab.s("shape_id").take(taken).to_pandas(),
+                "shape_id": tab.s("shape_id").take(taken).to_pandas().array,
                 "shape_pt_lat": lat[idx],
                 "shape_pt_lon": lon[idx],
                 "shape_pt_sequence": seq[idx].astype(np.int32),
@@ -1049,10 +1046,10 @@ class _Loader:
         taken = None if identity else pa.array(final)
         stop_times = pd.DataFrame(
             {
-                "trip_id": (trip_id if taken is None else trip_id.take(taken)).to_pandas(),
-                "stop_id": (
-                    tab.s("stop_id") if taken is None else tab.s("stop_id").take(taken)
-                ).to_pandas(),
+                "trip_id": (trip_id if taken is None else trip_id.take(taken)).to_pandas().array,
+                "stop_id": (tab.s("stop_id") if taken is None else tab.s("stop_id").take(taken))
+                .to_pandas()
+                .array,
                 "stop_sequence": seq[final].astype(np.int32),
                 "arrival_s": st.arr[keep_rows].astype(np.int32),
                 "departure_s": st.dep[keep_rows].astype(np.int32),
@@ -1187,9 +1184,8 @@ class _Loader:
             lat = stop_lat[row_stop]
             lon = stop_lon[row_stop]
             along = along_trip_m(lat, lon, start)
-            use_dist = dist_ok_trip[trip_of_row]
-            x = np.where(use_dist, st.dist, along)
-            st.arr, st.dep = interpolate(st.arr, st.dep, x, timed & ~row_bad | row_bad)
+            x = np.where(dist_ok_trip[trip_of_row], st.dist, along) if dist_ok_trip.any() else along
+            st.arr, st.dep = interpolate(st.arr, st.dep, x, timed | row_bad)
             first = int(np.argmax(gaps))
             tid = str(st.trip_ids[int(st.trip[first])])
             n_gap_trips = len(np.unique(trip_of_row[gaps]))
@@ -1320,7 +1316,7 @@ class _Loader:
         file = "feed_info.txt"
         tab = self._tab(file)
         if tab is None:
-            return pd.DataFrame({c: pd.Series([], dtype="str") for c in KNOWN_COLUMNS[file][:3]})
+            return _empty("feed_info")
         tab.check_columns(
             KNOWN_COLUMNS[file], ("feed_publisher_name", "feed_publisher_url", "feed_lang")
         )

@@ -27,6 +27,7 @@ Layout, in RAPTOR terms
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -272,7 +273,9 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     try:
         ZoneInfo(timezone)
     except Exception:
-        raise GtfsError(f"agency.txt: agency_timezone {timezone!r} is not an IANA time zone") from None
+        raise GtfsError(
+            f"agency.txt: agency_timezone {timezone!r} is not an IANA time zone"
+        ) from None
 
     days = [feed.service_days() for feed in feeds]
     starts = [d.first_date for d in days if d.active.shape[1] > 0]
@@ -304,7 +307,9 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
 
         # stops
         stops = ef.stops.reset_index(drop=True)
-        local_stop = pd.Series(np.arange(len(stops), dtype=np.int64), index=stops["stop_id"].to_numpy())
+        local_stop = pd.Series(
+            np.arange(len(stops), dtype=np.int64), index=stops["stop_id"].to_numpy()
+        )
         local_stop = local_stop[~local_stop.index.duplicated()]
         parent = stops["parent_station"].map(local_stop).fillna(-1).to_numpy(np.int64)
         parent = np.where(parent >= 0, parent + stop_base, -1)
@@ -433,13 +438,20 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
                 & tr["to_stop_id"].isin(local_stop.index)
                 & (tr["transfer_type"] <= 3)
             )
-            for row in tr[plain].itertuples(index=False):
+            rows = tr[plain]
+            for a_id, b_id, kind, min_s in zip(
+                rows["from_stop_id"],
+                rows["to_stop_id"],
+                rows["transfer_type"],
+                rows["min_transfer_time"],
+                strict=True,
+            ):
                 transfers.append(
                     (
-                        int(local_stop[row.from_stop_id]) + stop_base,
-                        int(local_stop[row.to_stop_id]) + stop_base,
-                        int(row.transfer_type),
-                        int(row.min_transfer_time),
+                        int(local_stop[a_id]) + stop_base,
+                        int(local_stop[b_id]) + stop_base,
+                        int(kind),
+                        int(min_s),
                     )
                 )
         # in-seat continuations: block_id chains and transfer_type 4 (type 5 forbids)
@@ -460,7 +472,9 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
 
     # chained (in-seat) trips
     service_active = np.array(service_rows, bool).reshape(len(service_rows), n_days)
-    chained, service_ids, service_active = _chain_trips(raw, inseat_pairs, service_ids, service_active)
+    chained, service_ids, service_active = _chain_trips(
+        raw, inseat_pairs, service_ids, service_active
+    )
     all_trips = raw + chained
 
     # patterns: same stops and permissions, split so that no trip overtakes another
@@ -641,7 +655,7 @@ def _inseat_pairs(
         for (_block, _service), group in blocks.groupby(["block_id", "service_id"], sort=False):
             members = [raw_of_trip[t] for t in group["trip_id"] if t in raw_of_trip]
             members.sort(key=lambda k: int(raw[k].dep[0]))
-            for a, b in zip(members[:-1], members[1:], strict=True):
+            for a, b in itertools.pairwise(members):
                 ta, tb = raw[a], raw[b]
                 if tb.dep[0] < ta.arr[-1] or (a, b) in forbidden or a in pairs:
                     continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,8 @@ class Leg:
     from_lonlat: tuple[float, float]
     to_lonlat: tuple[float, float]
     coords: list[tuple[float, float]]
-    """(lon, lat) geometry: the street path, the trip's shape, or the stop sequence."""
+    """(lon, lat) outline: the two ends (street legs) or the stop sequence (transit legs);
+    :meth:`geometry` gives the drawn line."""
     from_stop_idx: int = -1
     to_stop_idx: int = -1
     length_m: float = float("nan")
@@ -86,6 +88,24 @@ class Leg:
     """Transit legs: board stop, intermediate stops, alight stop."""
     stay_seated: bool = False
     """Transit legs: the rider stays in the vehicle from the previous leg (in-seat transfer)."""
+    geometry_fn: Callable[[], list[tuple[float, float]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Computes the drawn line on demand (street path, trip shape); None: ``coords``."""
+
+    def geometry(self) -> list[tuple[float, float]]:
+        """(lon, lat) line of the leg: the street path for street legs, the trip's shape between
+        the two stops (else the stop sequence) for transit legs; computed once, on demand."""
+        cached = self.__dict__.get("_geometry")
+        if cached is None:
+            cached = self.coords
+            if self.geometry_fn is not None:
+                try:
+                    cached = self.geometry_fn() or self.coords
+                except Exception:
+                    cached = self.coords
+            object.__setattr__(self, "_geometry", cached)
+        return cached
 
     @property
     def is_transit(self) -> bool:
@@ -120,7 +140,11 @@ class Leg:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "duration_s": self.duration_s,
-            "from": {"name": self.from_name, "lon": self.from_lonlat[0], "lat": self.from_lonlat[1]},
+            "from": {
+                "name": self.from_name,
+                "lon": self.from_lonlat[0],
+                "lat": self.from_lonlat[1],
+            },
             "to": {"name": self.to_name, "lon": self.to_lonlat[0], "lat": self.to_lonlat[1]},
         }
         if self.is_transit:
@@ -211,7 +235,10 @@ class Journey:
             props = leg.to_dict()
             props.pop("stops", None)
             props["leg"] = i
-            coords = [list(c) for c in leg.coords] or [list(leg.from_lonlat), list(leg.to_lonlat)]
+            coords = [list(c) for c in leg.geometry()] or [
+                list(leg.from_lonlat),
+                list(leg.to_lonlat),
+            ]
             if len(coords) == 1:
                 coords = coords * 2
             features.append(

@@ -13,9 +13,10 @@ are found.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,21 +58,44 @@ class PlanOptions:
     """``walk`` or ``bike``."""
     max_direct_s: int = 3600
     """A direct street journey longer than this is not offered."""
+    max_duration_s: int = 2 * 86400
+    """Journeys taking longer than this (waiting included) are not searched."""
     max_snap_m: float = 500.0
     """Origin or destination farther than this from any street or stop is too far."""
 
     def __post_init__(self) -> None:
-        for name in ("max_walk_access_s", "max_walk_egress_s", "max_walk_transfer_s", "max_direct_s"):
+        for name in (
+            "max_walk_access_s",
+            "max_walk_egress_s",
+            "max_walk_transfer_s",
+            "max_direct_s",
+        ):
+            if not isinstance(getattr(self, name), int):
+                raise InputError(
+                    f"PlanOptions.{name} must be whole seconds, got {getattr(self, name)!r}"
+                )
             if getattr(self, name) < 0:
                 raise InputError(f"PlanOptions.{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 < self.max_duration_s <= 2 * 86400:
+            raise InputError(
+                f"PlanOptions.max_duration_s must lie in (0, 172800], got {self.max_duration_s}"
+            )
         if not 0 <= self.max_transfers <= 20:
-            raise InputError(f"PlanOptions.max_transfers must lie in [0, 20], got {self.max_transfers}")
+            raise InputError(
+                f"PlanOptions.max_transfers must lie in [0, 20], got {self.max_transfers}"
+            )
         if not 0.1 <= self.walk_speed_mps <= 5:
-            raise InputError(f"PlanOptions.walk_speed_mps must lie in [0.1, 5], got {self.walk_speed_mps}")
+            raise InputError(
+                f"PlanOptions.walk_speed_mps must lie in [0.1, 5], got {self.walk_speed_mps}"
+            )
         if self.access_mode not in ("walk", "bike", "car"):
-            raise InputError(f"PlanOptions.access_mode must be walk, bike or car, got {self.access_mode!r}")
+            raise InputError(
+                f"PlanOptions.access_mode must be walk, bike or car, got {self.access_mode!r}"
+            )
         if self.egress_mode not in ("walk", "bike"):
-            raise InputError(f"PlanOptions.egress_mode must be walk or bike, got {self.egress_mode!r}")
+            raise InputError(
+                f"PlanOptions.egress_mode must be walk or bike, got {self.egress_mode!r}"
+            )
         if self.route_types is not None:
             object.__setattr__(self, "route_types", tuple(int(r) for r in self.route_types))
 
@@ -96,6 +120,28 @@ class _Arrays:
     stop_pattern_pos: np.ndarray
     trip_orig: np.ndarray
     """int64[n]: trip index in the forward timetable (identity when forward)."""
+    hop_min: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """int32[k]: least ride time of any trip from each pattern position to the next."""
+
+    def __post_init__(self) -> None:
+        if self.hop_min.shape[0] != self.pattern_stop.shape[0]:
+            self.hop_min = _hop_min(self)
+
+
+def _hop_min(ar: _Arrays) -> np.ndarray:
+    hop = np.zeros(ar.pattern_stop.shape[0], np.int32)
+    sptr, tptr = ar.pattern_stop_ptr, ar.pattern_trip_ptr
+    for p in range(sptr.shape[0] - 1):
+        s0, s1 = int(sptr[p]), int(sptr[p + 1])
+        a, b = int(tptr[p]), int(tptr[p + 1])
+        n = s1 - s0
+        if b == a or n < 2:
+            continue
+        lo = int(ar.trip_st_ptr[a])
+        arr = ar.st_arr[lo : lo + (b - a) * n].reshape(b - a, n)
+        dep = ar.st_dep[lo : lo + (b - a) * n].reshape(b - a, n)
+        hop[s0 : s1 - 1] = np.maximum((arr[:, 1:] - dep[:, :-1]).min(axis=0), 0)
+    return hop
 
 
 def forward_arrays(tt: Timetable) -> _Arrays:
@@ -210,11 +256,16 @@ class RaptorState:
         self.tgt_new = np.zeros(k, np.bool_)
         self.marked = np.zeros(n_stops, np.bool_)
         self.mark_list = np.zeros(n_stops, np.int32)
+        self.prev_marked = np.zeros(n_stops, np.bool_)
+        self.prev_list = np.zeros(n_stops, np.int32)
         self.pmark = np.full(n_patterns, -1, np.int32)
         self.plist = np.zeros(n_patterns, np.int32)
         self.touched = np.zeros(n_stops, np.bool_)
         self.touched_list = np.zeros(n_stops, np.int32)
         self.n_touched = np.zeros(1, np.int64)
+        self.lb = np.zeros(n_stops, np.int32)
+        self.heap = np.zeros(n_stops, np.int32)
+        self.heap_pos = np.full(n_stops, -1, np.int32)
 
     def reset(self) -> None:
         """Forget every label (cost proportional to the stops touched since the last reset)."""
@@ -284,11 +335,9 @@ class Planner:
     network
         A network with a timetable (streets and links optional: without them access and
         transfers use straight lines and transfers.txt only).
-    max_rounds
-        Most rides any query may ask for (sizes the search state).
     """
 
-    def __init__(self, network: Network, *, max_rounds: int = 21) -> None:
+    def __init__(self, network: Network) -> None:
         if network.timetable is None:
             raise InputError("the network has no timetable: build it with at least one GTFS feed")
         self.network = network
@@ -298,7 +347,8 @@ class Planner:
         self.fw = forward_arrays(tt)
         self._rv: _Arrays | None = None
         self.service_active = np.ascontiguousarray(tt.service_active, dtype=np.bool_)
-        self.state = RaptorState(tt.n_stops, max(tt.n_patterns, 1), max_rounds)
+        self._states: dict[int, RaptorState] = {}
+        self.state = self._state_for(PlanOptions())
         self.stop_lon = np.asarray(tt.stop_lon, np.float64)
         self.stop_lat = np.asarray(tt.stop_lat, np.float64)
         st = self.fw.st_arr
@@ -306,10 +356,21 @@ class Planner:
         self.min_time_s = int(min(st.min(), self.fw.st_dep.min())) if st.size else 0
         self._ok_cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._fp_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._lb_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.stop_change_s = self._change_times()
         self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
 
     # ------------------------------------------------------------------ derived arrays
+
+    def _state_for(self, options: PlanOptions) -> RaptorState:
+        """The search state sized for the query's rounds (one per distinct size, kept)."""
+        rounds = options.max_transfers + 1
+        state = self._states.get(rounds)
+        if state is None:
+            state = RaptorState(self.tt.n_stops, max(self.tt.n_patterns, 1), rounds)
+            self._states[rounds] = state
+        self.state = state
+        return state
 
     @property
     def rv(self) -> _Arrays:
@@ -323,7 +384,11 @@ class Planner:
         tt = self.tt
         change = np.zeros(tt.n_stops, np.int32)
         for a, b, kind, min_s in zip(
-            tt.transfer_from_stop, tt.transfer_to_stop, tt.transfer_type, tt.transfer_min_s, strict=True
+            tt.transfer_from_stop,
+            tt.transfer_to_stop,
+            tt.transfer_type,
+            tt.transfer_min_s,
+            strict=True,
         ):
             for s in self._children(int(a)):
                 if int(a) != int(b):
@@ -342,7 +407,9 @@ class Planner:
             return [int(k) for k in kids] or [stop]
         return [stop]
 
-    def footpaths(self, walk_speed_mps: float, *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def footpaths(
+        self, walk_speed_mps: float, *, reverse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Footpaths (CSR ptr, to, seconds) at a walking speed, reconciled with transfers.txt.
 
         From the network's links when present (their times scaled to the speed), plus the
@@ -360,7 +427,9 @@ class Planner:
             src = np.repeat(np.arange(tt.n_stops), np.diff(ptr))
             scale = float(links.walk_speed_mps) / walk_speed_mps
             times = np.ceil(np.asarray(links.footpath_time_s, np.float64) * scale).astype(np.int64)
-            for a, b, t in zip(src.tolist(), np.asarray(links.footpath_to).tolist(), times.tolist(), strict=True):
+            for a, b, t in zip(
+                src.tolist(), np.asarray(links.footpath_to).tolist(), times.tolist(), strict=True
+            ):
                 if a != b:
                     pairs[(a, b)] = min(pairs.get((a, b), INF), t)
         forbidden: set[tuple[int, int]] = set()
@@ -400,7 +469,7 @@ class Planner:
 
     def _straight_walk_s(self, a: int, b: int, speed: float) -> int:
         d = _haversine_m(self.stop_lon[a], self.stop_lat[a], self.stop_lon[b], self.stop_lat[b])
-        return int(math.ceil(float(d) / speed))
+        return math.ceil(float(d) / speed)
 
     def allowed(self, options: PlanOptions) -> tuple[np.ndarray, np.ndarray]:
         """(trip_ok, stop_ok) boolean arrays for the options (cached)."""
@@ -445,12 +514,15 @@ class Planner:
         day = tt.day_index(local.date())
         start = tt.day_start_utc_s(day)
         t = int(local.timestamp()) - start
-        back = max(self.max_time_s, 0) // 86400
-        ahead = 1 + max(-self.min_time_s, 0) // 86400 + 1
-        slots = range(day - back - 1, day + ahead + 1)
+        # every service day whose trips may run within two days either side of the query
+        back = max(self.max_time_s, 0) // 86400 + 2
+        ahead = max(-self.min_time_s, 0) // 86400 + 2
+        slots = range(day - back, day + ahead + 1)
         col = np.array([d if 0 <= d < tt.n_days else -1 for d in slots], np.int64)
         off = np.array([tt.day_start_utc_s(d) - start for d in slots], np.int64)
-        if not (col >= 0).any() or not (0 <= day < tt.n_days or (day - 1 >= 0 and day - 1 < tt.n_days)):
+        if not (col >= 0).any() or not (
+            0 <= day < tt.n_days or (day - 1 >= 0 and day - 1 < tt.n_days)
+        ):
             last = tt.first_day + dt.timedelta(days=tt.n_days - 1)
             raise NoRouteError(
                 f"{local.date()} is outside the timetable's calendar ({tt.first_date} to {last})",
@@ -464,7 +536,57 @@ class Planner:
 
     # ------------------------------------------------------------------ search core
 
-    def _run(self, q: _Query, t0: int, options: PlanOptions, *, reverse: bool, reset: bool) -> int:
+    def _lb_graph(
+        self, walk_speed_mps: float, *, reverse: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arcs entering each stop (pattern hops at their least ride time, footpaths), CSR."""
+        key = (round(walk_speed_mps, 6), reverse)
+        cached = self._lb_cache.get(key)
+        if cached is not None:
+            return cached
+        ar = self.rv if reverse else self.fw
+        sptr = ar.pattern_stop_ptr
+        last = np.zeros(ar.pattern_stop.shape[0], np.bool_)
+        last[sptr[1:][np.diff(sptr) > 0] - 1] = True
+        pos = np.flatnonzero(~last)
+        tail = ar.pattern_stop[pos].astype(np.int64)
+        head = ar.pattern_stop[pos + 1].astype(np.int64)
+        w = ar.hop_min[pos].astype(np.int64)
+        fptr, fto, ftime = self.footpaths(walk_speed_mps, reverse=reverse)
+        ftail = np.repeat(np.arange(self.n_stops), np.diff(fptr))
+        tail = np.concatenate([tail, ftail])
+        head = np.concatenate([head, fto.astype(np.int64)])
+        w = np.concatenate([w, ftime.astype(np.int64)])
+        order = np.lexsort((w, tail, head))
+        tail, head, w = tail[order], head[order], w[order]
+        keep = np.ones(tail.shape[0], np.bool_)
+        keep[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+        tail, head, w = tail[keep], head[keep], w[keep]
+        in_ptr = np.zeros(self.n_stops + 1, np.int64)
+        np.cumsum(np.bincount(head, minlength=self.n_stops), out=in_ptr[1:])
+        out = (in_ptr, tail.astype(np.int32), w.astype(np.int32))
+        self._lb_cache[key] = out
+        return out
+
+    def _bounds(self, q: _Query, options: PlanOptions, *, reverse: bool) -> None:
+        """Lower bounds of the time to the target into the state (``lb``)."""
+        from arverne.routing._kernels.raptor import lower_bounds
+
+        in_ptr, in_from, in_s = self._lb_graph(options.walk_speed_mps, reverse=reverse)
+        st = self.state
+        egr = (q.access_stop, q.access_s) if reverse else (q.egress_stop, q.egress_s)
+        lower_bounds(in_ptr, in_from, in_s, egr[0], egr[1], st.lb, st.heap, st.heap_pos)
+
+    def _run(
+        self,
+        q: _Query,
+        t0: int,
+        options: PlanOptions,
+        *,
+        reverse: bool,
+        reset: bool,
+        bounds: bool = False,
+    ) -> int:
         from arverne.routing._kernels.raptor import raptor_run
 
         ar = self.rv if reverse else self.fw
@@ -472,9 +594,14 @@ class Planner:
         if reverse:
             trip_ok = trip_ok[ar.trip_orig]
         fptr, fto, ftime = self.footpaths(options.walk_speed_mps, reverse=reverse)
-        st = self.state
+        st = self._state_for(options)
         if reset:
             st.reset()
+        if bounds:
+            # worth its cost (a Dijkstra over the stops) when many runs share it: range queries
+            self._bounds(q, options, reverse=reverse)
+        elif reset:
+            st.lb[:] = 0
         if reverse:
             acc = (q.egress_stop, q.egress_s, q.egress_walk)
             egr = (q.access_stop, q.access_s, q.access_walk)
@@ -508,6 +635,7 @@ class Planner:
                 off,
                 trip_ok,
                 stop_ok,
+                st.lb,
                 acc[0],
                 acc[1],
                 acc[2],
@@ -515,6 +643,7 @@ class Planner:
                 egr[1],
                 egr[2],
                 int(-t0 if reverse else t0),
+                int(-t0 if reverse else t0) + options.max_duration_s,
                 options.max_transfers + 1,
                 options.max_walk_transfer_s,
                 st.t_arr,
@@ -531,6 +660,8 @@ class Planner:
                 st.tgt_new,
                 st.marked,
                 st.mark_list,
+                st.prev_marked,
+                st.prev_list,
                 st.pmark,
                 st.plist,
                 st.touched,
@@ -574,7 +705,9 @@ class Planner:
                 bpos, apos = int(st.t_bpos[r, s]), int(st.t_apos[r, s])
                 steps.append(_Step("ride", trip=trip, slot=slot, bpos=bpos, apos=apos))
                 rides += 1
-                p_base = int(ar.pattern_stop_ptr[int(self.tt.trip_pattern[int(ar.trip_orig[trip])])])
+                p_base = int(
+                    ar.pattern_stop_ptr[int(self.tt.trip_pattern[int(ar.trip_orig[trip])])]
+                )
                 b = int(ar.pattern_stop[p_base + bpos])
                 kind = int(st.t_bkind[r, s])
                 s = b
@@ -589,7 +722,9 @@ class Planner:
                     steps.append(_Step("access", a=a, t_end=t_end))
                     break
                 steps.append(
-                    _Step("walk", a=src, b=s, t_start=int(st.t_arr[r, src]), t_end=int(st.f_arr[r, s]))
+                    _Step(
+                        "walk", a=src, b=s, t_start=int(st.t_arr[r, src]), t_end=int(st.f_arr[r, s])
+                    )
                 )
                 s = src
                 kind = 0
@@ -603,16 +738,31 @@ class Planner:
         fw_steps: list[_Step] = []
         for step in reversed(steps):
             if step.kind == "access":  # reversed access = forward egress
-                fw_steps.append(_Step("egress", a=step.a, t_start=-step.t_end, t_end=-step.t_end + int(q.egress_s[step.a])))
+                fw_steps.append(
+                    _Step(
+                        "egress",
+                        a=step.a,
+                        t_start=-step.t_end,
+                        t_end=-step.t_end + int(q.egress_s[step.a]),
+                    )
+                )
             elif step.kind == "egress":
                 fw_steps.append(_Step("access", a=step.a, t_end=-step.t_start))
             elif step.kind == "walk":
-                fw_steps.append(_Step("walk", a=step.b, b=step.a, t_start=-step.t_end, t_end=-step.t_start))
+                fw_steps.append(
+                    _Step("walk", a=step.b, b=step.a, t_start=-step.t_end, t_end=-step.t_start)
+                )
             else:
                 trip = int(self.rv.trip_orig[step.trip])
                 n = self._pattern_len(trip)
                 fw_steps.append(
-                    _Step("ride", trip=trip, slot=step.slot, bpos=n - 1 - step.apos, apos=n - 1 - step.bpos)
+                    _Step(
+                        "ride",
+                        trip=trip,
+                        slot=step.slot,
+                        bpos=n - 1 - step.apos,
+                        apos=n - 1 - step.bpos,
+                    )
                 )
         return Trace(-arrival, -t_dep, rides, walk, tuple(fw_steps))
 
@@ -633,9 +783,9 @@ class Planner:
                     best = int(self.state.tgt[k, 0])
                     traces.append(self._trace(q, k, reverse=arrive_by, t_dep=t))
             return traces
-        for tau in self.departures(q, t, window_s, options, arrive_by=arrive_by):
+        for j, tau in enumerate(self.departures(q, t, window_s, options, arrive_by=arrive_by)):
             # a range query runs from the latest departure to the earliest, keeping labels
-            self._run(q, int(tau), options, reverse=arrive_by, reset=False)
+            self._run(q, int(tau), options, reverse=arrive_by, reset=False, bounds=j == 0)
             for k in range(1, options.max_transfers + 2):
                 if self.state.tgt_new[k]:
                     traces.append(self._trace(q, k, reverse=arrive_by, t_dep=int(tau)))
@@ -647,7 +797,7 @@ class Planner:
         """Candidate departure times of a range query (frame seconds, in search order)."""
         from arverne.routing._kernels.raptor import collect_departures
 
-        self.state.reset()
+        self._state_for(options).reset()
         ar = self.rv if arrive_by else self.fw
         trip_ok, stop_ok = self.allowed(options)
         if arrive_by:
@@ -692,7 +842,9 @@ class Planner:
             if step.kind == "access":
                 info = q.access_info[step.a]
                 nxt = steps[i + 1]
-                end = int(self.fw.st_dep[int(tt.trip_st_ptr[nxt.trip]) + nxt.bpos]) + int(q.day_off[nxt.slot])
+                end = int(self.fw.st_dep[int(tt.trip_st_ptr[nxt.trip]) + nxt.bpos]) + int(
+                    q.day_off[nxt.slot]
+                )
                 t_prev = end
                 if int(q.access_s[step.a]) == 0 and info.get("same_stop"):
                     continue
@@ -708,7 +860,9 @@ class Planner:
             else:
                 ride = self._ride_legs(q, step)
                 legs.extend(ride)
-                t_prev = int(tt.st_arr_s[int(tt.trip_st_ptr[step.trip]) + step.apos]) + int(q.day_off[step.slot])
+                t_prev = int(tt.st_arr_s[int(tt.trip_st_ptr[step.trip]) + step.apos]) + int(
+                    q.day_off[step.slot]
+                )
         if not legs:
             raise NoRouteError("origin and destination are the same place", reason="same_place")
         return Journey(legs)
@@ -719,19 +873,21 @@ class Planner:
     def _walk_leg(self, q: _Query, a: int, b: int, t_start: int, t_end: int) -> Leg:
         na, pa = self._stop_point(a)
         nb, pb = self._stop_point(b)
-        coords = [pa, pb]
-        length = float("nan")
         streets, links = self.network.streets, self.network.links
-        if streets is not None and links is not None and links.stop_arc[a] >= 0 and links.stop_arc[b] >= 0:
-            try:
-                from arverne.routing.streets import street_search
 
-                path = street_search(streets, "walk").path(
-                    int(links.stop_arc[a]), float(links.stop_arc_frac[a]), int(links.stop_arc[b]), float(links.stop_arc_frac[b])
-                )
-                coords, length = [pa, *path.coords, pb], path.length_m
-            except (NoRouteError, ImportError):
-                pass
+        def draw() -> list[tuple[float, float]]:
+            if streets is None or links is None or links.stop_arc[a] < 0 or links.stop_arc[b] < 0:
+                return [pa, pb]
+            from arverne.routing.streets import street_search
+
+            path = street_search(streets, "walk").path(
+                int(links.stop_arc[a]),
+                float(links.stop_arc_frac[a]),
+                int(links.stop_arc[b]),
+                float(links.stop_arc_frac[b]),
+            )
+            return [pa, *path.coords, pb]
+
         return Leg(
             mode="walk",
             start=self._to_datetime(q, t_start),
@@ -740,10 +896,10 @@ class Planner:
             to_name=nb,
             from_lonlat=pa,
             to_lonlat=pb,
-            coords=coords,
+            coords=[pa, pb],
             from_stop_idx=a,
             to_stop_idx=b,
-            length_m=length,
+            geometry_fn=draw,
         )
 
     def _street_leg(self, q: _Query, info: dict[str, Any], t_start: int, t_end: int) -> Leg:
@@ -755,11 +911,27 @@ class Planner:
             to_name=info["to_name"],
             from_lonlat=info["from"],
             to_lonlat=info["to"],
-            coords=info.get("coords") or [info["from"], info["to"]],
+            coords=[info["from"], info["to"]],
             from_stop_idx=info.get("from_stop", -1),
             to_stop_idx=info.get("to_stop", -1),
             length_m=info.get("length_m", float("nan")),
+            geometry_fn=self._street_drawer(info["mode"], info["from"], info["to"]),
         )
+
+    def _street_drawer(
+        self, mode: str, a: tuple[float, float], b: tuple[float, float]
+    ) -> Callable[[], list[tuple[float, float]]] | None:
+        """A function drawing the street path between two (lon, lat) points, if there are streets."""
+        streets = self.network.streets
+        if streets is None or mode not in streets.modes:
+            return None
+
+        def draw() -> list[tuple[float, float]]:
+            from arverne.routing.streets import street_path
+
+            return [a, *street_path(streets, mode, a, b).coords, b]
+
+        return draw
 
     def _ride_legs(self, q: _Query, step: _Step) -> list[Leg]:
         tt = self.tt
@@ -768,7 +940,6 @@ class Planner:
         p = int(tt.trip_pattern[trip])
         base = int(self.fw.pattern_stop_ptr[p])
         st0 = int(tt.trip_st_ptr[trip])
-        n = int(self.fw.pattern_stop_ptr[p + 1]) - base
         legs: list[Leg] = []
         for j in range(int(tt.trip_part_ptr[trip]), int(tt.trip_part_ptr[trip + 1])):
             real = int(tt.part_trip[j])
@@ -803,7 +974,8 @@ class Planner:
                     to_name=calls[-1].name,
                     from_lonlat=(calls[0].lon, calls[0].lat),
                     to_lonlat=(calls[-1].lon, calls[-1].lat),
-                    coords=self._ride_coords(real, calls),
+                    coords=[(c.lon, c.lat) for c in calls],
+                    geometry_fn=functools.partial(self._ride_coords, real, calls),
                     from_stop_idx=calls[0].stop_idx,
                     to_stop_idx=calls[-1].stop_idx,
                     route_id=str(tt.route_id[route]),
@@ -841,7 +1013,11 @@ class Planner:
         i1 = nearest(stops[-1], i0)
         if i1 <= i0:
             return stops
-        return [stops[0], *zip(lon[i0 : i1 + 1].tolist(), lat[i0 : i1 + 1].tolist(), strict=True), stops[-1]]
+        return [
+            stops[0],
+            *zip(lon[i0 : i1 + 1].tolist(), lat[i0 : i1 + 1].tolist(), strict=True),
+            stops[-1],
+        ]
 
     # ------------------------------------------------------------------ public API
 
@@ -905,15 +1081,31 @@ class Planner:
         for s, _ in acc:
             name, pt = self._stop_point(s)
             acc_info.append(
-                {"mode": "walk", "from_name": o_name, "to_name": name, "from": o_pt, "to": pt,
-                 "from_stop": from_stop_idx, "to_stop": s, "same_stop": s == from_stop_idx}
+                {
+                    "mode": "walk",
+                    "from_name": o_name,
+                    "to_name": name,
+                    "from": o_pt,
+                    "to": pt,
+                    "from_stop": from_stop_idx,
+                    "to_stop": s,
+                    "same_stop": s == from_stop_idx,
+                }
             )
         egr_info = []
         for s, _ in egr:
             name, pt = self._stop_point(s)
             egr_info.append(
-                {"mode": "walk", "from_name": name, "to_name": d_name, "from": pt, "to": d_pt,
-                 "from_stop": s, "to_stop": to_stop_idx, "same_stop": s == to_stop_idx}
+                {
+                    "mode": "walk",
+                    "from_name": name,
+                    "to_name": d_name,
+                    "from": pt,
+                    "to": d_pt,
+                    "from_stop": s,
+                    "to_stop": to_stop_idx,
+                    "same_stop": s == to_stop_idx,
+                }
             )
         return _Query(
             day=day,
@@ -989,7 +1181,13 @@ class Planner:
         if direct is not None:
             journeys.append(direct)
             journeys = _pareto_journeys(journeys, arrive_by=arrive_by, ranged=window_s > 0)
-        journeys.sort(key=lambda j: (j.arrival, j.transfers) if not arrive_by else (-j.departure.timestamp(), j.transfers))
+        journeys.sort(
+            key=lambda j: (
+                (j.arrival, j.transfers)
+                if not arrive_by
+                else (-j.departure.timestamp(), j.transfers)
+            )
+        )
         return journeys
 
     def plan(
@@ -1031,16 +1229,17 @@ class Planner:
         """
         q = self.point_query(origin, destination, depart_at, options)
         direct = self._direct(q, origin, destination, depart_at, arrive_by, options)
+        kind = "wheelchair-accessible stop" if options.wheelchair else "stop"
         if not len(q.access_stop) and direct is None:
             raise NoRouteError(
                 f"the origin {origin[0]:.5f},{origin[1]:.5f} is farther than the access limit "
-                f"({options.max_walk_access_s} s) from every stop",
+                f"({options.max_walk_access_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
         if not len(q.egress_stop) and direct is None:
             raise NoRouteError(
                 f"the destination {destination[0]:.5f},{destination[1]:.5f} is farther than the "
-                f"egress limit ({options.max_walk_egress_s} s) from every stop",
+                f"egress limit ({options.max_walk_egress_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
         journeys = self._finish(q, depart_at, arrive_by, window, options, direct=direct)
@@ -1073,7 +1272,11 @@ class Planner:
         out: list[list[Journey] | NoRouteError] = []
         for (o, d), when in zip(pairs, times, strict=True):
             try:
-                out.append(self.plan(o, d, depart_at=when, arrive_by=arrive_by, window=window, options=options))
+                out.append(
+                    self.plan(
+                        o, d, depart_at=when, arrive_by=arrive_by, window=window, options=options
+                    )
+                )
             except NoRouteError as exc:
                 out.append(exc)
         return out
@@ -1092,8 +1295,18 @@ class Planner:
         _trip_ok, stop_ok = self.allowed(options)
         usable = self.routable_stop & stop_ok
         mode_a = "walk" if options.access_mode == "car" else options.access_mode
-        acc, acc_info = self._station_legs(origin, "origin", mode_a, options.max_walk_access_s, usable, options, to_stops=True)
-        egr, egr_info = self._station_legs(destination, "destination", options.egress_mode, options.max_walk_egress_s, usable, options, to_stops=False)
+        acc, acc_info = self._station_legs(
+            origin, "origin", mode_a, options.max_walk_access_s, usable, options, to_stops=True
+        )
+        egr, egr_info = self._station_legs(
+            destination,
+            "destination",
+            options.egress_mode,
+            options.max_walk_egress_s,
+            usable,
+            options,
+            to_stops=False,
+        )
         return _Query(
             day=day,
             day_start_utc_s=start,
@@ -1130,16 +1343,15 @@ class Planner:
         if streets is not None and links is not None and cand.size:
             from arverne.routing.streets import snap_points, street_search
 
-            arc, frac, snap_m = snap_points(streets, [lon], [lat], mode=mode, max_snap_m=options.max_snap_m)
+            arc, frac, snap_m = snap_points(
+                streets, [lon], [lat], mode=mode, max_snap_m=options.max_snap_m
+            )
             linked = cand[np.asarray(links.stop_arc)[cand] >= 0]
             if arc[0] >= 0 and linked.size:
                 search = street_search(streets, mode, cost="length" if mode == "walk" else "time")
                 s_arc = np.asarray(links.stop_arc)[linked]
                 s_frac = np.asarray(links.stop_arc_frac)[linked]
-                if mode == "walk":
-                    max_cost = max_s * speed
-                else:
-                    max_cost = float(max_s)
+                max_cost = max_s * speed if mode == "walk" else float(max_s)
                 # one search from the point: walking is symmetric on the street graph (every
                 # walkable segment both ways at the same speed); a bike egress uses the
                 # forward costs as an approximation of the stop -> point costs
@@ -1168,6 +1380,7 @@ class Planner:
         entries: list[tuple[int, int, int]] = []
         info: list[dict[str, Any]] = []
         here = (lon, lat)
+        assert lengths is not None
         for s, t, length in zip(cand.tolist(), times.tolist(), lengths.tolist(), strict=True):
             name, pt = self._stop_point(s)
             entries.append((s, int(t), int(t) if mode == "walk" else 0))
@@ -1200,22 +1413,36 @@ class Planner:
         o = (float(origin[1]), float(origin[0]))
         d = (float(destination[1]), float(destination[0]))
         streets = self.network.streets
-        coords: list[tuple[float, float]] = [o, d]
+        straight = float(_haversine_m(o[0], o[1], d[0], d[1]))
+        top_speed = {"walk": options.walk_speed_mps, "bike": 8.0, "car": 40.0}[mode]
+        if straight / top_speed > options.max_direct_s:
+            return None
         if streets is not None and mode in streets.modes:
-            from arverne.routing.streets import street_path
+            from arverne.routing.streets import snap_points, street_search
 
-            try:
-                path = street_path(streets, mode, o, d, max_snap_m=options.max_snap_m)
-            except NoRouteError:
+            arc, frac, _ = snap_points(
+                streets, [o[0], d[0]], [o[1], d[1]], mode=mode, max_snap_m=options.max_snap_m
+            )
+            if arc[0] < 0 or arc[1] < 0:
                 return None
-            length = path.length_m
-            seconds = length / options.walk_speed_mps if mode == "walk" else path.time_s
-            coords = [o, *path.coords, d]
+            walk = mode == "walk"
+            search = street_search(streets, mode, cost="length" if walk else "time")
+            max_cost = (
+                options.max_direct_s * options.walk_speed_mps
+                if walk
+                else float(options.max_direct_s)
+            )
+            cost, length_m = search.snapped_matrix(
+                arc[:1], frac[:1], arc[1:], frac[1:], max_cost=max_cost
+            )
+            if not np.isfinite(cost[0, 0]):
+                return None
+            length = float(length_m[0, 0])
+            seconds = length / options.walk_speed_mps if walk else float(cost[0, 0])
         else:
-            length = float(_haversine_m(o[0], o[1], d[0], d[1]))
-            speed = {"walk": options.walk_speed_mps, "bike": 4.0, "car": 8.0}[mode]
-            seconds = length / speed
-        seconds = int(math.ceil(seconds))
+            length = straight
+            seconds = length / {"walk": options.walk_speed_mps, "bike": 4.0, "car": 8.0}[mode]
+        seconds = math.ceil(seconds)
         if seconds > options.max_direct_s:
             return None
         local = self._local(when)
@@ -1228,15 +1455,21 @@ class Planner:
             to_name="destination",
             from_lonlat=o,
             to_lonlat=d,
-            coords=coords,
+            coords=[o, d],
             length_m=float(length),
+            geometry_fn=self._street_drawer(mode, o, d),
         )
         return Journey([leg])
 
 
 def _haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, np.float64)) for v in (lon1, lat1, lon2, lat2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(v, np.float64)) for v in (lon1, lat1, lon2, lat2)
+    )
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
@@ -1258,7 +1491,11 @@ def _pareto(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
                 or other.arrival_s < tr.arrival_s
                 or other.rides < tr.rides
             )
-            if no_worse and (better or (other.walk_s < tr.walk_s) or (other.walk_s == tr.walk_s and id(other) < id(tr))):
+            if no_worse and (
+                better
+                or (other.walk_s < tr.walk_s)
+                or (other.walk_s == tr.walk_s and id(other) < id(tr))
+            ):
                 dominated = True
                 break
         if not dominated:
@@ -1284,3 +1521,15 @@ def _pareto_journeys(journeys: list[Journey], *, arrive_by: bool, ranged: bool) 
         if not dominated:
             out.append(j)
     return out
+
+
+def parse_lat_lon(text: str, label: str = "point") -> tuple[float, float]:
+    """``"LAT,LON"`` as floats; an InputError naming ``label`` when it is not one."""
+    try:
+        lat_s, lon_s = text.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise InputError(f"{label} {text!r} is not LAT,LON (e.g. 45.7772,3.0870)") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"{label} {text!r} is outside [-90, 90] x [-180, 180]")
+    return lat, lon

@@ -99,6 +99,7 @@ def raptor_run(
     day_off: np.ndarray,
     trip_ok: np.ndarray,
     stop_ok: np.ndarray,
+    lb: np.ndarray,
     access_stop: np.ndarray,
     access_s: np.ndarray,
     access_walk: np.ndarray,
@@ -106,6 +107,7 @@ def raptor_run(
     egress_s: np.ndarray,
     egress_walk: np.ndarray,
     t0: int,
+    t_max: int,
     max_rounds: int,
     max_fp_s: int,
     t_arr: np.ndarray,
@@ -122,6 +124,8 @@ def raptor_run(
     tgt_new: np.ndarray,
     marked: np.ndarray,
     mark_list: np.ndarray,
+    prev_marked: np.ndarray,
+    prev_list: np.ndarray,
     pmark: np.ndarray,
     plist: np.ndarray,
     touched: np.ndarray,
@@ -151,12 +155,17 @@ def raptor_run(
         offset in seconds relative to the query's time frame.
     trip_ok, stop_ok
         bool: trips and stops the query may use (route types, wheelchair).
+    lb
+        int32[S]: lower bound of the time from each stop to the target (:func:`lower_bounds`,
+        or zeros); labels that cannot beat the target's best arrival are not kept.
     access_stop, access_s, access_walk
         Access entries: stop, seconds from the origin, of which walking seconds.
     egress_stop, egress_s, egress_walk
         Egress entries: stop, seconds to the destination, of which walking seconds.
     t0
         Departure time in the query frame, seconds.
+    t_max
+        Latest arrival searched (the query's horizon), seconds.
     max_rounds
         Most trips in a journey.
     max_fp_s
@@ -168,8 +177,8 @@ def raptor_run(
         at the target with at most k trips; kept across runs of a range query.
     tgt_new
         bool[K + 1]: set when this run improved the target arrival of round k.
-    marked, mark_list, pmark, plist, touched, touched_list, n_touched
-        Scratch: marked stops, marked patterns (``pmark`` must be -1 on entry, as left), touched
+    marked, mark_list, prev_marked, prev_list, pmark, plist, touched, touched_list, n_touched
+        Scratch: stops improved in this round and in the previous one, marked patterns (``pmark`` must be -1 on entry, as left), touched
         stops for the next reset.
     """
     inf = 2**31 - 1
@@ -206,12 +215,15 @@ def raptor_run(
         if _better(tgt[k - 1, 0], tgt[k - 1, 1], tgt[k, 0], tgt[k, 1]):
             for c in range(4):
                 tgt[k, c] = tgt[k - 1, c]
+        bound = tgt[k, 0] if tgt[k, 0] < t_max else t_max
         # collect patterns through stops improved in the previous round
         n_pat = 0
         min_board = inf
         for j in range(n_mark):
             s = mark_list[j]
             marked[s] = False
+            prev_marked[s] = True
+            prev_list[j] = s
             bt = f_arr[k - 1, s]
             if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
                 c = t_arr[k - 1, s] + stop_change_s[s]
@@ -232,8 +244,11 @@ def raptor_run(
                     n_pat += 1
                 elif i < pmark[p]:
                     pmark[p] = i
+        n_prev = n_mark
         n_mark = 0
         if n_pat == 0:
+            for j in range(n_prev):
+                prev_marked[prev_list[j]] = False
             break
         rounds = k
 
@@ -246,6 +261,8 @@ def raptor_run(
             n = pattern_stop_ptr[p + 1] - base
             ta_ = pattern_trip_ptr[p]
             tb_ = pattern_trip_ptr[p + 1]
+            # trips of a pattern are consecutive rows of n stop times
+            st_base = trip_st_ptr[ta_] if tb_ > ta_ else 0
             skip_later = False
             for d in range(n_slots):
                 col = day_col[d]
@@ -254,13 +271,14 @@ def raptor_run(
                 off = day_off[d]
                 if pattern_last_dep[p] + off < min_board:
                     continue
-                if pattern_first_dep[p] + off > tgt[k, 0]:
+                if pattern_first_dep[p] + off > bound:
                     continue
                 if d > 0 and skip_later:
                     # the previous day slot boarded at the first position and all its times
                     # come before this slot's: nothing here can arrive earlier
                     break
                 cur = -1
+                cur_row = 0
                 cur_walk = inf
                 cur_bpos = -1
                 cur_bkind = 0
@@ -268,8 +286,12 @@ def raptor_run(
                 for i in range(i0, n):
                     s = pattern_stop[base + i]
                     if cur >= 0 and pattern_alight[base + i] and stop_ok[s]:
-                        a = st_arr[trip_st_ptr[cur] + i] + off
-                        if a <= tgt[k, 0] and _better(a, cur_walk, t_arr[k, s], t_walk[k, s]):
+                        a = st_arr[cur_row + i] + off
+                        if (
+                            a <= t_max
+                            and a + lb[s] <= tgt[k, 0]
+                            and _better(a, cur_walk, t_arr[k, s], t_walk[k, s])
+                        ):
                             for j in range(k, k_max + 1):
                                 if _better(a, cur_walk, t_arr[j, s], t_walk[j, s]):
                                     t_arr[j, s] = a
@@ -287,7 +309,9 @@ def raptor_run(
                                 marked[s] = True
                                 mark_list[n_mark] = s
                                 n_mark += 1
-                    if not pattern_board[base + i] or not stop_ok[s]:
+                    # boarding can only improve at stops whose label improved last round: from
+                    # an older label this pattern was already scanned with the same trips
+                    if not prev_marked[s] or not pattern_board[base + i] or not stop_ok[s]:
                         continue
                     # label to board from: at most k - 1 trips
                     bt = f_arr[k - 1, s]
@@ -302,7 +326,7 @@ def raptor_run(
                     if bt >= inf:
                         continue
                     if cur >= 0:
-                        if st_dep[trip_st_ptr[cur] + i] + off < bt:
+                        if st_dep[cur_row + i] + off < bt:
                             continue
                         hi = cur
                     else:
@@ -311,7 +335,7 @@ def raptor_run(
                     h = hi + 1
                     while lo < h:
                         mid = (lo + h) >> 1
-                        if st_dep[trip_st_ptr[mid] + i] + off < bt:
+                        if st_dep[st_base + (mid - ta_) * n + i] + off < bt:
                             lo = mid + 1
                         else:
                             h = mid
@@ -326,6 +350,7 @@ def raptor_run(
                         continue
                     if cur < 0 or found < cur or (found == cur and bw < cur_walk):
                         cur = found
+                        cur_row = st_base + (found - ta_) * n
                         cur_walk = bw
                         cur_bpos = i
                         cur_bkind = bkind
@@ -334,6 +359,8 @@ def raptor_run(
                 if boarded_first and d + 1 < n_slots:
                     skip_later = pattern_last_dep[p] + off < pattern_first_dep[p] + day_off[d + 1]
 
+        for j in range(n_prev):
+            prev_marked[prev_list[j]] = False
         # footpaths from stops reached by a trip in this round
         n_trip_marked = n_mark
         for j in range(n_trip_marked):
@@ -346,7 +373,11 @@ def raptor_run(
                     continue
                 a = t_arr[k, s] + fp_time[e]
                 w = t_walk[k, s] + fp_time[e]
-                if a <= tgt[k, 0] and _better(a, w, f_arr[k, q], f_walk[k, q]):
+                if (
+                    a <= t_max
+                    and a + lb[q] <= tgt[k, 0]
+                    and _better(a, w, f_arr[k, q], f_walk[k, q])
+                ):
                     for jj in range(k, k_max + 1):
                         if _better(a, w, f_arr[jj, q], f_walk[jj, q]):
                             f_arr[jj, q] = a
@@ -463,3 +494,104 @@ def collect_departures(
                             n += 1
     out = np.unique(out)[::-1].copy()
     return out
+
+
+@njit(cache=True)
+def lower_bounds(
+    in_ptr: np.ndarray,
+    in_from: np.ndarray,
+    in_s: np.ndarray,
+    egress_stop: np.ndarray,
+    egress_s: np.ndarray,
+    dist: np.ndarray,
+    heap: np.ndarray,
+    heap_pos: np.ndarray,
+) -> None:
+    """Lower bounds of the time from every stop to the target (backward Dijkstra).
+
+    The graph has one arc per pattern hop (the least ride time of any trip between two
+    consecutive stops) and per footpath; waiting and change times count zero, so
+    ``dist[s]`` never exceeds the true time from a stop to the target: a label at ``s``
+    whose time plus ``dist[s]`` passes the target's best arrival cannot improve it.
+
+    Parameters
+    ----------
+    in_ptr, in_from, in_s
+        CSR of arcs entering each stop: tail stop and seconds.
+    egress_stop, egress_s
+        The target's egress entries (the Dijkstra sources).
+    dist
+        int32[S], written: the bound (INF when the target cannot be reached from the stop).
+    heap, heap_pos
+        int32[S] scratch (``heap_pos`` must be -1 everywhere on entry, as left).
+    """
+    inf = 2**31 - 1
+    n = dist.shape[0]
+    for s in range(n):
+        dist[s] = inf
+    size = 0
+    for e in range(egress_stop.shape[0]):
+        s = egress_stop[e]
+        d = egress_s[e]
+        if d < dist[s]:
+            dist[s] = d
+            if heap_pos[s] < 0:
+                heap[size] = s
+                heap_pos[s] = size
+                size += 1
+            _sift_up(heap, heap_pos, dist, heap_pos[s])
+    while size > 0:
+        v = heap[0]
+        heap_pos[v] = -1
+        size -= 1
+        if size > 0:
+            heap[0] = heap[size]
+            heap_pos[heap[0]] = 0
+            _sift_down(heap, heap_pos, dist, 0, size)
+        dv = dist[v]
+        for e in range(in_ptr[v], in_ptr[v + 1]):
+            u = in_from[e]
+            nd = dv + in_s[e]
+            if nd < dist[u]:
+                dist[u] = nd
+                if heap_pos[u] < 0:
+                    heap[size] = u
+                    heap_pos[u] = size
+                    size += 1
+                _sift_up(heap, heap_pos, dist, heap_pos[u])
+
+
+@njit(cache=True, inline="always")
+def _sift_up(heap: np.ndarray, heap_pos: np.ndarray, key: np.ndarray, i: int) -> None:
+    node = heap[i]
+    k = key[node]
+    while i > 0:
+        parent = (i - 1) >> 1
+        pn = heap[parent]
+        if key[pn] <= k:
+            break
+        heap[i] = pn
+        heap_pos[pn] = i
+        i = parent
+    heap[i] = node
+    heap_pos[node] = i
+
+
+@njit(cache=True, inline="always")
+def _sift_down(heap: np.ndarray, heap_pos: np.ndarray, key: np.ndarray, i: int, size: int) -> None:
+    node = heap[i]
+    k = key[node]
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and key[heap[c + 1]] < key[heap[c]]:
+            c += 1
+        cn = heap[c]
+        if key[cn] >= k:
+            break
+        heap[i] = cn
+        heap_pos[cn] = i
+        i = c
+    heap[i] = node
+    heap_pos[node] = i

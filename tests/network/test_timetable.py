@@ -1,0 +1,201 @@
+"""The timetable compile: patterns, FIFO blocks, services, time zones, merging, store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from arverne.feeds.gtfs import read_gtfs
+from arverne.network.network import Network
+from arverne.network.timetable import Timetable, build_timetable
+from tests.conftest import shared_path
+from tests.routing.gtfs_gen import GenFeed, gen_feeds, write_feed
+
+AGENCY = "agency_id,agency_name,agency_url,agency_timezone\nag,Agency,https://a.example,{tz}"
+STOPS = """
+stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,wheelchair_boarding
+ST,Station,45.0,3.0,1,,1
+A,Alpha,45.0,3.0,0,ST,0
+B,Bravo,45.01,3.0,0,,2
+C,Charlie,45.02,3.0,0,,0
+"""
+ROUTES = "route_id,agency_id,route_short_name,route_long_name,route_type\nR,ag,1,One,3"
+CAL = """
+service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date
+WK,1,1,1,1,1,0,0,20240304,20240308
+"""
+
+
+def feed(tmp: Path, name: str, tz: str = "Europe/Paris", **files: str):  # type: ignore[no-untyped-def]
+    base = {
+        "agency.txt": AGENCY.format(tz=tz),
+        "stops.txt": STOPS,
+        "routes.txt": ROUTES,
+        "calendar.txt": CAL,
+    }
+    base.update({f"{k}.txt": v for k, v in files.items()})
+    return read_gtfs(write_feed(tmp / name, base), name=name)
+
+
+OVERTAKE_TRIPS = (
+    "route_id,service_id,trip_id,trip_headsign\nR,WK,slow,Slow\nR,WK,fast,Fast\nR,WK,late,Late"
+)
+OVERTAKE_TIMES = """
+trip_id,arrival_time,departure_time,stop_id,stop_sequence
+slow,08:00:00,08:00:00,A,1
+slow,08:30:00,08:30:00,B,2
+slow,09:00:00,09:00:00,C,3
+fast,08:05:00,08:05:00,A,1
+fast,08:15:00,08:15:00,B,2
+fast,08:25:00,08:25:00,C,3
+late,09:00:00,09:00:00,A,1
+late,09:30:00,09:30:00,B,2
+late,25:10:00,25:10:00,C,3
+"""
+
+
+def test_patterns_split_so_no_trip_overtakes(tmp_path: Path) -> None:
+    """Three trips on one stop sequence where 'fast' overtakes 'slow': two patterns, each with
+    every stop-time column sorted; 'late' runs past midnight (25:10 kept as 90,600 s)."""
+    tt = build_timetable([feed(tmp_path, "f", trips=OVERTAKE_TRIPS, stop_times=OVERTAKE_TIMES)])
+    assert tt.n_trips == 3 and tt.n_patterns == 2
+    for p in range(tt.n_patterns):
+        a, b = tt.pattern_trip_ptr[p], tt.pattern_trip_ptr[p + 1]
+        n = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
+        for col in (tt.st_arr_s, tt.st_dep_s):
+            block = np.stack([col[tt.trip_st_ptr[t] : tt.trip_st_ptr[t] + n] for t in range(a, b)])
+            assert (np.diff(block, axis=0) >= 0).all()
+    late = int(np.flatnonzero(tt.trip_id == "f:late")[0])
+    assert tt.st_arr_s[tt.trip_st_ptr[late] + 2] == 25 * 3600 + 600
+    assert str(tt.trip_headsign[late]) == "Late"
+    # per-stop pattern lists point back at the stop
+    for s in range(tt.n_stops):
+        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
+            p, i = tt.stop_pattern[j], tt.stop_pattern_pos[j]
+            assert tt.pattern_stop[tt.pattern_stop_ptr[p] + i] == s
+
+
+def test_stops_services_and_merge(tmp_path: Path) -> None:
+    """Two feeds merged: ids namespaced 'feed:id', parents indexed, wheelchair inherited from
+    the parent station, calendar_dates applied, the second feed's days re-based on the first."""
+    trips = "route_id,service_id,trip_id\nR,WK,t"
+    times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nt,08:00:00,08:00:00,A,1\nt,08:10:00,08:10:00,B,2"
+    dates = "service_id,date,exception_type\nWK,20240306,2"
+    one = feed(tmp_path, "one", trips=trips, stop_times=times, calendar_dates=dates)
+    cal2 = CAL.replace("20240304", "20240306").replace("20240308", "20240312")
+    two = feed(tmp_path, "two", trips=trips, stop_times=times, calendar=cal2)
+    tt = build_timetable([one, two])
+    assert tt.first_date == "2024-03-04" and tt.n_days == 9
+    assert list(tt.feed_name) == ["one", "two"]
+    a = tt.stop_index("one:A")
+    assert tt.stop_parent[a] == tt.stop_index("one:ST")
+    assert tt.stop_wheelchair[a] == 1  # inherited from the station
+    assert tt.stop_wheelchair[tt.stop_index("two:B")] == 2
+    assert tt.stop_index("two:A") != a
+    services = {str(s): i for i, s in enumerate(tt.service_id)}
+    assert tt.service_active[services["one:WK"]].tolist() == [1, 1, 0, 1, 1, 0, 0, 0, 0]
+    assert tt.service_active[services["two:WK"]].tolist() == [0, 0, 1, 1, 1, 0, 0, 1, 1]
+    assert sorted(str(t) for t in tt.trip_id) == ["one:t", "two:t"]
+    assert list(tt.route_short_name) == ["1", "1"] and tt.route_type.tolist() == [3, 3]
+
+
+def test_other_time_zone_is_shifted(tmp_path: Path) -> None:
+    """A second feed in Europe/London (one hour behind Paris in March) has its 08:00 stored as
+    09:00 in the timetable's zone (the first feed's)."""
+    trips = "route_id,service_id,trip_id\nR,WK,t"
+    times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nt,08:00:00,08:00:00,A,1\nt,08:10:00,08:10:00,B,2"
+    paris = feed(tmp_path, "paris", trips=trips, stop_times=times)
+    london = feed(tmp_path, "london", tz="Europe/London", trips=trips, stop_times=times)
+    tt = build_timetable([paris, london])
+    assert tt.timezone == "Europe/Paris"
+    t = int(np.flatnonzero(tt.trip_id == "london:t")[0])
+    assert tt.st_dep_s[tt.trip_st_ptr[t]] == 9 * 3600
+    start = dt.datetime.fromtimestamp(tt.day_start_utc_s(0), dt.UTC)
+    assert start == dt.datetime(2024, 3, 3, 23, 0, tzinfo=dt.UTC)
+
+
+def test_in_seat_chains_and_store_round_trip(tmp_path: Path) -> None:
+    """Block 'b' chains t1 and t2 (meeting at B) into one extra chained trip with two parts;
+    the timetable saves without object arrays and loads back equal, memory-mapped."""
+    trips = "route_id,service_id,trip_id,block_id\nR,WK,t1,b\nR,WK,t2,b"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    t1,08:00:00,08:00:00,A,1
+    t1,08:10:00,08:10:00,B,2
+    t2,08:12:00,08:12:00,B,1
+    t2,08:20:00,08:20:00,C,2
+    """
+    tt = build_timetable([feed(tmp_path, "f", trips=trips, stop_times=times)])
+    assert tt.n_trips == 3 and int(tt.trip_chained.sum()) == 1
+    chained = int(np.flatnonzero(tt.trip_chained)[0])
+    parts = tt.part_trip[tt.trip_part_ptr[chained] : tt.trip_part_ptr[chained + 1]]
+    assert [str(tt.trip_id[p]) for p in parts] == ["f:t1", "f:t2"]
+    assert len(tt.inseat_from_trip) == 1
+    Network(timetable=tt).save(tmp_path / "net")
+    back = Network.load(tmp_path / "net").timetable
+    assert isinstance(back, Timetable)
+    for name, value in vars(tt).items():
+        other = getattr(back, name)
+        if isinstance(value, np.ndarray):
+            assert value.dtype != object
+            np.testing.assert_array_equal(np.asarray(other), value, err_msg=name)
+        else:
+            assert other == value, name
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(gen=gen_feeds())
+def test_compile_keeps_every_trip_exactly(gen: GenFeed) -> None:
+    """Random feeds: every GTFS trip comes back with its stops, times and permissions; each
+    pattern is FIFO; trips are grouped by (stops, permissions) only."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", gen.files()), name="g")])
+    stop_num = [int(str(s).removeprefix("g:s")) for s in tt.stop_id]
+    for k, trip in enumerate(gen.trips):
+        t = int(np.flatnonzero(tt.trip_id == f"g:t{k}")[0])
+        p = tt.trip_pattern[t]
+        a, b = tt.pattern_stop_ptr[p], tt.pattern_stop_ptr[p + 1]
+        assert [stop_num[s] for s in tt.pattern_stop[a:b]] == trip.stops
+        st = slice(tt.trip_st_ptr[t], tt.trip_st_ptr[t] + b - a)
+        assert tt.st_arr_s[st].tolist() == trip.arr
+        assert tt.st_dep_s[st].tolist() == trip.dep
+        assert tt.pattern_board[a:b].tolist() == [x != 1 for x in trip.pickup]
+        assert tt.pattern_alight[a:b].tolist() == [x != 1 for x in trip.dropoff]
+    for p in range(tt.n_patterns):
+        a, b = tt.pattern_trip_ptr[p], tt.pattern_trip_ptr[p + 1]
+        n = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
+        assert (tt.trip_pattern[a:b] == p).all()
+        for col in (tt.st_arr_s, tt.st_dep_s):
+            block = np.stack([col[tt.trip_st_ptr[t] : tt.trip_st_ptr[t] + n] for t in range(a, b)])
+            assert (np.diff(block, axis=0) >= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("paths", "real_trips"),
+    [
+        (
+            ("bundles/porto-alegre/poa_eptc.zip", "bundles/porto-alegre/poa_trensurb.zip"),
+            2374 + 1248,
+        ),
+        (("bundles/portland/trimet-2routes.zip",), 2341),
+    ],
+)
+def test_real_feeds_compile(paths: tuple[str, ...], real_trips: int) -> None:
+    """Porto Alegre (two feeds) and Portland compile: every trip of the feeds is there (plus
+    chained in-seat trips), patterns are FIFO, services cover the calendar."""
+    feeds = [read_gtfs(shared_path(p)) for p in paths]
+    tt = build_timetable(feeds)
+    assert int((~tt.trip_chained).sum()) == real_trips
+    assert tt.n_stop_times == int(np.diff(tt.pattern_stop_ptr)[tt.trip_pattern].sum())
+    for p in range(tt.n_patterns):
+        a, b = tt.pattern_trip_ptr[p], tt.pattern_trip_ptr[p + 1]
+        n = int(tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p])
+        rows = tt.trip_st_ptr[a] + np.arange((b - a) * n)
+        block = tt.st_dep_s[rows].reshape(b - a, n)
+        assert (np.diff(block, axis=0) >= 0).all()
+    assert tt.service_active.any(axis=1).all()
