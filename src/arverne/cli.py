@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,15 @@ from arverne.errors import ArverneError, InputError, NetworkStoreError
 EXIT_NOTICES = 1
 EXIT_REFUSED = 3
 EXIT_INTERNAL = 4
+
+
+class FailOn(StrEnum):
+    """Severities ``--fail-on`` accepts."""
+
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+    INFO = "INFO"
+
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Arverne: open smart mobility.")
 out = Console(highlight=False)
@@ -32,8 +42,9 @@ def validate(
         Path | None, typer.Option("--json", help="write a JSON report here")
     ] = None,
     fail_on: Annotated[
-        str, typer.Option(help="exit 1 on notices at or above: ERROR, WARNING, INFO")
-    ] = "ERROR",
+        FailOn,
+        typer.Option(case_sensitive=False, help="exit 1 on notices at or above this severity"),
+    ] = FailOn.ERROR,
 ) -> None:
     """Read and validate a GTFS feed; print a readable report."""
     from arverne.feeds.validate import validate_feed
@@ -42,7 +53,7 @@ def validate(
     out.print(report.to_text())
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
-    if report.has_notices_at_or_above(fail_on):
+    if report.has_notices_at_or_above(fail_on.value):
         raise typer.Exit(EXIT_NOTICES)
 
 
@@ -185,7 +196,10 @@ def _print_summary(summary: dict[str, object]) -> None:
 def main() -> None:
     """Entry point: run the app, turning Arverne errors into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of typer.Exit.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (InputError, NetworkStoreError) as exc:
@@ -197,13 +211,11 @@ def main() -> None:
     except FileNotFoundError as exc:
         err.print(f"[red]refused:[/red] {exc.filename}: no such file or directory")
         sys.exit(EXIT_REFUSED)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # a bad command line: click's message, exit 2
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
         sys.exit(EXIT_INTERNAL)

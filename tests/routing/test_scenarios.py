@@ -120,6 +120,14 @@ def test_footpath_from_transfers_txt(tmp_path: Path) -> None:
     best = plan(pl, "A", "C", at(MON, "07:50"))[0]
     assert f"{best.arrival:%H:%M:%S}" == "08:24:16"
     assert [leg.mode for leg in best.legs] == ["bus", "walk"]
+    # at half the walking speed the walk takes 1,711 s: line 2 (08:25) is faster
+    slow = plan(pl, "A", "C", at(MON, "07:50"), options=PlanOptions(walk_speed_mps=0.65))[0]
+    assert hhmm(slow.arrival) == "Mon 08:25" and slow.transfers == 1
+    # footpaths longer than the walking limits are not used (a stop-to-stop query also walks
+    # from nearby stops to the destination stop: the egress limit)
+    short = PlanOptions(max_walk_transfer_s=600, max_walk_egress_s=600)
+    limited = plan(pl, "A", "C", at(MON, "07:50"), options=short)[0]
+    assert hhmm(limited.arrival) == "Mon 08:25"
 
 
 def test_overnight_trip_and_yesterdays_service(tmp_path: Path) -> None:
@@ -280,7 +288,29 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
     geo = best.to_geojson()
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) == 4
     json.dumps(geo)
+    assert len(best.to_frame()) == len(best.legs)
     assert "Line one" not in best.to_text() and "bus 1" in best.to_text()
+    bike = PlanOptions(access_mode="bike", max_direct_s=60)
+    assert (
+        pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=bike)[0].legs[0].mode
+        == "bike"
+    )
+    one_ride = PlanOptions(
+        max_direct_s=600, max_walk_egress_s=300, max_walk_access_s=300, max_transfers=0
+    )
+    rides = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=one_ride)
+    assert [j.transfers for j in rides] == [0] and rides[0].legs[1].mode == "tram"
+    trams = PlanOptions(
+        max_direct_s=600, max_walk_egress_s=300, max_walk_access_s=300, route_types=(0,)
+    )
+    assert [
+        leg.mode
+        for leg in pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=trams)[0].legs
+    ] == [
+        "walk",
+        "tram",
+        "walk",
+    ]
     with pytest.raises(NoRouteError) as err:
         pl.plan(origin, destination, depart_at=at(dt.date(2030, 1, 1), "08:00"))
     assert err.value.reason == "outside_calendar"

@@ -446,8 +446,3 @@ def frame(tab: Tab, columns: dict[str, object]) -> pd.DataFrame:
             arr = np.asarray(value)
             data[name] = arr if mask is None else arr[tab.keep]
     return pd.DataFrame(data)
-
-
-def short_value(value: object) -> str:
-    """Re-export of :func:`arverne.feeds._csv.short` for modules that use tables only."""
-    return short(value)

@@ -988,7 +988,7 @@ class _Loader:
             only_one & tab.keep,
             "stop_time_with_only_arrival_or_departure_time",
             ERROR,
-            "arrival_time" if True else None,
+            "arrival_time",
             "only one of arrival_time and departure_time is given; it is used for both.",
         )
         arr = np.where(arr < 0, dep, arr)
@@ -1277,8 +1277,13 @@ class _Loader:
                 self._dependency(tab, name, stop_ids, self._stop_id_all, "stops.txt")
         for name in ("from_route_id", "to_route_id"):
             tab.foreign_key(name, self._route_id_all, "routes.txt")
+            if tab.has(name):
+                self._dependency(tab, name, route_ids, self._route_id_all, "routes.txt")
         for name in ("from_trip_id", "to_trip_id"):
             tab.foreign_key(name, trips_tab.s("trip_id"), "trips.txt")
+            if tab.has(name):
+                kept_trips = trips_tab.kept_strings("trip_id")
+                self._dependency(tab, name, kept_trips, trips_tab.s("trip_id"), "trips.txt")
         in_seat = transfer_type >= 4
         for name in ("from_trip_id", "to_trip_id"):
             tab.flag(

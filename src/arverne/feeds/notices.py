@@ -95,6 +95,7 @@ ARVERNE_CODES: dict[str, Severity] = {
     "frequency_trip_without_stop_times": Severity.WARNING,
     "no_usable_service": Severity.ERROR,
     "quarantined_by_dependency": Severity.INFO,
+    "stop_time_with_departure_before_arrival_time": Severity.ERROR,
 }
 """Codes that the canonical validator does not have, with their fixed severity."""
 

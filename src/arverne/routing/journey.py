@@ -228,6 +228,20 @@ class Journey:
             "legs": [leg.to_dict() for leg in self.legs],
         }
 
+    def to_frame(self) -> Any:
+        """The legs as a pandas DataFrame (one row per leg, times as timestamps)."""
+        import pandas as pd
+
+        rows = []
+        for leg in self.legs:
+            row = leg.to_dict()
+            row.pop("stops", None)
+            row["from"] = row["from"]["name"]
+            row["to"] = row["to"]["name"]
+            row["start"], row["end"] = leg.start, leg.end
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def to_geojson(self) -> dict[str, Any]:
         """A GeoJSON FeatureCollection: one LineString feature per leg, properties per leg."""
         features = []

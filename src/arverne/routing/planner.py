@@ -1180,7 +1180,8 @@ class Planner:
         journeys = [self._journey(q, tr) for tr in traces]
         if direct is not None:
             journeys.append(direct)
-            journeys = _pareto_journeys(journeys, arrive_by=arrive_by, ranged=window_s > 0)
+        # the search is Pareto-optimal per run; journeys are judged on their actual times
+        journeys = _pareto_journeys(journeys, arrive_by=arrive_by, ranged=window_s > 0)
         journeys.sort(
             key=lambda j: (
                 (j.arrival, j.transfers)
