@@ -180,13 +180,22 @@ planner = Planner(net)
 t2 = time.perf_counter()
 planner.plan_stops({a}, {b}, depart_at=dt.datetime.fromisoformat({when.isoformat()!r}))
 t3 = time.perf_counter()
-print(t1 - t0, t2 - t1, t3 - t2, t3 - t0)
+for _ in range(200):
+    planner.plan_stops({a}, {b}, depart_at=dt.datetime.fromisoformat({when.isoformat()!r}))
+rss = [l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1]
+print(t1 - t0, t2 - t1, t3 - t2, t3 - t0, int(rss) / 1024)
 """
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    imp, load, query, total = (float(x) for x in out.stdout.split())
-    return {"import_s": imp, "load_s": load, "first_query_s": query, "total_s": total}
+    imp, load, query, total, rss = (float(x) for x in out.stdout.split())
+    return {
+        "import_s": imp,
+        "load_s": load,
+        "first_query_s": query,
+        "total_s": total,
+        "planner_process_rss_mb": rss,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

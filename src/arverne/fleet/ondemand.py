@@ -356,7 +356,9 @@ class OnDemandService:
     """The live on-demand service: plans in numba arrays, every change committed to ``store``.
 
     Create with :meth:`open`; on a store that already holds vehicles the plans are rebuilt from
-    it (crash recovery) and ``vehicles`` may be omitted.
+    it (crash recovery) and ``vehicles`` may be omitted; given vehicles that are not stored yet
+    are added, stored ones keep their stored values. One service object per store, used from
+    one thread at a time.
     """
 
     def __init__(

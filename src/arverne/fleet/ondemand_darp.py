@@ -242,11 +242,11 @@ def solve_darp(
         iterations += chunk
         dt = time.perf_counter() - c0
         cost = K.total_travel(ev_i, n_ev, tt)
-        # aim at ~0.5 s chunks so the time limit is respected
+        # aim at ~0.3 s chunks, and fit the last one in 70 % of the time left
         if dt > 0:
-            chunk = int(max(20, min(20000, chunk * 0.5 / dt)))
+            per_it = dt / chunk
             remaining = max_runtime - (time.perf_counter() - t_start)
-            chunk = int(max(10, min(chunk, chunk * remaining / 0.5)))
+            chunk = int(max(1, min(20000, 0.3 / per_it, 0.7 * remaining / per_it)))
     routes: list[list[int]] = []
     times: list[list[float]] = []
     for v in range(nv):

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from arverne.errors import GtfsError
 
@@ -47,7 +46,11 @@ NEVER_S = np.iinfo(np.int32).max // 2
 
 @dataclass(frozen=True)
 class Timetable:
-    """Routing arrays compiled from one or more GTFS feeds (ids namespaced ``feed:id``)."""
+    """Routing arrays compiled from one or more GTFS feeds (ids namespaced ``feed:id``).
+
+    Times never decrease along a trip (arrival <= departure <= next arrival): the kernels
+    rely on it.
+    """
 
     timezone: str
     """IANA time zone of every time in the arrays (the first feed's agency time zone)."""
@@ -267,6 +270,8 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     Timetable
         The compiled arrays.
     """
+    import pandas as pd  # only the build needs it: loading a network stays light
+
     if not feeds:
         raise GtfsError("build_timetable needs at least one feed")
     timezone = feeds[0].timezone or "UTC"
@@ -398,8 +403,11 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         tr_dir = trips["direction_id"].to_numpy()
         tr_wc = trips["wheelchair_accessible"].to_numpy()
         tr_shape = trips["shape_id"].to_numpy()
-        for a, b in zip(t_start, t_end, strict=True):
-            if b - a < 2:
+        order_ok = _monotone_trips(arr_s, dep_s, t_start, t_end)
+        for a, b, ok in zip(t_start, t_end, order_ok, strict=True):
+            if b - a < 2 or not ok:
+                # the reader already leaves out trips running backwards in time: the kernels
+                # rely on times never decreasing along a trip
                 continue
             tid = trip_codes[a]
             row = trip_row[tid]
@@ -744,3 +752,19 @@ def _chain_wheelchair(values: list[int]) -> int:
     if all(v == 1 for v in values):
         return 1
     return 2 if any(v == 2 for v in values) else 0
+
+
+def _monotone_trips(
+    arr: np.ndarray, dep: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """bool per trip: arrival <= departure at each stop and departure <= next arrival."""
+    n = arr.shape[0]
+    bad = np.zeros(n, bool)
+    bad |= dep < arr
+    if n > 1:
+        same = np.ones(n - 1, bool)
+        same[(start[1:] - 1)[start[1:] - 1 < n - 1]] = False
+        bad[1:] |= same & (arr[1:] < dep[:-1])
+    if not start.size:
+        return np.zeros(0, bool)
+    return ~np.logical_or.reduceat(bad, start) if n else np.ones(start.size, bool)

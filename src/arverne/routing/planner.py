@@ -259,6 +259,7 @@ class RaptorState:
         self.prev_marked = np.zeros(n_stops, np.bool_)
         self.prev_list = np.zeros(n_stops, np.int32)
         self.pmark = np.full(n_patterns, -1, np.int32)
+        self.plast = np.zeros(n_patterns, np.int32)
         self.plist = np.zeros(n_patterns, np.int32)
         self.touched = np.zeros(n_stops, np.bool_)
         self.touched_list = np.zeros(n_stops, np.int32)
@@ -663,6 +664,7 @@ class Planner:
                 st.prev_marked,
                 st.prev_list,
                 st.pmark,
+                st.plast,
                 st.plist,
                 st.touched,
                 st.touched_list,

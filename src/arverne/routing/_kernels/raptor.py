@@ -127,6 +127,7 @@ def raptor_run(
     prev_marked: np.ndarray,
     prev_list: np.ndarray,
     pmark: np.ndarray,
+    plast: np.ndarray,
     plist: np.ndarray,
     touched: np.ndarray,
     touched_list: np.ndarray,
@@ -177,8 +178,9 @@ def raptor_run(
         at the target with at most k trips; kept across runs of a range query.
     tgt_new
         bool[K + 1]: set when this run improved the target arrival of round k.
-    marked, mark_list, prev_marked, prev_list, pmark, plist, touched, touched_list, n_touched
-        Scratch: stops improved in this round and in the previous one, marked patterns (``pmark`` must be -1 on entry, as left), touched
+    marked, mark_list, prev_marked, prev_list, pmark, plast, plist, touched, touched_list, n_touched
+        Scratch: stops improved in this round and in the previous one, marked patterns with
+        their first and last marked positions (``pmark`` must be -1 on entry, as left), touched
         stops for the next reset.
     """
     inf = 2**31 - 1
@@ -240,10 +242,13 @@ def raptor_run(
                     continue
                 if pmark[p] < 0:
                     pmark[p] = i
+                    plast[p] = i
                     plist[n_pat] = p
                     n_pat += 1
                 elif i < pmark[p]:
                     pmark[p] = i
+                elif i > plast[p]:
+                    plast[p] = i
         n_prev = n_mark
         n_mark = 0
         if n_pat == 0:
@@ -256,6 +261,7 @@ def raptor_run(
         for jp in range(n_pat):
             p = plist[jp]
             i0 = pmark[p]
+            i1 = plast[p]
             pmark[p] = -1
             base = pattern_stop_ptr[p]
             n = pattern_stop_ptr[p + 1] - base
@@ -284,6 +290,10 @@ def raptor_run(
                 cur_bkind = 0
                 boarded_first = False
                 for i in range(i0, n):
+                    if i > i1 and (cur < 0 or st_arr[cur_row + i] + off > bound):
+                        # no boarding after the last marked stop, and the trip ridden (if any)
+                        # only gets later: nothing more to gain on this pattern
+                        break
                     s = pattern_stop[base + i]
                     if cur >= 0 and pattern_alight[base + i] and stop_ok[s]:
                         a = st_arr[cur_row + i] + off
