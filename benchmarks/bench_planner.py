@@ -297,7 +297,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     base_ref = reference_network(feeds, stop_planner, opts)
     ref_nets: dict[dt.date, Any] = {}
     ref_t, diffs_ref, checked = [], 0, 0
-    for q, w, rounds in list(zip(queries, whens, kernel_arr, strict=True))[: args.ref_queries]:
+    chosen = list(zip(queries, whens, kernel_arr, strict=True))[: args.ref_queries]
+    chosen.sort(key=lambda item: item[1].date())  # one restricted reference network per date
+    for q, w, rounds in chosen:
         net = ref_nets.get(w.date())
         if net is None:
             day0 = base_ref.day_start(w.date())
