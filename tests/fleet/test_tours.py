@@ -443,7 +443,11 @@ def test_benchmark_instances_pass_the_checker(kind: str, name: str) -> None:
 def test_several_depots_and_profiles() -> None:
     """Vehicles start and end at different depots and travel with their own profile's times:
     the bike (slow matrix) and the car (fast matrix) each follow their own clock."""
-    places = (Place("west", 0, 0), Place("east", 100, 0), *(Place(f"p{i}", 10 * i, 5) for i in range(1, 9)))
+    places = (
+        Place("west", 0, 0),
+        Place("east", 100, 0),
+        *(Place(f"p{i}", 10 * i, 5) for i in range(1, 9)),
+    )
     depots = (Depot("w", "west"), Depot("e", "east"))
     vehicles = (
         Vehicle("car", "w", "e", shift_end_s=300, profile="car"),
