@@ -12,7 +12,8 @@ fi
 PGBIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
 
 DATA=$(mktemp -d /tmp/arverne-pg.XXXXXX)
-PORT=${ARVERNE_TEST_PG_PORT:-55432}
+# A free port, so two runs on one machine do not collide.
+PORT=${ARVERNE_TEST_PG_PORT:-$(python3 -c "import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])")}
 # PostgreSQL refuses to run as root: run the server as the postgres system user when we are root.
 if [ "$(id -u)" -eq 0 ]; then
     chown postgres "$DATA"
