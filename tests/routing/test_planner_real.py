@@ -133,7 +133,7 @@ def door_to_door(planner: Planner, net: ref.RefNetwork, n: int, seed: int) -> in
     day0 = net.day_start(date)
     local = restrict(net, day0 - 86400, day0 + 3 * 86400)
     zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
-    options = PlanOptions(max_direct_s=60)
+    options = PlanOptions(max_direct_s=0)  # no direct street journey: transit only
     found = 0
     for _ in range(n):
         a, b = (int(x) for x in rng.choice(linked, 2, replace=False))

@@ -81,7 +81,6 @@ def build_network(
         Rebuild even when an identical build exists.
     """
     from arverne.feeds.gtfs import read_gtfs
-
     from arverne.network.timetable import build_timetable
 
     if not gtfs:

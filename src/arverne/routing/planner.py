@@ -1372,7 +1372,8 @@ class Planner:
         if times is None:
             if streets is not None and cand.size:
                 warnings.warn(
-                    f"{label}: stops are not linked to the streets; straight-line access used",
+                    f"{label} {lat:.5f},{lon:.5f}: no {mode} street within {options.max_snap_m:.0f} m "
+                    "or no linked stop near it; straight-line access to stops used",
                     FallbackWarning,
                     stacklevel=3,
                 )
