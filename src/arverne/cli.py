@@ -31,8 +31,8 @@ class FailOn(StrEnum):
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Arverne: open smart mobility.")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @app.command()
