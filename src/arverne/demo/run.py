@@ -40,8 +40,10 @@ def _plan_journeys(network: Network, places: pd.DataFrame, console: Console) -> 
     """Village to town and town to health centre, as a citizen would ask."""
     from arverne.routing.planner import Planner
 
+    by_id = places.set_index("place_id").to_dict("index")
+
     def where(place_id: str) -> tuple[str, tuple[float, float]]:
-        row = places.set_index("place_id").loc[place_id]
+        row = by_id[place_id]
         return str(row["name"]), (float(row["lat"]), float(row["lon"]))
 
     health = places.loc[places["kind"] == "health_centre", "place_id"].iloc[0]
