@@ -27,7 +27,6 @@ Layout, in RAPTOR terms
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -381,10 +380,15 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         # trips and stop times
         trips = ef.trips.reset_index(drop=True)
         st = ef.stop_times
-        st = st[st["trip_id"].isin(trips["trip_id"]) & st["stop_id"].isin(local_stop.index)]
+        st = st[_isin(st["trip_id"], trips["trip_id"]) & _isin(st["stop_id"], stops["stop_id"])]
         st = st.sort_values(["trip_id", "stop_sequence"], kind="stable")
-        trip_codes = st["trip_id"].to_numpy()
-        stop_idx = local_stop.reindex(st["stop_id"].to_numpy()).to_numpy(np.int64) + stop_base
+        # factorize (hashing in Arrow) instead of turning ~10^5 strings into Python objects:
+        # rows are sorted by trip id, so a code change is a trip id change
+        trip_codes, trip_uniques = pd.factorize(st["trip_id"])
+        trip_names = [str(t) for t in trip_uniques.tolist()]
+        stop_codes, stop_uniques = pd.factorize(st["stop_id"])
+        stop_local = local_stop.reindex(np.asarray(stop_uniques, dtype=object)).to_numpy(np.int64)
+        stop_idx = (stop_local[stop_codes] + stop_base).astype(np.int32)  # one cast, not per trip
         arr_s = st["arrival_s"].to_numpy(np.int64) + shift_s
         dep_s = st["departure_s"].to_numpy(np.int64) + shift_s
         board = st["pickup_type"].to_numpy() != 1
@@ -394,22 +398,27 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
             t_start = np.concatenate([[0], bounds])
             t_end = np.concatenate([bounds, [len(trip_codes)]])
         else:
-            t_start = t_end = field(default_factory=lambda: np.zeros(0, np.int64))
-        trip_row = dict(zip(trips["trip_id"], range(len(trips)), strict=False))
+            t_start = t_end = np.zeros(0, np.int64)
+        trip_row = dict(zip(trips["trip_id"].tolist(), range(len(trips)), strict=False))
         raw_of_trip: dict[str, int] = {}
-        tr_route = trips["route_id"].to_numpy()
-        tr_service = trips["service_id"].to_numpy()
-        tr_head = trips["trip_headsign"].to_numpy()
-        tr_dir = trips["direction_id"].to_numpy()
-        tr_wc = trips["wheelchair_accessible"].to_numpy()
-        tr_shape = trips["shape_id"].to_numpy()
-        order_ok = _monotone_trips(arr_s, dep_s, t_start, t_end)
-        for a, b, ok in zip(t_start, t_end, order_ok, strict=True):
+        # plain Python lists: the loop below indexes them once per trip, which is much
+        # cheaper on lists than on numpy arrays
+        tr_route = trips["route_id"].tolist()
+        tr_service = trips["service_id"].tolist()
+        tr_head = trips["trip_headsign"].tolist()
+        tr_dir = trips["direction_id"].tolist()
+        tr_wc = trips["wheelchair_accessible"].tolist()
+        tr_shape = trips["shape_id"].tolist()
+        first_code = trip_codes[t_start].tolist()
+        order_ok = _monotone_trips(arr_s, dep_s, t_start, t_end).tolist()
+        for a, b, ok, code in zip(
+            t_start.tolist(), t_end.tolist(), order_ok, first_code, strict=True
+        ):
             if b - a < 2 or not ok:
                 # the reader already leaves out trips running backwards in time: the kernels
                 # rely on times never decreasing along a trip
                 continue
-            tid = trip_codes[a]
+            tid = trip_names[code]
             row = trip_row[tid]
             route = local_route.get(tr_route[row])
             service = local_service.get(str(tr_service[row]))
@@ -425,7 +434,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
                     direction=int(tr_dir[row]),
                     wheelchair=int(tr_wc[row]),
                     shape=local_shape.get(str(tr_shape[row]), -1),
-                    stops=stop_idx[a:b].astype(np.int32),
+                    stops=stop_idx[a:b],
                     arr=arr_s[a:b],
                     dep=dep_s[a:b],
                     board=board[a:b],
@@ -608,6 +617,31 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     )
 
 
+def _isin(values: Any, allowed: Any) -> np.ndarray:
+    """bool per value of the Series ``values``: it is one of ``allowed`` (like ``Series.isin``).
+
+    pandas' ``isin`` on Arrow-backed strings loops in Python; pyarrow's hash lookup gives the
+    same answer far faster. Nulls or non-string columns take the pandas path.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(values)
+        ref = pa.array(allowed)
+    except (pa.ArrowException, TypeError, ValueError):
+        return np.asarray(values.isin(allowed), bool)
+
+    def textual(a: Any) -> bool:
+        return bool(pa.types.is_string(a.type) or pa.types.is_large_string(a.type))
+
+    if arr.null_count or ref.null_count or not textual(arr) or not textual(ref):
+        return np.asarray(values.isin(allowed), bool)
+    if ref.type != arr.type:
+        ref = ref.cast(arr.type)
+    return np.asarray(pc.is_in(arr, value_set=ref).to_numpy(zero_copy_only=False), bool)
+
+
 def _fifo_split(trips: list[_RawTrip], members: list[int]) -> list[list[int]]:
     """Sort trips by departure and split them into groups where no trip overtakes another."""
     n = trips[members[0]].stops.shape[0]
@@ -616,10 +650,14 @@ def _fifo_split(trips: list[_RawTrip], members: list[int]) -> list[list[int]]:
     times = np.empty((len(members), 2 * n), np.int64)
     times[:, :n] = np.stack([trips[k].dep for k in members])
     times[:, n:] = np.stack([trips[k].arr for k in members])
-    # sort by first departure, then by every other time (lexsort: last key is primary)
-    keys = [times[:, j] for j in range(times.shape[1] - 1, -1, -1)]
-    keys.append(times[:, 0])
-    order = np.lexsort(keys)
+    # sort by first departure, then by every other time (lexsort: last key is primary), i.e.
+    # rows in lexicographic order, ties in member order (lexsort is stable). When the first
+    # departures are all distinct they alone decide, and one stable argsort gives the same
+    # order as the lexsort over all 2n columns, which is costly for long patterns.
+    order = np.argsort(times[:, 0], kind="stable")
+    first_dep = times[order, 0]
+    if np.any(first_dep[1:] == first_dep[:-1]):
+        order = np.lexsort(np.vstack([times[:, ::-1].T, times[:, :1].T]))
     ordered = times[order]
     if len(members) == 1 or bool((ordered[1:] >= ordered[:-1]).all()):
         # the usual case: sorted rows never overtake, so the greedy split below would put
@@ -670,15 +708,24 @@ def _inseat_pairs(
     trips = feed.trips
     blocks = trips[trips["block_id"] != ""]
     if len(blocks):
-        for (_block, _service), group in blocks.groupby(["block_id", "service_id"], sort=False):
-            members = [raw_of_trip[t] for t in group["trip_id"] if t in raw_of_trip]
-            members.sort(key=lambda k: int(raw[k].dep[0]))
-            for a, b in itertools.pairwise(members):
-                ta, tb = raw[a], raw[b]
-                if tb.dep[0] < ta.arr[-1] or (a, b) in forbidden or a in pairs:
-                    continue
-                if station(int(ta.stops[-1])) == station(int(tb.stops[0])):
-                    pairs[a] = b
+        # consecutive trips of each (block, service) group, groups in order of first appearance
+        # and trips by first departure (ties: file order), as a plain per-group loop would; the
+        # grouping is vectorised because a groupby loop cost more than the whole compile
+        group = blocks.groupby(["block_id", "service_id"], sort=False).ngroup()
+        group = group.fillna(-1).to_numpy(np.int64)
+        raw_k = np.array([raw_of_trip.get(t, -1) for t in blocks["trip_id"].tolist()], np.int64)
+        keep = (raw_k >= 0) & (group >= 0)
+        raw_k, group = raw_k[keep], group[keep]
+        dep0 = np.array([int(raw[k].dep[0]) for k in raw_k.tolist()], np.int64)
+        order = np.lexsort((np.arange(raw_k.size), dep0, group))
+        raw_k, group = raw_k[order], group[order]
+        same = np.flatnonzero(group[1:] == group[:-1])
+        for a, b in zip(raw_k[same].tolist(), raw_k[same + 1].tolist(), strict=True):
+            ta, tb = raw[a], raw[b]
+            if tb.dep[0] < ta.arr[-1] or (a, b) in forbidden or a in pairs:
+                continue
+            if station(int(ta.stops[-1])) == station(int(tb.stops[0])):
+                pairs[a] = b
     return [(a, b) for a, b in pairs.items() if (a, b) not in forbidden]
 
 
@@ -703,8 +750,10 @@ def _chain_trips(
         if start in has_prev:
             continue
         chain = [start]
-        while chain[-1] in nxt and nxt[chain[-1]] not in chain:
+        seen = {start}  # a set, as the membership test on the list was quadratic in length
+        while chain[-1] in nxt and nxt[chain[-1]] not in seen:
             chain.append(nxt[chain[-1]])
+            seen.add(chain[-1])
         services = tuple(sorted({raw[k].service for k in chain}))
         if len(services) == 1:
             service = services[0]
