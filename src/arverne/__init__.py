@@ -20,6 +20,15 @@ _EXPORTS = {
     "validate_feed": "arverne.feeds.validate",
     "read_osm": "arverne.feeds.osm",
     "write_territory": "arverne.demo.territory",
+    "Planner": "arverne.routing.planner",
+    "PlanOptions": "arverne.routing.planner",
+    "Journey": "arverne.routing.journey",
+    "read_problem": "arverne.fleet.io",
+    "Problem": "arverne.fleet.model",
+    "solve_tours": "arverne.fleet.tours",
+    "TourSolution": "arverne.fleet.tours",
+    "OnDemandService": "arverne.fleet.ondemand",
+    "TripRequest": "arverne.fleet.ondemand",
 }
 
 __all__ = ["__version__", *_EXPORTS]
