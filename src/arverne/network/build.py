@@ -108,6 +108,8 @@ def build_network(
             progress.done()
         progress.step("compiling timetable")
         timetable = build_timetable(feeds)
+        if not timetable.stop_id.shape[0]:
+            raise GtfsError("no stop left after validation: nothing to route on")
         progress.done()
 
         streets = links = None
@@ -190,6 +192,4 @@ def _counts(feeds: Sequence[Any], timetable: Any, streets: Any, links: Any) -> d
     if links is not None:
         counts["stops_linked"] = int((links.stop_arc >= 0).sum())
         counts["footpaths"] = int(links.footpath_to.shape[0])
-    if not counts["stops"]:
-        raise GtfsError("no stop left after validation: nothing to route on")
     return counts
