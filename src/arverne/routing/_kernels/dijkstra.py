@@ -256,30 +256,18 @@ def run_forward(
     targets: np.ndarray | None = None,
 ) -> int:
     """Forward search from the sources along arc directions; results in ``buffers``."""
-    src_node = np.asarray(src_node, dtype=np.int32)
-    src_cost = np.asarray(src_cost, dtype=np.float64)
-    src_aux = np.zeros(src_node.shape[0]) if src_aux is None else np.asarray(src_aux, np.float64)
-    return int(
-        dijkstra_search(
-            arc_ptr,
-            _NO_SLOTS,
-            arc_head,
-            arc_cost,
-            arc_aux,
-            src_node,
-            src_cost,
-            src_aux,
-            float(max_cost),
-            _targets(targets),
-            buffers.dist,
-            buffers.aux,
-            buffers.pred_arc,
-            buffers.heap_node,
-            buffers.heap_pos,
-            buffers.touched,
-            buffers.target_flag,
-            buffers.state,
-        )
+    return _run(
+        buffers,
+        arc_ptr,
+        _NO_SLOTS,
+        arc_head,
+        arc_cost,
+        arc_aux,
+        src_node,
+        src_cost,
+        src_aux,
+        max_cost,
+        targets,
     )
 
 
@@ -298,14 +286,43 @@ def run_backward(
     targets: np.ndarray | None = None,
 ) -> int:
     """Backward search: least costs from every node *to* the sources; ``pred_arc`` is the next arc."""
+    return _run(
+        buffers,
+        rev_ptr,
+        rev_arc,
+        arc_tail,
+        arc_cost,
+        arc_aux,
+        src_node,
+        src_cost,
+        src_aux,
+        max_cost,
+        targets,
+    )
+
+
+def _run(
+    buffers: DijkstraBuffers,
+    ptr: np.ndarray,
+    slots: np.ndarray,
+    other_end: np.ndarray,
+    arc_cost: np.ndarray,
+    arc_aux: np.ndarray,
+    src_node: np.ndarray,
+    src_cost: np.ndarray,
+    src_aux: np.ndarray | None,
+    max_cost: float,
+    targets: np.ndarray | None,
+) -> int:
+    """Coerce the sources and call the kernel; forward and backward differ only in adjacency."""
     src_node = np.asarray(src_node, dtype=np.int32)
     src_cost = np.asarray(src_cost, dtype=np.float64)
     src_aux = np.zeros(src_node.shape[0]) if src_aux is None else np.asarray(src_aux, np.float64)
     return int(
         dijkstra_search(
-            rev_ptr,
-            rev_arc,
-            arc_tail,
+            ptr,
+            slots,
+            other_end,
             arc_cost,
             arc_aux,
             src_node,
