@@ -190,7 +190,7 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():  # strip() copies: look at the head first
         notices.add("empty_file", Severity.ERROR, file, None, None, f"{file} is empty.")
         return None
     if data[:1] in (b"\n", b"\r"):
@@ -220,7 +220,12 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
         )
     header_text, _ = _decode_header(data)
     header_text = header_text.rstrip("\r")
-    raw_names = next(csv.reader(io.StringIO(header_text))) if header_text.strip() else []
+    try:
+        raw_names = next(csv.reader(io.StringIO(header_text))) if header_text.strip() else []
+    except csv.Error:
+        # a lone carriage return: it ends the line for both body parsers, so the header too
+        header_text = header_text.split("\r", 1)[0]
+        raw_names = next(csv.reader(io.StringIO(header_text))) if header_text.strip() else []
     if not raw_names or all(not n.strip() for n in raw_names):
         notices.add("empty_file", Severity.ERROR, file, None, None, f"{file} has no header.")
         return None

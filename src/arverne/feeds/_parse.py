@@ -27,8 +27,17 @@ def missing_mask(array: pa.Array) -> np.ndarray:
     # whitespace-only values count as missing; only look at short values for speed
     short = (lengths > 0) & (lengths <= 4)
     if short.any():
-        blank = _np_bool(pc.utf8_is_space(array))
-        missing |= short & blank
+        if isinstance(array, pa.ChunkedArray):
+            missing |= short & _np_bool(pc.utf8_is_space(array))
+            return np.asarray(missing, dtype=bool)
+        # only a value starting with a control, space or non-ASCII byte can be all spaces
+        data, offsets = string_buffers(array)
+        where = np.flatnonzero(short)
+        first = data[offsets[where]]
+        where = where[(first <= 0x20) | (first >= 0x7F)]
+        if len(where):
+            blank = _np_bool(pc.utf8_is_space(array.take(pa.array(where))))
+            missing[where[blank]] = True
     return np.asarray(missing, dtype=bool)
 
 
@@ -117,28 +126,22 @@ def parse_time(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     regular = (lengths == 7) | (lengths == 8)
     seconds = np.full(n, -1, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
-    n_regular = int(regular.sum())
-    if n_regular:
-        if n_regular == n:
-            source = array
-        elif n_regular * 2 < n:  # mostly empty (times only at some stops): parse those only
-            source = array.filter(pa.array(regular))
-        else:
-            source = pc.if_else(pa.array(regular), array, "00:00:00")
-        padded = pc.utf8_lpad(source, width=8, padding="0")
-        data, offsets = string_buffers(padded)
-        start = int(offsets[0])
-        m = len(padded)
-        words = np.frombuffer(data[start : start + 8 * m].tobytes(), dtype="<u8")
+    if regular.any():
+        # the 8 bytes ending at each value's end, read as one word (a value of 7 bytes gets the
+        # byte before it, replaced by "0" below: the same as left-padding with "0")
+        data, offsets = string_buffers(array)
+        ends = offsets[1:].astype(np.int64)
+        buf = np.zeros(len(data) + 8, dtype=np.uint8)
+        buf[8:] = data
+        unaligned = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=buf, strides=(1,))
+        words = unaligned[ends]
+        seven = lengths == 7
+        if seven.any():
+            words[seven] = (words[seven] & ~np.uint64(0xFF)) | np.uint64(0x30)
         value, good = _decode_time_words(words)
-        if m < n:
-            where = np.flatnonzero(regular)
-            seconds[where[good]] = value[good]
-            ok[where[good]] = True
-        else:
-            good &= regular
-            seconds[good] = value[good]
-            ok |= good
+        good &= regular
+        seconds[good] = value[good]
+        ok |= good
     odd = np.flatnonzero(~ok & (lengths > 0))
     if len(odd):
         texts = array.take(pa.array(odd)).to_pylist()

@@ -1367,7 +1367,7 @@ def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np
         return np.arange(n)
     step = np.diff(codes)
     if not (np.all(step >= 0) and np.all((step > 0) | (np.diff(seq) > 0))):
-        return np.lexsort((seq, rank[codes]))
+        return _sort_by_rank_seq(rank[codes], seq)
     starts = np.flatnonzero(np.r_[True, step > 0])
     block_rank = rank[codes[starts]]
     if np.all(np.diff(block_rank) > 0):
@@ -1378,6 +1378,16 @@ def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np
     new_lengths = lengths[block_order]
     offsets = np.arange(n) - np.repeat(np.cumsum(new_lengths) - new_lengths, new_lengths)
     return np.repeat(new_starts, new_lengths) + offsets
+
+
+def _sort_by_rank_seq(rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """Stable order by (rank, seq): ``np.lexsort((seq, rank))``, as one int64 key when it fits."""
+    seq_lo = int(seq.min())
+    span = int(seq.max()) - seq_lo + 1
+    if int(rank.min()) < 0 or (int(rank.max()) + 1) * span >= 2**62:
+        return np.lexsort((seq, rank))
+    key = rank * span + (seq - seq_lo)
+    return np.argsort(key, kind="stable")
 
 
 def along_trip_m(lat: np.ndarray, lon: np.ndarray, start: np.ndarray) -> np.ndarray:
