@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,6 @@ lint: $(STAMP)
 
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest -n 2 --dist loadgroup
-
-test-slow: $(STAMP)
-	$(BIN)/pytest -n 2 -m slow
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
