@@ -37,6 +37,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from arverne.routing._kernels.dijkstra import _sift_down, _sift_up  # the one binary heap
+
 INF = np.int32(2**31 - 1)
 
 
@@ -557,7 +559,7 @@ def lower_bounds(
         if size > 0:
             heap[0] = heap[size]
             heap_pos[heap[0]] = 0
-            _sift_down(heap, heap_pos, dist, 0, size)
+            _sift_down(heap, heap_pos, dist, size)
         dv = dist[v]
         for e in range(in_ptr[v], in_ptr[v + 1]):
             u = in_from[e]
@@ -569,39 +571,3 @@ def lower_bounds(
                     heap_pos[u] = size
                     size += 1
                 _sift_up(heap, heap_pos, dist, heap_pos[u])
-
-
-@njit(cache=True, inline="always")
-def _sift_up(heap: np.ndarray, heap_pos: np.ndarray, key: np.ndarray, i: int) -> None:
-    node = heap[i]
-    k = key[node]
-    while i > 0:
-        parent = (i - 1) >> 1
-        pn = heap[parent]
-        if key[pn] <= k:
-            break
-        heap[i] = pn
-        heap_pos[pn] = i
-        i = parent
-    heap[i] = node
-    heap_pos[node] = i
-
-
-@njit(cache=True, inline="always")
-def _sift_down(heap: np.ndarray, heap_pos: np.ndarray, key: np.ndarray, i: int, size: int) -> None:
-    node = heap[i]
-    k = key[node]
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and key[heap[c + 1]] < key[heap[c]]:
-            c += 1
-        cn = heap[c]
-        if key[cn] >= k:
-            break
-        heap[i] = cn
-        heap_pos[cn] = i
-        i = c
-    heap[i] = node
-    heap_pos[node] = i
