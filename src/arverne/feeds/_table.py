@@ -154,18 +154,22 @@ class Tab:
         if quarantine:
             self.keep[idx] = False
 
+    def flag_empty(self, mask: np.ndarray, name: str, *, quarantine: bool) -> None:
+        """Give ``missing_required_field`` to the rows of ``mask`` (a required field left empty)."""
+        self.flag(
+            mask,
+            "missing_required_field",
+            ERROR,
+            name,
+            f"required field {name} is empty.",
+            quarantine=quarantine,
+        )
+
     def required_id(self, name: str, *, quarantine: bool = True) -> pa.Array:
         """A required text field: empty values get ``missing_required_field``."""
         array = self.s(name)
         if self.has(name):
-            self.flag(
-                missing_mask(array),
-                "missing_required_field",
-                ERROR,
-                name,
-                f"required field {name} is empty.",
-                quarantine=quarantine,
-            )
+            self.flag_empty(missing_mask(array), name, quarantine=quarantine)
         return array
 
     def integer(
@@ -192,14 +196,7 @@ class Tab:
         array = self.s(name)
         values, missing, invalid = parse_int(array)
         if required:
-            self.flag(
-                missing,
-                "missing_required_field",
-                ERROR,
-                name,
-                f"required field {name} is empty.",
-                quarantine=quarantine,
-            )
+            self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
             invalid,
             "invalid_integer",
@@ -271,14 +268,7 @@ class Tab:
         array = self.s(name)
         values, missing, invalid = parse_float(array)
         if required_mask is not None:
-            self.flag(
-                missing & required_mask,
-                "missing_required_field",
-                ERROR,
-                name,
-                f"required field {name} is empty.",
-                quarantine=quarantine,
-            )
+            self.flag_empty(missing & required_mask, name, quarantine=quarantine)
         self.flag(
             invalid,
             "invalid_float",
@@ -313,14 +303,7 @@ class Tab:
         array = self.s(name)
         values, missing, invalid = parse_time(array)
         if required:
-            self.flag(
-                missing,
-                "missing_required_field",
-                ERROR,
-                name,
-                f"required field {name} is empty.",
-                quarantine=quarantine,
-            )
+            self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
             invalid,
             "invalid_time",
@@ -340,14 +323,7 @@ class Tab:
             return np.full(self.n, np.datetime64("NaT"), dtype="datetime64[D]")
         array = self.s(name)
         values, missing, invalid = parse_date(array)
-        self.flag(
-            missing,
-            "missing_required_field",
-            ERROR,
-            name,
-            f"required field {name} is empty.",
-            quarantine=quarantine,
-        )
+        self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
             invalid,
             "invalid_date",

@@ -944,14 +944,7 @@ class _Loader:
             tab.keep &= ~flex_rows
 
         trip_id = tab.required_id("trip_id")
-        tab.flag(
-            stop_missing & ~flex_rows,
-            "missing_required_field",
-            ERROR,
-            "stop_id",
-            "required field stop_id is empty.",
-            quarantine=True,
-        )
+        tab.flag_empty(stop_missing & ~flex_rows, "stop_id", quarantine=True)
         seq = tab.integer(
             "stop_sequence",
             default=-1,
