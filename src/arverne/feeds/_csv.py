@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from isal import isal_zlib
 
 from arverne.errors import GtfsError
 from arverne.feeds.notices import Notice, Severity
@@ -24,6 +27,7 @@ MAX_EXAMPLE_CHARS = 60
 """Longest excerpt of a value quoted in a notice message."""
 FIELD_TOO_LONG = 4096
 """Values longer than this many characters get a ``field_too_long`` notice (they are kept)."""
+_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)  # its stub declares an instance
 SMALL_FILE_BYTES = 16_384
 """Files up to this size are parsed with the csv module: pyarrow's thread hand-offs cost more."""
 
@@ -93,9 +97,37 @@ class Source:
         if self._zip is None:
             return (self.path / member).read_bytes()
         try:
+            info = self._zip.getinfo(member)
+            if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x1:
+                return self._inflate(info)
             return self._zip.read(member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            _INFLATE_ERROR,
+            EOFError,
+            OSError,
+            ValueError,
+        ) as exc:
             raise GtfsError(f"{self.path}: {name} is corrupt in the zip archive ({exc})") from None
+
+    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
+        """A deflated member, inflated by ISA-L: about twice zlib's speed on big stop_times."""
+        with self.path.open("rb") as handle:
+            handle.seek(info.header_offset)
+            header = handle.read(30)
+            if len(header) < 30 or header[:4] != b"PK\x03\x04":
+                raise zipfile.BadZipFile("bad local file header")
+            name_len, extra_len = struct.unpack("<HH", header[26:30])
+            handle.seek(info.header_offset + 30 + name_len + extra_len)
+            deflated = handle.read(info.compress_size)
+        if len(deflated) < info.compress_size:
+            raise EOFError("the archive is truncated")
+        # an output buffer of the announced size: no regrowth, so no second copy at the peak
+        data = isal_zlib.decompress(deflated, -15, max(1, info.file_size))
+        if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile("size or CRC-32 does not match the archive's directory")
+        return data
 
     def close(self) -> None:
         """Close the archive, if any."""

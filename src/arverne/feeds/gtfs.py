@@ -32,6 +32,7 @@ from arverne.feeds._spec import (
 )
 from arverne.feeds._table import ERROR, INFO, WARNING, Tab, frame
 from arverne.feeds.notices import Notice
+from arverne.memory import lean_memory
 
 __all__ = ["GtfsFeed", "ServiceDays", "read_gtfs"]
 
@@ -269,11 +270,12 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
         The feed.
     """
     path = Path(path)
-    source = Source(path)
-    try:
-        return _Loader(path, source, name, strict).run()
-    finally:
-        source.close()
+    with lean_memory():
+        source = Source(path)
+        try:
+            return _Loader(path, source, name, strict).run()
+        finally:
+            source.close()
 
 
 def _empty(table: str) -> pd.DataFrame:
