@@ -60,12 +60,16 @@ class Tab:
         return array
 
     def encoded(self, name: str) -> tuple[np.ndarray, pa.Array]:
-        """Dictionary encoding of a column: (int64 codes per row, dictionary), cached."""
+        """Dictionary encoding of a column: (int32 codes per row, dictionary), cached."""
         if name not in self._encoded:
             encoded = pc.dictionary_encode(self.s(name))
-            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
             self._encoded[name] = (codes, encoded.dictionary)
         return self._encoded[name]
+
+    def release(self, *names: str) -> None:
+        """Drop parsed string columns, so a big file's text leaves memory column by column."""
+        self.table = self.table.drop_columns([n for n in names if self.has(n)])
 
     def member(self, name: str, value_set: pa.Array) -> np.ndarray:
         """True for rows whose value of ``name`` is in ``value_set`` (hashing distinct values)."""

@@ -956,11 +956,22 @@ class _Loader:
             quarantine=True,
             bad_as_default=False,
         )
-        arr = tab.time("arrival_time", required=False, quarantine=True)
-        dep = tab.time("departure_time", required=False, quarantine=True)
-        pickup = tab.integer("pickup_type", default=0, allowed=(0, 1, 2, 3))
-        drop_off = tab.integer("drop_off_type", default=0, allowed=(0, 1, 2, 3))
+        # parsed columns shrink to their final dtypes at once and their text is released: on a
+        # big feed these full-length arrays, not the few rows kept, set the reader's peak memory
+        arr = tab.time("arrival_time", required=False, quarantine=True).astype(np.int32)
+        dep = tab.time("departure_time", required=False, quarantine=True).astype(np.int32)
+        pickup = tab.integer("pickup_type", default=0, allowed=(0, 1, 2, 3)).astype(np.int8)
+        drop_off = tab.integer("drop_off_type", default=0, allowed=(0, 1, 2, 3)).astype(np.int8)
         dist = tab.real("shape_dist_traveled", lo=0)
+        tab.release(
+            "stop_sequence",
+            "arrival_time",
+            "departure_time",
+            "pickup_type",
+            "drop_off_type",
+            "shape_dist_traveled",
+            "timepoint",
+        )
         tab.foreign_key("trip_id", trips_tab.s("trip_id"), "trips.txt", array=trip_id)
         tab.foreign_key("stop_id", self._stop_id_all, "stops.txt")
         not_stops = stops.loc[stops["location_type"] != 0, "stop_id"]
@@ -986,8 +997,8 @@ class _Loader:
             "arrival_time",
             "only one of arrival_time and departure_time is given; it is used for both.",
         )
-        arr = np.where(arr < 0, dep, arr)
-        dep = np.where(dep < 0, arr, dep)
+        np.copyto(arr, dep, where=arr < 0)
+        np.copyto(dep, arr, where=dep < 0)
 
         # keep and sort by (trip_id, stop_sequence)
         keep_idx = np.flatnonzero(tab.keep)
@@ -1000,10 +1011,12 @@ class _Loader:
         order = sort_trip_blocks(codes, rank, seq[keep_idx])
         idx = keep_idx[order]
         sorted_codes = codes[order]
+        del keep_idx, codes, order
+        seq = seq[idx].astype(np.int32)  # kept rows are within [0, INT32_MAX]
         # (trip_id, stop_sequence) repeated: the later row in the file goes (lexsort is stable)
         same = np.zeros(len(idx), dtype=bool)
         if len(idx) > 1:
-            same[1:] = (sorted_codes[1:] == sorted_codes[:-1]) & (seq[idx[1:]] == seq[idx[:-1]])
+            same[1:] = (sorted_codes[1:] == sorted_codes[:-1]) & (seq[1:] == seq[:-1])
         if same.any():
             mask = np.zeros(tab.n, dtype=bool)
             mask[idx[same]] = True
@@ -1015,8 +1028,7 @@ class _Loader:
                 "(trip_id, stop_sequence) repeats an earlier row's key.",
                 quarantine=True,
             )
-            idx = idx[~same]
-            sorted_codes = sorted_codes[~same]
+            idx, sorted_codes, seq = idx[~same], sorted_codes[~same], seq[~same]
         st = _StopTimes(
             rows=tab.rows[idx],
             trip=sorted_codes,
@@ -1025,6 +1037,8 @@ class _Loader:
             dep=dep[idx],
             dist=dist[idx],
         )
+        pickup, drop_off = pickup[idx], drop_off[idx]
+        del arr, dep, dist
 
         bad_trips = self._check_and_interpolate(st, tab, stops, stop_ids, idx)
         keep_rows = st.keep
@@ -1039,20 +1053,22 @@ class _Loader:
         final = idx[keep_rows]
         identity = len(final) == tab.n and bool(np.all(final == np.arange(tab.n)))
         taken = None if identity else pa.array(final)
+        del final, idx
         stop_times = pd.DataFrame(
             {
                 "trip_id": (trip_id if taken is None else trip_id.take(taken)).to_pandas().array,
                 "stop_id": (tab.s("stop_id") if taken is None else tab.s("stop_id").take(taken))
                 .to_pandas()
                 .array,
-                "stop_sequence": seq[final].astype(np.int32),
-                "arrival_s": st.arr[keep_rows].astype(np.int32),
-                "departure_s": st.dep[keep_rows].astype(np.int32),
-                "pickup_type": pickup[final].astype(np.int8),
-                "drop_off_type": drop_off[final].astype(np.int8),
+                "stop_sequence": seq[keep_rows],
+                "arrival_s": st.arr[keep_rows].astype(np.int32, copy=False),
+                "departure_s": st.dep[keep_rows].astype(np.int32, copy=False),
+                "pickup_type": pickup[keep_rows],
+                "drop_off_type": drop_off[keep_rows],
                 "timepoint": st.timed[keep_rows].astype(np.int8),
-                "shape_dist_traveled": dist[final],
-            }
+                "shape_dist_traveled": st.dist[keep_rows],
+            },
+            copy=False,  # the columns are fresh arrays: no second copy at the peak
         )
         return stop_times, flex_stop_times, bad_trips
 
