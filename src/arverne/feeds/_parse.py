@@ -13,6 +13,8 @@ import pyarrow.compute as pc
 _INT_RE = r"^\s*[+-]?\d{1,18}\s*$"
 _FLOAT_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _DATE_RE = r"^\s*\d{8}\s*$"
+_SLICE = 1 << 16
+"""Values decoded per step of the vectorised time parser."""
 
 
 def _np_bool(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -117,31 +119,33 @@ def parse_time(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns
     -------
     tuple of numpy.ndarray
-        ``(seconds int64 (-1 where missing/invalid), missing, invalid)``.
+        ``(seconds int32 (-1 where missing/invalid), missing, invalid)``.
     """
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     n = len(array)
     lengths = np.asarray(pc.binary_length(array).to_numpy(zero_copy_only=False))
     regular = (lengths == 7) | (lengths == 8)
-    seconds = np.full(n, -1, dtype=np.int64)
+    seconds = np.full(n, -1, dtype=np.int32)
     ok = np.zeros(n, dtype=bool)
     if regular.any():
         # the 8 bytes ending at each value's end, read as one word (a value of 7 bytes gets the
         # byte before it, replaced by "0" below: the same as left-padding with "0")
         data, offsets = string_buffers(array)
-        ends = offsets[1:].astype(np.int64)
         buf = np.zeros(len(data) + 8, dtype=np.uint8)
         buf[8:] = data
         unaligned = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=buf, strides=(1,))
-        words = unaligned[ends]
-        seven = lengths == 7
-        if seven.any():
-            words[seven] = (words[seven] & ~np.uint64(0xFF)) | np.uint64(0x30)
-        value, good = _decode_time_words(words)
-        good &= regular
-        seconds[good] = value[good]
-        ok |= good
+        # in slices, so the decoding temporaries stay small on a big stop_times.txt
+        for lo in range(0, n, _SLICE):
+            hi = min(n, lo + _SLICE)
+            words = unaligned[offsets[lo + 1 : hi + 1]]
+            seven = lengths[lo:hi] == 7
+            if seven.any():
+                words[seven] = (words[seven] & ~np.uint64(0xFF)) | np.uint64(0x30)
+            value, good = _decode_time_words(words)
+            good &= regular[lo:hi]
+            seconds[lo:hi][good] = value[good]
+            ok[lo:hi] |= good
     odd = np.flatnonzero(~ok & (lengths > 0))
     if len(odd):
         texts = array.take(pa.array(odd)).to_pylist()

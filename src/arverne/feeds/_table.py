@@ -301,9 +301,9 @@ class Tab:
         return values
 
     def time(self, name: str, *, required: bool, quarantine: bool) -> np.ndarray:
-        """Parse a time field into seconds (-1 when missing or invalid, ``invalid_time``)."""
+        """Parse a time field into int32 seconds (-1 when missing or invalid, ``invalid_time``)."""
         if not self.has(name):
-            return np.full(self.n, -1, dtype=np.int64)
+            return np.full(self.n, -1, dtype=np.int32)
         array = self.s(name)
         values, missing, invalid = parse_time(array)
         if required:

@@ -958,8 +958,8 @@ class _Loader:
         )
         # parsed columns shrink to their final dtypes at once and their text is released: on a
         # big feed these full-length arrays, not the few rows kept, set the reader's peak memory
-        arr = tab.time("arrival_time", required=False, quarantine=True).astype(np.int32)
-        dep = tab.time("departure_time", required=False, quarantine=True).astype(np.int32)
+        arr = tab.time("arrival_time", required=False, quarantine=True)
+        dep = tab.time("departure_time", required=False, quarantine=True)
         pickup = tab.integer("pickup_type", default=0, allowed=(0, 1, 2, 3)).astype(np.int8)
         drop_off = tab.integer("drop_off_type", default=0, allowed=(0, 1, 2, 3)).astype(np.int8)
         dist = tab.real("shape_dist_traveled", lo=0)

@@ -8,6 +8,7 @@ One streaming pass through pyosmium with a node-location cache: only ways with `
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,11 @@ from arverne.feeds.profiles import (
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".osm.xml", ".xml", ".o5m")
 """File names :func:`read_osm` accepts."""
+
+_PRECISION = 10_000_000
+"""libosmium's fixed-point coordinate unit: 1e-7 degree."""
+_MAX_X = 180 * _PRECISION
+_MAX_Y = 90 * _PRECISION
 
 
 @dataclass(frozen=True)
@@ -98,19 +104,21 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
     if path.stat().st_size == 0:
         raise OsmError(f"{path}: OSM file is empty")
 
-    n_p = len(chosen)
-    way_ids: list[int] = []
-    way_sizes: list[int] = []
-    node_ids: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    rules: list[list[tuple[bool, bool, float, float]]] = []
-    ferries: list[bool] = []
+    # Per-way and per-node values go straight into typed buffers (8 or 4 bytes a value): Python
+    # lists of ints and floats cost 4 to 8 times more and leave the heap fragmented.
+    way_ids = array("q")
+    way_rules = array("i")  # row of rule_rows
+    way_ends = array("q")  # end of the way's nodes in node_ids
+    node_ids = array("q")
+    node_x = array("i")  # libosmium fixed-point coordinates, 1e-7 degree
+    node_y = array("i")
+    rule_rows: list[list[tuple[bool, bool, float, float]]] = []
+    rule_ferry: list[bool] = []
+    rule_of_key: dict[tuple[str | None, ...], int] = {}  # -1: no profile may use the way
     barrier_ids: list[int] = []
     barrier_rows: list[list[bool]] = []
-    rule_cache: dict[tuple[str | None, ...], list[tuple[bool, bool, float, float]]] = {}
     keys = way_keys(chosen)
-    nan = float("nan")
+    add_id, add_x, add_y = node_ids.append, node_x.append, node_y.append
 
     try:
         processor = (
@@ -127,93 +135,120 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
                 continue
             if not isinstance(obj, osmium.osm.Way):
                 continue
-            way_tags = obj.tags  # membership + item is the cheapest tag access in pyosmium
-            key = tuple(way_tags[k] if k in way_tags else None for k in keys)  # noqa: SIM401
-            row = rule_cache.get(key)
-            if row is None:
-                tags = {k: v for k, v in zip(keys, key, strict=True) if v is not None}
-                row = []
-                if relevant_way(tags):
-                    for profile in chosen:
-                        rule = evaluate_way(profile, tags)
-                        duration = rule.duration_s if rule.duration_s is not None else nan
-                        row.append((rule.forward, rule.backward, rule.speed_kmh, duration))
-                else:
-                    row = [(False, False, 0.0, nan)] * n_p
-                rule_cache[key] = row
-            if not any(fwd or bwd for fwd, bwd, _, _ in row):
+            get = obj.tags.get
+            key = tuple([get(k) for k in keys])
+            rule = rule_of_key.get(key)
+            if rule is None:
+                rule = rule_of_key[key] = _add_rule(chosen, keys, key, rule_rows, rule_ferry)
+            if rule < 0:
                 continue
-            ferry = key[0] == "ferry"
-            try:
-                coords = [(n.ref, n.lon, n.lat) for n in obj.nodes]
-            except osmium.InvalidLocationError:
-                coords = [
-                    (n.ref, n.lon, n.lat) if n.location.valid() else (0, nan, nan)
-                    for n in obj.nodes
-                ]
-            _add_way(
-                obj.id, coords, row, ferry, way_ids, way_sizes, rules, ferries, node_ids, lons, lats
-            )
+            way_ids.append(obj.id)
+            way_rules.append(rule)
+            for node in obj.nodes:
+                loc = node.location  # x and y are INT32_MAX when the node is missing
+                add_id(node.ref)
+                add_x(loc.x)
+                add_y(loc.y)
+            way_ends.append(len(node_ids))
     except RuntimeError as exc:
         raise OsmError(f"{path}: not a readable OSM file ({exc})") from None
 
-    if not way_ids:
+    pieces = _cut_at_missing_nodes(
+        np.frombuffer(way_ends, dtype=np.int64),
+        np.frombuffer(node_x, dtype=np.int32),
+        np.frombuffer(node_y, dtype=np.int32),
+    )
+    if pieces is None:
         raise OsmError(
             f"{path}: no street (highway or ferry way) usable by "
             f"{', '.join(p.name for p in chosen)} in this OSM file"
         )
-
-    rule_arr = np.array(rules, dtype=np.float64).reshape(len(way_ids), n_p, 4)
-    way_ptr = np.zeros(len(way_sizes) + 1, dtype=np.int64)
-    np.cumsum(np.asarray(way_sizes, dtype=np.int64), out=way_ptr[1:])
+    piece_way, way_ptr, keep = pieces
+    piece_rule = np.frombuffer(way_rules, dtype=np.int32)[piece_way]
+    n_p = len(chosen)
+    # (field, profile, rule); np.take keeps the [profile, piece] results C-ordered
+    fields = np.array(rule_rows, dtype=np.float64).reshape(len(rule_rows), n_p, 4).T
+    forward, backward, speed_kmh, duration_s = (
+        np.take(fields[f], piece_rule, axis=1) for f in range(4)
+    )
     return OsmTables(
         path=str(path),
         modes=[p.name for p in chosen],
-        way_id=np.asarray(way_ids, dtype=np.int64),
+        way_id=np.frombuffer(way_ids, dtype=np.int64)[piece_way],
         way_ptr=way_ptr,
-        node_id=np.asarray(node_ids, dtype=np.int64),
-        node_lon=np.asarray(lons, dtype=np.float64),
-        node_lat=np.asarray(lats, dtype=np.float64),
-        way_forward=np.ascontiguousarray(rule_arr[:, :, 0].T > 0),
-        way_backward=np.ascontiguousarray(rule_arr[:, :, 1].T > 0),
-        way_speed_kmh=np.ascontiguousarray(rule_arr[:, :, 2].T, dtype=np.float32),
-        way_duration_s=np.ascontiguousarray(rule_arr[:, :, 3].T),
-        way_ferry=np.asarray(ferries, dtype=bool),
+        node_id=np.frombuffer(node_ids, dtype=np.int64)[keep],
+        node_lon=_degrees(node_x, keep),
+        node_lat=_degrees(node_y, keep),
+        way_forward=forward > 0,
+        way_backward=backward > 0,
+        way_speed_kmh=speed_kmh.astype(np.float32),
+        way_duration_s=duration_s,
+        way_ferry=np.array(rule_ferry, dtype=bool)[piece_rule],
         barrier_node_id=np.asarray(barrier_ids, dtype=np.int64),
         barrier_blocks=np.asarray(barrier_rows, dtype=bool).reshape(len(barrier_ids), n_p).T.copy(),
     )
 
 
-def _add_way(
-    way_id: int,
-    coords: list[tuple[int, float, float]],
-    row: list[tuple[bool, bool, float, float]],
-    ferry: bool,
-    way_ids: list[int],
-    way_sizes: list[int],
-    rules: list[list[tuple[bool, bool, float, float]]],
-    ferries: list[bool],
-    node_ids: list[int],
-    lons: list[float],
-    lats: list[float],
-) -> None:
-    """Append a way's nodes, cut into pieces at nodes without a location (NaN coordinates)."""
-    start = 0
-    n = len(coords)
-    while start < n:
-        stop = start
-        while stop < n and coords[stop][1] == coords[stop][1]:  # not NaN
-            stop += 1
-        if stop - start >= 2:
-            piece = coords[start:stop]
-            node_ids.extend(c[0] for c in piece)
-            lons.extend(c[1] for c in piece)
-            lats.extend(c[2] for c in piece)
-            way_ids.append(way_id)
-            way_sizes.append(stop - start)
-            rules.append(row)
-            ferries.append(ferry)
-        start = stop + 1
+def _add_rule(
+    profiles: list[Profile],
+    keys: tuple[str, ...],
+    values: tuple[str | None, ...],
+    rule_rows: list[list[tuple[bool, bool, float, float]]],
+    rule_ferry: list[bool],
+) -> int:
+    """Evaluate one combination of way tags for every profile; its row, or -1 when all are closed."""
+    tags = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
+    if not relevant_way(tags):
+        return -1
+    row = []
+    for profile in profiles:
+        rule = evaluate_way(profile, tags)
+        duration = rule.duration_s if rule.duration_s is not None else float("nan")
+        row.append((rule.forward, rule.backward, rule.speed_kmh, duration))
+    if not any(fwd or bwd for fwd, bwd, _, _ in row):
+        return -1
+    rule_rows.append(row)
+    rule_ferry.append(values[0] == "ferry")  # way_keys puts "route" first
+    return len(rule_rows) - 1
+
+
+def _cut_at_missing_nodes(
+    way_ends: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Cut ways into runs of nodes with a location; keep the runs of two nodes or more.
+
+    Returns the way of each piece, the pieces' node pointer (int64[pieces + 1]) and the mask of
+    the node positions kept; None when no piece is left.
+    """
+    n = x.size
+    # libosmium's Location.valid(): a missing node has x = y = INT32_MAX
+    valid = (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
+    filled = way_ends[way_ends > np.concatenate(([0], way_ends[:-1]))]  # ends of non-empty ways
+    way_first = np.zeros(n, dtype=bool)
+    way_first[0:1] = True
+    way_first[filled[:-1]] = True
+    way_last = np.zeros(n, dtype=bool)
+    way_last[filled - 1] = True
+    run_start = valid.copy()
+    run_start[1:] &= ~valid[:-1] | way_first[1:]
+    run_end = valid.copy()
+    run_end[:-1] &= ~valid[1:] | way_last[:-1]
+    starts = np.flatnonzero(run_start)
+    stops = np.flatnonzero(run_end) + 1
+    long_enough = stops - starts >= 2
+    starts, stops = starts[long_enough], stops[long_enough]
+    if starts.size == 0:
+        return None
+    ptr = np.zeros(starts.size + 1, dtype=np.int64)
+    np.cumsum(stops - starts, out=ptr[1:])
+    depth = np.cumsum(np.bincount(starts, minlength=n + 1) - np.bincount(stops, minlength=n + 1))
+    keep = depth[:-1] > 0
+    return np.searchsorted(way_ends, starts, side="right"), ptr, keep
+
+
+def _degrees(fixed: array[int], keep: np.ndarray) -> np.ndarray:
+    """float64 degrees of libosmium fixed-point coordinates, exactly as ``Location.lon``/``lat``."""
+    return np.frombuffer(fixed, dtype=np.int32)[keep] / _PRECISION
 
 
 def _resolve_profiles(profiles: Sequence[Profile | str] | None) -> list[Profile]:
