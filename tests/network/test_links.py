@@ -126,6 +126,23 @@ def test_transfers_forbid_raise_and_add(streets):
     assert (C, D) not in paths and (D, C) in paths
 
 
+def test_transfer_rows_in_any_order_give_the_same_footpaths(streets):
+    """Street walks added for transfers.txt pairs beyond the radius do not depend on the row
+    order: origins out of order (E->A before A->E, B->E) give the sorted rows' footpaths."""
+    rows = {"E-A": (E, A), "B-E": (B, E), "A-E": (A, E), "E-B": (E, B), "D-E": (D, E)}
+    kw = {"max_snap_m": 300, "footpath_radius_m": 100, "walk_speed_mps": WALK}
+    by_order = []
+    for order in (list(rows), sorted(rows, key=rows.get)):
+        t_from = np.array([rows[k][0] for k in order])
+        t_to = np.array([rows[k][1] for k in order])
+        zeros = np.zeros(len(order), dtype=np.int64)
+        links, _ = build_links(streets, STOP_LON, STOP_LAT, t_from, t_to, zeros, zeros - 1, **kw)
+        by_order.append(footpaths(links))
+    assert by_order[0] == by_order[1]
+    walk_ae = geodesic_m((0.0005, 0.0), (0.0005, 0.0001)) + geodesic_m((0.0005, 0.0), (0.009, 0.0))
+    assert abs(by_order[0][(E, A)][0] - walk_ae / WALK) <= 1.0 and not by_order[0][(E, A)][1]
+
+
 def test_min_transfer_time_below_walk_keeps_walk(streets):
     """min_transfer_time is a minimum: 30 s on a 189 s walk leaves the walking time."""
     base, _ = build_links(streets, STOP_LON, STOP_LAT, max_snap_m=300, footpath_radius_m=500)

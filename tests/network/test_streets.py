@@ -285,6 +285,27 @@ def test_missing_nodes_split_ways(tmp_path):
     assert g.n_arcs == 4
 
 
+def test_missing_nodes_leave_only_pieces_of_two_nodes(tmp_path):
+    """Missing nodes at a way's ends, in a row and around a single node: only the runs of two
+    or more located nodes stay, each a piece of its way; a way with no such run is dropped."""
+    nodes = {i: (0.001 * i, 0.0) for i in (2, 3, 5, 7, 8, 9)}
+    path = write_osm(
+        tmp_path,
+        nodes,
+        [
+            (10, [1, 2, 3, 4, 5, 6, 7, 8, 9], ROAD),
+            (11, [4, 5, 6], ROAD),
+            (12, [8, 9, 99], ROAD),
+        ],
+    )
+    tables = read_osm(path)
+    assert tables.way_id.tolist() == [10, 10, 12]
+    assert tables.way_ptr.tolist() == [0, 2, 5, 7]
+    assert tables.node_id.tolist() == [2, 3, 7, 8, 9, 8, 9]
+    assert tables.node_lon.tolist() == [0.002, 0.003, 0.007, 0.008, 0.009, 0.008, 0.009]
+    assert tables.way_forward.shape == (4, 3) and tables.way_forward.flags.c_contiguous
+
+
 def test_gzip_xml_reads(tmp_path):
     """The same tiny file gzipped reads to the same tables."""
     text = osm_xml(LINE, [(10, [1, 2, 3], ROAD)])

@@ -223,26 +223,21 @@ def _cut_at_missing_nodes(
     n = x.size
     # libosmium's Location.valid(): a missing node has x = y = INT32_MAX
     valid = (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
-    filled = way_ends[way_ends > np.concatenate(([0], way_ends[:-1]))]  # ends of non-empty ways
-    way_first = np.zeros(n, dtype=bool)
-    way_first[0:1] = True
-    way_first[filled[:-1]] = True
-    way_last = np.zeros(n, dtype=bool)
-    way_last[filled - 1] = True
-    run_start = valid.copy()
-    run_start[1:] &= ~valid[:-1] | way_first[1:]
-    run_end = valid.copy()
-    run_end[:-1] &= ~valid[1:] | way_last[:-1]
-    starts = np.flatnonzero(run_start)
-    stops = np.flatnonzero(run_end) + 1
+    cut = np.ones(n + 1, dtype=bool)  # cut[p]: positions p - 1 and p are not in one run
+    cut[1:-1] = ~(valid[:-1] & valid[1:])
+    cut[way_ends] = True
+    starts = np.flatnonzero(valid & cut[:-1])
+    stops = np.flatnonzero(valid & cut[1:]) + 1
     long_enough = stops - starts >= 2
     starts, stops = starts[long_enough], stops[long_enough]
     if starts.size == 0:
         return None
     ptr = np.zeros(starts.size + 1, dtype=np.int64)
     np.cumsum(stops - starts, out=ptr[1:])
-    depth = np.cumsum(np.bincount(starts, minlength=n + 1) - np.bincount(stops, minlength=n + 1))
-    keep = depth[:-1] > 0
+    inside = np.zeros(n + 1, dtype=np.int64)
+    inside[starts] += 1
+    inside[stops] -= 1
+    keep = np.cumsum(inside[:-1]) > 0
     return np.searchsorted(way_ends, starts, side="right"), ptr, keep
 
 

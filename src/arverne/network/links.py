@@ -192,20 +192,20 @@ def build_links(
     straight = ~both
     dist_m = np.where(straight, crow, walk_m)
     keep = dist_m <= footpath_radius_m
-    paths: dict[tuple[int, int], tuple[float, bool]] = {
-        (int(i), int(j)): (float(d) / walk_speed_mps, bool(s))
-        for i, j, d, s in zip(pair_i[keep], pair_j[keep], dist_m[keep], straight[keep], strict=True)
-    }
+    # footpaths as parallel arrays sorted by (from, to); key = from * n + to
+    f_key = pair_i[keep] * n + pair_j[keep]
+    f_time = dist_m[keep] / walk_speed_mps
+    f_straight = straight[keep]
 
     # 3. transfers.txt
-    forbidden: set[tuple[int, int]] = set()
-    wanted: dict[tuple[int, int], float] = {}
+    forbidden: set[int] = set()
+    wanted: dict[int, float] = {}
     for k in range(t_from.size):
         i, j, kind, min_s = int(t_from[k]), int(t_to[k]), int(t_type[k]), int(t_min[k])
         if not (0 <= i < n and 0 <= j < n):
             continue
         if kind == 3:
-            forbidden.add((i, j))
+            forbidden.add(i * n + j)
             if i == j:
                 notices.append(
                     Notice(
@@ -220,39 +220,20 @@ def build_links(
                 )
             continue
         need = float(min_s) if kind == 2 and min_s >= 0 else 0.0
-        wanted[(i, j)] = max(wanted.get((i, j), 0.0), need)
-    missing = [key for key in wanted if key not in paths and key[0] != key[1]]
-    if missing:
-        mi = np.array([k[0] for k in missing], dtype=np.int64)
-        mj = np.array([k[1] for k in missing], dtype=np.int64)
-        m_walk = np.full(mi.size, np.inf)
-        ok = linked[mi] & linked[mj]
-        if streets is not None and ok.any():
-            m_walk[ok] = _street_walk_m(streets, arc, frac, snap_m, mi[ok], mj[ok], np.inf)
-        m_crow = _geodesic_m(lon, lat, mi, mj)
-        m_straight = ~np.isfinite(m_walk)
-        m_dist = np.where(m_straight, m_crow, m_walk)
-        for key, d, s in zip(missing, m_dist, m_straight, strict=True):
-            paths[key] = (float(d) / walk_speed_mps, bool(s))
-    for key, need in wanted.items():
-        if key[0] == key[1]:
-            if need > 0:
-                paths[key] = (need, False)
-            continue
-        time, s = paths[key]
-        paths[key] = (max(time, need), s)
-    for key in forbidden:
-        paths.pop(key, None)
+        key = i * n + j
+        wanted[key] = max(wanted.get(key, 0.0), need)
+    if wanted:
+        f_key, f_time, f_straight = _add_transfers(
+            streets, lon, lat, arc, frac, snap_m, walk_speed_mps, wanted, f_key, f_time, f_straight
+        )
+    if forbidden:
+        allowed = ~np.isin(f_key, np.fromiter(forbidden, dtype=np.int64, count=len(forbidden)))
+        f_key, f_time, f_straight = f_key[allowed], f_time[allowed], f_straight[allowed]
 
     # 4. CSR by origin stop
-    keys = sorted(paths)
-    f_from = np.array([k[0] for k in keys], dtype=np.int64)
-    f_to = np.array([k[1] for k in keys], dtype=np.int32)
-    f_time = np.array([np.ceil(paths[k][0] - 1e-6) for k in keys], dtype=np.float64)
-    f_straight = np.array([paths[k][1] for k in keys], dtype=bool)
     ptr = np.zeros(n + 1, dtype=np.int64)
-    if f_from.size:
-        np.cumsum(np.bincount(f_from, minlength=n), out=ptr[1:])
+    if f_key.size:
+        np.cumsum(np.bincount(f_key // n, minlength=n), out=ptr[1:])
     links = StopLinks(
         max_snap_m=float(max_snap_m),
         footpath_radius_m=float(footpath_radius_m),
@@ -261,11 +242,60 @@ def build_links(
         stop_arc_frac=frac.astype(np.float32),
         stop_snap_m=snap_m.astype(np.float32),
         footpath_ptr=ptr,
-        footpath_to=f_to,
-        footpath_time_s=np.maximum(f_time, 0).astype(np.int32),
+        footpath_to=(f_key % n).astype(np.int32),
+        footpath_time_s=np.maximum(np.ceil(f_time - 1e-6), 0).astype(np.int32),
         footpath_straight_line=f_straight,
     )
     return links, notices
+
+
+def _add_transfers(
+    streets: StreetGraph | None,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    arc: np.ndarray,
+    frac: np.ndarray,
+    snap_m: np.ndarray,
+    walk_speed_mps: float,
+    wanted: dict[int, float],
+    f_key: np.ndarray,
+    f_time: np.ndarray,
+    f_straight: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Footpaths (sorted by key) with the transfers.txt pairs ``wanted`` (key -> minimum time).
+
+    A pair already there keeps its walk, raised to the minimum time (in ``f_time``, in place); a
+    missing pair between two stops gets its street walk without radius (a straight line when the
+    streets do not join them), raised likewise; a stop to itself gets its minimum time when that
+    is positive.
+    """
+    n = lon.size
+    w_key = np.fromiter(wanted, dtype=np.int64, count=len(wanted))
+    w_need = np.fromiter(wanted.values(), dtype=np.float64, count=len(wanted))
+    order = np.argsort(w_key)  # sorted origins: one street search per origin stop
+    w_key, w_need = w_key[order], w_need[order]
+    loc = np.searchsorted(f_key, w_key)
+    found = loc < f_key.size
+    found[found] = f_key[loc[found]] == w_key[found]
+    f_time[loc[found]] = np.maximum(f_time[loc[found]], w_need[found])
+
+    wi, wj = w_key // n, w_key % n
+    new = ~found & (wi != wj)
+    mi, mj = wi[new], wj[new]
+    m_walk = np.full(mi.size, np.inf)
+    ok = (arc[mi] >= 0) & (arc[mj] >= 0)
+    if streets is not None and ok.any():
+        m_walk[ok] = _street_walk_m(streets, arc, frac, snap_m, mi[ok], mj[ok], np.inf)
+    m_straight = ~np.isfinite(m_walk)
+    m_dist = np.where(m_straight, _geodesic_m(lon, lat, mi, mj), m_walk)
+    m_time = np.maximum(m_dist / walk_speed_mps, w_need[new])
+
+    own = ~found & (wi == wj) & (w_need > 0)
+    key = np.concatenate([f_key, w_key[new], w_key[own]])
+    order = np.argsort(key, kind="stable")
+    time = np.concatenate([f_time, m_time, w_need[own]])
+    straight = np.concatenate([f_straight, m_straight, np.zeros(int(own.sum()), dtype=bool)])
+    return key[order], time[order], straight[order]
 
 
 def _metric(

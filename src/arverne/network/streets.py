@@ -123,7 +123,7 @@ def build_streets(
     ValueError
         When a mode is unknown or missing from the given tables.
     """
-    from pyproj import Geod, Transformer
+    from pyproj import Transformer
 
     from arverne.errors import OsmError
     from arverne.feeds.osm import OsmTables, read_osm
@@ -142,99 +142,52 @@ def build_streets(
     bwd = osm.way_backward[rows]
     speed_kmh = osm.way_speed_kmh[rows].astype(np.float64)
     duration_s = osm.way_duration_s[rows]
+    way_id, way_ptr = osm.way_id, osm.way_ptr
+    node_id, lon, lat = osm.node_id, osm.node_lon, osm.node_lat
 
-    # keep the ways some chosen mode may use
+    # keep the ways some chosen mode may use (every way when all the tables' modes are built)
     keep_way = (fwd | bwd).any(axis=0)
-    sizes_all = np.diff(osm.way_ptr)
-    keep_pos = np.repeat(keep_way, sizes_all)
-    sizes = sizes_all[keep_way]
-    if sizes.size == 0:
+    if not keep_way.any():
         raise OsmError(f"{osm.path}: no street usable by {', '.join(modes)}")
-    fwd, bwd, speed_kmh, duration_s = (
-        fwd[:, keep_way],
-        bwd[:, keep_way],
-        speed_kmh[:, keep_way],
-        duration_s[:, keep_way],
-    )
-    way_id = osm.way_id[keep_way]
-    node_id = osm.node_id[keep_pos]
-    lon = osm.node_lon[keep_pos]
-    lat = osm.node_lat[keep_pos]
-    n_ways = sizes.size
-    way_ptr = np.zeros(n_ways + 1, dtype=np.int64)
-    np.cumsum(sizes, out=way_ptr[1:])
-    n_pos = int(way_ptr[-1])
-    way_of = np.repeat(np.arange(n_ways, dtype=np.int64), sizes)
+    if not keep_way.all():
+        sizes = np.diff(way_ptr)
+        keep_pos = np.repeat(keep_way, sizes)
+        node_id, lon, lat = node_id[keep_pos], lon[keep_pos], lat[keep_pos]
+        way_ptr = np.zeros(int(keep_way.sum()) + 1, dtype=np.int64)
+        np.cumsum(sizes[keep_way], out=way_ptr[1:])
+        way_id, fwd, bwd = way_id[keep_way], fwd[:, keep_way], bwd[:, keep_way]
+        speed_kmh, duration_s = speed_kmh[:, keep_way], duration_s[:, keep_way]
 
-    # graph nodes: way ends, nodes met more than once, blocking barriers
-    _, inverse, counts = np.unique(node_id, return_inverse=True, return_counts=True)
-    is_graph = counts[inverse] >= 2
-    is_graph[way_ptr[:-1]] = True
-    is_graph[way_ptr[1:] - 1] = True
     blocking = (
         osm.barrier_blocks[rows].any(axis=0) if osm.barrier_node_id.size else np.zeros(0, bool)
     )
     barrier_ids = osm.barrier_node_id[blocking]
-    if barrier_ids.size:
-        is_graph |= np.isin(node_id, barrier_ids)
+    gpos = _graph_positions(node_id, way_ptr, barrier_ids)
 
     # segments between consecutive graph positions of the same way
-    gpos = np.flatnonzero(is_graph)
     seg_s = gpos[:-1]
     seg_e = gpos[1:]
-    same = way_of[seg_s] == way_of[seg_e]
-    seg_s, seg_e = seg_s[same], seg_e[same]
-    degenerate = (node_id[seg_s] == node_id[seg_e]) & (seg_e - seg_s == 1)
-    seg_s, seg_e = seg_s[~degenerate], seg_e[~degenerate]
-    seg_way = way_of[seg_s]
+    seg_way = np.searchsorted(way_ptr, seg_s, side="right") - 1
+    same = seg_e < way_ptr[seg_way + 1]
+    seg_s, seg_e, seg_way = seg_s[same], seg_e[same], seg_way[same]
+    real = (node_id[seg_s] != node_id[seg_e]) | (seg_e - seg_s != 1)  # not a node repeated in place
+    seg_s, seg_e, seg_way = seg_s[real], seg_e[real], seg_way[real]
+    seg_len, way_len = _geodesic_lengths(lon, lat, way_ptr, seg_s, seg_e)
 
-    # geodesic lengths along the geometry
-    geod = Geod(ellps="WGS84")
-    step = np.zeros(n_pos, dtype=np.float64)
-    if n_pos > 1:
-        _, _, d = geod.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
-        step[1:] = d
-        step[way_ptr[:-1]] = 0.0
-    cum = np.cumsum(step)
-    seg_len = cum[seg_e] - cum[seg_s]
-    way_len = cum[way_ptr[1:] - 1] - cum[way_ptr[:-1]]
-
-    # per-mode times of forward and backward arcs
-    n_modes = len(modes)
-    n_seg = seg_s.size
-    with np.errstate(divide="ignore", invalid="ignore"):
-        base = seg_len[None, :] / (speed_kmh[:, seg_way] / 3.6)
-        dur = duration_s[:, seg_way]
-        share = np.where(way_len[seg_way] > 0, seg_len / way_len[seg_way], 1.0)
-        base = np.where(np.isnan(dur), base, dur * share[None, :])
-    t_fwd = np.where(fwd[:, seg_way], base, np.inf)
-    t_bwd = np.where(bwd[:, seg_way], base, np.inf)
+    times = _arc_times(fwd, bwd, speed_kmh, duration_s, seg_way, seg_len, way_len)
     if barrier_ids.size:
         bmask = osm.barrier_blocks[rows][:, blocking]
-        order_b = np.argsort(barrier_ids)
-        sorted_ids = barrier_ids[order_b]
-        for side, times in ((seg_s, t_fwd), (seg_e, t_bwd)):
-            ids = node_id[side]
-            loc = np.clip(np.searchsorted(sorted_ids, ids), 0, sorted_ids.size - 1)
-            hit = sorted_ids[loc] == ids
-            blocks = np.zeros((n_modes, n_seg), dtype=bool)
-            blocks[:, hit] = bmask[:, order_b[loc[hit]]]
-            times[blocks] = np.inf
+        _close_at_barriers(times, node_id[seg_s], node_id[seg_e], barrier_ids, bmask)
+    n_modes = len(modes)
+    n_seg = seg_s.size
 
-    # arcs 2i (forward) and 2i + 1 (backward), then sorted by tail
+    # graph nodes by OSM id, arcs sorted by tail
     node_osm_id, first = np.unique(node_id[gpos], return_index=True)
     node_pos = gpos[first]
-    tail_pos = np.empty(2 * n_seg, dtype=np.int64)
-    head_pos = np.empty(2 * n_seg, dtype=np.int64)
-    tail_pos[0::2], tail_pos[1::2] = seg_s, seg_e
-    head_pos[0::2], head_pos[1::2] = seg_e, seg_s
-    tail = np.searchsorted(node_osm_id, node_id[tail_pos]).astype(np.int32)
-    head = np.searchsorted(node_osm_id, node_id[head_pos]).astype(np.int32)
-    times = np.empty((n_modes, 2 * n_seg), dtype=np.float64)
-    times[:, 0::2], times[:, 1::2] = t_fwd, t_bwd
-    lengths = np.repeat(seg_len, 2)
-    ways = np.repeat(way_id[seg_way], 2)
-
+    tail = np.empty(2 * n_seg, dtype=np.int32)
+    head = np.empty(2 * n_seg, dtype=np.int32)
+    tail[0::2] = head[1::2] = np.searchsorted(node_osm_id, node_id[seg_s])
+    tail[1::2] = head[0::2] = np.searchsorted(node_osm_id, node_id[seg_e])
     order = np.argsort(tail, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -247,16 +200,10 @@ def build_streets(
     rev_arc = np.argsort(arc_head, kind="stable").astype(np.int32)
     rev_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(arc_head, minlength=n_nodes), out=rev_ptr[1:])
-    arc_time_s = np.ascontiguousarray(times[:, order], dtype=np.float32)
-
-    # geometry, tail to head
-    start = tail_pos[order]
-    stop = head_pos[order]
-    count = np.abs(stop - start) + 1
-    geom_ptr = np.zeros(order.size + 1, dtype=np.int64)
-    np.cumsum(count, out=geom_ptr[1:])
-    offset = np.arange(int(geom_ptr[-1]), dtype=np.int64) - np.repeat(geom_ptr[:-1], count)
-    pos = np.repeat(start, count) + np.repeat(np.sign(stop - start), count) * offset
+    arc_time_s = np.take(times, order, axis=1)  # C-ordered, unlike times[:, order]
+    del times  # before the geometry's temporaries, the largest ones
+    arc_seg = order >> 1
+    geom_ptr, geom_pos = _arc_geometry(seg_s, seg_e, order)
 
     node_lon = lon[node_pos]
     node_lat = lat[node_pos]
@@ -283,13 +230,115 @@ def build_streets(
         arc_ptr=arc_ptr,
         arc_tail=arc_tail,
         arc_head=arc_head,
-        arc_length_m=lengths[order].astype(np.float32),
+        arc_length_m=seg_len[arc_seg].astype(np.float32),
         arc_time_s=arc_time_s,
         arc_twin=arc_twin,
-        arc_way_id=ways[order].astype(np.int64),
+        arc_way_id=way_id[seg_way[arc_seg]].astype(np.int64),
         rev_ptr=rev_ptr,
         rev_arc=rev_arc,
         geom_ptr=geom_ptr,
-        geom_lon=lon[pos],
-        geom_lat=lat[pos],
+        geom_lon=lon[geom_pos],
+        geom_lat=lat[geom_pos],
     )
+
+
+def _arc_times(
+    fwd: np.ndarray,
+    bwd: np.ndarray,
+    speed_kmh: np.ndarray,
+    duration_s: np.ndarray,
+    seg_way: np.ndarray,
+    seg_len: np.ndarray,
+    way_len: np.ndarray,
+) -> np.ndarray:
+    """float32[n_modes, 2 n_seg]: times of the forward (2i) and backward (2i + 1) arcs of segment i.
+
+    Computed in float64 and rounded once; inf where the mode may not go that way.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = seg_len[None, :] / (speed_kmh[:, seg_way] / 3.6)
+        dur = duration_s[:, seg_way]
+        if not np.isnan(dur).all():  # ferries timed by a duration tag: their share of it
+            share = np.where(way_len[seg_way] > 0, seg_len / way_len[seg_way], 1.0)
+            base = np.where(np.isnan(dur), base, dur * share[None, :])
+    times = np.empty((fwd.shape[0], 2 * seg_way.size), dtype=np.float32)
+    times[:, 0::2] = np.where(fwd[:, seg_way], base, np.inf)
+    times[:, 1::2] = np.where(bwd[:, seg_way], base, np.inf)
+    return times
+
+
+def _close_at_barriers(
+    times: np.ndarray,
+    seg_s_id: np.ndarray,
+    seg_e_id: np.ndarray,
+    barrier_ids: np.ndarray,
+    barrier_blocks: np.ndarray,
+) -> None:
+    """Make the arcs leaving a barrier impassable (inf in ``times``) for the modes it stops."""
+    n_modes, n_seg = barrier_blocks.shape[0], seg_s_id.size
+    order_b = np.argsort(barrier_ids)
+    sorted_ids = barrier_ids[order_b]
+    for ids, leaving in ((seg_s_id, times[:, 0::2]), (seg_e_id, times[:, 1::2])):
+        loc = np.clip(np.searchsorted(sorted_ids, ids), 0, sorted_ids.size - 1)
+        hit = sorted_ids[loc] == ids
+        blocks = np.zeros((n_modes, n_seg), dtype=bool)
+        blocks[:, hit] = barrier_blocks[:, order_b[loc[hit]]]
+        leaving[blocks] = np.inf
+
+
+def _graph_positions(
+    node_id: np.ndarray, way_ptr: np.ndarray, barrier_ids: np.ndarray
+) -> np.ndarray:
+    """Positions of graph nodes: way ends, nodes met more than once, blocking barriers."""
+    by_id = np.argsort(node_id)
+    sorted_id = node_id[by_id]
+    repeated = sorted_id[1:] == sorted_id[:-1]
+    is_graph = np.zeros(node_id.size, dtype=bool)
+    is_graph[by_id[1:][repeated]] = True
+    is_graph[by_id[:-1][repeated]] = True
+    del by_id, repeated  # before np.isin sorts its own copy of node_id
+    is_graph[way_ptr[:-1]] = True
+    is_graph[way_ptr[1:] - 1] = True
+    if barrier_ids.size:
+        is_graph |= np.isin(node_id, barrier_ids)
+    return np.flatnonzero(is_graph)
+
+
+def _geodesic_lengths(
+    lon: np.ndarray, lat: np.ndarray, way_ptr: np.ndarray, seg_s: np.ndarray, seg_e: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Geodesic (WGS84) lengths along the geometry of each segment and each way, metres."""
+    from pyproj import Geod
+
+    n_pos = lon.size
+    cum = np.zeros(n_pos, dtype=np.float64)
+    if n_pos > 1:
+        _, _, d = Geod(ellps="WGS84").inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+        cum[1:] = d
+        cum[way_ptr[:-1]] = 0.0
+    np.cumsum(cum, out=cum)
+    return cum[seg_e] - cum[seg_s], cum[way_ptr[1:] - 1] - cum[way_ptr[:-1]]
+
+
+def _arc_geometry(
+    seg_s: np.ndarray, seg_e: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(geom_ptr, position of each shape point) of the arcs ``order`` (2i: segment i forward).
+
+    Built in place in the narrowest integer type: the shape points are the largest array of the
+    graph.
+    """
+    seg = order >> 1
+    backward = (order & 1).astype(bool)
+    start = np.where(backward, seg_e[seg], seg_s[seg])
+    count = (seg_e - seg_s + 1)[seg]
+    geom_ptr = np.zeros(order.size + 1, dtype=np.int64)
+    np.cumsum(count, out=geom_ptr[1:])
+    n_points = int(geom_ptr[-1])
+    index = np.int32 if max(n_points, int(seg_e.max(initial=0))) < 2**31 else np.int64
+    # point k of arc a is start[a] + k - geom_ptr[a] forward, start[a] - (k - geom_ptr[a]) backward
+    pos: np.ndarray = np.arange(n_points, dtype=index)
+    pos -= np.repeat(geom_ptr[:-1].astype(index), count)
+    np.negative(pos, out=pos, where=np.repeat(backward, count))
+    pos += np.repeat(start.astype(index), count)
+    return geom_ptr, pos
