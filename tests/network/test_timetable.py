@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from arverne.feeds.gtfs import read_gtfs
+from arverne.network._compile import (
+    bucket_order,
+    fifo_patterns,
+    inseat_chains,
+    key_hashes,
+    pattern_keys,
+)
 from arverne.network.network import Network
 from arverne.network.timetable import Timetable, build_timetable
 from tests.conftest import shared_path
@@ -199,3 +208,176 @@ def test_real_feeds_compile(paths: tuple[str, ...], real_trips: int) -> None:
         block = tt.st_dep_s[rows].reshape(b - a, n)
         assert (np.diff(block, axis=0) >= 0).all()
     assert tt.service_active.any(axis=1).all()
+
+
+def test_inseat_chains_across_services_and_forbidden_pairs(tmp_path: Path) -> None:
+    """transfer_type 4 chains t1 (weekdays, accessible) into t2 (Wednesday to Sunday, not
+    accessible): the chained trip runs on a new service 'SA&WK' (Wednesday to Friday) and is
+    not accessible; a transfer_type 5 row forbids the block pair b1 -> b2."""
+    cal = CAL + "SA,0,0,1,1,1,1,1,20240304,20240308"
+    trips = """
+    route_id,service_id,trip_id,trip_headsign,block_id,wheelchair_accessible
+    R,WK,t1,One,,1
+    R,SA,t2,Two,,2
+    R,WK,b1,,blk,0
+    R,WK,b2,,blk,0
+    """
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    t1,08:00:00,08:00:00,A,1
+    t1,08:10:00,08:10:00,B,2
+    t2,08:12:00,08:12:00,B,1
+    t2,08:20:00,08:20:00,C,2
+    b1,09:00:00,09:00:00,A,1
+    b1,09:10:00,09:10:00,B,2
+    b2,09:12:00,09:12:00,B,1
+    b2,09:20:00,09:20:00,C,2
+    """
+    transfers = """
+    from_stop_id,to_stop_id,from_trip_id,to_trip_id,transfer_type
+    B,B,t1,t2,4
+    B,B,b1,b2,5
+    """
+    f = feed(tmp_path, "f", calendar=cal, trips=trips, stop_times=times, transfers=transfers)
+    tt = build_timetable([f])
+    assert tt.trip_id[tt.trip_chained].tolist() == ["f:t1+1"]
+    chained = int(np.flatnonzero(tt.trip_chained)[0])
+    assert str(tt.service_id[tt.trip_service[chained]]) == "f:SA&f:WK"
+    assert tt.service_active[tt.trip_service[chained]].tolist() == [0, 0, 1, 1, 1]
+    assert tt.trip_wheelchair[chained] == 2 and str(tt.trip_headsign[chained]) == "Two"
+    assert [str(tt.trip_id[t]) for t in tt.inseat_from_trip] == ["f:t1"]
+    assert [str(tt.trip_id[t]) for t in tt.inseat_to_trip] == ["f:t2"]
+    assert tt.transfer_from_stop.size == 0  # rows between trips are no stop-to-stop transfers
+
+
+def test_inseat_station_test_in_a_later_feed(tmp_path: Path) -> None:
+    """In the second of two feeds, block 'x' runs B -> A then D -> C (A and D are different
+    places, though D's index in its feed equals the merged index of A's station) and block 'y'
+    runs B -> A then A2 -> C (A and A2 share station ST): only block 'y' becomes a chained trip."""
+    plain = feed(
+        tmp_path,
+        "one",
+        trips="route_id,service_id,trip_id\nR,WK,t",
+        stop_times="trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "t,07:00:00,07:00:00,A,1\nt,07:10:00,07:10:00,B,2",
+    )
+    stops = STOPS + "D,Delta,45.03,3.0,0,,0\nA2,Alpha two,45.0,3.0,0,ST,0\n"
+    trips = "route_id,service_id,trip_id,block_id\nR,WK,u1,x\nR,WK,u2,x\nR,WK,v1,y\nR,WK,v2,y"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    u1,08:00:00,08:00:00,B,1
+    u1,08:10:00,08:10:00,A,2
+    u2,08:12:00,08:12:00,D,1
+    u2,08:20:00,08:20:00,C,2
+    v1,09:00:00,09:00:00,B,1
+    v1,09:10:00,09:10:00,A,2
+    v2,09:12:00,09:12:00,A2,1
+    v2,09:20:00,09:20:00,C,2
+    """
+    two = feed(tmp_path, "two", stops=stops, trips=trips, stop_times=times)
+    tt = build_timetable([plain, two])
+    assert tt.trip_id[tt.trip_chained].tolist() == ["two:v1+1"]
+
+
+@st.composite
+def flat_trips(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Random trips as flat columns: few stops and permissions (keys repeat), times in a small
+    range (ties and overtakes)."""
+    n = draw(st.integers(1, 25))
+    lengths = draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+    m = sum(lengths)
+
+    def column(values: st.SearchStrategy[int] | st.SearchStrategy[bool]) -> list[int]:
+        return draw(st.lists(values, min_size=m, max_size=m))
+
+    length = np.array(lengths, np.int64)
+    return (
+        np.cumsum(length) - length,
+        length,
+        np.array(column(st.integers(0, 2)), np.int32),
+        np.array(column(st.booleans()), bool),
+        np.array(column(st.booleans()), bool),
+        np.array(column(st.integers(0, 4)), np.int32),
+        np.array(column(st.integers(0, 4)), np.int32),
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(trips=flat_trips(), collide=st.booleans())
+def test_pattern_kernels_match_plain_reference(
+    trips: tuple[np.ndarray, ...], collide: bool
+) -> None:
+    """Random flat trips: pattern_keys groups trips by (stops, board, alight) like a dict, also
+    when every hash collides; fifo_patterns sorts each key's trips by row (departures, then
+    arrivals; ties in trip order) and puts each in the first pattern it does not overtake."""
+    start, length, stop, board, alight, arr, dep = trips
+    n = start.shape[0]
+
+    def rows(k: int) -> slice:
+        return slice(int(start[k]), int(start[k] + length[k]))
+
+    keys: dict[tuple[tuple[int, ...], ...], list[int]] = {}
+    for k in range(n):
+        key = (tuple(stop[rows(k)]), tuple(board[rows(k)]), tuple(alight[rows(k)]))
+        keys.setdefault(key, []).append(k)
+    expected_rep = [0] * n
+    for members in keys.values():
+        for k in members:
+            expected_rep[k] = members[0]
+    digest = np.zeros(n, np.uint64) if collide else key_hashes(start, length, stop, board, alight)
+    assert pattern_keys(digest, start, length, stop, board, alight).tolist() == expected_rep
+
+    key_trip = np.array([k for members in keys.values() for k in members], np.int64)
+    key_ptr = np.cumsum([0] + [len(members) for members in keys.values()]).astype(np.int64)
+    key_of = np.empty(n, np.int64)
+    for g, members in enumerate(keys.values()):
+        key_of[members] = g
+    assert bucket_order(key_of, key_ptr).tolist() == key_trip.tolist()
+
+    def row(k: int) -> list[int]:
+        return dep[rows(k)].tolist() + arr[rows(k)].tolist()
+
+    expected: list[list[int]] = []
+    for members in keys.values():
+        groups: list[list[int]] = []
+        for k in sorted(members, key=row):
+            fit = [
+                g for g in groups if all(x >= y for x, y in zip(row(k), row(g[-1]), strict=True))
+            ]
+            if fit:
+                fit[0].append(k)
+            else:
+                groups.append([k])
+        expected.extend(groups)
+    ptr, trip = fifo_patterns(key_ptr, key_trip, start, length, arr, dep)
+    assert [trip[a:b].tolist() for a, b in itertools.pairwise(ptr.tolist())] == expected
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    n=st.integers(1, 8),
+    pairs=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=12),
+)
+def test_inseat_chains_match_plain_reference(n: int, pairs: list[tuple[int, int]]) -> None:
+    """Random (trip, next trip) pairs, cycles included: inseat_chains keeps a pair when its first
+    trip has no next and its second no previous trip yet, and walks one chain from each kept
+    first trip without a previous one, in the order the pairs were kept."""
+    pairs = [(a % n, b % n) for a, b in pairs]
+    nxt: dict[int, int] = {}
+    has_prev: set[int] = set()
+    for a, b in pairs:
+        if a not in nxt and b not in has_prev:
+            nxt[a] = b
+            has_prev.add(b)
+    expected = []
+    for head in nxt:
+        if head in has_prev:
+            continue
+        chain = [head]
+        while chain[-1] in nxt and nxt[chain[-1]] not in chain:
+            chain.append(nxt[chain[-1]])
+        expected.append(chain)
+    pair_from = np.array([a for a, _ in pairs], np.int64)
+    pair_to = np.array([b for _, b in pairs], np.int64)
+    ptr, trip = inseat_chains(pair_from, pair_to, n)
+    assert [trip[a:b].tolist() for a, b in itertools.pairwise(ptr.tolist())] == expected

@@ -27,8 +27,9 @@ Layout, in RAPTOR terms
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -217,25 +218,63 @@ class Timetable:
 
 # ----------------------------------------------------------------------------------------------
 # build
+#
+# The compile works on flat columns, never on one Python object per trip: a set of trips is a
+# _Trips (the stop times of trip k are rows start[k]:start[k] + length[k] of its stop-time
+# columns), the loops over trips and stop times are numba kernels (arverne.network._compile),
+# and every output array is a gather through index arrays.
 
 
 @dataclass
-class _RawTrip:
-    """One trip before grouping (real or chained); arrays are per stop of the trip."""
+class _Trips:
+    """Trips (real or chained) as flat columns; the n trips own m stop-time rows."""
 
-    trip_id: str
-    route: int
-    service: int
-    headsign: str
-    direction: int
-    wheelchair: int
-    shape: int
-    stops: np.ndarray
+    start: np.ndarray
+    """int64[n]: first stop-time row of each trip."""
+    length: np.ndarray
+    """int64[n]: number of stop times of each trip."""
+    stop: np.ndarray
+    """int32[m]: stop index."""
     arr: np.ndarray
+    """int32[m]: arrival time, seconds in the timetable's frame."""
     dep: np.ndarray
+    """int32[m]: departure time."""
     board: np.ndarray
+    """bool[m]: boarding allowed."""
     alight: np.ndarray
-    parts: list[tuple[int, int]]  # (raw index of the real trip, start position)
+    """bool[m]: alighting allowed."""
+    trip_id: np.ndarray
+    """<U[n]: namespaced trip id."""
+    headsign: np.ndarray
+    """<U[n]: headsign."""
+    route: np.ndarray
+    """int32[n]: route index."""
+    service: np.ndarray
+    """int32[n]: service index."""
+    direction: np.ndarray
+    """int8[n]: direction_id."""
+    wheelchair: np.ndarray
+    """int8[n]: wheelchair_accessible."""
+    shape: np.ndarray
+    """int32[n]: shape index, -1 when none."""
+
+    @staticmethod
+    def concat(parts: Sequence[_Trips]) -> _Trips:
+        """The trips of ``parts``, one part after the other; the parts are emptied.
+
+        Each column of the parts is dropped as soon as it is copied, so the copy costs one
+        column more than the parts, not twice their size. String columns come out as wide as
+        the widest part: still exactly as wide as their longest string.
+        """
+        first_row = np.cumsum([0] + [p.stop.shape[0] for p in parts[:-1]])
+        n_trips = [p.start.shape[0] for p in parts]
+        columns = {}
+        for f in fields(_Trips):
+            columns[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
+            for p in parts:
+                setattr(p, f.name, np.empty(0, columns[f.name].dtype))
+        columns["start"] += np.repeat(first_row, n_trips)
+        return _Trips(**columns)
 
 
 def _utc_offset_s(zone: str, date: dt.date) -> int:
@@ -245,11 +284,87 @@ def _utc_offset_s(zone: str, date: dt.date) -> int:
 
 
 def _ustr(values: Any) -> np.ndarray:
-    """Fixed-width unicode array (never object), at least one character wide."""
-    arr = np.asarray(list(values), dtype=str)
-    if arr.size == 0:
-        return np.zeros(0, "<U1")
-    return arr.astype(f"<U{max(1, arr.dtype.itemsize // 4)}")
+    """Fixed-width unicode array (never object) exactly as wide as its longest string (>= 1).
+
+    ``values``: a list of str, or a column (pandas Series, Arrow array) of strings.
+    """
+    import pyarrow.compute as pc
+
+    if isinstance(values, list):
+        return np.asarray(values, dtype=str)
+    # the width is set, not left to numpy: from objects it makes "" two characters wide
+    arr = _arrow(values)
+    width = max(1, pc.max(pc.utf8_length(arr)).as_py() or 0)
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=f"<U{width}")
+
+
+def _arrow(values: Any) -> Any:
+    """A column (pandas Series, list, numpy array) as one Arrow array."""
+    import pyarrow as pa
+
+    arr = pa.array(values)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _prefix(ns: str, values: Any) -> Any:
+    """Arrow strings ``ns + value`` (namespaced ids) for a column of strings."""
+    import pyarrow.compute as pc
+
+    return pc.utf8_replace_slice(_arrow(values), 0, 0, ns)
+
+
+def _index_in(values: Any, ids: Any) -> np.ndarray:
+    """int32 position of each of ``values`` in ``ids`` (the first one if repeated), -1 if absent.
+
+    Both are columns of strings; Arrow hashes them, with no Python object per value.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values, ids = _arrow(values), _arrow(ids)
+    if pa.types.is_null(values.type):  # an empty column without a type
+        return np.full(len(values), -1, np.int32)
+    if ids.type != values.type:
+        ids = ids.cast(values.type)
+    found = pc.index_in(values, value_set=ids).fill_null(-1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), np.int32)
+
+
+def _sort_rank(ids: Any) -> np.ndarray:
+    """int64 rank of each string of the Arrow array ``ids`` in sorted (code point) order."""
+    import pyarrow.compute as pc
+
+    rank = np.empty(len(ids), np.int64)
+    rank[np.asarray(pc.sort_indices(ids).to_numpy(), np.int64)] = np.arange(len(ids))
+    return rank
+
+
+def _sorted_rows(rows: np.ndarray, key: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """``rows`` ordered by (key, seq), ties in their order (``key``, ``seq``: one per row).
+
+    Feeds usually come sorted already (the reader sorts stop_times), so that case is checked
+    first and costs no sort.
+    """
+    step = np.diff(key)
+    if bool(np.all((step > 0) | ((step == 0) & (np.diff(seq) >= 0)))):
+        return rows
+    return rows[np.lexsort((seq, key))]
+
+
+def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """int64 rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
+
+    Built in one array (steps of 1, a jump at each range start, then a cumulative sum): the
+    rows of every stop time can be millions, so no second array of that size.
+    """
+    some = length > 0
+    start, length = start[some], length[some]
+    rows = np.ones(int(length.sum()), np.int64)
+    if rows.shape[0]:
+        rows[0] = start[0]
+        rows[np.cumsum(length[:-1])] = start[1:] - (start[:-1] + length[:-1] - 1)
+        np.cumsum(rows, out=rows)
+    return rows
 
 
 def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
@@ -269,7 +384,14 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     Timetable
         The compiled arrays.
     """
-    import pandas as pd  # only the build needs it: loading a network stays light
+    # only the build needs these: loading a network stays light
+    from arverne.network._compile import (
+        bucket_order,
+        fifo_patterns,
+        inseat_chains,
+        key_hashes,
+        pattern_keys,
+    )
 
     if not feeds:
         raise GtfsError("build_timetable needs at least one feed")
@@ -288,20 +410,14 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     first_date = min(starts)
     n_days = max((d.first_date - first_date).days + d.active.shape[1] for d in days)
 
-    stop_frames, route_frames, shape_parts = [], [], []
+    # per-feed pieces of the output columns, concatenated at the end
+    cols: defaultdict[str, list[np.ndarray]] = defaultdict(list)
     service_ids: list[str] = []
-    service_rows: list[np.ndarray] = []
-    raw: list[_RawTrip] = []
-    transfers: list[tuple[int, int, int, int]] = []
-    inseat_pairs: list[tuple[int, int]] = []
-    stop_base = route_base = shape_base = 0
-    n_shape_points = 0
-    shape_ptr: list[int] = [0]
-    shape_ids: list[str] = []
+    feed_trips: list[_Trips] = []
+    stop_base = route_base = shape_base = trip_base = n_shape_points = 0
 
     for feed_idx, (feed, sd) in enumerate(zip(feeds, days, strict=True)):
-        name = feed.name
-        ns = f"{name}:"
+        ns = f"{feed.name}:"
         shift_s = 0
         if feed.timezone and feed.timezone != timezone:
             # Times of a feed in another zone are moved into the first feed's frame (see above).
@@ -310,513 +426,504 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         ef = feed.expanded()
 
         # stops
-        stops = ef.stops.reset_index(drop=True)
-        local_stop = pd.Series(
-            np.arange(len(stops), dtype=np.int64), index=stops["stop_id"].to_numpy()
-        )
-        local_stop = local_stop[~local_stop.index.duplicated()]
-        parent = stops["parent_station"].map(local_stop).fillna(-1).to_numpy(np.int64)
-        parent = np.where(parent >= 0, parent + stop_base, -1)
-        stop_frames.append(
-            pd.DataFrame(
-                {
-                    "stop_id": ns + stops["stop_id"].astype(str),
-                    "stop_name": stops["stop_name"].astype(str),
-                    "stop_code": stops["stop_code"].astype(str),
-                    "stop_lon": stops["stop_lon"].to_numpy(np.float64),
-                    "stop_lat": stops["stop_lat"].to_numpy(np.float64),
-                    "parent": parent,
-                    "location_type": stops["location_type"].to_numpy(np.int8),
-                    "wheelchair": stops["wheelchair_boarding"].to_numpy(np.int8),
-                    "feed": feed_idx,
-                }
-            )
-        )
+        stops = ef.stops
+        stop_ids = _arrow(stops["stop_id"])
+        n_stops = len(stop_ids)
+        parent = _index_in(stops["parent_station"], stop_ids)  # local index, -1 when none
+        cols["stop_id"].append(_ustr(_prefix(ns, stop_ids)))
+        cols["stop_name"].append(_ustr(stops["stop_name"]))
+        cols["stop_code"].append(_ustr(stops["stop_code"]))
+        cols["stop_lon"].append(stops["stop_lon"].to_numpy(np.float64))
+        cols["stop_lat"].append(stops["stop_lat"].to_numpy(np.float64))
+        cols["stop_parent"].append(np.where(parent >= 0, parent + stop_base, -1))
+        cols["stop_location_type"].append(stops["location_type"].to_numpy(np.int8))
+        cols["stop_wheelchair"].append(stops["wheelchair_boarding"].to_numpy(np.int8))
+        cols["stop_feed"].append(np.full(n_stops, feed_idx, np.int16))
 
         # routes
-        routes = ef.routes.reset_index(drop=True)
+        routes = ef.routes
         agency_names = dict(zip(ef.agency["agency_id"], ef.agency["agency_name"], strict=False))
         default_agency = str(ef.agency["agency_name"].iloc[0]) if len(ef.agency) else ""
-        route_frames.append(
-            pd.DataFrame(
-                {
-                    "route_id": ns + routes["route_id"].astype(str),
-                    "short": routes["route_short_name"].astype(str),
-                    "long": routes["route_long_name"].astype(str),
-                    "type": routes["route_type"].to_numpy(np.int16),
-                    "color": routes["route_color"].astype(str),
-                    "agency": [agency_names.get(a, default_agency) for a in routes["agency_id"]],
-                }
-            )
+        cols["route_id"].append(_ustr(_prefix(ns, routes["route_id"])))
+        cols["route_short_name"].append(_ustr(routes["route_short_name"]))
+        cols["route_long_name"].append(_ustr(routes["route_long_name"]))
+        cols["route_type"].append(routes["route_type"].to_numpy(np.int16))
+        cols["route_color"].append(_ustr(routes["route_color"]))
+        cols["route_agency_name"].append(
+            _ustr([agency_names.get(a, default_agency) for a in routes["agency_id"]])
         )
-        local_route = dict(zip(routes["route_id"], range(len(routes)), strict=False))
 
         # services, re-based on the global first date
-        local_service: dict[str, int] = {}
         offset = (sd.first_date - first_date).days
-        for k, sid in enumerate(sd.service_id):
-            row = np.zeros(n_days, bool)
-            row[offset : offset + sd.active.shape[1]] = sd.active[k]
-            local_service[str(sid)] = len(service_ids)
-            service_ids.append(ns + str(sid))
-            service_rows.append(row)
+        active = np.zeros((len(sd.service_id), n_days), bool)
+        active[:, offset : offset + sd.active.shape[1]] = sd.active
+        cols["service_active"].append(active)
+        service_of_row = _shift(_index_in(ef.trips["service_id"], sd.service_id), len(service_ids))
+        service_ids.extend(ns + str(sid) for sid in sd.service_id)
 
-        # shapes
-        local_shape: dict[str, int] = {}
+        # shapes, sorted by (shape_id, shape_pt_sequence)
+        shape_names = _arrow([])
         shapes = ef.shapes
         if len(shapes):
-            shapes = shapes.sort_values(["shape_id", "shape_pt_sequence"], kind="stable")
-            sid_arr = shapes["shape_id"].to_numpy()
-            bounds = np.flatnonzero(sid_arr[1:] != sid_arr[:-1]) + 1
-            starts_sh = np.concatenate([[0], bounds])
-            ends_sh = np.concatenate([bounds, [len(sid_arr)]])
-            for a, b in zip(starts_sh, ends_sh, strict=True):
-                local_shape[str(sid_arr[a])] = shape_base + len(local_shape)
-                shape_ids.append(ns + str(sid_arr[a]))
-                n_shape_points += int(b - a)
-                shape_ptr.append(n_shape_points)
-            shape_parts.append(shapes[["shape_pt_lon", "shape_pt_lat"]].to_numpy(np.float64))
+            encoded = _arrow(shapes["shape_id"]).dictionary_encode()
+            names = encoded.dictionary
+            codes = np.asarray(encoded.indices.to_numpy(), np.int64)
+            seq = shapes["shape_pt_sequence"].to_numpy(np.int64)
+            order = _sorted_rows(np.arange(len(codes)), _sort_rank(names)[codes], seq)
+            codes = codes[order]
+            first = np.flatnonzero(np.diff(codes, prepend=-1))
+            shape_names = names.take(codes[first])
+            cols["shape_id"].append(_ustr(_prefix(ns, shape_names)))
+            cols["shape_ptr"].append(n_shape_points + np.append(first[1:], len(codes)))
+            cols["shape_lon"].append(shapes["shape_pt_lon"].to_numpy(np.float64)[order])
+            cols["shape_lat"].append(shapes["shape_pt_lat"].to_numpy(np.float64)[order])
+            n_shape_points += len(codes)
+        shape_of_row = _shift(_index_in(ef.trips["shape_id"], shape_names), shape_base)
 
         # trips and stop times
-        trips = ef.trips.reset_index(drop=True)
-        st = ef.stop_times
-        st = st[_isin(st["trip_id"], trips["trip_id"]) & _isin(st["stop_id"], stops["stop_id"])]
-        st = st.sort_values(["trip_id", "stop_sequence"], kind="stable")
-        # factorize (hashing in Arrow) instead of turning ~10^5 strings into Python objects:
-        # rows are sorted by trip id, so a code change is a trip id change
-        trip_codes, trip_uniques = pd.factorize(st["trip_id"])
-        trip_names = [str(t) for t in trip_uniques.tolist()]
-        stop_codes, stop_uniques = pd.factorize(st["stop_id"])
-        stop_local = local_stop.reindex(np.asarray(stop_uniques, dtype=object)).to_numpy(np.int64)
-        stop_idx = (stop_local[stop_codes] + stop_base).astype(np.int32)  # one cast, not per trip
-        arr_s = st["arrival_s"].to_numpy(np.int64) + shift_s
-        dep_s = st["departure_s"].to_numpy(np.int64) + shift_s
-        board = st["pickup_type"].to_numpy() != 1
-        alight = st["drop_off_type"].to_numpy() != 1
-        if len(trip_codes):
-            bounds = np.flatnonzero(trip_codes[1:] != trip_codes[:-1]) + 1
-            t_start = np.concatenate([[0], bounds])
-            t_end = np.concatenate([bounds, [len(trip_codes)]])
-        else:
-            t_start = t_end = np.zeros(0, np.int64)
-        trip_row = dict(zip(trips["trip_id"].tolist(), range(len(trips)), strict=False))
-        raw_of_trip: dict[str, int] = {}
-        # plain Python lists: the loop below indexes them once per trip, which is much
-        # cheaper on lists than on numpy arrays
-        tr_route = trips["route_id"].tolist()
-        tr_service = trips["service_id"].tolist()
-        tr_head = trips["trip_headsign"].tolist()
-        tr_dir = trips["direction_id"].tolist()
-        tr_wc = trips["wheelchair_accessible"].tolist()
-        tr_shape = trips["shape_id"].tolist()
-        first_code = trip_codes[t_start].tolist()
-        order_ok = _monotone_trips(arr_s, dep_s, t_start, t_end).tolist()
-        for a, b, ok, code in zip(
-            t_start.tolist(), t_end.tolist(), order_ok, first_code, strict=True
-        ):
-            if b - a < 2 or not ok:
-                # the reader already leaves out trips running backwards in time: the kernels
-                # rely on times never decreasing along a trip
-                continue
-            tid = trip_names[code]
-            row = trip_row[tid]
-            route = local_route.get(tr_route[row])
-            service = local_service.get(str(tr_service[row]))
-            if route is None or service is None:
-                continue
-            raw_of_trip[tid] = len(raw)
-            raw.append(
-                _RawTrip(
-                    trip_id=ns + str(tid),
-                    route=route + route_base,
-                    service=service,
-                    headsign=str(tr_head[row]),
-                    direction=int(tr_dir[row]),
-                    wheelchair=int(tr_wc[row]),
-                    shape=local_shape.get(str(tr_shape[row]), -1),
-                    stops=stop_idx[a:b],
-                    arr=arr_s[a:b],
-                    dep=dep_s[a:b],
-                    board=board[a:b],
-                    alight=alight[a:b],
-                    parts=[(len(raw), 0)],
-                )
-            )
+        route_of_row = _shift(_index_in(ef.trips["route_id"], routes["route_id"]), route_base)
+        trips, trip_of_row = _feed_trips(
+            ef, ns, stop_ids, stop_base, route_of_row, service_of_row, shape_of_row, shift_s
+        )
+        feed_trips.append(trips)
 
-        # transfers
+        # transfers between stops
         tr = ef.transfers
         if len(tr):
+            a = _index_in(tr["from_stop_id"], stop_ids)
+            b = _index_in(tr["to_stop_id"], stop_ids)
             plain = (
-                (tr["from_trip_id"] == "")
-                & (tr["to_trip_id"] == "")
-                & (tr["from_route_id"] == "")
-                & (tr["to_route_id"] == "")
-                & tr["from_stop_id"].isin(local_stop.index)
-                & tr["to_stop_id"].isin(local_stop.index)
-                & (tr["transfer_type"] <= 3)
+                (
+                    (tr["from_trip_id"] == "")
+                    & (tr["to_trip_id"] == "")
+                    & (tr["from_route_id"] == "")
+                    & (tr["to_route_id"] == "")
+                    & (tr["transfer_type"] <= 3)
+                ).to_numpy(bool)
+                & (a >= 0)
+                & (b >= 0)
             )
-            rows = tr[plain]
-            for a_id, b_id, kind, min_s in zip(
-                rows["from_stop_id"],
-                rows["to_stop_id"],
-                rows["transfer_type"],
-                rows["min_transfer_time"],
-                strict=True,
-            ):
-                transfers.append(
-                    (
-                        int(local_stop[a_id]) + stop_base,
-                        int(local_stop[b_id]) + stop_base,
-                        int(kind),
-                        int(min_s),
-                    )
-                )
+            cols["transfer_from_stop"].append(a[plain] + stop_base)
+            cols["transfer_to_stop"].append(b[plain] + stop_base)
+            cols["transfer_type"].append(tr["transfer_type"].to_numpy(np.int64)[plain])
+            cols["transfer_min_s"].append(tr["min_transfer_time"].to_numpy(np.int64)[plain])
+
         # in-seat continuations: block_id chains and transfer_type 4 (type 5 forbids)
-        stop_parent_all = parent
-        pairs = _inseat_pairs(ef, raw, raw_of_trip, stop_parent_all, stop_base)
-        inseat_pairs.extend(pairs)
+        station = np.where(parent >= 0, parent, np.arange(n_stops))
+        pair_from, pair_to = _inseat_pairs(ef, trips, trip_of_row, station, stop_base)
+        cols["pair_from"].append(pair_from + trip_base)
+        cols["pair_to"].append(pair_to + trip_base)
 
-        stop_base += len(stops)
+        stop_base += n_stops
         route_base += len(routes)
-        shape_base += len(local_shape)
+        shape_base += len(shape_names)
+        trip_base += trips.start.shape[0]
 
-    stops_df = pd.concat(stop_frames, ignore_index=True)
-    routes_df = pd.concat(route_frames, ignore_index=True)
-    parent = stops_df["parent"].to_numpy(np.int64)
-    wheelchair = stops_df["wheelchair"].to_numpy(np.int8).copy()
+    def cat(name: str, dtype: Any) -> np.ndarray:
+        parts = cols[name]
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+    def cat_str(name: str) -> np.ndarray:
+        # pieces exactly as wide as their longest string: so is their concatenation
+        parts = cols[name]
+        return np.concatenate(parts) if parts else np.zeros(0, "<U1")
+
+    parent = cat("stop_parent", np.int64)
+    wheelchair = cat("stop_wheelchair", np.int8)
     inherit = (wheelchair == 0) & (parent >= 0)
     wheelchair[inherit] = wheelchair[parent[inherit]]
+    n_stops = parent.shape[0]
 
-    # chained (in-seat) trips
-    service_active = np.array(service_rows, bool).reshape(len(service_rows), n_days)
-    chained, service_ids, service_active = _chain_trips(
-        raw, inseat_pairs, service_ids, service_active
+    # chained (in-seat) trips after the real ones; a real trip is its own single part
+    real = _Trips.concat(feed_trips)
+    n_real = real.start.shape[0]
+    chain_ptr, chain_trip = inseat_chains(
+        cat("pair_from", np.int64), cat("pair_to", np.int64), n_real
     )
-    all_trips = raw + chained
+    chained, chain_part_start, service_ids, service_active = _chain_trips(
+        real, chain_ptr, chain_trip, service_ids, np.concatenate(cols["service_active"])
+    )
+    trips = _Trips.concat([real, chained])
+    del real, chained, feed_trips
+    n_trips = trips.start.shape[0]
+    part_count = np.concatenate([np.ones(n_real, np.int64), np.diff(chain_ptr)])
+    part_trip = np.concatenate([np.arange(n_real, dtype=np.int64), chain_trip])
+    part_start = np.concatenate([np.zeros(n_real, np.int64), chain_part_start])
 
-    # patterns: same stops and permissions, split so that no trip overtakes another
-    groups: dict[bytes, list[int]] = {}
-    for k, trip in enumerate(all_trips):
-        key = trip.stops.tobytes() + trip.board.tobytes() + trip.alight.tobytes()
-        groups.setdefault(key, []).append(k)
-    patterns: list[list[int]] = []
-    for members in groups.values():
-        patterns.extend(_fifo_split(all_trips, members))
-    patterns.sort(key=lambda m: (all_trips[m[0]].route, int(all_trips[m[0]].dep[0])))
+    # patterns: trips with the same (stops, board, alight) in order of first appearance of the
+    # key, each key's trips split so that no trip overtakes another
+    key_rows = (trips.start, trips.length, trips.stop, trips.board, trips.alight)
+    rep = pattern_keys(key_hashes(*key_rows), *key_rows)
+    key = (np.cumsum(rep == np.arange(n_trips)) - 1)[rep]
+    key_count = np.bincount(key)
+    key_ptr = np.zeros(key_count.shape[0] + 1, np.int64)
+    np.cumsum(key_count, out=key_ptr[1:])
+    pattern_ptr, pattern_trip = fifo_patterns(
+        key_ptr, bucket_order(key, key_ptr), trips.start, trips.length, trips.arr, trips.dep
+    )
+    # patterns sorted by (route, first departure) of their first trip, ties in creation order
+    head = pattern_trip[pattern_ptr[:-1]]
+    by_route = np.lexsort((trips.dep[trips.start[head]], trips.route[head]))
+    head = head[by_route]
+    pattern_size = np.diff(pattern_ptr)[by_route]
+    order = pattern_trip[_ranges(pattern_ptr[by_route], pattern_size)]  # trips, output order
+    n_patterns = head.shape[0]
+    new_index = np.empty(n_trips, np.int64)
+    new_index[order] = np.arange(n_trips)
+    pattern_trip_ptr = np.zeros(n_patterns + 1, np.int64)
+    np.cumsum(pattern_size, out=pattern_trip_ptr[1:])
+    pattern_len = trips.length[head]
+    pattern_stop_ptr = np.zeros(n_patterns + 1, np.int64)
+    np.cumsum(pattern_len, out=pattern_stop_ptr[1:])
+    trip_parts = part_count[order]
+    trip_part_ptr = np.zeros(n_trips + 1, np.int64)
+    np.cumsum(trip_parts, out=trip_part_ptr[1:])
+    part_rows = _ranges((np.cumsum(part_count) - part_count)[order], trip_parts)
+    trip_len = trips.length[order]
 
-    order = [k for members in patterns for k in members]
-    new_index = np.empty(len(all_trips), np.int64)
-    new_index[np.array(order, np.int64)] = np.arange(len(order))
+    # the big gathers last, each index array dropped once used, then the trips themselves: the
+    # build's peak memory is here
+    timetable: dict[str, Any] = {
+        "trip_id": trips.trip_id[order],
+        "trip_route": trips.route[order],
+        "trip_service": trips.service[order],
+        "trip_headsign": trips.headsign[order],
+        "trip_direction": trips.direction[order],
+        "trip_wheelchair": trips.wheelchair[order],
+        "trip_shape": trips.shape[order],
+        "pattern_route": trips.route[head],
+    }
+    rows = _ranges(trips.start[head], pattern_len)
+    pattern_stop = trips.stop[rows]
+    timetable["pattern_board"] = trips.board[rows]
+    timetable["pattern_alight"] = trips.alight[rows]
+    rows = _ranges(trips.start[order], trip_len)
+    timetable["st_arr_s"] = trips.arr[rows]
+    timetable["st_dep_s"] = trips.dep[rows]
+    del rows, trips
 
-    n_trips = len(order)
-    pattern_stop_ptr = np.zeros(len(patterns) + 1, np.int64)
-    pattern_trip_ptr = np.zeros(len(patterns) + 1, np.int64)
-    trip_st_ptr = np.zeros(n_trips, np.int64)
-    trip_pattern = np.zeros(n_trips, np.int32)
-    p_stops, p_board, p_alight, st_arr, st_dep = [], [], [], [], []
-    pos = 0
-    for p, members in enumerate(patterns):
-        first = all_trips[members[0]]
-        n = len(first.stops)
-        pattern_stop_ptr[p + 1] = pattern_stop_ptr[p] + n
-        pattern_trip_ptr[p + 1] = pattern_trip_ptr[p] + len(members)
-        p_stops.append(first.stops)
-        p_board.append(first.board)
-        p_alight.append(first.alight)
-        for k in members:
-            t = int(new_index[k])
-            trip_st_ptr[t] = pos
-            trip_pattern[t] = p
-            st_arr.append(all_trips[k].arr)
-            st_dep.append(all_trips[k].dep)
-            pos += n
-
-    def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-    pattern_stop = cat(p_stops, np.int32)
-    n_stops = len(stops_df)
     # stop -> (pattern, position)
-    pos_pattern = np.repeat(np.arange(len(patterns), dtype=np.int32), np.diff(pattern_stop_ptr))
-    pos_in = np.arange(pattern_stop.shape[0], dtype=np.int64) - np.repeat(
-        pattern_stop_ptr[:-1], np.diff(pattern_stop_ptr)
-    )
-    by_stop = np.argsort(pattern_stop, kind="stable")
     stop_pattern_ptr = np.zeros(n_stops + 1, np.int64)
     np.cumsum(np.bincount(pattern_stop, minlength=n_stops), out=stop_pattern_ptr[1:])
-
-    ordered = [all_trips[k] for k in order]
-    part_ptr = np.zeros(n_trips + 1, np.int64)
-    part_trip: list[int] = []
-    part_start: list[int] = []
-    for t, trip in enumerate(ordered):
-        for raw_k, start in trip.parts:
-            part_trip.append(int(new_index[raw_k]))
-            part_start.append(start)
-        part_ptr[t + 1] = len(part_trip)
-
-    shape_xy = np.concatenate(shape_parts) if shape_parts else np.zeros((0, 2))
-    tr_arr = np.array(transfers, np.int64).reshape(-1, 4)
+    by_stop = bucket_order(pattern_stop, stop_pattern_ptr)
+    pattern_of = np.repeat(np.arange(n_patterns, dtype=np.int32), pattern_len)
+    timetable["stop_pattern"] = pattern_of[by_stop]
+    del pattern_of
+    position = np.arange(pattern_stop.shape[0], dtype=np.int64) - np.repeat(
+        pattern_stop_ptr[:-1], pattern_len
+    )
+    timetable["stop_pattern_pos"] = position[by_stop].astype(np.int32)
+    del position, by_stop
 
     return Timetable(
         timezone=timezone,
         first_date=first_date.isoformat(),
-        stop_id=_ustr(stops_df["stop_id"]),
-        stop_name=_ustr(stops_df["stop_name"]),
-        stop_lon=stops_df["stop_lon"].to_numpy(np.float64),
-        stop_lat=stops_df["stop_lat"].to_numpy(np.float64),
-        transfer_from_stop=tr_arr[:, 0].astype(np.int32),
-        transfer_to_stop=tr_arr[:, 1].astype(np.int32),
-        transfer_type=tr_arr[:, 2].astype(np.int8),
-        transfer_min_s=tr_arr[:, 3].astype(np.int32),
+        stop_id=cat_str("stop_id"),
+        stop_name=cat_str("stop_name"),
+        stop_lon=cat("stop_lon", np.float64),
+        stop_lat=cat("stop_lat", np.float64),
+        transfer_from_stop=cat("transfer_from_stop", np.int32),
+        transfer_to_stop=cat("transfer_to_stop", np.int32),
+        transfer_type=cat("transfer_type", np.int8),
+        transfer_min_s=cat("transfer_min_s", np.int32),
         n_days=int(n_days),
-        feed_name=_ustr(feed.name for feed in feeds),
-        stop_code=_ustr(stops_df["stop_code"]),
+        feed_name=_ustr([feed.name for feed in feeds]),
+        stop_code=cat_str("stop_code"),
         stop_parent=parent.astype(np.int32),
-        stop_location_type=stops_df["location_type"].to_numpy(np.int8),
+        stop_location_type=cat("stop_location_type", np.int8),
         stop_wheelchair=wheelchair,
-        stop_feed=stops_df["feed"].to_numpy(np.int16),
-        route_id=_ustr(routes_df["route_id"]),
-        route_short_name=_ustr(routes_df["short"]),
-        route_long_name=_ustr(routes_df["long"]),
-        route_type=routes_df["type"].to_numpy(np.int16),
-        route_color=_ustr(routes_df["color"]),
-        route_agency_name=_ustr(routes_df["agency"]),
+        stop_feed=cat("stop_feed", np.int16),
+        route_id=cat_str("route_id"),
+        route_short_name=cat_str("route_short_name"),
+        route_long_name=cat_str("route_long_name"),
+        route_type=cat("route_type", np.int16),
+        route_color=cat_str("route_color"),
+        route_agency_name=cat_str("route_agency_name"),
         service_id=_ustr(service_ids),
         service_active=service_active,
-        trip_id=_ustr(t.trip_id for t in ordered),
-        trip_route=np.array([t.route for t in ordered], np.int32),
-        trip_pattern=trip_pattern,
-        trip_service=np.array([t.service for t in ordered], np.int32),
-        trip_headsign=_ustr(t.headsign for t in ordered),
-        trip_direction=np.array([t.direction for t in ordered], np.int8),
-        trip_wheelchair=np.array([t.wheelchair for t in ordered], np.int8),
-        trip_shape=np.array([t.shape for t in ordered], np.int32),
-        trip_chained=np.array([len(t.parts) > 1 for t in ordered], bool),
-        trip_st_ptr=trip_st_ptr,
-        trip_part_ptr=part_ptr,
-        part_trip=np.array(part_trip, np.int32),
-        part_start=np.array(part_start, np.int32),
-        st_arr_s=cat(st_arr, np.int32),
-        st_dep_s=cat(st_dep, np.int32),
+        trip_pattern=np.repeat(np.arange(n_patterns, dtype=np.int32), pattern_size),
+        trip_chained=trip_parts > 1,
+        trip_st_ptr=np.cumsum(trip_len) - trip_len,
+        trip_part_ptr=trip_part_ptr,
+        part_trip=new_index[part_trip[part_rows]].astype(np.int32),
+        part_start=part_start[part_rows].astype(np.int32),
         pattern_stop_ptr=pattern_stop_ptr,
         pattern_stop=pattern_stop,
-        pattern_board=cat(p_board, bool),
-        pattern_alight=cat(p_alight, bool),
         pattern_trip_ptr=pattern_trip_ptr,
-        pattern_route=np.array([all_trips[m[0]].route for m in patterns], np.int32),
         stop_pattern_ptr=stop_pattern_ptr,
-        stop_pattern=pos_pattern[by_stop].astype(np.int32),
-        stop_pattern_pos=pos_in[by_stop].astype(np.int32),
-        inseat_from_trip=np.array([new_index[a] for a, _ in inseat_pairs], np.int32),
-        inseat_to_trip=np.array([new_index[b] for _, b in inseat_pairs], np.int32),
-        shape_id=_ustr(shape_ids),
-        shape_ptr=np.array(shape_ptr, np.int64),
-        shape_lon=np.ascontiguousarray(shape_xy[:, 0]),
-        shape_lat=np.ascontiguousarray(shape_xy[:, 1]),
+        inseat_from_trip=new_index[cat("pair_from", np.int64)].astype(np.int32),
+        inseat_to_trip=new_index[cat("pair_to", np.int64)].astype(np.int32),
+        shape_id=cat_str("shape_id"),
+        shape_ptr=np.concatenate([[0], *cols["shape_ptr"]]).astype(np.int64),
+        shape_lon=cat("shape_lon", np.float64),
+        shape_lat=cat("shape_lat", np.float64),
+        **timetable,
     )
 
 
-def _isin(values: Any, allowed: Any) -> np.ndarray:
-    """bool per value of the Series ``values``: it is one of ``allowed`` (like ``Series.isin``).
+def _shift(index: np.ndarray, base: int) -> np.ndarray:
+    """Local indices made global (``+ base``), -1 (none) kept."""
+    return np.where(index >= 0, index + base, -1)
 
-    pandas' ``isin`` on Arrow-backed strings loops in Python; pyarrow's hash lookup gives the
-    same answer far faster. Nulls or non-string columns take the pandas path.
+
+def _feed_trips(
+    feed: GtfsFeed,
+    ns: str,
+    stop_ids: Any,
+    stop_base: int,
+    route: np.ndarray,
+    service: np.ndarray,
+    shape: np.ndarray,
+    shift_s: int,
+) -> tuple[_Trips, np.ndarray]:
+    """The real trips of one feed in trip_id order, and the trip of each trips.txt row.
+
+    A stop time whose trip or stop is unknown is left out; then a trip is left out when it has
+    fewer than two stop times, times running backwards (the reader already leaves those out:
+    the kernels rely on times never decreasing along a trip), or an unknown route or service.
+
+    Parameters
+    ----------
+    feed
+        The feed (frequencies expanded).
+    ns
+        Id namespace (``"name:"``).
+    stop_ids
+        Arrow strings: stop id of each local stop index (stops.txt order).
+    stop_base
+        Global index of the feed's first stop.
+    route, service, shape
+        int32: global route, service and shape index of each trips.txt row, -1 when unknown.
+    shift_s
+        Seconds added to every time (time zone of the timetable).
+
+    Returns
+    -------
+    trips
+        The trips (feed-local rows and trip indices).
+    trip_of_row
+        int64: trip index of each trips.txt row, -1 when left out.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    try:
-        arr = pa.array(values)
-        ref = pa.array(allowed)
-    except (pa.ArrowException, TypeError, ValueError):
-        return np.asarray(values.isin(allowed), bool)
-
-    def textual(a: Any) -> bool:
-        return bool(pa.types.is_string(a.type) or pa.types.is_large_string(a.type))
-
-    if arr.null_count or ref.null_count or not textual(arr) or not textual(ref):
-        return np.asarray(values.isin(allowed), bool)
-    if ref.type != arr.type:
-        ref = ref.cast(arr.type)
-    return np.asarray(pc.is_in(arr, value_set=ref).to_numpy(zero_copy_only=False), bool)
-
-
-def _fifo_split(trips: list[_RawTrip], members: list[int]) -> list[list[int]]:
-    """Sort trips by departure and split them into groups where no trip overtakes another."""
-    n = trips[members[0]].stops.shape[0]
-    # one row per trip: departures then arrivals (np.stack is much cheaper than a concatenate
-    # per trip, which dominated the build on large feeds)
-    times = np.empty((len(members), 2 * n), np.int64)
-    times[:, :n] = np.stack([trips[k].dep for k in members])
-    times[:, n:] = np.stack([trips[k].arr for k in members])
-    # sort by first departure, then by every other time (lexsort: last key is primary), i.e.
-    # rows in lexicographic order, ties in member order (lexsort is stable). When the first
-    # departures are all distinct they alone decide, and one stable argsort gives the same
-    # order as the lexsort over all 2n columns, which is costly for long patterns.
-    order = np.argsort(times[:, 0], kind="stable")
-    first_dep = times[order, 0]
-    if np.any(first_dep[1:] == first_dep[:-1]):
-        order = np.lexsort(np.vstack([times[:, ::-1].T, times[:, :1].T]))
-    ordered = times[order]
-    if len(members) == 1 or bool((ordered[1:] >= ordered[:-1]).all()):
-        # the usual case: sorted rows never overtake, so the greedy split below would put
-        # every trip in the first group; skip its per-trip loop
-        return [[members[o] for o in order.tolist()]]
-    groups: list[list[int]] = []
-    last = np.empty_like(ordered)  # last row of each group, groups in creation order
-    for o, row in zip(order.tolist(), ordered, strict=True):
-        # first group whose last trip this one does not overtake (same greedy rule as before)
-        fits = np.flatnonzero((row >= last[: len(groups)]).all(axis=1))
-        if fits.size:
-            g = int(fits[0])
-            groups[g].append(members[o])
-            last[g] = row
-        else:
-            last[len(groups)] = row
-            groups.append([members[o]])
-    return groups
+    table, st = feed.trips, feed.stop_times
+    trip_ids = _arrow(table["trip_id"])
+    # trips.txt row of each stop time: trip ids are unique (the reader quarantines repeats)
+    row = _index_in(st["trip_id"], trip_ids)
+    stop = _index_in(st["stop_id"], stop_ids)
+    keep = np.flatnonzero((row >= 0) & (stop >= 0))
+    # sorted by (trip_id, stop_sequence), ties in file order; trips in trip_id order
+    seq = st["stop_sequence"].to_numpy()[keep]
+    keep = _sorted_rows(keep, _sort_rank(trip_ids)[row[keep]], seq)
+    # the kept stop times in that order, as int32 and bool columns (low peak memory)
+    row, stop = row[keep], stop[keep]
+    arr = st["arrival_s"].to_numpy(np.int32)[keep] + shift_s
+    dep = st["departure_s"].to_numpy(np.int32)[keep] + shift_s
+    board = st["pickup_type"].to_numpy()[keep] != 1
+    alight = st["drop_off_type"].to_numpy()[keep] != 1
+    del keep, seq
+    first = np.flatnonzero(np.diff(row, prepend=-1))
+    length = np.diff(np.append(first, row.shape[0]))
+    r = row[first]
+    ok = (length >= 2) & _monotone_trips(arr, dep, first) & (route[r] >= 0) & (service[r] >= 0)
+    r, first, length = r[ok], first[ok], length[ok]
+    rows = _ranges(first, length)  # stop times of the kept trips
+    trip_of_row = np.full(len(table), -1, np.int64)
+    trip_of_row[r] = np.arange(r.shape[0])
+    trips = _Trips(
+        start=np.cumsum(length) - length,
+        length=length,
+        stop=stop[rows] + np.int32(stop_base),
+        arr=arr[rows],
+        dep=dep[rows],
+        board=board[rows],
+        alight=alight[rows],
+        trip_id=_ustr(_prefix(ns, trip_ids.take(pa.array(r)))),
+        headsign=_ustr(_arrow(table["trip_headsign"]).take(pa.array(r))),
+        route=route[r].astype(np.int32),
+        service=service[r].astype(np.int32),
+        direction=table["direction_id"].to_numpy(np.int8)[r],
+        wheelchair=table["wheelchair_accessible"].to_numpy(np.int8)[r],
+        shape=shape[r].astype(np.int32),
+    )
+    return trips, trip_of_row
 
 
 def _inseat_pairs(
-    feed: Any,
-    raw: list[_RawTrip],
-    raw_of_trip: dict[str, int],
-    parent: np.ndarray,
-    stop_base: int,
-) -> list[tuple[int, int]]:
-    """(raw trip, next raw trip) pairs a rider may stay seated on, for one feed."""
+    feed: GtfsFeed, trips: _Trips, trip_of_row: np.ndarray, station: np.ndarray, stop_base: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(trip, next trip) pairs a rider may stay seated on, for one feed (its trip indices).
 
-    def station(stop: int) -> int:
-        p = int(parent[stop - stop_base])
-        return p if p >= 0 else stop - stop_base
+    First the transfer_type 4 rows (file order; the first one of a trip wins), then the
+    consecutive trips of each (block_id, service_id) group that meet at one station (the same
+    stop, or stops of one parent station) without going back in time: groups in order of first
+    appearance in trips.txt, trips by first departure (ties: file order), and no block pair
+    for a trip that has a transfer_type 4 one. Pairs of a transfer_type 5 row are left out.
 
-    pairs: dict[int, int] = {}
+    Parameters
+    ----------
+    feed
+        The feed.
+    trips
+        Its real trips (feed-local rows and trip indices, global stop indices).
+    trip_of_row
+        int64: trip index of each trips.txt row, -1 when left out.
+    station
+        int64: local stop index of the parent station of each local stop, itself when none.
+    stop_base
+        Global index of the feed's first stop.
+
+    Returns
+    -------
+    pair_from, pair_to
+        int64 trip indices.
+    """
+    table = feed.trips
+    trip_ids = _arrow(table["trip_id"])
+    trip_of = np.append(trip_of_row, -1)  # trip_of[-1]: a trip id not in trips.txt
+    type4: dict[int, int] = {}
     forbidden: set[tuple[int, int]] = set()
     tr = feed.transfers
     if len(tr):
         rows = tr[(tr["from_trip_id"] != "") & (tr["to_trip_id"] != "")]
-        for row in rows.itertuples(index=False):
-            a = raw_of_trip.get(row.from_trip_id)
-            b = raw_of_trip.get(row.to_trip_id)
-            if a is None or b is None or a == b:
+        from_trip = trip_of[_index_in(rows["from_trip_id"], trip_ids)].tolist()
+        to_trip = trip_of[_index_in(rows["to_trip_id"], trip_ids)].tolist()
+        kinds = rows["transfer_type"].tolist()
+        for a, b, kind in zip(from_trip, to_trip, kinds, strict=True):
+            if a < 0 or b < 0 or a == b:
                 continue
-            if int(row.transfer_type) == 4:
-                pairs.setdefault(a, b)
-            elif int(row.transfer_type) == 5:
+            if kind == 4:
+                type4.setdefault(a, b)
+            elif kind == 5:
                 forbidden.add((a, b))
-    trips = feed.trips
-    blocks = trips[trips["block_id"] != ""]
-    if len(blocks):
-        # consecutive trips of each (block, service) group, groups in order of first appearance
-        # and trips by first departure (ties: file order), as a plain per-group loop would; the
-        # grouping is vectorised because a groupby loop cost more than the whole compile
-        group = blocks.groupby(["block_id", "service_id"], sort=False).ngroup()
-        group = group.fillna(-1).to_numpy(np.int64)
-        raw_k = np.array([raw_of_trip.get(t, -1) for t in blocks["trip_id"].tolist()], np.int64)
-        keep = (raw_k >= 0) & (group >= 0)
-        raw_k, group = raw_k[keep], group[keep]
-        dep0 = np.array([int(raw[k].dep[0]) for k in raw_k.tolist()], np.int64)
-        order = np.lexsort((np.arange(raw_k.size), dep0, group))
-        raw_k, group = raw_k[order], group[order]
-        same = np.flatnonzero(group[1:] == group[:-1])
-        for a, b in zip(raw_k[same].tolist(), raw_k[same + 1].tolist(), strict=True):
-            ta, tb = raw[a], raw[b]
-            if tb.dep[0] < ta.arr[-1] or (a, b) in forbidden or a in pairs:
-                continue
-            if station(int(ta.stops[-1])) == station(int(tb.stops[0])):
-                pairs[a] = b
-    return [(a, b) for a, b in pairs.items() if (a, b) not in forbidden]
+    first = [(a, b) for a, b in type4.items() if (a, b) not in forbidden]
+    pair_from = np.array([a for a, _ in first], np.int64)
+    pair_to = np.array([b for _, b in first], np.int64)
+
+    in_block = np.flatnonzero((table["block_id"] != "").to_numpy(bool))
+    if not in_block.size:
+        return pair_from, pair_to
+    # group of each block row: the position of its group's first row (so groups sort in order
+    # of first appearance), over every block row, even of trips left out
+    block = _arrow(table["block_id"]).take(in_block)
+    service = _arrow(table["service_id"]).take(in_block)
+    key = _index_in(block, block).astype(np.int64) * in_block.shape[0] + _index_in(service, service)
+    _, group_first, group_of = np.unique(key, return_index=True, return_inverse=True)
+    group = group_first[group_of]
+    trip = trip_of_row[in_block]
+    trip, group = trip[trip >= 0], group[trip >= 0]
+    order = np.lexsort((trips.dep[trips.start[trip]], group))  # stable: ties in file order
+    trip, group = trip[order], group[order]
+    same = np.flatnonzero(group[1:] == group[:-1])
+    a, b = trip[same], trip[same + 1]
+    a_last = trips.start[a] + trips.length[a] - 1
+    b_first = trips.start[b]
+    ok = (trips.dep[b_first] >= trips.arr[a_last]) & (
+        station[trips.stop[a_last] - stop_base] == station[trips.stop[b_first] - stop_base]
+    )
+    if type4 or forbidden:
+        # trip ids are unique, so a trip follows at most one other in its block: only the
+        # transfer rows can have given it a pair already
+        ok &= np.array(
+            [
+                x not in type4 and (x, y) not in forbidden
+                for x, y in zip(a.tolist(), b.tolist(), strict=True)
+            ],
+            bool,
+        )
+    return np.concatenate([pair_from, a[ok]]), np.concatenate([pair_to, b[ok]])
 
 
 def _chain_trips(
-    raw: list[_RawTrip],
-    pairs: list[tuple[int, int]],
+    real: _Trips,
+    chain_ptr: np.ndarray,
+    chain_trip: np.ndarray,
     service_ids: list[str],
     service_active: np.ndarray,
-) -> tuple[list[_RawTrip], list[str], np.ndarray]:
-    """One chained trip per maximal in-seat chain (two real trips or more)."""
-    nxt: dict[int, int] = {}
-    has_prev: set[int] = set()
-    for a, b in pairs:
-        if a not in nxt and b not in has_prev:
-            nxt[a] = b
-            has_prev.add(b)
-    chained: list[_RawTrip] = []
-    extra_ids: dict[tuple[int, ...], int] = {}
-    rows = list(service_active)
-    ids = list(service_ids)
-    for start in nxt:
-        if start in has_prev:
-            continue
-        chain = [start]
-        seen = {start}  # a set, as the membership test on the list was quadratic in length
-        while chain[-1] in nxt and nxt[chain[-1]] not in seen:
-            chain.append(nxt[chain[-1]])
-            seen.add(chain[-1])
-        services = tuple(sorted({raw[k].service for k in chain}))
-        if len(services) == 1:
-            service = services[0]
-        else:
-            if services not in extra_ids:
-                active = np.logical_and.reduce([service_active[s] for s in services])
-                extra_ids[services] = len(ids)
-                ids.append("&".join(service_ids[s] for s in services))
-                rows.append(active)
-            service = extra_ids[services]
-        first = raw[chain[0]]
-        stops, arr, dep, board, alight = (
-            [first.stops],
-            [first.arr],
-            [first.dep],
-            [first.board],
-            [first.alight],
-        )
-        parts = [(chain[0], 0)]
-        length = len(first.stops)
-        for k in chain[1:]:
-            trip = raw[k]
-            # the meeting stop stays twice (arrival with one trip, departure with the next), so
-            # each trip keeps its own pickup/drop-off permission there
-            parts.append((k, length))
-            stops.append(trip.stops)
-            arr.append(trip.arr)
-            dep.append(trip.dep)
-            board.append(trip.board)
-            alight.append(trip.alight)
-            length += len(trip.stops)
-        chained.append(
-            _RawTrip(
-                trip_id=f"{first.trip_id}+{len(chain) - 1}",
-                route=first.route,
-                service=service,
-                headsign=raw[chain[-1]].headsign,
-                direction=first.direction,
-                wheelchair=_chain_wheelchair([raw[k].wheelchair for k in chain]),
-                shape=-1,
-                stops=np.concatenate(stops),
-                arr=np.concatenate(arr),
-                dep=np.concatenate(dep),
-                board=np.concatenate(board),
-                alight=np.concatenate(alight),
-                parts=parts,
-            )
-        )
-    active = np.array(rows, bool).reshape(len(rows), service_active.shape[1])
-    return chained, ids, active
+) -> tuple[_Trips, np.ndarray, list[str], np.ndarray]:
+    """One chained trip per in-seat chain: the stop times of its real trips one after the other.
+
+    The meeting stop stays twice (arrival with one trip, departure with the next), so each
+    trip keeps its own pickup/drop-off permission there. A chain of trips of several services
+    runs on the days all of them run: a new service ``a&b`` (services sorted), added once.
+
+    Parameters
+    ----------
+    real
+        The real trips.
+    chain_ptr, chain_trip
+        The chains (see :func:`arverne.network._compile.inseat_chains`).
+    service_ids, service_active
+        The services so far.
+
+    Returns
+    -------
+    chained
+        The chained trips (rows of their own).
+    part_start
+        int64, per entry of ``chain_trip``: position of the part's first stop in its chain.
+    service_ids, service_active
+        The services with the new intersections added.
+    """
+    n_chains = chain_ptr.shape[0] - 1
+    size = np.diff(chain_ptr)
+    head, tail = chain_trip[chain_ptr[:-1]], chain_trip[chain_ptr[1:] - 1]
+    chain_of = np.repeat(np.arange(n_chains), size)
+    length = real.length[chain_trip]
+    offset = np.cumsum(length) - length  # of each part in the chained trips' rows
+    chain_start = offset[chain_ptr[:-1]]
+    part_start = offset - chain_start[chain_of]
+
+    service = real.service[chain_trip]
+    chain_service = service[chain_ptr[:-1]].astype(np.int32)
+    mixed = np.unique(chain_of[service != chain_service[chain_of]])
+    service_ids = list(service_ids)
+    extra: dict[tuple[int, ...], int] = {}
+    rows: list[np.ndarray] = []
+    for c in mixed.tolist():
+        services = tuple(sorted(set(service[chain_ptr[c] : chain_ptr[c + 1]].tolist())))
+        if services not in extra:
+            extra[services] = len(service_ids)
+            service_ids.append("&".join(service_ids[s] for s in services))
+            rows.append(np.logical_and.reduce(service_active[list(services)]))
+        chain_service[c] = extra[services]
+    if rows:
+        service_active = np.concatenate([service_active, np.array(rows, bool)])
+
+    # accessible (1) only when every part is; refused (2) when one part is; else unknown (0)
+    wheelchair = real.wheelchair[chain_trip]
+    all_yes = np.bincount(chain_of[wheelchair != 1], minlength=n_chains) == 0
+    any_no = np.bincount(chain_of[wheelchair == 2], minlength=n_chains) > 0
+    source = _ranges(real.start[chain_trip], length)
+    chained = _Trips(
+        start=chain_start,
+        length=np.diff(np.append(chain_start, int(length.sum()))),
+        stop=real.stop[source],
+        arr=real.arr[source],
+        dep=real.dep[source],
+        board=real.board[source],
+        alight=real.alight[source],
+        trip_id=_ustr(
+            [
+                f"{real.trip_id[h]}+{s - 1}"
+                for h, s in zip(head.tolist(), size.tolist(), strict=True)
+            ]
+        ),
+        headsign=real.headsign[tail],
+        route=real.route[head],
+        service=chain_service,
+        direction=real.direction[head],
+        wheelchair=np.where(all_yes, 1, np.where(any_no, 2, 0)).astype(np.int8),
+        shape=np.full(n_chains, -1, np.int32),
+    )
+    return chained, part_start, service_ids, service_active
 
 
-def _chain_wheelchair(values: list[int]) -> int:
-    """Accessible (1) only when every part is; refused (2) when one part is; else unknown."""
-    if all(v == 1 for v in values):
-        return 1
-    return 2 if any(v == 2 for v in values) else 0
+def _monotone_trips(arr: np.ndarray, dep: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """bool per trip: arrival <= departure at each stop and departure <= next arrival.
 
-
-def _monotone_trips(
-    arr: np.ndarray, dep: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> np.ndarray:
-    """bool per trip: arrival <= departure at each stop and departure <= next arrival."""
+    Trip k has the rows ``start[k]`` up to the next trip's start (or the end).
+    """
     n = arr.shape[0]
     bad = np.zeros(n, bool)
     bad |= dep < arr
