@@ -122,6 +122,16 @@ def pattern_keys(
 
 
 @njit(cache=True)
+def group_keys(
+    start: np.ndarray, length: np.ndarray, stop: np.ndarray, board: np.ndarray, alight: np.ndarray
+) -> np.ndarray:
+    """:func:`pattern_keys` of :func:`key_hashes`: one entry point, so one cached library to load."""
+    return pattern_keys(
+        key_hashes(start, length, stop, board, alight), start, length, stop, board, alight
+    )
+
+
+@njit(cache=True)
 def _row_less(a: int, b: int, start: np.ndarray, n: int, arr: np.ndarray, dep: np.ndarray) -> bool:
     """The row of trip a is lexicographically smaller than the row of trip b."""
     sa, sb = start[a], start[b]
@@ -243,31 +253,6 @@ def fifo_patterns(
             pattern_trip[cursor[p]] = trips[q]
             cursor[p] += 1
     return pattern_ptr[: n_patterns + 1].copy(), pattern_trip
-
-
-@njit(cache=True)
-def bucket_order(bucket: np.ndarray, bucket_ptr: np.ndarray) -> np.ndarray:
-    """Items sorted by bucket, ties in item order: ``np.argsort(bucket, kind="stable")``.
-
-    A counting sort, linear where a comparison sort of a few 10^5 items costs milliseconds.
-
-    Parameters
-    ----------
-    bucket
-        int[n]: bucket of each item.
-    bucket_ptr
-        int64[b + 1]: ``bucket_ptr[v]`` is the number of items in buckets below v.
-
-    Returns
-    -------
-    int64[n]: item indices, bucket by bucket.
-    """
-    cursor = bucket_ptr[:-1].copy()
-    order = np.empty(bucket.shape[0], np.int64)
-    for i in range(bucket.shape[0]):
-        order[cursor[bucket[i]]] = i
-        cursor[bucket[i]] += 1
-    return order
 
 
 @njit(cache=True)

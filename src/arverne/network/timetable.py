@@ -385,13 +385,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         The compiled arrays.
     """
     # only the build needs these: loading a network stays light
-    from arverne.network._compile import (
-        bucket_order,
-        fifo_patterns,
-        inseat_chains,
-        key_hashes,
-        pattern_keys,
-    )
+    from arverne.network._compile import fifo_patterns, group_keys, inseat_chains
 
     if not feeds:
         raise GtfsError("build_timetable needs at least one feed")
@@ -537,9 +531,11 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     # chained (in-seat) trips after the real ones; a real trip is its own single part
     real = _Trips.concat(feed_trips)
     n_real = real.start.shape[0]
-    chain_ptr, chain_trip = inseat_chains(
-        cat("pair_from", np.int64), cat("pair_to", np.int64), n_real
-    )
+    pair_from, pair_to = cat("pair_from", np.int64), cat("pair_to", np.int64)
+    if pair_from.shape[0]:
+        chain_ptr, chain_trip = inseat_chains(pair_from, pair_to, n_real)
+    else:  # no block_id nor in-seat transfer: no kernel to load
+        chain_ptr, chain_trip = np.zeros(1, np.int64), np.zeros(0, np.int64)
     chained, chain_part_start, service_ids, service_active = _chain_trips(
         real, chain_ptr, chain_trip, service_ids, np.concatenate(cols["service_active"])
     )
@@ -552,14 +548,13 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
 
     # patterns: trips with the same (stops, board, alight) in order of first appearance of the
     # key, each key's trips split so that no trip overtakes another
-    key_rows = (trips.start, trips.length, trips.stop, trips.board, trips.alight)
-    rep = pattern_keys(key_hashes(*key_rows), *key_rows)
+    rep = group_keys(trips.start, trips.length, trips.stop, trips.board, trips.alight)
     key = (np.cumsum(rep == np.arange(n_trips)) - 1)[rep]
     key_count = np.bincount(key)
     key_ptr = np.zeros(key_count.shape[0] + 1, np.int64)
     np.cumsum(key_count, out=key_ptr[1:])
     pattern_ptr, pattern_trip = fifo_patterns(
-        key_ptr, bucket_order(key, key_ptr), trips.start, trips.length, trips.arr, trips.dep
+        key_ptr, np.argsort(key, kind="stable"), trips.start, trips.length, trips.arr, trips.dep
     )
     # patterns sorted by (route, first departure) of their first trip, ties in creation order
     head = pattern_trip[pattern_ptr[:-1]]
@@ -605,7 +600,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     # stop -> (pattern, position)
     stop_pattern_ptr = np.zeros(n_stops + 1, np.int64)
     np.cumsum(np.bincount(pattern_stop, minlength=n_stops), out=stop_pattern_ptr[1:])
-    by_stop = bucket_order(pattern_stop, stop_pattern_ptr)
+    by_stop = np.argsort(pattern_stop, kind="stable")
     pattern_of = np.repeat(np.arange(n_patterns, dtype=np.int32), pattern_len)
     timetable["stop_pattern"] = pattern_of[by_stop]
     del pattern_of
