@@ -110,6 +110,8 @@ def build_network(
         timetable = build_timetable(feeds)
         if not timetable.stop_id.shape[0]:
             raise GtfsError("no stop left after validation: nothing to route on")
+        feed_notices = {feed.name: _notice_summary(feed.notices) for feed in feeds}
+        del feeds  # the feed tables leave memory before the streets come in
         progress.done()
 
         streets = links = None
@@ -135,9 +137,9 @@ def build_network(
             "build_key": key,
             "inputs": sources,
             "params": asdict(params),
-            "counts": _counts(feeds, timetable, streets, links),
+            "counts": _counts(timetable, streets, links),
             "notices": {
-                **{feed.name: _notice_summary(feed.notices) for feed in feeds},
+                **feed_notices,
                 "links": _notice_summary(link_notices),
             },
         }
@@ -177,9 +179,9 @@ def _notice_summary(notices: Sequence[Any]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _counts(feeds: Sequence[Any], timetable: Any, streets: Any, links: Any) -> dict[str, int]:
+def _counts(timetable: Any, streets: Any, links: Any) -> dict[str, int]:
     counts: dict[str, int] = {
-        "feeds": len(feeds),
+        "feeds": int(timetable.feed_name.shape[0]),
         "stops": int(timetable.stop_id.shape[0]),
     }
     for name in ("n_routes", "n_patterns", "n_trips", "n_stop_times", "n_days"):
