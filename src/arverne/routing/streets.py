@@ -5,15 +5,17 @@ that mode (the largest strongly connected component): the split is virtual, an (
 pair, 0 at the arc's tail and 1 at its head, measured along the arc geometry. Partial arc costs
 at both ends are the fraction of the arc's cost.
 
-The spatial index (a shapely STRtree over the segment geometry in the graph's metric CRS) and
-the search buffers are built on first use and cached per graph object and mode.
+The snapping index (the segments' points in the graph's metric CRS and a uniform grid of cells,
+each listing the straight pieces of geometry whose box meets it, see
+:mod:`arverne.routing._kernels.snapping`) and the search buffers are built on first use and cached
+per graph object and mode. A point equally near several segments (typically nearest to a node
+they share) snaps to the segment of lowest arc.
 """
 
 from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -41,43 +43,92 @@ class StreetPath:
     """Arcs used in order (the first and last may be used partly)."""
 
 
+CELL_PIECES = 2.0
+"""Straight pieces of geometry per grid cell, on average over the extract's box (more in the
+streets, none in the fields). Porto Alegre snaps as fast with 0.5 to 8; 2 keeps the grid small."""
+
+
 class _GraphCache:
-    """Metric geometry and per-mode snapping trees of one graph."""
+    """Segment geometry in metres, snapping grid and street searches of one graph.
+
+    A segment is the street between two graph nodes, held once: the points of its first arc
+    (the lower of two twins); the twin runs along the same points backwards.
+    """
 
     def __init__(self, streets: StreetGraph) -> None:
-        import shapely
         from pyproj import Transformer
 
         self.streets_ref = weakref.ref(streets)
-        to_metric = Transformer.from_crs("EPSG:4326", streets.crs, always_xy=True)
-        x, y = to_metric.transform(np.asarray(streets.geom_lon), np.asarray(streets.geom_lat))
-        self.geom_x = np.asarray(x, dtype=np.float64)
-        self.geom_y = np.asarray(y, dtype=np.float64)
-        self.to_metric = to_metric
+        self.to_metric = Transformer.from_crs("EPSG:4326", streets.crs, always_xy=True)
         twin = np.asarray(streets.arc_twin)
-        arcs = np.arange(streets.n_arcs, dtype=np.int64)
-        self.segment_arc = arcs[(twin < 0) | (arcs < twin)]
+        arcs = np.arange(streets.n_arcs, dtype=np.int32)
+        self.seg_arc = arcs[(twin < 0) | (arcs < twin)]
+        """int32[s]: first arc of each segment, increasing."""
         ptr = np.asarray(streets.geom_ptr)
-        counts = ptr[self.segment_arc + 1] - ptr[self.segment_arc]
-        take = np.repeat(ptr[self.segment_arc], counts) + (
-            np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        count = ptr[self.seg_arc + 1] - ptr[self.seg_arc]
+        self.seg_ptr = np.zeros(self.seg_arc.size + 1, dtype=np.int64)
+        """int64[s + 1]: points of segment s are ``pt_x/pt_y[seg_ptr[s]:seg_ptr[s + 1]]``."""
+        np.cumsum(count, out=self.seg_ptr[1:])
+        take = np.arange(self.seg_ptr[-1]) + np.repeat(ptr[self.seg_arc] - self.seg_ptr[:-1], count)
+        x, y = self.to_metric.transform(
+            np.asarray(streets.geom_lon)[take], np.asarray(streets.geom_lat)[take]
         )
-        coords = np.column_stack([self.geom_x[take], self.geom_y[take]])
-        self.segment_line = shapely.linestrings(
-            coords, indices=np.repeat(np.arange(self.segment_arc.size), counts)
-        )
-        self.trees: dict[str, tuple[Any, np.ndarray, np.ndarray]] = {}
+        self.pt_x = np.asarray(x, dtype=np.float64)
+        """float64[p]: easting of the segments' points in ``streets.crs``."""
+        self.pt_y = np.asarray(y, dtype=np.float64)
+        """float64[p]: northing of the segments' points."""
+        del take, x, y
+        self._build_grid()
+        self.mode_arcs: dict[str, np.ndarray] = {}
         self.searches: dict[tuple[str, str], StreetSearch] = {}
 
-    def tree(self, streets: StreetGraph, mode: str) -> tuple[Any, np.ndarray, np.ndarray]:
-        """(STRtree, arc per tree item, segment index per tree item) for ``mode``."""
-        if mode not in self.trees:
-            import shapely
+    def _build_grid(self) -> None:
+        """Cells of side ``cell_m`` from (x0, y0), each listing the pieces whose box meets it."""
+        # piece j joins points j and j + 1: every point but the last of its segment starts one
+        starts = np.ones(self.pt_x.size, dtype=bool)
+        starts[self.seg_ptr[1:] - 1] = False
+        piece = np.flatnonzero(starts).astype(np.int32)
+        del starts
+        self.x0 = float(self.pt_x.min())
+        self.y0 = float(self.pt_y.min())
+        width = float(self.pt_x.max()) - self.x0
+        height = float(self.pt_y.max()) - self.y0
+        # about CELL_PIECES pieces per cell, and no more cells than pieces along a thin extract
+        n = max(piece.size, 1)
+        self.cell_m = float(
+            max(np.sqrt(CELL_PIECES * width * height / n), (width + height) / n, 1.0)
+        )
+        # the same floor((v - v0) / cell_m) as the pieces' and the points' cells
+        self.nx = int(np.floor(width / self.cell_m)) + 1
+        self.ny = int(np.floor(height / self.cell_m)) + 1
+        i0, i1 = self._span(self.pt_x, piece, self.x0)
+        k0, k1 = self._span(self.pt_y, piece, self.y0)
+        wide = i1 - i0 + 1
+        n_cells = wide * (k1 - k0 + 1)
+        # each (piece, cell) pair: the piece and the rank of the cell in its box, row by row
+        owner = np.repeat(np.arange(piece.size, dtype=np.int32), n_cells)
+        rank = np.arange(owner.size) - (np.cumsum(n_cells) - n_cells)[owner]
+        cell = (k0[owner] + rank // wide[owner]) * self.nx + i0[owner] + rank % wide[owner]
+        del rank, i0, i1, k0, k1
+        self.cell_piece = piece[owner[np.argsort(cell, kind="stable")]]
+        """int32[q]: pieces of cell c are ``cell_piece[cell_ptr[c]:cell_ptr[c + 1]]``."""
+        self.cell_ptr = np.zeros(self.nx * self.ny + 1, dtype=np.int64)
+        """int64[nx * ny + 1]: cell c = k * nx + i covers column i, row k."""
+        np.cumsum(np.bincount(cell, minlength=self.nx * self.ny), out=self.cell_ptr[1:])
 
+    def _span(self, v: np.ndarray, piece: np.ndarray, v0: float) -> tuple[np.ndarray, np.ndarray]:
+        """First and last grid column (or row) met by each piece, coordinates ``v`` from ``v0``."""
+        a = np.floor((v[piece] - v0) / self.cell_m).astype(np.int32)
+        b = np.floor((v[piece + 1] - v0) / self.cell_m).astype(np.int32)
+        return np.minimum(a, b), np.maximum(a, b)
+
+    def mode_arc(self, streets: StreetGraph, mode: str) -> np.ndarray:
+        """int32[s]: the arc of each segment ``mode`` may use between routable nodes, else -1."""
+        if mode not in self.mode_arcs:
             m = streets.mode_index(mode)
             time = np.asarray(streets.arc_time_s[m])
             routable = np.asarray(streets.node_routable[m])
-            seg = self.segment_arc
+            seg = self.seg_arc
             twin = np.asarray(streets.arc_twin)[seg]
             fwd_ok = np.isfinite(time[seg])
             bwd_ok = (twin >= 0) & np.isfinite(time[np.maximum(twin, 0)])
@@ -85,11 +136,19 @@ class _GraphCache:
                 routable[np.asarray(streets.arc_tail)[seg]]
                 & routable[np.asarray(streets.arc_head)[seg]]
             )
-            usable = np.flatnonzero((fwd_ok | bwd_ok) & ends_ok)
-            arc = np.where(fwd_ok[usable], seg[usable], twin[usable]).astype(np.int32)
-            tree = shapely.STRtree(self.segment_line[usable])
-            self.trees[mode] = (tree, arc, usable)
-        return self.trees[mode]
+            arc = np.where(fwd_ok, seg, twin)
+            self.mode_arcs[mode] = np.where((fwd_ok | bwd_ok) & ends_ok, arc, -1).astype(np.int32)
+        return self.mode_arcs[mode]
+
+    def arc_xy(self, streets: StreetGraph, arc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Metric coordinates of the points of ``arc``, tail to head."""
+        twin = int(streets.arc_twin[arc])
+        first = arc if twin < 0 or arc < twin else twin
+        s = int(np.searchsorted(self.seg_arc, first))
+        lo, hi = int(self.seg_ptr[s]), int(self.seg_ptr[s + 1])
+        if first == arc:
+            return self.pt_x[lo:hi], self.pt_y[lo:hi]
+        return self.pt_x[lo:hi][::-1], self.pt_y[lo:hi][::-1]
 
 
 _CACHE: dict[int, _GraphCache] = {}
@@ -125,53 +184,62 @@ def snap_points(
     mode
         Street mode.
     max_snap_m
-        Points farther than this from every usable arc are not snapped.
+        Points farther than this (metres, >= 0) from every usable arc are not snapped; points
+        with NaN or out-of-range coordinates neither.
 
     Returns
     -------
     arc
-        int32[k]: the arc (a direction ``mode`` may travel; -1 when not snapped).
+        int32[k]: the arc (a direction ``mode`` may travel; -1 when not snapped). Of several
+        segments at exactly the same distance, the one of lowest arc.
     frac
         float32[k]: position of the projected point along the arc (0 tail, 1 head; 0 when not
         snapped).
     snap_m
         float32[k]: distance from the point to its projected point, metres (inf when not snapped).
+
+    Raises
+    ------
+    ValueError
+        When lon and lat differ in shape, or ``max_snap_m`` is negative or NaN.
     """
-    import shapely
+    from arverne.routing._kernels.snapping import snap_to_segments
 
     lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     if lon.shape != lat.shape:
         raise ValueError(f"lon and lat differ in shape: {lon.shape} and {lat.shape}")
+    if not max_snap_m >= 0:
+        raise ValueError(f"max_snap_m must be >= 0, got {max_snap_m}")
     k = lon.size
     arc = np.full(k, -1, dtype=np.int32)
     frac = np.zeros(k, dtype=np.float32)
     snap_m = np.full(k, np.inf, dtype=np.float32)
-    cache = _cache(streets)
-    tree, tree_arc, tree_seg = cache.tree(streets, mode)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if k == 0 or tree_arc.size == 0 or not ok.any():
+    if k == 0:
         return arc, frac, snap_m
-    x, y = cache.to_metric.transform(lon[ok], lat[ok])
-    points = shapely.points(np.asarray(x), np.asarray(y))
-    max_distance = None if not np.isfinite(max_snap_m) else float(max_snap_m)
-    idx, dist = tree.query_nearest(
-        points, max_distance=max_distance, return_distance=True, all_matches=False
+    cache = _cache(streets)
+    # NaN or out-of-range coordinates come out of the projection non-finite: left unsnapped
+    x, y = cache.to_metric.transform(lon.ravel(), lat.ravel())
+    snap_to_segments(
+        np.asarray(x, dtype=np.float64),
+        np.asarray(y, dtype=np.float64),
+        float(max_snap_m),
+        cache.seg_arc,
+        cache.seg_ptr,
+        cache.pt_x,
+        cache.pt_y,
+        cache.mode_arc(streets, mode),
+        cache.x0,
+        cache.y0,
+        cache.cell_m,
+        cache.nx,
+        cache.ny,
+        cache.cell_ptr,
+        cache.cell_piece,
+        arc,
+        frac,
+        snap_m,
     )
-    point_idx = np.flatnonzero(ok)[idx[0]]
-    item = idx[1]
-    lines = cache.segment_line[tree_seg[item]]
-    along = shapely.line_locate_point(lines, points[idx[0]])
-    total = shapely.length(lines)
-    f = np.where(total > 0, along / np.where(total > 0, total, 1.0), 0.0)
-    f = np.clip(f, 0.0, 1.0)
-    chosen = tree_arc[item]
-    # the tree stores the segment's first arc geometry; a twin runs the other way
-    flipped = chosen != cache.segment_arc[tree_seg[item]]
-    f = np.where(flipped, 1.0 - f, f)
-    arc[point_idx] = chosen
-    frac[point_idx] = f
-    snap_m[point_idx] = dist
     return arc, frac, snap_m
 
 
@@ -400,7 +468,7 @@ def _arc_piece(
 ) -> list[tuple[float, float]]:
     """(lon, lat) of arc ``arc`` between fractions f0 <= f1 of its length."""
     lo, hi = int(streets.geom_ptr[arc]), int(streets.geom_ptr[arc + 1])
-    x, y = cache.geom_x[lo:hi], cache.geom_y[lo:hi]
+    x, y = cache.arc_xy(streets, arc)
     lon = np.asarray(streets.geom_lon[lo:hi])
     lat = np.asarray(streets.geom_lat[lo:hi])
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
