@@ -316,11 +316,13 @@ def _protobuf_fields(data: bytes) -> dict[int, int | bytes]:
     return fields
 
 
-def _pbf_uncompressed_bytes(path: Path) -> int:
-    """Size of an .osm.pbf once its blocks are inflated (the BlobHeader/Blob raw sizes).
+def _osm_uncompressed_bytes(path: Path) -> int:
+    """Size of an OSM extract once inflated: the OSM counterpart of a GTFS zip's unzipped size.
 
-    The OSM counterpart of a GTFS zip's uncompressed size: what the reader has to decode.
+    An .osm.pbf counts its blocks inflated (the Blob raw sizes); an .osm file counts as is.
     """
+    if not path.name.endswith(".pbf"):
+        return path.stat().st_size
     total = 0
     with path.open("rb") as handle:
         while header_len := handle.read(4):
@@ -437,7 +439,7 @@ def main(argv: list[str] | None = None) -> None:
                 osm = dataset["osm"]
                 entry["osm"] = _show(osm)
                 entry["osm_bytes"] = osm.stat().st_size
-                entry["osm_uncompressed_bytes"] = _pbf_uncompressed_bytes(osm)
+                entry["osm_uncompressed_bytes"] = _osm_uncompressed_bytes(osm)
                 steps["arverne_streets"] = _measure(
                     "arverne_streets", {"osm": str(osm)}, opts.repeats, opts.timeout
                 )
