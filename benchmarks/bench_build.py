@@ -89,15 +89,19 @@ ARVERNE_MODULES = [
     "arverne.feeds.gtfs",
     "arverne.feeds.osm",
     "arverne.network.timetable",
+    "arverne.network._compile",
     "arverne.network.streets",
     "arverne.network.links",
     "arverne.routing._kernels.components",
     "arverne.routing._kernels.dijkstra",
+    "arverne.routing._kernels.snapping",
     "arverne.routing.streets",
     "numba",
     "osmium",
     "pyproj",
     "shapely",
+    "pyarrow.pandas_compat",  # imported by pyarrow at its first conversion to pandas
+    "numpy.char",  # imported by numpy at its first fixed-width string operation
 ]
 
 

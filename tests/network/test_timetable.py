@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from arverne.feeds.gtfs import read_gtfs
 from arverne.network._compile import (
     fifo_patterns,
-    group_keys,
     inseat_chains,
     key_hashes,
     pattern_keys,
+    trip_patterns,
 )
 from arverne.network.network import Network
 from arverne.network.timetable import Timetable, build_timetable
@@ -326,8 +326,6 @@ def test_pattern_kernels_match_plain_reference(
             expected_rep[k] = members[0]
     digest = np.zeros(n, np.uint64) if collide else key_hashes(start, length, stop, board, alight)
     assert pattern_keys(digest, start, length, stop, board, alight).tolist() == expected_rep
-    if not collide:
-        assert group_keys(start, length, stop, board, alight).tolist() == expected_rep
 
     key_trip = np.array([k for members in keys.values() for k in members], np.int64)
     key_ptr = np.cumsum([0] + [len(members) for members in keys.values()]).astype(np.int64)
@@ -348,6 +346,8 @@ def test_pattern_kernels_match_plain_reference(
                 groups.append([k])
         expected.extend(groups)
     ptr, trip = fifo_patterns(key_ptr, key_trip, start, length, arr, dep)
+    assert [trip[a:b].tolist() for a, b in itertools.pairwise(ptr.tolist())] == expected
+    ptr, trip = trip_patterns(start, length, stop, board, alight, arr, dep)
     assert [trip[a:b].tolist() for a, b in itertools.pairwise(ptr.tolist())] == expected
 
 

@@ -122,16 +122,6 @@ def pattern_keys(
 
 
 @njit(cache=True)
-def group_keys(
-    start: np.ndarray, length: np.ndarray, stop: np.ndarray, board: np.ndarray, alight: np.ndarray
-) -> np.ndarray:
-    """:func:`pattern_keys` of :func:`key_hashes`: one entry point, so one cached library to load."""
-    return pattern_keys(
-        key_hashes(start, length, stop, board, alight), start, length, stop, board, alight
-    )
-
-
-@njit(cache=True)
 def _row_less(a: int, b: int, start: np.ndarray, n: int, arr: np.ndarray, dep: np.ndarray) -> bool:
     """The row of trip a is lexicographically smaller than the row of trip b."""
     sa, sb = start[a], start[b]
@@ -253,6 +243,43 @@ def fifo_patterns(
             pattern_trip[cursor[p]] = trips[q]
             cursor[p] += 1
     return pattern_ptr[: n_patterns + 1].copy(), pattern_trip
+
+
+@njit(cache=True)
+def trip_patterns(
+    start: np.ndarray,
+    length: np.ndarray,
+    stop: np.ndarray,
+    board: np.ndarray,
+    alight: np.ndarray,
+    arr: np.ndarray,
+    dep: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The patterns of the trips: keys by :func:`pattern_keys`, split by :func:`fifo_patterns`.
+
+    One entry point, so a build loads one cached library for both. Keys come in order of their
+    first trip; a key's trips in index order before the split.
+
+    Returns
+    -------
+    pattern_ptr, pattern_trip
+        As :func:`fifo_patterns`.
+    """
+    n = start.shape[0]
+    digest = key_hashes(start, length, stop, board, alight)
+    rep = pattern_keys(digest, start, length, stop, board, alight)
+    key = np.empty(n, np.int64)
+    key_ptr = np.zeros(n + 1, np.int64)
+    n_keys = 0
+    for k in range(n):
+        if rep[k] == k:  # the first trip of its key (rep[k] <= k, so keys are numbered in order)
+            key[k] = n_keys
+            n_keys += 1
+        else:
+            key[k] = key[rep[k]]
+        key_ptr[key[k] + 1] += 1
+    key_ptr = np.cumsum(key_ptr[: n_keys + 1])
+    return fifo_patterns(key_ptr, np.argsort(key, kind="mergesort"), start, length, arr, dep)
 
 
 @njit(cache=True)

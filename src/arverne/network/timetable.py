@@ -385,7 +385,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         The compiled arrays.
     """
     # only the build needs these: loading a network stays light
-    from arverne.network._compile import fifo_patterns, group_keys, inseat_chains
+    from arverne.network._compile import inseat_chains, trip_patterns
 
     if not feeds:
         raise GtfsError("build_timetable needs at least one feed")
@@ -548,13 +548,8 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
 
     # patterns: trips with the same (stops, board, alight) in order of first appearance of the
     # key, each key's trips split so that no trip overtakes another
-    rep = group_keys(trips.start, trips.length, trips.stop, trips.board, trips.alight)
-    key = (np.cumsum(rep == np.arange(n_trips)) - 1)[rep]
-    key_count = np.bincount(key)
-    key_ptr = np.zeros(key_count.shape[0] + 1, np.int64)
-    np.cumsum(key_count, out=key_ptr[1:])
-    pattern_ptr, pattern_trip = fifo_patterns(
-        key_ptr, np.argsort(key, kind="stable"), trips.start, trips.length, trips.arr, trips.dep
+    pattern_ptr, pattern_trip = trip_patterns(
+        trips.start, trips.length, trips.stop, trips.board, trips.alight, trips.arr, trips.dep
     )
     # patterns sorted by (route, first departure) of their first trip, ties in creation order
     head = pattern_trip[pattern_ptr[:-1]]
