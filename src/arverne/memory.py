@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,15 +35,28 @@ def _glibc() -> Any:
         return None
 
 
+_depth = 0
+_depth_lock = threading.Lock()
+
+
 @contextmanager
 def lean_memory() -> Iterator[None]:
-    """Arrow allocates from the system allocator in the block; freed heap pages leave after it."""
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
+    """Arrow allocates from the system allocator in the block; freed heap pages leave after it.
+
+    Blocks nest: only the outermost one trims, so the steps of one build (read, then compile)
+    reuse each other's freed pages instead of giving them back and faulting them in again.
+    """
+    global _depth
+    with _depth_lock:
+        _depth += 1
+        previous = pa.default_memory_pool()
+        pa.set_memory_pool(pa.system_memory_pool())
     try:
         yield
     finally:
-        pa.set_memory_pool(previous)
-        libc = _glibc()
-        if libc is not None:
-            libc.malloc_trim(0)
+        with _depth_lock:
+            _depth -= 1
+            pa.set_memory_pool(previous)
+            libc = _glibc() if _depth == 0 else None
+            if libc is not None:
+                libc.malloc_trim(0)

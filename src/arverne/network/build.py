@@ -80,8 +80,7 @@ def build_network(
     force
         Rebuild even when an identical build exists.
     """
-    from arverne.feeds.gtfs import read_gtfs
-    from arverne.network.timetable import build_timetable
+    from arverne.memory import lean_memory  # imports pyarrow: only a build needs it
 
     if not gtfs:
         raise InputError("build needs at least one GTFS feed")
@@ -101,52 +100,62 @@ def build_network(
             return Network.load(out)
         progress.done()
 
-        feeds = []
-        for path, name in zip(gtfs, _feed_names(gtfs), strict=True):
-            progress.step(f"reading {Path(path).name}")
-            feeds.append(read_gtfs(Path(path), name=name))
-            progress.done()
-        progress.step("compiling timetable")
-        timetable = build_timetable(feeds)
-        if not timetable.stop_id.shape[0]:
-            raise GtfsError("no stop left after validation: nothing to route on")
-        feed_notices = {feed.name: _notice_summary(feed.notices) for feed in feeds}
-        del feeds  # the feed tables leave memory before the streets come in
-        progress.done()
-
-        streets = links = None
-        link_notices: list[Any] = []
-        if osm is not None:
-            from arverne.network.links import build_links
-            from arverne.network.streets import build_streets
-
-            progress.step(f"building streets from {Path(osm).name}")
-            streets = build_streets(Path(osm), modes=params.modes)
-            progress.done()
-            progress.step("linking stops to streets")
-            links, link_notices = build_links(
-                streets,
-                timetable,
-                max_snap_m=params.max_snap_m,
-                footpath_radius_m=params.footpath_radius_m,
-                walk_speed_mps=params.walk_speed_mps,
-            )
-            progress.done()
+        with lean_memory():  # trimmed once at the end: each step reuses the last one's pages
+            timetable, streets, links, notices = _build_parts(gtfs, osm, params, progress)
 
         manifest = {
             "build_key": key,
             "inputs": sources,
             "params": asdict(params),
             "counts": _counts(timetable, streets, links),
-            "notices": {
-                **feed_notices,
-                "links": _notice_summary(link_notices),
-            },
+            "notices": notices,
         }
         progress.step("writing network")
         Network(streets=streets, timetable=timetable, links=links, manifest=manifest).save(out)
         progress.done()
     return Network.load(out)
+
+
+def _build_parts(
+    gtfs: Sequence[Path], osm: Path | None, params: BuildParams, progress: Any
+) -> tuple[Any, Any, Any, dict[str, dict[str, int]]]:
+    """Timetable, streets and links (None without OSM), and the notice summaries."""
+    from arverne.feeds.gtfs import read_gtfs
+    from arverne.network.timetable import build_timetable
+
+    feeds = []
+    for path, name in zip(gtfs, _feed_names(gtfs), strict=True):
+        progress.step(f"reading {Path(path).name}")
+        feeds.append(read_gtfs(Path(path), name=name))
+        progress.done()
+    progress.step("compiling timetable")
+    timetable = build_timetable(feeds)
+    if not timetable.stop_id.shape[0]:
+        raise GtfsError("no stop left after validation: nothing to route on")
+    notices = {feed.name: _notice_summary(feed.notices) for feed in feeds}
+    del feeds  # the feed tables leave memory before the streets come in
+    progress.done()
+
+    streets = links = None
+    link_notices: list[Any] = []
+    if osm is not None:
+        from arverne.network.links import build_links
+        from arverne.network.streets import build_streets
+
+        progress.step(f"building streets from {Path(osm).name}")
+        streets = build_streets(Path(osm), modes=params.modes)
+        progress.done()
+        progress.step("linking stops to streets")
+        links, link_notices = build_links(
+            streets,
+            timetable,
+            max_snap_m=params.max_snap_m,
+            footpath_radius_m=params.footpath_radius_m,
+            walk_speed_mps=params.walk_speed_mps,
+        )
+        progress.done()
+    notices["links"] = _notice_summary(link_notices)
+    return timetable, streets, links, notices
 
 
 def _feed_names(gtfs: Sequence[Path]) -> list[str]:
