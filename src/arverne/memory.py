@@ -1,4 +1,4 @@
-"""Memory policy of the big builds: temporaries go back to the system as soon as they are freed.
+"""Memory policy of the big builds: Arrow and numpy share one allocator; freed pages leave at the end.
 
 A network build makes many short-lived arrays the size of stop_times.txt. Two allocator habits
 would keep freed ones resident and add them to the peak of the next step:
