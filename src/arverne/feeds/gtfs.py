@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
 from arverne.feeds._csv import Notices, Source, read_csv_table
+from arverne.feeds._order import sort_rank, sort_trip_blocks
 from arverne.feeds._parse import format_hms, missing_mask
 from arverne.feeds._spec import (
     FLEX_FILES,
@@ -775,10 +776,7 @@ class _Loader:
         # sort by (shape_id, shape_pt_sequence); a repeated key keeps its first row
         keep_idx = np.flatnonzero(tab.keep)
         codes, dictionary = tab.encoded("shape_id")
-        rank = np.empty(len(dictionary), dtype=np.int64)
-        rank[np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)] = np.arange(
-            len(dictionary)
-        )
+        rank = sort_rank(dictionary)
         kept_codes = codes[keep_idx]
         order = sort_trip_blocks(kept_codes, rank, seq[keep_idx])
         idx = keep_idx[order]
@@ -1004,10 +1002,7 @@ class _Loader:
         keep_idx = np.flatnonzero(tab.keep)
         all_codes, dictionary = tab.encoded("trip_id")
         codes = all_codes[keep_idx]
-        rank = np.empty(len(dictionary), dtype=np.int64)
-        rank[np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)] = np.arange(
-            len(dictionary)
-        )
+        rank = sort_rank(dictionary)
         order = sort_trip_blocks(codes, rank, seq[keep_idx])
         idx = keep_idx[order]
         sorted_codes = codes[order]
@@ -1351,54 +1346,6 @@ class _StopTimes:
     dist: np.ndarray
     keep: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     timed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-
-
-def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    """Order of rows sorted by (trip rank, stop_sequence), stable.
-
-    When rows already come grouped by trip with rising ``seq`` (the usual layout), only the
-    blocks are reordered, which is much cheaper than a full sort of the rows.
-
-    Parameters
-    ----------
-    codes
-        int64[n]: trip code of each row, numbered in order of first appearance.
-    rank
-        int64[n_codes]: sort rank of each trip code (by trip_id).
-    seq
-        int64[n]: stop_sequence of each row.
-
-    Returns
-    -------
-    numpy.ndarray
-        int64[n] row order.
-    """
-    n = len(codes)
-    if n < 2:
-        return np.arange(n)
-    step = np.diff(codes)
-    if not (np.all(step >= 0) and np.all((step > 0) | (np.diff(seq) > 0))):
-        return _sort_by_rank_seq(rank[codes], seq)
-    starts = np.flatnonzero(np.r_[True, step > 0])
-    block_rank = rank[codes[starts]]
-    if np.all(np.diff(block_rank) > 0):
-        return np.arange(n)
-    lengths = np.diff(np.r_[starts, n])
-    block_order = np.argsort(block_rank, kind="stable")
-    new_starts = starts[block_order]
-    new_lengths = lengths[block_order]
-    offsets = np.arange(n) - np.repeat(np.cumsum(new_lengths) - new_lengths, new_lengths)
-    return np.repeat(new_starts, new_lengths) + offsets
-
-
-def _sort_by_rank_seq(rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    """Stable order by (rank, seq): ``np.lexsort((seq, rank))``, as one int64 key when it fits."""
-    seq_lo = int(seq.min())
-    span = int(seq.max()) - seq_lo + 1
-    if int(rank.min()) < 0 or (int(rank.max()) + 1) * span >= 2**62:
-        return np.lexsort((seq, rank))
-    key = rank * span + (seq - seq_lo)
-    return np.argsort(key, kind="stable")
 
 
 def along_trip_m(lat: np.ndarray, lon: np.ndarray, start: np.ndarray) -> np.ndarray:

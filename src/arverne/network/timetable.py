@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from arverne.errors import GtfsError
+from arverne.feeds._order import sort_rank, sort_trip_blocks
 
 if TYPE_CHECKING:
     from arverne.feeds.gtfs import GtfsFeed
@@ -330,27 +331,6 @@ def _index_in(values: Any, ids: Any) -> np.ndarray:
     return np.asarray(found.to_numpy(zero_copy_only=False), np.int32)
 
 
-def _sort_rank(ids: Any) -> np.ndarray:
-    """int64 rank of each string of the Arrow array ``ids`` in sorted (code point) order."""
-    import pyarrow.compute as pc
-
-    rank = np.empty(len(ids), np.int64)
-    rank[np.asarray(pc.sort_indices(ids).to_numpy(), np.int64)] = np.arange(len(ids))
-    return rank
-
-
-def _sorted_rows(rows: np.ndarray, key: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    """``rows`` ordered by (key, seq), ties in their order (``key``, ``seq``: one per row).
-
-    Feeds usually come sorted already (the reader sorts stop_times), so that case is checked
-    first and costs no sort.
-    """
-    step = np.diff(key)
-    if bool(np.all((step > 0) | ((step == 0) & (np.diff(seq) >= 0)))):
-        return rows
-    return rows[np.lexsort((seq, key))]
-
-
 def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """int64 rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
 
@@ -463,7 +443,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
             names = encoded.dictionary
             codes = np.asarray(encoded.indices.to_numpy(), np.int64)
             seq = shapes["shape_pt_sequence"].to_numpy(np.int64)
-            order = _sorted_rows(np.arange(len(codes)), _sort_rank(names)[codes], seq)
+            order = sort_trip_blocks(codes, sort_rank(names), seq)
             codes = codes[order]
             first = np.flatnonzero(np.diff(codes, prepend=-1))
             shape_names = names.take(codes[first])
@@ -704,7 +684,7 @@ def _feed_trips(
     keep = np.flatnonzero((row >= 0) & (stop >= 0))
     # sorted by (trip_id, stop_sequence), ties in file order; trips in trip_id order
     seq = st["stop_sequence"].to_numpy()[keep]
-    keep = _sorted_rows(keep, _sort_rank(trip_ids)[row[keep]], seq)
+    keep = keep[sort_trip_blocks(row[keep], sort_rank(trip_ids), seq)]
     # the kept stop times in that order, as int32 and bool columns (low peak memory)
     row, stop = row[keep], stop[keep]
     arr = st["arrival_s"].to_numpy(np.int32)[keep] + shift_s

@@ -1,0 +1,64 @@
+"""Row orders shared by the reader and the compile: by (id in code-point order, sequence)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def sort_rank(ids: Any) -> np.ndarray:
+    """int64 rank of each string of the Arrow array ``ids`` in sorted (code point) order."""
+    import pyarrow.compute as pc  # a loaded network never sorts: keep its imports light
+
+    rank = np.empty(len(ids), np.int64)
+    rank[np.asarray(pc.sort_indices(ids).to_numpy(), np.int64)] = np.arange(len(ids))
+    return rank
+
+
+def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """Order of rows sorted by (trip rank, stop_sequence), stable.
+
+    When rows already come grouped by trip with rising ``seq`` (the usual layout), only the
+    blocks are reordered, which is much cheaper than a full sort of the rows.
+
+    Parameters
+    ----------
+    codes
+        int[n]: trip code of each row (an index into ``rank``).
+    rank
+        int64[n_codes]: sort rank of each trip code (by trip_id, see :func:`sort_rank`).
+    seq
+        int[n]: stop_sequence of each row.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64[n] row order.
+    """
+    n = len(codes)
+    if n < 2:
+        return np.arange(n)
+    step = np.diff(codes)
+    if not (np.all(step >= 0) and np.all((step > 0) | (np.diff(seq) > 0))):
+        return _sort_by_rank_seq(rank[codes], seq)
+    starts = np.flatnonzero(np.r_[True, step > 0])
+    block_rank = rank[codes[starts]]
+    if np.all(np.diff(block_rank) > 0):
+        return np.arange(n)
+    lengths = np.diff(np.r_[starts, n])
+    block_order = np.argsort(block_rank, kind="stable")
+    new_starts = starts[block_order]
+    new_lengths = lengths[block_order]
+    offsets = np.arange(n) - np.repeat(np.cumsum(new_lengths) - new_lengths, new_lengths)
+    return np.repeat(new_starts, new_lengths) + offsets
+
+
+def _sort_by_rank_seq(rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """Stable order by (rank, seq): ``np.lexsort((seq, rank))``, as one int64 key when it fits."""
+    seq_lo = int(seq.min())
+    span = int(seq.max()) - seq_lo + 1
+    if int(rank.min()) < 0 or (int(rank.max()) + 1) * span >= 2**62:
+        return np.lexsort((seq, rank))
+    key = rank * span + (seq - seq_lo)
+    return np.argsort(key, kind="stable")
