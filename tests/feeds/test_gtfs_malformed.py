@@ -110,6 +110,24 @@ def test_corrupt_zip_member_refused(tmp_path):
         read_gtfs(path)
 
 
+@pytest.mark.parametrize(
+    ("offset", "value", "why"),
+    [(10, b"\x63\x00", "compression method 99"), (8, b"\x01\x00", "encrypted")],
+)
+def test_unsupported_zip_member_refused(tmp_path, offset, value, why):
+    """A member zipfile cannot open (unknown compression method, or encrypted) is refused."""
+    path = tmp_path / "odd.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in BASE.items():
+            archive.writestr(name, text)
+    data = bytearray(path.read_bytes())
+    entry = data.find(b"PK\x01\x02")  # the first central directory entry: agency.txt
+    data[entry + offset : entry + offset + 2] = value
+    path.write_bytes(bytes(data))
+    with pytest.raises(GtfsError, match=r"agency\.txt"):
+        read_gtfs(path)
+
+
 def test_not_a_zip_refused(tmp_path):
     """A text file named .zip is refused."""
     path = tmp_path / "feed.zip"

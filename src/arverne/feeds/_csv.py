@@ -27,7 +27,19 @@ MAX_EXAMPLE_CHARS = 60
 """Longest excerpt of a value quoted in a notice message."""
 FIELD_TOO_LONG = 4096
 """Values longer than this many characters get a ``field_too_long`` notice (they are kept)."""
-_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)  # its stub declares an instance
+_ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    cast(type[Exception], isal_zlib.error),  # its stub declares an instance
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,  # zipfile: unsupported version, compression or strong encryption
+    RuntimeError,  # zipfile: an encrypted member
+)
+"""What zipfile and the inflater raise on a damaged or unsupported archive."""
+_ZIP_FLAGS_FOR_ZIPFILE = 0x1 | 0x20 | 0x40
+"""Encrypted, patched or strongly encrypted members: left to zipfile, which refuses them."""
 SMALL_FILE_BYTES = 16_384
 """Files up to this size are parsed with the csv module: pyarrow's thread hand-offs cost more."""
 
@@ -54,7 +66,7 @@ class Source:
             try:
                 self._zip = zipfile.ZipFile(path)
                 infos = [i for i in self._zip.infolist() if not i.is_dir()]
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except _ZIP_ERRORS as exc:
                 raise GtfsError(f"{path}: not a readable zip archive ({exc})") from None
             top = {i.filename: i.filename for i in infos if "/" not in i.filename.strip("/")}
             if "stop_times.txt" not in top and "stops.txt" not in top:
@@ -98,17 +110,13 @@ class Source:
             return (self.path / member).read_bytes()
         try:
             info = self._zip.getinfo(member)
-            if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x1:
+            if (
+                info.compress_type == zipfile.ZIP_DEFLATED
+                and not info.flag_bits & _ZIP_FLAGS_FOR_ZIPFILE
+            ):
                 return self._inflate(info)
             return self._zip.read(member)
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            _INFLATE_ERROR,
-            EOFError,
-            OSError,
-            ValueError,
-        ) as exc:
+        except _ZIP_ERRORS as exc:
             raise GtfsError(f"{self.path}: {name} is corrupt in the zip archive ({exc})") from None
 
     def _inflate(self, info: zipfile.ZipInfo) -> bytes:
