@@ -1,6 +1,8 @@
-"""Low-level GTFS reading: the zip or folder, CSV files as all-string Arrow tables, notices.
+"""Low-level GTFS reading: the zip or folder, CSV files as Arrow string columns, notices.
 
-Everything here is vectorised (pyarrow / numpy); no Python loop touches every row of a big file.
+No Python loop touches every row of a big file: a regular file with typed columns goes through
+one compiled pass (``_scan``), the others through pyarrow's CSV reader, small files through the
+csv module.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -21,6 +24,7 @@ import pyarrow.csv as pacsv
 from isal import isal_zlib
 
 from arverne.errors import GtfsError
+from arverne.feeds._scan import rescan_text, scan_csv
 from arverne.feeds.notices import Notice, Severity
 
 MAX_EXAMPLE_CHARS = 60
@@ -210,8 +214,49 @@ def _decode_header(data: bytes) -> tuple[str, int]:
         return line.decode("cp1252", errors="replace"), length
 
 
-def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, np.ndarray] | None:
-    """Read one GTFS CSV file as an all-string Arrow table.
+@dataclass
+class CsvTable:
+    """One CSV file read: its columns as text, except typed columns parsed on the way.
+
+    Attributes
+    ----------
+    names
+        Column names in file order (stripped; unnamed and repeated ones renamed ``__...``).
+    text
+        Arrow string columns, in file order.
+    rows
+        CSV row number of each row (int64; the header is row 1).
+    typed
+        Typed columns every value of which parsed: int32 (-1 when empty) or float64 (NaN when
+        empty). Their text is not kept; :meth:`reread` gives it back.
+    """
+
+    names: list[str]
+    text: pa.Table
+    rows: np.ndarray
+    typed: dict[str, np.ndarray] = field(default_factory=dict)
+    _source: tuple[bytes, int] | None = None
+
+    def release(self, names: Iterable[str]) -> None:
+        """Drop columns; the file's bytes go with the last typed column."""
+        names = [n for n in names if n in self.text.column_names or n in self.typed]
+        self.text = self.text.drop_columns([n for n in names if n in self.text.column_names])
+        for name in names:
+            self.typed.pop(name, None)
+        if not self.typed:
+            self._source = None
+
+    def reread(self, name: str) -> pa.Array:
+        """The text of a typed column, read again from the file's bytes."""
+        assert self._source is not None, "only a scanned file has typed columns"
+        data, start = self._source
+        return rescan_text(data, start, len(self.names), self.names.index(name))
+
+
+def read_csv_table(
+    file: str, data: bytes, notices: Notices, types: Mapping[str, str] | None = None
+) -> CsvTable | None:
+    """Read one GTFS CSV file.
 
     Parameters
     ----------
@@ -221,12 +266,15 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
         The file's bytes.
     notices
         Where notices go.
+    types
+        ``{column: "int" | "time" | "real"}``: columns a regular big file may give parsed (see
+        ``_scan``); without it, or when a column does not parse cleanly, the column is text.
 
     Returns
     -------
-    tuple[pyarrow.Table, numpy.ndarray] or None
-        The table (every column ``string``, header names stripped) and the CSV row number of
-        each row (int64; header is row 1); None when the file has no header (``empty_file``).
+    CsvTable or None
+        The columns and the CSV row number of each row; None when the file has no header
+        (``empty_file``).
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -258,7 +306,7 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
             None,
             f"{file} is UTF-16 encoded, not UTF-8; it was decoded as UTF-16.",
         )
-    header_text, _ = _decode_header(data)
+    header_text, header_length = _decode_header(data)
     header_text = header_text.rstrip("\r")
     try:
         raw_names = next(csv.reader(io.StringIO(header_text))) if header_text.strip() else []
@@ -308,9 +356,15 @@ def read_csv_table(file: str, data: bytes, notices: Notices) -> tuple[pa.Table, 
     if len(data) <= SMALL_FILE_BYTES:
         small = _parse_small(file, data, names, notices)
         if small is not None:
-            return small
-    table, row_numbers = _parse(file, data, names, notices)
-    return table, row_numbers
+            return CsvTable(names, *small)
+    elif types and b"\r" not in data[: header_length - 2]:  # the header is one line
+        scanned = scan_csv(data, header_length, names, types)
+        if scanned is not None:
+            rows = np.arange(2, scanned.n_rows + 2, dtype=np.int64)
+            text = pa.table(scanned.text)
+            _check_long_values(file, text, rows, notices)
+            return CsvTable(names, text, rows, scanned.typed, (data, header_length))
+    return CsvTable(names, *_parse(file, data, names, notices))
 
 
 def _parse_small(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arverne.feeds._csv import Notices, short, string_array
+from arverne.feeds._csv import CsvTable, Notices, short, string_array
 from arverne.feeds._parse import missing_mask, parse_date, parse_float, parse_int, parse_time
+from arverne.feeds._scan import MISSING
 from arverne.feeds.notices import Severity
 
 ERROR = Severity.ERROR
@@ -19,25 +20,23 @@ INFO = Severity.INFO
 
 
 class Tab:
-    """A file's all-string table under validation.
+    """A file's table under validation: its columns, a keep mask, and notice helpers.
 
     Parameters
     ----------
     file
         File name.
-    table
-        All-string Arrow table.
-    rows
-        CSV row number of each row.
+    csv
+        The file as read: text columns, and typed columns already parsed.
     notices
         Where notices go.
     """
 
-    def __init__(self, file: str, table: pa.Table, rows: np.ndarray, notices: Notices) -> None:
+    def __init__(self, file: str, csv: CsvTable, notices: Notices) -> None:
         self.file = file
-        self.table = table
-        self.rows = rows
-        self.n = table.num_rows
+        self.csv = csv
+        self.rows = csv.rows
+        self.n = len(csv.rows)
         self.notices = notices
         self.keep = np.ones(self.n, dtype=bool)
         self._encoded: dict[str, tuple[np.ndarray, pa.Array]] = {}
@@ -46,18 +45,29 @@ class Tab:
     def empty(cls, file: str, columns: Sequence[str], notices: Notices) -> Tab:
         """An empty table with the given string columns."""
         table = pa.table({c: pa.array([], pa.string()) for c in columns})
-        return cls(file, table, np.zeros(0, np.int64), notices)
+        return cls(file, CsvTable(list(columns), table, np.zeros(0, np.int64)), notices)
+
+    @property
+    def column_names(self) -> list[str]:
+        """Columns still held, in file order."""
+        return [n for n in self.csv.names if self.has(n)]
 
     def has(self, name: str) -> bool:
         """Whether the column exists."""
-        return name in self.table.column_names
+        return name in self.csv.typed or name in self.csv.text.column_names
 
     def s(self, name: str) -> pa.Array:
         """A column as a string array; an absent column reads as all empty strings."""
-        array = string_array(self.table, name)
+        if name in self.csv.typed:  # parsed without keeping its text: read it again
+            return self.csv.reread(name)
+        array = string_array(self.csv.text, name)
         if array is None:
             return pa.nulls(self.n, pa.string()).fill_null("")
         return array
+
+    def text_table(self) -> pa.Table:
+        """Every column as text, in file order."""
+        return pa.table({name: self.s(name) for name in self.column_names})
 
     def encoded(self, name: str) -> tuple[np.ndarray, pa.Array]:
         """Dictionary encoding of a column: (int32 codes per row, dictionary), cached."""
@@ -69,7 +79,7 @@ class Tab:
 
     def release(self, *names: str) -> None:
         """Drop parsed string columns, so a big file's text leaves memory column by column."""
-        self.table = self.table.drop_columns([n for n in names if self.has(n)])
+        self.csv.release(names)
 
     def member(self, name: str, value_set: pa.Array) -> np.ndarray:
         """True for rows whose value of ``name`` is in ``value_set`` (hashing distinct values)."""
@@ -88,7 +98,7 @@ class Tab:
             The required columns that are missing.
         """
         known_set = set(known)
-        for name in self.table.column_names:
+        for name in self.column_names:
             if name.startswith("__"):
                 continue
             if name not in known_set:
@@ -121,7 +131,7 @@ class Tab:
         field: str | None,
         text: str,
         *,
-        values: pa.Array | None = None,
+        values: pa.Array | str | None = None,
         quarantine: bool = False,
     ) -> None:
         """Notice every row where ``mask`` is True, optionally quarantining it.
@@ -135,7 +145,7 @@ class Tab:
         text
             Message after ``"<file> row <r>: "``; ``{value}`` is replaced by the field value.
         values
-            Column whose value is quoted as ``{value}``.
+            Column whose value is quoted as ``{value}`` (or its name, read only when needed).
         quarantine
             Drop the flagged rows.
         """
@@ -144,7 +154,8 @@ class Tab:
         idx = np.flatnonzero(mask)
         vals = None
         if values is not None and "{value}" in text:
-            vals = values.take(pa.array(idx)).to_pylist()
+            column = self.s(values) if isinstance(values, str) else values
+            vals = column.take(pa.array(idx)).to_pylist()
         file = self.file
         self.notices.add_rows(
             code,
@@ -197,8 +208,9 @@ class Tab:
         """
         if not self.has(name):
             return np.full(self.n, default, dtype=np.int64)
-        array = self.s(name)
-        values, missing, invalid = parse_int(array)
+        values, missing, invalid = self._parsed(name, parse_int)
+        if self.csv.typed.get(name) is values and missing.any():
+            values = np.where(missing, 0, values)  # as parse_int gives them
         if required:
             self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
@@ -207,7 +219,7 @@ class Tab:
             ERROR,
             name,
             f"{name} '{{value}}' is not an integer.",
-            values=array,
+            values=name,
             quarantine=quarantine,
         )
         bad = missing | invalid
@@ -224,7 +236,7 @@ class Tab:
                 WARNING,
                 name,
                 f"{name} '{{value}}' is not one of {list(allowed)}.",
-                values=array,
+                values=name,
                 quarantine=False,
             )
             bad |= odd
@@ -239,7 +251,7 @@ class Tab:
                 ERROR,
                 name,
                 f"{name} '{{value}}' is out of range.",
-                values=array,
+                values=name,
                 quarantine=quarantine,
             )
             bad |= out
@@ -269,8 +281,7 @@ class Tab:
                 # column absent: already noticed as missing_required_column by the caller
                 self.keep &= ~required_mask
             return values
-        array = self.s(name)
-        values, missing, invalid = parse_float(array)
+        values, missing, invalid = self._parsed(name, parse_float)
         if required_mask is not None:
             self.flag_empty(missing & required_mask, name, quarantine=quarantine)
         self.flag(
@@ -279,7 +290,7 @@ class Tab:
             ERROR,
             name,
             f"{name} '{{value}}' is not a number.",
-            values=array,
+            values=name,
             quarantine=quarantine,
         )
         if lo is not None or hi is not None:
@@ -294,18 +305,27 @@ class Tab:
                 ERROR,
                 name,
                 f"{name} '{{value}}' is out of range.",
-                values=array,
+                values=name,
                 quarantine=quarantine,
             )
             values = np.where(out, np.nan, values)
         return values
 
+    def _parsed(
+        self, name: str, parse: Callable[[pa.Array], tuple[np.ndarray, np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(values, missing, invalid)`` of a column, from the read's typed values if it has them."""
+        typed = self.csv.typed.get(name)
+        if typed is None:
+            return parse(self.s(name))
+        missing = np.isnan(typed) if typed.dtype.kind == "f" else typed == MISSING
+        return typed, missing, np.zeros(self.n, dtype=bool)
+
     def time(self, name: str, *, required: bool, quarantine: bool) -> np.ndarray:
         """Parse a time field into int32 seconds (-1 when missing or invalid, ``invalid_time``)."""
         if not self.has(name):
             return np.full(self.n, -1, dtype=np.int32)
-        array = self.s(name)
-        values, missing, invalid = parse_time(array)
+        values, missing, invalid = self._parsed(name, parse_time)
         if required:
             self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
@@ -314,7 +334,7 @@ class Tab:
             ERROR,
             name,
             f"{name} '{{value}}' is not a time (H:MM:SS).",
-            values=array,
+            values=name,
             quarantine=quarantine,
         )
         return values

@@ -279,6 +279,28 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
             source.close()
 
 
+_TYPED: dict[str, dict[str, str]] = {
+    "stop_times.txt": {
+        "arrival_time": "time",
+        "departure_time": "time",
+        "stop_sequence": "int",
+        "pickup_type": "int",
+        "drop_off_type": "int",
+        "continuous_pickup": "int",
+        "continuous_drop_off": "int",
+        "timepoint": "int",
+        "shape_dist_traveled": "real",
+    },
+    "shapes.txt": {
+        "shape_pt_lat": "real",
+        "shape_pt_lon": "real",
+        "shape_pt_sequence": "int",
+        "shape_dist_traveled": "real",
+    },
+}
+"""Columns of the big files that the reader may parse as it reads (see ``_csv.read_csv_table``)."""
+
+
 def _empty(table: str) -> pd.DataFrame:
     """Empty typed frame for one table (a copy of a cached template)."""
     return _empty_template(table).copy()
@@ -352,12 +374,11 @@ class _Loader:
         """Read one file, or None when it is absent or has no header."""
         if file not in self.source.names:
             return None
-        result = read_csv_table(file, self.source.read(file), self.notices)
-        if result is None:
+        csv = read_csv_table(file, self.source.read(file), self.notices, _TYPED.get(file))
+        if csv is None:
             return None
-        table, rows = result
-        self.raw_counts[file] = table.num_rows
-        return Tab(file, table, rows, self.notices)
+        self.raw_counts[file] = len(csv.rows)
+        return Tab(file, csv, self.notices)
 
     def _refuse(self, message: str) -> GtfsError:
         return GtfsError(f"{self.path}: {message}")
@@ -931,7 +952,7 @@ class _Loader:
         flex_rows &= stop_missing
         flex_stop_times = pd.DataFrame()
         if flex_rows.any():
-            flex_stop_times = tab.table.filter(pa.array(flex_rows)).to_pandas()
+            flex_stop_times = tab.text_table().filter(pa.array(flex_rows)).to_pandas()
             self.notices.add(
                 "flex_stop_times_kept",
                 INFO,
@@ -969,6 +990,8 @@ class _Loader:
             "drop_off_type",
             "shape_dist_traveled",
             "timepoint",
+            "continuous_pickup",
+            "continuous_drop_off",
         )
         tab.foreign_key("trip_id", trips_tab.s("trip_id"), "trips.txt", array=trip_id)
         tab.foreign_key("stop_id", self._stop_id_all, "stops.txt")
@@ -1331,7 +1354,7 @@ class _Loader:
         tab.check_columns(
             KNOWN_COLUMNS[file], ("feed_publisher_name", "feed_publisher_url", "feed_lang")
         )
-        return frame(tab, {c: c for c in tab.table.column_names if not c.startswith("__")})
+        return frame(tab, {c: c for c in tab.column_names if not c.startswith("__")})
 
 
 @dataclass
