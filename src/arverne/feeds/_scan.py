@@ -317,7 +317,7 @@ def _run(
         base = middle - start  # where the second half's text begins
         for slot in range(counts[TEXT] if rest else 0):  # close the gap between the halves
             end, gap = int(offsets[slot, n_rows]), base - int(offsets[slot, first_rows])
-            text[slot, base - gap : end - gap] = text[slot, base:end]
+            _move_down(text[slot], base, end, gap)
             offsets[slot, first_rows + 1 : n_rows + 1] -= gap
     if n_rows < 0:
         return None
@@ -339,3 +339,16 @@ def _run(
                 pa.string(), n_rows, [None, pa.py_buffer(ends), pa.py_buffer(body)]
             )
     return n_rows, *by_column
+
+
+def _move_down(row: np.ndarray, begin: int, end: int, gap: int) -> None:
+    """Move ``row[begin:end]`` to ``begin - gap``, in pieces that do not overlap (so numpy
+    copies without a temporary) unless the gap is small."""
+    if gap <= 0:
+        return
+    if gap < (end - begin) // 8:
+        row[begin - gap : end - gap] = row[begin:end]
+        return
+    for lo in range(begin, end, gap):
+        hi = min(lo + gap, end)
+        row[lo - gap : hi - gap] = row[lo:hi]
