@@ -225,7 +225,7 @@ class CsvTable:
     text
         Arrow string columns, in file order.
     rows
-        CSV row number of each row (int64; the header is row 1).
+        CSV row number of each row (int32; the header is row 1).
     typed
         Typed columns every value of which parsed: int32 (-1 when empty) or float64 (NaN when
         empty). Their text is not kept; :meth:`reread` gives it back.
@@ -235,7 +235,8 @@ class CsvTable:
     text: pa.Table
     rows: np.ndarray
     typed: dict[str, np.ndarray] = field(default_factory=dict)
-    _source: tuple[bytes, int] | None = None
+    _source: tuple[Callable[[], bytes], int] | None = None
+    """How to get the file's bytes again, and where its rows start in them."""
 
     def release(self, names: Iterable[str]) -> None:
         """Drop columns; the file's bytes go with the last typed column."""
@@ -249,12 +250,16 @@ class CsvTable:
     def reread(self, name: str) -> pa.Array:
         """The text of a typed column, read again from the file's bytes."""
         assert self._source is not None, "only a scanned file has typed columns"
-        data, start = self._source
-        return rescan_text(data, start, len(self.names), self.names.index(name))
+        read, start = self._source
+        return rescan_text(read(), start, len(self.names), self.names.index(name))
 
 
 def read_csv_table(
-    file: str, data: bytes, notices: Notices, types: Mapping[str, str] | None = None
+    file: str,
+    data: bytes,
+    notices: Notices,
+    types: Mapping[str, str] | None = None,
+    reread: Callable[[], bytes] | None = None,
 ) -> CsvTable | None:
     """Read one GTFS CSV file.
 
@@ -269,6 +274,9 @@ def read_csv_table(
     types
         ``{column: "int" | "time" | "real"}``: columns a regular big file may give parsed (see
         ``_scan``); without it, or when a column does not parse cleanly, the column is text.
+    reread
+        Gives ``data`` again: then the table does not hold on to the bytes for the rare re-read
+        of a typed column's text.
 
     Returns
     -------
@@ -276,6 +284,7 @@ def read_csv_table(
         The columns and the CSV row number of each row; None when the file has no header
         (``empty_file``).
     """
+    size = len(data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data[:4096].strip() and not data.strip():  # strip() copies: look at the head first
@@ -283,7 +292,9 @@ def read_csv_table(
         return None
     if data[:1] in (b"\n", b"\r"):
         data = data.lstrip(b"\r\n")  # blank lines before the header
+    trimmed = size - len(data)  # bytes cut from the front
     if b"\x00" in data[:4096] and data[:4096].count(b"\x00") > 8:
+        reread = None  # the bytes read are not the bytes parsed
         # UTF-16 or binary: try UTF-16, else give up on the file
         try:
             text = data.decode("utf-16")
@@ -360,10 +371,12 @@ def read_csv_table(
     elif types and b"\r" not in data[: header_length - 2]:  # the header is one line
         scanned = scan_csv(data, header_length, names, types)
         if scanned is not None:
-            rows = np.arange(2, scanned.n_rows + 2, dtype=np.int64)
+            rows = np.arange(2, scanned.n_rows + 2, dtype=np.int32)
             text = pa.table(scanned.text)
             _check_long_values(file, text, rows, notices)
-            return CsvTable(names, text, rows, scanned.typed, (data, header_length))
+            if reread is None:
+                return CsvTable(names, text, rows, scanned.typed, (lambda: data, header_length))
+            return CsvTable(names, text, rows, scanned.typed, (reread, trimmed + header_length))
     return CsvTable(names, *_parse(file, data, names, notices))
 
 
@@ -435,7 +448,7 @@ def _parse_small(
     table = pa.table(
         {name: pa.array(col, pa.string()) for name, col in zip(names, columns, strict=True)}
     )
-    row_numbers = np.array(numbers, dtype=np.int64)
+    row_numbers = np.array(numbers, dtype=np.int32)
     _check_long_values(file, table, row_numbers, notices)
     return table, row_numbers
 
@@ -510,7 +523,7 @@ def _parse(
                 None,
                 f"{file} could not be parsed as CSV ({short(exc)}); it was ignored.",
             )
-            return pa.table({n: pa.array([], pa.string()) for n in names}), np.zeros(0, np.int64)
+            return pa.table({n: pa.array([], pa.string()) for n in names}), np.zeros(0, np.int32)
         if bad_rows and use_threads and any(n is None for n, _, _ in bad_rows):
             use_threads = False  # re-read to learn the row numbers of the bad rows
             continue
@@ -526,7 +539,7 @@ def _parse(
         raise GtfsError(f"{file} could not be parsed as CSV")
 
     table = table.combine_chunks() if table.num_columns else table
-    row_numbers = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    row_numbers = np.arange(2, table.num_rows + 2, dtype=np.int32)
     for number, text, actual in padded:
         notices.add(
             "invalid_row_length",
@@ -538,11 +551,11 @@ def _parse(
             f"the missing trailing values were read as empty ({short(text)!r}).",
         )
     if bad_rows:
-        skipped = np.array(sorted(n for n, _, _ in bad_rows if n is not None), dtype=np.int64)
+        skipped = np.array(sorted(n for n, _, _ in bad_rows if n is not None), dtype=np.int32)
         if len(skipped):
             # shift row numbers past every skipped row: the k-th kept row is the k-th number
             # in 2.. that is not skipped
-            candidates = np.arange(2, table.num_rows + len(skipped) + 2, dtype=np.int64)
+            candidates = np.arange(2, table.num_rows + len(skipped) + 2, dtype=np.int32)
             candidates = candidates[~np.isin(candidates, skipped)]
             row_numbers = candidates[: table.num_rows]
         for bad_number, text, _ in bad_rows:

@@ -34,7 +34,7 @@ def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np
     Returns
     -------
     numpy.ndarray
-        int64[n] row order.
+        int[n] row order.
     """
     n = len(codes)
     if n < 2:
@@ -48,10 +48,13 @@ def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np
         return np.arange(n)
     lengths = np.diff(np.r_[starts, n])
     block_order = np.argsort(block_rank, kind="stable")
-    new_starts = starts[block_order]
     new_lengths = lengths[block_order]
-    offsets = np.arange(n) - np.repeat(np.cumsum(new_lengths) - new_lengths, new_lengths)
-    return np.repeat(new_starts, new_lengths) + offsets
+    # row i of a moved block comes from i + (its old start - its new start)
+    shift = starts[block_order] - (np.cumsum(new_lengths) - new_lengths)
+    dtype = np.int32 if n < 2**31 else np.int64  # half the memory of the row-sized arrays
+    order = np.arange(n, dtype=dtype)
+    order += np.repeat(shift.astype(dtype), new_lengths)
+    return order
 
 
 def _sort_by_rank_seq(rank: np.ndarray, seq: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ class Tab:
     def empty(cls, file: str, columns: Sequence[str], notices: Notices) -> Tab:
         """An empty table with the given string columns."""
         table = pa.table({c: pa.array([], pa.string()) for c in columns})
-        return cls(file, CsvTable(list(columns), table, np.zeros(0, np.int64)), notices)
+        return cls(file, CsvTable(list(columns), table, np.zeros(0, np.int32)), notices)
 
     @property
     def column_names(self) -> list[str]:

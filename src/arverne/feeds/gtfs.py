@@ -374,7 +374,13 @@ class _Loader:
         """Read one file, or None when it is absent or has no header."""
         if file not in self.source.names:
             return None
-        csv = read_csv_table(file, self.source.read(file), self.notices, _TYPED.get(file))
+        csv = read_csv_table(
+            file,
+            self.source.read(file),
+            self.notices,
+            _TYPED.get(file),
+            reread=lambda: self.source.read(file),
+        )
         if csv is None:
             return None
         self.raw_counts[file] = len(csv.rows)
@@ -1022,7 +1028,7 @@ class _Loader:
         np.copyto(dep, arr, where=dep < 0)
 
         # keep and sort by (trip_id, stop_sequence)
-        keep_idx = np.flatnonzero(tab.keep)
+        keep_idx = np.flatnonzero(tab.keep).astype(np.int32)  # rows fit: int32 halves the peak
         all_codes, dictionary = tab.encoded("trip_id")
         codes = all_codes[keep_idx]
         rank = sort_rank(dictionary)
@@ -1072,21 +1078,22 @@ class _Loader:
         identity = len(final) == tab.n and bool(np.all(final == np.arange(tab.n)))
         taken = None if identity else pa.array(final)
         del final, idx
+        kept = slice(None) if keep_rows.all() else keep_rows  # all kept: views, no copies
         stop_times = pd.DataFrame(
             {
                 "trip_id": (trip_id if taken is None else trip_id.take(taken)).to_pandas().array,
                 "stop_id": (tab.s("stop_id") if taken is None else tab.s("stop_id").take(taken))
                 .to_pandas()
                 .array,
-                "stop_sequence": seq[keep_rows],
-                "arrival_s": st.arr[keep_rows].astype(np.int32, copy=False),
-                "departure_s": st.dep[keep_rows].astype(np.int32, copy=False),
-                "pickup_type": pickup[keep_rows],
-                "drop_off_type": drop_off[keep_rows],
-                "timepoint": st.timed[keep_rows].astype(np.int8),
-                "shape_dist_traveled": st.dist[keep_rows],
+                "stop_sequence": seq[kept],
+                "arrival_s": st.arr[kept].astype(np.int32, copy=False),
+                "departure_s": st.dep[kept].astype(np.int32, copy=False),
+                "pickup_type": pickup[kept],
+                "drop_off_type": drop_off[kept],
+                "timepoint": st.timed[kept].view(np.int8),
+                "shape_dist_traveled": st.dist[kept],
             },
-            copy=False,  # the columns are fresh arrays: no second copy at the peak
+            copy=False,  # the columns are arrays of this read: no second copy at the peak
         )
         return stop_times, flex_stop_times, bad_trips
 
@@ -1107,7 +1114,7 @@ class _Loader:
         start[1:] = st.trip[1:] != st.trip[:-1]
         end = np.ones(n, dtype=bool)
         end[:-1] = start[1:]
-        trip_of_row = np.cumsum(start) - 1
+        trip_of_row = np.cumsum(start, dtype=np.int32) - np.int32(1)
         n_trips = int(trip_of_row[-1]) + 1
         bad_trip = np.zeros(n_trips, dtype=bool)
         timed = st.arr >= 0
@@ -1148,16 +1155,15 @@ class _Loader:
             bad_trip[trip_of_row[rows]] = True
 
         # arrival before the previous timed stop's departure
-        t_idx = np.arange(n) if timed.all() else np.flatnonzero(timed)
-        if len(t_idx) > 1:
-            if len(t_idx) == n:  # every row timed: compare neighbours without gathering
-                same = ~start[1:]
-                early = same & (st.arr[1:] < st.dep[:-1])
+        t_idx = None if timed.all() else np.flatnonzero(timed).astype(np.int32)
+        if (n if t_idx is None else len(t_idx)) > 1:
+            if t_idx is None:  # every row timed: compare neighbours without gathering
+                early = ~start[1:] & (st.arr[1:] < st.dep[:-1])
             else:
                 same = trip_of_row[t_idx[1:]] == trip_of_row[t_idx[:-1]]
                 early = same & (st.arr[t_idx[1:]] < st.dep[t_idx[:-1]])
             if early.any():
-                rows = t_idx[1:][early]
+                rows = np.flatnonzero(early) + 1 if t_idx is None else t_idx[1:][early]
                 for r, tid in zip(rows.tolist(), trip_name(rows), strict=True):
                     self.notices.add(
                         "stop_time_with_arrival_before_previous_departure_time",
@@ -1177,7 +1183,7 @@ class _Loader:
             dist_ok_trip = np.bincount(
                 trip_of_row, weights=has_dist, minlength=n_trips
             ) == np.bincount(trip_of_row, minlength=n_trips)
-            d_idx = np.flatnonzero(has_dist)
+            d_idx = np.flatnonzero(has_dist).astype(np.int32)
             same = trip_of_row[d_idx[1:]] == trip_of_row[d_idx[:-1]]
             d_sorted = st.dist[d_idx]
             down = same & (d_sorted[1:] <= d_sorted[:-1])

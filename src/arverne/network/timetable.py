@@ -332,14 +332,16 @@ def _index_in(values: Any, ids: Any) -> np.ndarray:
 
 
 def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """int64 rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
+    """Rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
 
     Built in one array (steps of 1, a jump at each range start, then a cumulative sum): the
-    rows of every stop time can be millions, so no second array of that size.
+    rows of every stop time can be millions, so no second array of that size, and int32 when
+    the rows fit.
     """
     some = length > 0
     start, length = start[some], length[some]
-    rows = np.ones(int(length.sum()), np.int64)
+    fits = not len(start) or int((start + length).max()) < 2**31
+    rows = np.ones(int(length.sum()), np.int32 if fits else np.int64)
     if rows.shape[0]:
         rows[0] = start[0]
         rows[np.cumsum(length[:-1])] = start[1:] - (start[:-1] + length[:-1] - 1)
