@@ -207,27 +207,42 @@ def test_shapes_sorted_and_typed(tmp_path):
     assert np.isnan(feed.shapes["shape_dist_traveled"].iloc[0])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4)), min_size=0, max_size=30, unique=True),
-    st.booleans(),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 9)), min_size=0, max_size=60),
+    st.sampled_from(["file order", "grouped", "pieces"]),
+    st.randoms(use_true_random=False),
 )
-def test_sort_trip_blocks_equals_plain_sort(pairs, grouped):
-    """sort_trip_blocks orders rows like sorting (trip_id, stop_sequence) pairs."""
-    if grouped:  # the usual layout: rows grouped by trip, rising sequence
+def test_sort_trip_blocks_equals_plain_sort(pairs, layout, rnd):
+    """sort_trip_blocks orders rows as a stable sort by (trip_id, stop_sequence) would, whether
+    rows come in any order, grouped by trip, or in shuffled pieces of trips (repeats too)."""
+    if layout != "file order":
         by_trip: dict[int, list[int]] = {}
         for trip, seq in pairs:
             by_trip.setdefault(trip, []).append(seq)
-        pairs = [(t, s) for t in by_trip for s in sorted(by_trip[t])]
+        blocks = [[(t, s) for s in sorted(by_trip[t])] for t in by_trip]
+        if layout == "pieces":  # each trip cut in two, the pieces shuffled
+            blocks = [piece for b in blocks for piece in (b[: len(b) // 2], b[len(b) // 2 :])]
+            rnd.shuffle(blocks)
+        pairs = [pair for block in blocks for pair in block]
     names = [f"t{9 - t}" for t, _ in pairs]  # rank differs from appearance order
     first: dict[str, int] = {}
     codes = np.array([first.setdefault(n, len(first)) for n in names], dtype=np.int64)
     ordered_names = sorted(first)
     rank = np.array([ordered_names.index(n) for n in first], dtype=np.int64)
-    seq = np.array([s for _, s in pairs], dtype=np.int64)
+    seq = np.array([s for _, s in pairs], dtype=np.int32)
     order = sort_trip_blocks(codes, rank, seq)
-    got = [(names[i], int(seq[i])) for i in order]
-    assert got == sorted(zip(names, seq.tolist(), strict=True))
+    expected = sorted(range(len(pairs)), key=lambda i: (names[i], int(seq[i])))  # stable
+    assert order.tolist() == expected
+
+
+def test_sort_trip_blocks_pieces_meeting_on_one_sequence():
+    """Two pieces of a trip that share a stop_sequence at their seam keep the file order of
+    the repeated key (the later piece in the file holds the lower sequences)."""
+    codes = np.zeros(8, dtype=np.int64)
+    seq = np.array([3, 4, 5, 6, 0, 1, 2, 3], dtype=np.int32)
+    order = sort_trip_blocks(codes, np.zeros(1, dtype=np.int64), seq)
+    assert order.tolist() == [4, 5, 6, 0, 7, 1, 2, 3]
 
 
 def test_shapes_duplicate_point(tmp_path):

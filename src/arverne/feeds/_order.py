@@ -19,8 +19,10 @@ def sort_rank(ids: Any) -> np.ndarray:
 def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
     """Order of rows sorted by (trip rank, stop_sequence), stable.
 
-    When rows already come grouped by trip with rising ``seq`` (the usual layout), only the
-    blocks are reordered, which is much cheaper than a full sort of the rows.
+    Rows usually come in *blocks*: runs of one trip with rising ``seq`` (a whole trip, or a
+    few pieces of one). Then only the blocks are sorted, by (trip rank, first ``seq``), which
+    is much cheaper than sorting the rows; when the pieces of a trip overlap in ``seq`` (or
+    repeat a key), the rows are sorted.
 
     Parameters
     ----------
@@ -39,15 +41,24 @@ def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np
     n = len(codes)
     if n < 2:
         return np.arange(n)
-    step = np.diff(codes)
-    if not (np.all(step >= 0) and np.all((step > 0) | (np.diff(seq) > 0))):
+    cut = np.empty(n, dtype=bool)
+    cut[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=cut[1:])
+    cut[1:] |= seq[1:] <= seq[:-1]
+    starts = np.flatnonzero(cut)
+    del cut
+    if len(starts) > n // 4:  # barely any blocks: sort the rows
         return _sort_by_rank_seq(rank[codes], seq)
-    starts = np.flatnonzero(np.r_[True, step > 0])
     block_rank = rank[codes[starts]]
-    if np.all(np.diff(block_rank) > 0):
+    first_seq = seq[starts]
+    last_seq = seq[np.r_[starts[1:], n] - 1]
+    block_order = np.lexsort((first_seq, block_rank))  # ranks are unique per trip
+    same_trip = block_rank[block_order[1:]] == block_rank[block_order[:-1]]
+    if np.any(same_trip & (last_seq[block_order[:-1]] >= first_seq[block_order[1:]])):
+        return _sort_by_rank_seq(rank[codes], seq)  # pieces of a trip interleave
+    if np.all(np.diff(block_order) > 0):
         return np.arange(n)
     lengths = np.diff(np.r_[starts, n])
-    block_order = np.argsort(block_rank, kind="stable")
     new_lengths = lengths[block_order]
     # row i of a moved block comes from i + (its old start - its new start)
     shift = starts[block_order] - (np.cumsum(new_lengths) - new_lengths)
