@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from arverne.feeds.gtfs import read_gtfs
 from arverne.network._compile import (
+    _argsort_u64,
     fifo_patterns,
     inseat_chains,
     key_hashes,
@@ -379,3 +380,17 @@ def test_inseat_chains_match_plain_reference(n: int, pairs: list[tuple[int, int]
     pair_to = np.array([b for _, b in pairs], np.int64)
     ptr, trip = inseat_chains(pair_from, pair_to, n)
     assert [trip[a:b].tolist() for a, b in itertools.pairwise(ptr.tolist())] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1), st.just(2**64 - 1)),
+        max_size=300,
+    )
+)
+def test_radix_argsort_is_a_stable_argsort(values: list[int]) -> None:
+    """The kernels' radix argsort of 64-bit hashes equals numpy's stable argsort (repeats,
+    values with the top bit set and the extremes included)."""
+    array = np.array(values, dtype=np.uint64)
+    np.testing.assert_array_equal(_argsort_u64(array), np.argsort(array, kind="stable"))

@@ -286,7 +286,10 @@ def _run(
     down against the first half's.
     """
     buffer = np.frombuffer(data, dtype=np.uint8)
-    capacity = data.count(b"\n", start) + 1
+    middle = data.find(b"\n", (start + len(data)) // 2) + 1
+    halves = len(data) - start >= _SPLIT_BYTES and middle > 0
+    first_rows = data.count(b"\n", start, middle) if halves else 0
+    capacity = first_rows + data.count(b"\n", middle if halves else start) + 1
     slots = np.zeros(len(kinds), dtype=np.int64)
     counts = {kind: 0 for kind in (TEXT, INT, REAL)}
     for c, kind in enumerate(kinds.tolist()):
@@ -300,11 +303,9 @@ def _run(
     # one row of the size of the body per text column: only the pages written are ever mapped
     text = np.empty((counts[TEXT], len(data) - start), dtype=np.uint8)
     outputs = (kinds, slots, whole, reals, offsets, text, _POW10)
-    middle = data.find(b"\n", (start + len(data)) // 2) + 1
-    if len(data) - start < _SPLIT_BYTES or middle <= 0:
+    if not halves:
         n_rows = _scan(buffer, start, len(data), 0, 0, *outputs)
     else:
-        first_rows = data.count(b"\n", start, middle)
         with ThreadPoolExecutor(1) as pool:
             second = pool.submit(
                 _scan, buffer, middle, len(data), first_rows, middle - start, *outputs

@@ -70,6 +70,32 @@ def key_hashes(
 
 
 @njit(cache=True)
+def _argsort_u64(values: np.ndarray) -> np.ndarray:
+    """Stable argsort of uint64 values: a radix sort on 16-bit digits (numpy's argsort would
+    bring its generic sort and error paths into the compiled library, slower to load)."""
+    n = values.shape[0]
+    order = np.arange(n)
+    spare = np.empty(n, np.int64)
+    counts = np.empty(65537, np.int64)
+    mask = np.uint64(0xFFFF)
+    for step in range(4):
+        shift = np.uint64(16 * step)
+        for d in range(65537):
+            counts[d] = 0
+        for i in range(n):
+            counts[np.int64((values[i] >> shift) & mask) + 1] += 1
+        for d in range(65536):
+            counts[d + 1] += counts[d]
+        for i in range(n):
+            k = order[i]
+            d = np.int64((values[k] >> shift) & mask)
+            spare[counts[d]] = k
+            counts[d] += 1
+        order, spare = spare, order
+    return order
+
+
+@njit(cache=True)
 def pattern_keys(
     digest: np.ndarray,
     start: np.ndarray,
@@ -98,7 +124,7 @@ def pattern_keys(
     n = start.shape[0]
     # stable: inside a run of equal hashes, trips come in index order, so the first trip of a
     # key met in the run is the smallest index with that key
-    order = np.argsort(digest, kind="mergesort")
+    order = _argsort_u64(digest)
     rep = np.empty(n, np.int64)
     reps = np.empty(n, np.int64)  # first trips of the keys met in the current run
     i = 0
@@ -172,7 +198,8 @@ def _sort_rows(
         width *= 2
         passes += 1
     if passes % 2 == 1:
-        trips[:] = buf
+        for k in range(m):  # (a loop: slice assignment compiles in numba's broadcast errors)
+            trips[k] = buf[k]
 
 
 @njit(cache=True)
@@ -278,8 +305,15 @@ def trip_patterns(
         else:
             key[k] = key[rep[k]]
         key_ptr[key[k] + 1] += 1
-    key_ptr = np.cumsum(key_ptr[: n_keys + 1])
-    return fifo_patterns(key_ptr, np.argsort(key, kind="mergesort"), start, length, arr, dep)
+    key_ptr = key_ptr[: n_keys + 1]
+    for q in range(n_keys):
+        key_ptr[q + 1] += key_ptr[q]
+    order = np.empty(n, np.int64)  # trips by key, in index order: a counting sort
+    fill = key_ptr[:-1].copy()
+    for k in range(n):
+        order[fill[key[k]]] = k
+        fill[key[k]] += 1
+    return fifo_patterns(key_ptr, order, start, length, arr, dep)
 
 
 @njit(cache=True)
