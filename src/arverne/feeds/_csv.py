@@ -13,6 +13,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -61,6 +62,8 @@ class Source:
         self.path = path
         self._zip: zipfile.ZipFile | None = None
         self._members: dict[str, str] = {}
+        self._pending: dict[str, Future[bytes]] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self.subfolder: str | None = None
         if not path.exists():
             raise GtfsError(f"{path}: no such file or directory")
@@ -91,6 +94,19 @@ class Source:
         """File names at the feed's root, sorted."""
         return sorted(self._members)
 
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Start reading files, in this order, on a background thread.
+
+        Inflating a big member (20 MB of stop_times.txt: ~20 ms) then overlaps the parsing of
+        the files read before it; :meth:`read` waits for it and raises what it raised.
+        """
+        todo = [n for n in names if n in self._members and n not in self._pending]
+        if todo and self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="gtfs-read")
+        for name in todo:
+            assert self._pool is not None
+            self._pending[name] = self._pool.submit(self._read, name)
+
     def read(self, name: str) -> bytes:
         """Bytes of one file.
 
@@ -109,6 +125,10 @@ class Source:
         GtfsError
             When the archive member is corrupt or truncated.
         """
+        pending = self._pending.pop(name, None)
+        return self._read(name) if pending is None else pending.result()
+
+    def _read(self, name: str) -> bytes:
         member = self._members[name]
         if self._zip is None:
             return (self.path / member).read_bytes()
@@ -142,7 +162,9 @@ class Source:
         return data
 
     def close(self) -> None:
-        """Close the archive, if any."""
+        """Stop the background reads and close the archive, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         if self._zip is not None:
             self._zip.close()
 

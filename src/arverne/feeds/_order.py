@@ -63,7 +63,7 @@ def sort_trip_blocks(codes: np.ndarray, rank: np.ndarray, seq: np.ndarray) -> np
     # row i of a moved block comes from i + (its old start - its new start)
     shift = starts[block_order] - (np.cumsum(new_lengths) - new_lengths)
     dtype = np.int32 if n < 2**31 else np.int64  # half the memory of the row-sized arrays
-    order = np.arange(n, dtype=dtype)
+    order: np.ndarray = np.arange(n, dtype=dtype)
     order += np.repeat(shift.astype(dtype), new_lengths)
     return order
 

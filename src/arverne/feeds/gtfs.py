@@ -438,6 +438,7 @@ class _Loader:
         if missing:
             raise self._refuse(f"required file {missing[0]} is missing, the feed cannot be used")
 
+        self.source.prefetch(["shapes.txt", "stop_times.txt"])  # the big files, inflated aside
         agency, timezone = self._agency()
         calendar, calendar_dates, service_ids = self._calendars()
         stops, stop_ids = self._stops()
@@ -1125,7 +1126,7 @@ class _Loader:
         # first and last stop of a trip must carry times
         edge = (start | end) & ~timed
         if edge.any():
-            rows = np.flatnonzero(edge)
+            rows: np.ndarray = np.flatnonzero(edge)
             for r, tid in zip(rows.tolist(), trip_name(rows), strict=True):
                 self.notices.add(
                     "missing_trip_edge",
@@ -1163,7 +1164,7 @@ class _Loader:
                 same = trip_of_row[t_idx[1:]] == trip_of_row[t_idx[:-1]]
                 early = same & (st.arr[t_idx[1:]] < st.dep[t_idx[:-1]])
             if early.any():
-                rows = np.flatnonzero(early) + 1 if t_idx is None else t_idx[1:][early]
+                rows = t_idx[1:][early] if t_idx is not None else np.flatnonzero(early) + 1
                 for r, tid in zip(rows.tolist(), trip_name(rows), strict=True):
                     self.notices.add(
                         "stop_time_with_arrival_before_previous_departure_time",

@@ -80,12 +80,12 @@ def _argsort_u64(values: np.ndarray) -> np.ndarray:
     mask = np.uint64(0xFFFF)
     for step in range(4):
         shift = np.uint64(16 * step)
-        for d in range(65537):
-            counts[d] = 0
+        for b in range(65537):
+            counts[b] = 0
         for i in range(n):
             counts[np.int64((values[i] >> shift) & mask) + 1] += 1
-        for d in range(65536):
-            counts[d + 1] += counts[d]
+        for b in range(65536):
+            counts[b + 1] += counts[b]
         for i in range(n):
             k = order[i]
             d = np.int64((values[k] >> shift) & mask)
