@@ -34,6 +34,9 @@ def missing_mask(array: pa.Array) -> np.ndarray:
             return np.asarray(missing, dtype=bool)
         # only a value starting with a control, space or non-ASCII byte can be all spaces
         data, offsets = string_buffers(array)
+        used = data[offsets[0] : offsets[-1]]
+        if not len(used) or (used.min() > 0x20 and used.max() < 0x7F):
+            return np.asarray(missing, dtype=bool)  # no such byte at all
         where = np.flatnonzero(short)
         first = data[offsets[where]]
         where = where[(first <= 0x20) | (first >= 0x7F)]

@@ -577,7 +577,10 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     # stop -> (pattern, position)
     stop_pattern_ptr = np.zeros(n_stops + 1, np.int64)
     np.cumsum(np.bincount(pattern_stop, minlength=n_stops), out=stop_pattern_ptr[1:])
-    by_stop = np.argsort(pattern_stop, kind="stable")
+    # numpy sorts 16-bit keys by radix: a few times faster than its stable sort of int32
+    by_stop = np.argsort(
+        pattern_stop.astype(np.uint16) if n_stops <= 1 << 16 else pattern_stop, kind="stable"
+    )
     pattern_of = np.repeat(np.arange(n_patterns, dtype=np.int32), pattern_len)
     timetable["stop_pattern"] = pattern_of[by_stop]
     del pattern_of
