@@ -1221,7 +1221,7 @@ class _Loader:
             lon = stop_lon[row_stop]
             along = along_trip_m(lat, lon, start)
             x = np.where(dist_ok_trip[trip_of_row], st.dist, along) if dist_ok_trip.any() else along
-            st.arr, st.dep = interpolate(st.arr, st.dep, x, timed | row_bad)
+            interpolate(st.arr, st.dep, x, timed | row_bad)
             first = int(np.argmax(gaps))
             tid = str(st.trip_ids[int(st.trip[first])])
             n_gap_trips = len(np.unique(trip_of_row[gaps]))
@@ -1394,26 +1394,29 @@ def along_trip_m(lat: np.ndarray, lon: np.ndarray, start: np.ndarray) -> np.ndar
         float64 metres from the trip's first stop.
     """
     n = len(lat)
-    step = np.zeros(n)
+    along = np.zeros(n)  # steps, then their sum: in place, no temporaries of the full length
     if n > 1:
         # equirectangular steps: exact enough between consecutive stops, and cheap
-        mid_lat = lat[1:] + lat[:-1]
-        mid_lat *= np.radians(0.5)
+        step = along[1:]
+        np.add(lat[1:], lat[:-1], out=step)
+        step *= np.radians(0.5)
+        np.cos(step, out=step)
         east = np.diff(lon)
-        east *= np.cos(mid_lat)
-        np.hypot(east, np.diff(lat), out=step[1:])
+        east *= step
+        np.hypot(east, np.diff(lat), out=step)
+        del east
         step *= np.radians(1.0) * EARTH_RADIUS_M
-    np.nan_to_num(step, copy=False, nan=0.0)
-    step[start] = 0.0
-    total = np.cumsum(step)
-    trip_base = np.maximum.accumulate(np.where(start, total, -np.inf))
-    return total - trip_base
+    np.nan_to_num(along, copy=False, nan=0.0)
+    along[start] = 0.0
+    np.cumsum(along, out=along)
+    trip_base = np.where(start, along, -np.inf)
+    np.maximum.accumulate(trip_base, out=trip_base)
+    along -= trip_base
+    return along
 
 
-def interpolate(
-    arr: np.ndarray, dep: np.ndarray, x: np.ndarray, timed: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fill untimed rows by linear interpolation on ``x`` between the surrounding timed rows.
+def interpolate(arr: np.ndarray, dep: np.ndarray, x: np.ndarray, timed: np.ndarray) -> None:
+    """Fill untimed rows, in place, by linear interpolation on ``x`` between timed rows.
 
     Every trip must start and end on a timed row (so the surrounding rows are in the same
     trip). An untimed row ``i`` between timed rows ``p`` (before) and ``q`` (after) gets
@@ -1423,40 +1426,40 @@ def interpolate(
     Parameters
     ----------
     arr, dep
-        Seconds (int64), meaningful where ``timed``.
+        Seconds, meaningful where ``timed``; the other rows are filled.
     x
         Distance of each row along its trip.
     timed
         Rows whose times are given.
-
-    Returns
-    -------
-    tuple[numpy.ndarray, numpy.ndarray]
-        Arrival and departure seconds with every row filled.
     """
     gap = np.flatnonzero(~timed)
     if len(gap) == 0:
-        return arr.copy(), dep.copy()
+        return
     timed_rows = np.flatnonzero(timed)
     after = np.searchsorted(timed_rows, gap)  # first timed row after each gap row
-    p = timed_rows[after - 1]
     q = timed_rows[after]
+    after -= 1
+    p = timed_rows[after]
+    del after, timed_rows
     t0 = dep[p]
     span = arr[q] - t0
     x0 = x[p]
-    dx = x[q] - x0
+    dx = x[q]
+    dx -= x0
+    frac = x[gap]
     with np.errstate(invalid="ignore", divide="ignore"):
-        frac = (x[gap] - x0) / dx
+        frac -= x0
+        frac /= dx
         fallback = ~(dx > 0) | ~np.isfinite(frac)
+    del x0, dx
     if fallback.any():
         frac[fallback] = (gap[fallback] - p[fallback]) / (q[fallback] - p[fallback])
     np.clip(frac, 0.0, 1.0, out=frac)
-    values = t0 + np.rint(frac * span).astype(np.int64)
-    arr_out = arr.copy()
-    dep_out = dep.copy()
-    arr_out[gap] = values
-    dep_out[gap] = values
-    return arr_out, dep_out
+    frac *= span
+    values = np.rint(frac, out=frac).astype(np.int64)
+    values += t0
+    arr[gap] = values
+    dep[gap] = values
 
 
 def _is_timezone(name: str) -> bool:
