@@ -78,7 +78,7 @@ class Tab:
         return self._encoded[name]
 
     def release(self, *names: str) -> None:
-        """Drop parsed string columns, so a big file's text leaves memory column by column."""
+        """Drop parsed columns, so a big file's text and values leave memory column by column."""
         self.csv.release(names)
 
     def member(self, name: str, value_set: pa.Array) -> np.ndarray:
@@ -208,9 +208,7 @@ class Tab:
         """
         if not self.has(name):
             return np.full(self.n, default, dtype=np.int64)
-        values, missing, invalid = self._parsed(name, parse_int)
-        if self.csv.typed.get(name) is values and missing.any():
-            values = np.where(missing, 0, values)  # as parse_int gives them
+        values, missing, invalid = self._parsed(name, parse_int, empty=0)
         if required:
             self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
@@ -312,13 +310,20 @@ class Tab:
         return values
 
     def _parsed(
-        self, name: str, parse: Callable[[pa.Array], tuple[np.ndarray, np.ndarray, np.ndarray]]
+        self,
+        name: str,
+        parse: Callable[[pa.Array], tuple[np.ndarray, np.ndarray, np.ndarray]],
+        *,
+        empty: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(values, missing, invalid)`` of a column, from the read's typed values if it has them."""
+        """``(values, missing, invalid)`` of a column: ``parse`` of its text, or the values the
+        read parsed (every one valid; empty fields then hold ``empty``, as ``parse`` gives)."""
         typed = self.csv.typed.get(name)
         if typed is None:
             return parse(self.s(name))
         missing = np.isnan(typed) if typed.dtype.kind == "f" else typed == MISSING
+        if empty is not None and missing.any():
+            typed = np.where(missing, empty, typed)
         return typed, missing, np.zeros(self.n, dtype=bool)
 
     def time(self, name: str, *, required: bool, quarantine: bool) -> np.ndarray:
