@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arverne.feeds.gtfs import read_gtfs
+from arverne.network import timetable as timetable_module
 from arverne.network._compile import (
     _argsort_u64,
     fifo_patterns,
@@ -394,3 +396,20 @@ def test_radix_argsort_is_a_stable_argsort(values: list[int]) -> None:
     values with the top bit set and the extremes included)."""
     array = np.array(values, dtype=np.uint64)
     np.testing.assert_array_equal(_argsort_u64(array), np.argsort(array, kind="stable"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 6)), max_size=30),
+    st.integers(1, 8),
+)
+def test_take_ranges_gathers_range_after_range(ranges: list[tuple[int, int]], step: int) -> None:
+    """Gathering ranges of rows a few at a time gives the concatenated slices, whatever the
+    step (empty ranges and ranges longer than a step included)."""
+    values = np.arange(100, 130, dtype=np.int32)
+    start = np.array([a for a, _ in ranges], dtype=np.int64)
+    length = np.array([min(n, 30 - a) for a, n in ranges], dtype=np.int64)
+    expected = [values[a : a + n] for a, n in zip(start, length, strict=True)]
+    with patch.object(timetable_module, "_GATHER_ROWS", step):
+        (got,) = timetable_module._take_ranges([values], start, length)
+    np.testing.assert_array_equal(got, np.concatenate([np.zeros(0, np.int32), *expected]))

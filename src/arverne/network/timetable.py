@@ -331,22 +331,47 @@ def _index_in(values: Any, ids: Any) -> np.ndarray:
     return np.asarray(found.to_numpy(zero_copy_only=False), np.int32)
 
 
+_GATHER_ROWS = 1 << 16
+"""Rows gathered per step of :func:`_take_ranges`."""
+
+
 def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
+    """int64 rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
 
     Built in one array (steps of 1, a jump at each range start, then a cumulative sum): the
-    rows of every stop time can be millions, so no second array of that size, and int32 when
-    the rows fit.
+    rows of every stop time can be millions, so no second array of that size (and int64: numpy
+    would turn a narrower index into a temporary int64 copy at each use).
     """
     some = length > 0
     start, length = start[some], length[some]
-    fits = not len(start) or int((start + length).max()) < 2**31
-    rows = np.ones(int(length.sum()), np.int32 if fits else np.int64)
+    rows = np.ones(int(length.sum()), np.int64)
     if rows.shape[0]:
         rows[0] = start[0]
         rows[np.cumsum(length[:-1])] = start[1:] - (start[:-1] + length[:-1] - 1)
         np.cumsum(rows, out=rows)
     return rows
+
+
+def _take_ranges(
+    columns: Sequence[np.ndarray], start: np.ndarray, length: np.ndarray
+) -> list[np.ndarray]:
+    """``[c[_ranges(start, length)] for c in columns]``, built a slice of ranges at a time.
+
+    The row index of every stop time would weigh more than the int32 columns it gathers, at
+    the build's peak: only :data:`_GATHER_ROWS` rows of it exist at once.
+    """
+    ends = np.cumsum(length)
+    out = [np.empty(int(ends[-1]) if len(ends) else 0, c.dtype) for c in columns]
+    lo = at = 0
+    while lo < len(length):
+        # the ranges starting before the next _GATHER_ROWS rows (at least one)
+        hi = max(lo + 1, int(np.searchsorted(ends, at + _GATHER_ROWS, side="left")))
+        rows = _ranges(start[lo:hi], length[lo:hi])
+        for target, column in zip(out, columns, strict=True):
+            target[at : at + len(rows)] = column[rows]
+        at += len(rows)
+        lo = hi
+    return out
 
 
 def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
@@ -565,14 +590,13 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         "trip_shape": trips.shape[order],
         "pattern_route": trips.route[head],
     }
-    rows = _ranges(trips.start[head], pattern_len)
-    pattern_stop = trips.stop[rows]
-    timetable["pattern_board"] = trips.board[rows]
-    timetable["pattern_alight"] = trips.alight[rows]
-    rows = _ranges(trips.start[order], trip_len)
-    timetable["st_arr_s"] = trips.arr[rows]
-    timetable["st_dep_s"] = trips.dep[rows]
-    del rows, trips
+    pattern_stop, timetable["pattern_board"], timetable["pattern_alight"] = _take_ranges(
+        [trips.stop, trips.board, trips.alight], trips.start[head], pattern_len
+    )
+    timetable["st_arr_s"], timetable["st_dep_s"] = _take_ranges(
+        [trips.arr, trips.dep], trips.start[order], trip_len
+    )
+    del trips
 
     # stop -> (pattern, position)
     stop_pattern_ptr = np.zeros(n_stops + 1, np.int64)
@@ -702,17 +726,18 @@ def _feed_trips(
     r = row[first]
     ok = (length >= 2) & _monotone_trips(arr, dep, first) & (route[r] >= 0) & (service[r] >= 0)
     r, first, length = r[ok], first[ok], length[ok]
-    rows = _ranges(first, length)  # stop times of the kept trips
+    stop, arr, dep, board, alight = _take_ranges([stop, arr, dep, board, alight], first, length)
+    stop += np.int32(stop_base)
     trip_of_row = np.full(len(table), -1, np.int64)
     trip_of_row[r] = np.arange(r.shape[0])
     trips = _Trips(
         start=np.cumsum(length) - length,
         length=length,
-        stop=stop[rows] + np.int32(stop_base),
-        arr=arr[rows],
-        dep=dep[rows],
-        board=board[rows],
-        alight=alight[rows],
+        stop=stop,
+        arr=arr,
+        dep=dep,
+        board=board,
+        alight=alight,
         trip_id=_ustr(_prefix(ns, trip_ids.take(pa.array(r)))),
         headsign=_ustr(_arrow(table["trip_headsign"]).take(pa.array(r))),
         route=route[r].astype(np.int32),
@@ -869,15 +894,17 @@ def _chain_trips(
     wheelchair = real.wheelchair[chain_trip]
     all_yes = np.bincount(chain_of[wheelchair != 1], minlength=n_chains) == 0
     any_no = np.bincount(chain_of[wheelchair == 2], minlength=n_chains) > 0
-    source = _ranges(real.start[chain_trip], length)
+    stop, arr, dep, board, alight = _take_ranges(
+        [real.stop, real.arr, real.dep, real.board, real.alight], real.start[chain_trip], length
+    )
     chained = _Trips(
         start=chain_start,
         length=np.diff(np.append(chain_start, int(length.sum()))),
-        stop=real.stop[source],
-        arr=real.arr[source],
-        dep=real.dep[source],
-        board=real.board[source],
-        alight=real.alight[source],
+        stop=stop,
+        arr=arr,
+        dep=dep,
+        board=board,
+        alight=alight,
         trip_id=_ustr(
             [
                 f"{real.trip_id[h]}+{s - 1}"
