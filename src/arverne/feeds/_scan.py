@@ -7,9 +7,9 @@ on bad rows). Typed columns hold the values a plain parser reads exactly: intege
 nine digits, times ``H:MM:SS`` / ``HH:MM:SS``, decimals ``-?D+(.D+)?`` of at most 17 digits.
 A typed column with any other value (spaces, signs, exponents, garbage) is copied as text
 instead, so the general validation sees it exactly as written; a typed column that parsed
-cleanly keeps no text, and its text is re-read from the file bytes on demand (rare: a notice
-quoting one of its values). Typed values never hold the file's bytes: on stop_times.txt this is
-what keeps the reader's peak near the size of the file.
+cleanly keeps no text, and its text is read again on demand (rare: a notice quoting one of its
+values). Typed values never hold the file's bytes: on stop_times.txt this is what keeps the
+reader's peak near the size of the file.
 """
 
 from __future__ import annotations
