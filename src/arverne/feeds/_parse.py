@@ -256,17 +256,17 @@ def parse_date(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     missing = missing_mask(array)
     shape_ok = _np_bool(pc.match_substring_regex(array, _DATE_RE))
-    cleaned = pc.if_else(pa.array(shape_ok), pc.utf8_trim_whitespace(array), "19700101")
-    stamps = pc.strptime(cleaned, format="%Y%m%d", unit="s", error_is_null=True)
-    # strptime is lenient (20200231 -> March 2); a round trip catches impossible dates
-    again = pc.strftime(stamps, format="%Y%m%d")
-    ok = shape_ok & _np_bool(pc.equal(again, cleaned))
-    values = (
-        pc.fill_null(stamps, pa.scalar(0, pa.timestamp("s")))
-        .to_numpy(zero_copy_only=False)
-        .astype("datetime64[D]")
-    )
-    values = np.where(ok, values, np.datetime64("NaT"))
+    # the regex allows ASCII spaces only: ASCII trimming (utf8's costs 2 ms to set up)
+    cleaned = pc.if_else(pa.array(shape_ok), pc.ascii_trim_whitespace(array), "19700101")
+    number = np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False))
+    year, month_day = np.divmod(number, 10_000)
+    month, day = np.divmod(month_day, 100)
+    ok = shape_ok & (month >= 1) & (month <= 12) & (day >= 1)
+    # calendar arithmetic in numpy (proleptic Gregorian, year 0 included, as Arrow's strptime)
+    first = ((year - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
+    month_days = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(int)
+    ok &= day <= month_days
+    values = np.where(ok, first.astype("datetime64[D]") + (day - 1), np.datetime64("NaT"))
     return values, missing, ~ok & ~missing
 
 
