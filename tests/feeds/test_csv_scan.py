@@ -132,7 +132,7 @@ def _big_feed(damage: str) -> dict[str, str | bytes | None]:
         rows[9] = rows[9].replace(",2,0,0,", ", 2,0,0,")
     elif damage == "negative distance":
         rows[7] = rows[7].replace(",0.75,", ",-0.75,")
-    elif damage == "odd enum value":  # noticed with its text, read again from the bytes
+    elif damage.startswith("odd enum value"):  # quoted in a notice: read again from the file
         rows[11] = rows[11].replace(",0,0,", ",7,0,")
     elif damage == "quoted values":
         rows = [r.replace("S2", '"S2"').replace(",1,", ',"1",') for r in rows]
@@ -143,10 +143,13 @@ def _big_feed(damage: str) -> dict[str, str | bytes | None]:
     elif damage == "cp1252 text":
         rows[21] = rows[21].replace("S4", "S\xe9")
     text = "\r\n".join(rows) + "\r\n"
-    return {
-        "trips.txt": "\n".join(trips) + "\n",
-        "stop_times.txt": text.encode("cp1252") if damage == "cp1252 text" else text,
+    encoded = {
+        "cp1252 text": text.encode("cp1252"),
+        "odd enum value after a BOM": b"\xef\xbb\xbf" + text.encode(),
+        "odd enum value after blank lines": b"\r\n\n" + text.encode(),
+        "odd enum value in UTF-16": text.encode("utf-16"),
     }
+    return {"trips.txt": "\n".join(trips) + "\n", "stop_times.txt": encoded.get(damage, text)}
 
 
 @pytest.mark.parametrize(
@@ -161,6 +164,9 @@ def _big_feed(damage: str) -> dict[str, str | bytes | None]:
         "unknown stop",
         "short row",
         "cp1252 text",
+        "odd enum value after a BOM",
+        "odd enum value after blank lines",
+        "odd enum value in UTF-16",
     ],
 )
 def test_big_feed_reads_the_same_with_or_without_the_scan(tmp_path, monkeypatch, damage):
@@ -174,7 +180,7 @@ def test_big_feed_reads_the_same_with_or_without_the_scan(tmp_path, monkeypatch,
     assert [repr(n) for n in fast.notices] == [repr(n) for n in general.notices]
     for table in ("stop_times", "trips", "shapes"):
         pd.testing.assert_frame_equal(getattr(fast, table), getattr(general, table))
-    if damage == "odd enum value":
+    if damage.startswith("odd enum value"):
         assert any(n.code == "unexpected_enum_value" and "'7'" in n.message for n in fast.notices)
 
 
