@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arverne.feeds.gtfs import read_gtfs, sort_trip_blocks
+from arverne.feeds._order import sort_trip_blocks
+from arverne.feeds.gtfs import read_gtfs
 from arverne.feeds.notices import Severity
 from tests.feeds.gtfs_fixtures import write_feed
 

@@ -262,7 +262,7 @@ class CsvTable:
 
     def release(self, names: Iterable[str]) -> None:
         """Drop columns; the file's bytes go with the last typed column."""
-        names = [n for n in names if n in self.text.column_names or n in self.typed]
+        names = list(names)
         self.text = self.text.drop_columns([n for n in names if n in self.text.column_names])
         for name in names:
             self.typed.pop(name, None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -236,27 +237,24 @@ def scan_csv(data: bytes, start: int, names: list[str], types: Mapping[str, str]
     scanned = _run(data, start, kinds)
     if scanned is None:
         return None
-    n_rows, whole, reals, texts = scanned
+    n_rows, columns = scanned
     text: dict[str, pa.Array] = {}
     typed: dict[str, np.ndarray] = {}
     odd: list[int] = []
-    for c, name in enumerate(names):
-        kind = kinds[c]
+    for c, (name, kind, column) in enumerate(zip(names, kinds, columns, strict=True)):
         if kind == TEXT:
-            text[name] = texts[c]
-            continue
-        values = reals[c] if kind == REAL else whole[c]
-        if bool((np.isinf(values) if kind == REAL else values == _ODD).any()):
+            text[name] = column
+        elif bool((np.isinf(column) if kind == REAL else column == _ODD).any()):
             odd.append(c)
         else:
-            typed[name] = values
+            typed[name] = column
     if odd:  # read those columns again, as text
         again = np.zeros(len(names), dtype=np.int8)
         again[odd] = TEXT
         rescanned = _run(data, start, again)
         assert rescanned is not None  # the same bytes were regular a moment ago
         for c in odd:
-            text[names[c]] = rescanned[3][c]
+            text[names[c]] = rescanned[1][c]
     if not data.isascii():
         try:
             for array in text.values():
@@ -272,13 +270,12 @@ def rescan_text(data: bytes, start: int, n_columns: int, column: int) -> pa.Arra
     kinds[column] = TEXT
     scanned = _run(data, start, kinds)
     assert scanned is not None
-    return scanned[3][column]
+    return scanned[1][column]
 
 
-def _run(
-    data: bytes, start: int, kinds: np.ndarray
-) -> tuple[int, dict[int, np.ndarray], dict[int, np.ndarray], dict[int, pa.Array]] | None:
-    """Call the kernel with outputs sized for the file; per column index, its output.
+def _run(data: bytes, start: int, kinds: np.ndarray) -> tuple[int, list[Any]] | None:
+    """Call the kernel with outputs sized for the file: the rows, and each column's output
+    (int32 or float64 values, an Arrow string array, or None for a skipped column).
 
     A big file is read in two halves on two threads, split at a line end: a regular file's
     line ends all end rows, and a half that starts or ends inside a quoted value is irregular.
@@ -322,24 +319,24 @@ def _run(
             offsets[slot, first_rows + 1 : n_rows + 1] -= gap
     if n_rows < 0:
         return None
-    by_column: tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, pa.Array]] = (
-        {},
-        {},
-        {},
-    )
+    columns: list[Any] = []
     for c, kind in enumerate(kinds.tolist()):
         slot = int(slots[c])
         if kind in (INT, TIME):
-            by_column[0][c] = whole[slot, :n_rows]
+            columns.append(whole[slot, :n_rows])
         elif kind == REAL:
-            by_column[1][c] = reals[slot, :n_rows]
+            columns.append(reals[slot, :n_rows])
         elif kind == TEXT:
             ends = offsets[slot, : n_rows + 1]
             body = text[slot, : int(ends[-1])]
-            by_column[2][c] = pa.Array.from_buffers(
-                pa.string(), n_rows, [None, pa.py_buffer(ends), pa.py_buffer(body)]
+            columns.append(
+                pa.Array.from_buffers(
+                    pa.string(), n_rows, [None, pa.py_buffer(ends), pa.py_buffer(body)]
+                )
             )
-    return n_rows, *by_column
+        else:
+            columns.append(None)
+    return n_rows, columns
 
 
 def _move_down(row: np.ndarray, begin: int, end: int, gap: int) -> None:

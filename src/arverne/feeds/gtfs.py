@@ -830,7 +830,7 @@ class _Loader:
                 "shape_id": tab.s("shape_id").take(taken).to_pandas().array,
                 "shape_pt_lat": lat[idx],
                 "shape_pt_lon": lon[idx],
-                "shape_pt_sequence": seq[idx].astype(np.int32),
+                "shape_pt_sequence": seq[idx].astype(np.int32, copy=False),
                 "shape_dist_traveled": dist[idx],
             }
         )
@@ -1037,7 +1037,7 @@ class _Loader:
         idx = keep_idx[order]
         sorted_codes = codes[order]
         del keep_idx, codes, order
-        seq = seq[idx].astype(np.int32)  # kept rows are within [0, INT32_MAX]
+        seq = seq[idx].astype(np.int32, copy=False)  # kept rows are within [0, INT32_MAX]
         # (trip_id, stop_sequence) repeated: the later row in the file goes (lexsort is stable)
         same = np.zeros(len(idx), dtype=bool)
         if len(idx) > 1:
