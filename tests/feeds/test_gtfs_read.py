@@ -127,6 +127,38 @@ def test_frequencies_exact_times_expanded(tmp_path):
     assert len(feed.trips) == 2  # the original is unchanged
 
 
+def test_frequencies_of_unknown_trips_expand_to_nothing(tmp_path):
+    """Frequencies that name no trip of the feed expand into no copy: the feed stays as it was."""
+    freq = "trip_id,start_time,end_time,headway_secs\nNOPE,06:00:00,07:00:00,1200\n"
+    feed = read_gtfs(write_feed(tmp_path, {"frequencies.txt": freq}))
+    expanded = feed.expanded()
+    assert expanded.trips["trip_id"].tolist() == feed.trips["trip_id"].tolist()
+    assert expanded.stop_times.astype(str).equals(feed.stop_times.astype(str))
+
+
+def test_stop_times_ids_are_categories_of_the_ids_used(tmp_path):
+    """stop_times trip_id and stop_id are categoricals holding the ids used, in code-point
+    order (a row quarantined alone leaves no category); frequency copies keep that form."""
+    stop_times = (
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "T2,09:00:00,09:00:00,S3,1\n"
+        "T2,09:10:00,09:10:00,S4,2\n"
+        "T1,08:00:00,08:00:00,S2,1\n"
+        "T1,08:05:00,08:05:00,S1,2\n"
+        "T1,08:07:00,08:07:00,S9,3\n"
+    )
+    freq = "trip_id,start_time,end_time,headway_secs\nT1,06:00:00,07:00:00,1800\n"
+    feed = read_gtfs(write_feed(tmp_path, {"stop_times.txt": stop_times, "frequencies.txt": freq}))
+    st = feed.stop_times
+    assert st["trip_id"].dtype == "category" and st["stop_id"].dtype == "category"
+    assert st["trip_id"].cat.categories.tolist() == ["T1", "T2"]
+    assert st["stop_id"].cat.categories.tolist() == ["S1", "S2", "S3", "S4"]  # S9: unknown
+    assert st["trip_id"].tolist() == ["T1", "T1", "T2", "T2"]
+    expanded = feed.expanded().stop_times
+    assert expanded["trip_id"].cat.categories.tolist() == ["T1@06:00:00", "T1@06:30:00", "T2"]
+    assert expanded["stop_id"].tolist() == ["S2", "S1", "S2", "S1", "S3", "S4"]
+
+
 def test_transfers_all_types_kept(tmp_path):
     """transfers.txt types 0-3 and in-seat 4/5 are kept with min_transfer_time (-1 if none)."""
     transfers = (

@@ -10,7 +10,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arverne.feeds._parse import parse_date
+from arverne.feeds._parse import format_hms, parse_date
 
 DATES = st.one_of(
     st.tuples(st.integers(0, 9999), st.integers(0, 14), st.integers(0, 33)).map(
@@ -49,3 +49,10 @@ def test_parse_date_matches_a_calendar(texts: list[str]) -> None:
         date, is_missing, is_invalid = _reference(text)
         assert (bool(missing[i]), bool(invalid[i])) == (is_missing, is_invalid), text
         assert (np.isnat(values[i]) and np.isnat(date)) or values[i] == date, text
+
+
+@given(st.lists(st.integers(0, 200 * 3600), max_size=20))
+def test_format_hms_matches_python(seconds: list[int]) -> None:
+    """Seconds print as HH:MM:SS with hours past 23 (and past 99) kept; no seconds, no strings."""
+    got = format_hms(np.array(seconds, dtype=np.int64)).tolist()
+    assert got == [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in seconds]

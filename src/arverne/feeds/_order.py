@@ -76,3 +76,29 @@ def _sort_by_rank_seq(rank: np.ndarray, seq: np.ndarray) -> np.ndarray:
         return np.lexsort((seq, rank))
     key = rank * span + (seq - seq_lo)
     return np.argsort(key, kind="stable")
+
+
+def id_categories(codes: np.ndarray, ids: Any) -> Any:
+    """An id column as a pandas Categorical: codes into the ids it uses, in code-point order.
+
+    A big table repeats a few thousand ids over millions of rows: one small code per row and
+    one string per id, instead of a string per row (and the compile maps ids, not rows).
+
+    Parameters
+    ----------
+    codes
+        int[n]: index into ``ids`` of each row.
+    ids
+        Arrow strings, without repeats.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    used = np.bincount(codes, minlength=len(ids)) > 0
+    order = np.asarray(pc.sort_indices(ids).to_numpy(), np.int64)
+    order = order[used[order]]  # the used ids, sorted
+    new_code = np.full(len(ids), -1, np.int32)
+    new_code[order] = np.arange(len(order), dtype=np.int32)
+    categories = pd.CategoricalDtype(ids.take(pa.array(order)).to_pandas())
+    return pd.Categorical.from_codes(new_code[codes], dtype=categories, validate=False)

@@ -273,6 +273,8 @@ def parse_date(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def format_hms(seconds: np.ndarray) -> np.ndarray:
     """Seconds as ``HH:MM:SS`` strings (hours may exceed 23), vectorised."""
     seconds = np.asarray(seconds, dtype=np.int64)
+    if seconds.size == 0:  # np.char.zfill fails on an empty array (it takes a max of widths)
+        return np.zeros(seconds.shape, dtype="<U8")
     h = seconds // 3600
     m = (seconds // 60) % 60
     s = seconds % 60

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
 from arverne.feeds._csv import Notices, Source, read_csv_table
-from arverne.feeds._order import sort_rank, sort_trip_blocks
+from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
 from arverne.feeds._parse import format_hms, missing_mask
 from arverne.feeds._spec import (
     FLEX_FILES,
@@ -162,6 +162,7 @@ class GtfsFeed:
     agency, stops, routes, trips, stop_times, calendar, calendar_dates, frequencies, transfers,
     feed_info, shapes
         Typed DataFrames; an absent optional file gives an empty frame with the same columns.
+        The ids of stop_times (trip_id, stop_id) are pandas categoricals of the ids used.
     flex
         Raw GTFS-Flex files kept verbatim (file name -> bytes).
     flex_stop_times
@@ -1075,17 +1076,12 @@ class _Loader:
             self._flex_trip_ids = pa.array(
                 flex_stop_times["trip_id"].to_numpy(dtype=object).astype(str), pa.string()
             )
-        final = idx[keep_rows]
-        identity = len(final) == tab.n and bool(np.all(final == np.arange(tab.n)))
-        taken = None if identity else pa.array(final)
-        del final, idx
         kept = slice(None) if keep_rows.all() else keep_rows  # all kept: views, no copies
+        stop_codes, stop_dictionary = tab.encoded("stop_id")
         stop_times = pd.DataFrame(
             {
-                "trip_id": (trip_id if taken is None else trip_id.take(taken)).to_pandas().array,
-                "stop_id": (tab.s("stop_id") if taken is None else tab.s("stop_id").take(taken))
-                .to_pandas()
-                .array,
+                "trip_id": id_categories(st.trip[kept], dictionary),
+                "stop_id": id_categories(stop_codes[idx[kept]], stop_dictionary),
                 "stop_sequence": seq[kept],
                 "arrival_s": st.arr[kept].astype(np.int32, copy=False),
                 "departure_s": st.dep[kept].astype(np.int32, copy=False),
@@ -1536,18 +1532,11 @@ def _expand_frequencies(
     permutation/repetition of input blocks, so no row-level sort is needed.
     """
     n_rows = len(stop_times)
-    st_trip = pa.array(stop_times["trip_id"].to_numpy(dtype=object), pa.string())
-    encoded = pc.dictionary_encode(st_trip)
-    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    st_trip = stop_times["trip_id"].astype("category")  # as the reader gives it
+    codes = st_trip.cat.codes.to_numpy()
     block_start = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n_rows else codes
     block_len = np.diff(np.r_[block_start, n_rows])
-    block_trip = (
-        np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)[
-            codes[block_start]
-        ]
-        if n_rows
-        else np.zeros(0, dtype=object)
-    )
+    block_trip = st_trip.cat.categories.to_numpy(dtype=object)[codes[block_start]]
     block_of = dict(zip(block_trip.tolist(), range(len(block_trip)), strict=True))
 
     known = set(trips["trip_id"].tolist())
@@ -1589,15 +1578,18 @@ def _expand_frequencies(
     columns: dict[str, object] = {}
     for name in stop_times.columns:
         if name == "trip_id":
-            columns[name] = pa.array(out_ids, pa.string()).take(pa.array(row_block)).to_pandas()
+            encoded = pc.dictionary_encode(pa.array(out_ids, pa.string()))
+            block_code = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+            columns[name] = id_categories(block_code[row_block], encoded.dictionary)
+        elif name == "stop_id":
+            stop = stop_times[name].astype("category")
+            stops = pa.array(stop.cat.categories.to_numpy(dtype=object), pa.string())
+            columns[name] = id_categories(stop.cat.codes.to_numpy()[gather], stops)
         elif name in ("arrival_s", "departure_s"):
             values = stop_times[name].to_numpy(np.int64)[gather] + row_shift
             columns[name] = values.astype(np.int32)
-        elif stop_times[name].dtype.kind in "biuf":
-            columns[name] = stop_times[name].to_numpy()[gather]
         else:
-            array = pa.array(stop_times[name].to_numpy(dtype=object), pa.string())
-            columns[name] = array.take(pa.array(gather)).to_pandas()
+            columns[name] = stop_times[name].to_numpy()[gather]
     out_st = pd.DataFrame(columns)
 
     base_trips = trips.loc[~trips["trip_id"].isin(list(templates))]

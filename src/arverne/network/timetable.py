@@ -317,11 +317,15 @@ def _prefix(ns: str, values: Any) -> Any:
 def _index_in(values: Any, ids: Any) -> np.ndarray:
     """int32 position of each of ``values`` in ``ids`` (the first one if repeated), -1 if absent.
 
-    Both are columns of strings; Arrow hashes them, with no Python object per value.
+    Both are columns of strings; Arrow hashes them, with no Python object per value. A pandas
+    categorical column (the reader's stop_times ids) is mapped through its categories.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if getattr(getattr(values, "dtype", None), "name", None) == "category":
+        where = np.append(_index_in(values.cat.categories, ids), np.int32(-1))  # code -1: NaN
+        return where[values.cat.codes.to_numpy()]
     values, ids = _arrow(values), _arrow(ids)
     if pa.types.is_null(values.type):  # an empty column without a type
         return np.full(len(values), -1, np.int32)
