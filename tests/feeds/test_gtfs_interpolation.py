@@ -7,10 +7,12 @@ import math
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arverne.feeds.gtfs import EARTH_RADIUS_M, read_gtfs
+from arverne.feeds._interpolate import EARTH_RADIUS_M, interpolate_times
+from arverne.feeds.gtfs import read_gtfs
 from tests.feeds.gtfs_fixtures import write_feed
 
 
@@ -111,3 +113,64 @@ def test_interpolation_matches_plain_loop(case):
             if t is not None:
                 assert value == t  # given times are kept as they are
         assert got["timepoint"].tolist() == [int(t is not None) for t in times]
+
+
+@st.composite
+def kernel_cases(draw):
+    """Trips over 5 stops (-1: unknown stop), some with shape_dist_traveled to follow."""
+    stops = [(draw(st.floats(45.70, 45.80)), draw(st.floats(3.00, 3.20))) for _ in range(5)]
+    rows = []  # (trip, stop, time or None, dist)
+    use_dist = []
+    for trip in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(2, 6))
+        use_dist.append(draw(st.booleans()))
+        clock, dist = draw(st.integers(0, 90_000)), 0.0
+        for i in range(n):
+            clock += draw(st.integers(0, 600))
+            dist += draw(st.sampled_from([0.0, 0.5, 120.0, 900.0]))
+            timed = i in (0, n - 1) or draw(st.booleans())
+            rows.append((trip, draw(st.integers(-1, 4)), clock if timed else None, dist))
+    return stops, rows, use_dist
+
+
+@settings(max_examples=200, deadline=None)
+@given(kernel_cases())
+def test_interpolate_times_matches_plain_loop(case):
+    """The compiled pass fills each gap like the plain loop: shape distances on the trips
+    that use them, straight lines elsewhere (0 m to or from an unknown stop); given times stay."""
+    stops, rows, use_dist = case
+    arr = np.array([-1 if t is None else t for _, _, t, _ in rows], dtype=np.int32)
+    dep = arr.copy()
+    interpolate_times(
+        arr,
+        dep,
+        arr >= 0,
+        np.array([r[0] for r in rows], dtype=np.int32),
+        np.array(use_dist),
+        np.array([r[3] for r in rows]),
+        np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([p[0] for p in stops]),
+        np.array([p[1] for p in stops]),
+    )
+    assert arr.tolist() == dep.tolist()
+    for trip, flag in enumerate(use_dist):
+        mine = [i for i, r in enumerate(rows) if r[0] == trip]
+        along = [0.0]
+        for a, b in itertools.pairwise(mine):
+            known = rows[a][1] >= 0 and rows[b][1] >= 0
+            along.append(
+                along[-1] + (_step_m(stops[rows[a][1]], stops[rows[b][1]]) if known else 0)
+            )
+        x = [rows[i][3] for i in mine] if flag else along
+        times = [rows[i][2] for i in mine]
+        for k, i in enumerate(mine):
+            if times[k] is not None:
+                assert arr[i] == times[k]
+                continue
+            p = max(j for j in range(k) if times[j] is not None)
+            q = min(j for j in range(k + 1, len(mine)) if times[j] is not None)
+            tp, tq = times[p], times[q]
+            share = (x[k] - x[p]) / (x[q] - x[p]) if x[q] > x[p] else (k - p) / (q - p)
+            exact = tp + share * (tq - tp)
+            if abs(exact % 1.0 - 0.5) > 1e-6:  # a tie may round either way
+                assert arr[i] == tp + round(share * (tq - tp)), (trip, k)

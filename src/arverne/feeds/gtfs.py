@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
 from arverne.feeds._csv import Notices, Source, read_csv_table
+from arverne.feeds._interpolate import interpolate_times
 from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
 from arverne.feeds._parse import format_hms, missing_mask
 from arverne.feeds._spec import (
@@ -37,7 +38,6 @@ from arverne.memory import lean_memory
 
 __all__ = ["GtfsFeed", "ServiceDays", "read_gtfs"]
 
-EARTH_RADIUS_M = 6_371_008.8
 INT32_MAX = 2**31 - 1
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -1209,18 +1209,21 @@ class _Loader:
             # distance along the trip: shape_dist_traveled when complete, else straight lines
             codes, dictionary = tab.encoded("stop_id")
             where = pc.index_in(dictionary, value_set=pa.array(stops["stop_id"].to_numpy()))
-            where_np = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False))
-            stop_lat = np.r_[stops["stop_lat"].to_numpy(dtype=np.float64), np.nan]
-            stop_lon = np.r_[stops["stop_lon"].to_numpy(dtype=np.float64), np.nan]
-            row_stop = where_np[codes[idx]]
-            lat = stop_lat[row_stop]
-            lon = stop_lon[row_stop]
-            along = along_trip_m(lat, lon, start)
-            x = np.where(dist_ok_trip[trip_of_row], st.dist, along) if dist_ok_trip.any() else along
-            interpolate(st.arr, st.dep, x, timed | row_bad)
+            stop_of_code = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False))
+            interpolate_times(
+                st.arr,
+                st.dep,
+                timed | row_bad,
+                trip_of_row,
+                dist_ok_trip,
+                st.dist,
+                stop_of_code[codes[idx]],
+                stops["stop_lat"].to_numpy(dtype=np.float64),
+                stops["stop_lon"].to_numpy(dtype=np.float64),
+            )
             first = int(np.argmax(gaps))
             tid = str(st.trip_ids[int(st.trip[first])])
-            n_gap_trips = len(np.unique(trip_of_row[gaps]))
+            n_gap_trips = 1 + np.count_nonzero(np.diff(trip_of_row[gaps]))  # rows in trip order
             self.notices.add(
                 "stop_time_interpolated",
                 INFO,
@@ -1372,90 +1375,6 @@ class _StopTimes:
     dist: np.ndarray
     keep: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     timed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-
-
-def along_trip_m(lat: np.ndarray, lon: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Cumulative straight-line distance along each trip's stops, restarting at 0 on each trip.
-
-    Parameters
-    ----------
-    lat, lon
-        Stop position of each row, degrees (rows in trip order).
-    start
-        True on the first row of each trip.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 metres from the trip's first stop.
-    """
-    n = len(lat)
-    along = np.zeros(n)  # steps, then their sum: in place, no temporaries of the full length
-    if n > 1:
-        # equirectangular steps: exact enough between consecutive stops, and cheap
-        step = along[1:]
-        np.add(lat[1:], lat[:-1], out=step)
-        step *= np.radians(0.5)
-        np.cos(step, out=step)
-        east = np.diff(lon)
-        east *= step
-        np.hypot(east, np.diff(lat), out=step)
-        del east
-        step *= np.radians(1.0) * EARTH_RADIUS_M
-    np.nan_to_num(along, copy=False, nan=0.0)
-    along[start] = 0.0
-    np.cumsum(along, out=along)
-    trip_base = np.where(start, along, -np.inf)
-    np.maximum.accumulate(trip_base, out=trip_base)
-    along -= trip_base
-    return along
-
-
-def interpolate(arr: np.ndarray, dep: np.ndarray, x: np.ndarray, timed: np.ndarray) -> None:
-    """Fill untimed rows, in place, by linear interpolation on ``x`` between timed rows.
-
-    Every trip must start and end on a timed row (so the surrounding rows are in the same
-    trip). An untimed row ``i`` between timed rows ``p`` (before) and ``q`` (after) gets
-    ``dep[p] + round((x[i] - x[p]) / (x[q] - x[p]) * (arr[q] - dep[p]))``, or the same with
-    row positions instead of ``x`` when ``x[q] <= x[p]`` or any is NaN.
-
-    Parameters
-    ----------
-    arr, dep
-        Seconds, meaningful where ``timed``; the other rows are filled.
-    x
-        Distance of each row along its trip.
-    timed
-        Rows whose times are given.
-    """
-    gap = np.flatnonzero(~timed)
-    if len(gap) == 0:
-        return
-    timed_rows = np.flatnonzero(timed)
-    after = np.searchsorted(timed_rows, gap)  # first timed row after each gap row
-    q = timed_rows[after]
-    after -= 1
-    p = timed_rows[after]
-    del after, timed_rows
-    t0 = dep[p]
-    span = arr[q] - t0
-    x0 = x[p]
-    dx = x[q]
-    dx -= x0
-    frac = x[gap]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac -= x0
-        frac /= dx
-        fallback = ~(dx > 0) | ~np.isfinite(frac)
-    del x0, dx
-    if fallback.any():
-        frac[fallback] = (gap[fallback] - p[fallback]) / (q[fallback] - p[fallback])
-    np.clip(frac, 0.0, 1.0, out=frac)
-    frac *= span
-    values = np.rint(frac, out=frac).astype(np.int64)
-    values += t0
-    arr[gap] = values
-    dep[gap] = values
 
 
 def _is_timezone(name: str) -> bool:
