@@ -224,7 +224,8 @@ def test_parent_stations_and_location_types(tmp_path):
 
 
 def test_shapes_sorted_and_typed(tmp_path):
-    """shapes.txt given out of order comes back sorted by (shape_id, shape_pt_sequence)."""
+    """shapes.txt given out of order comes back sorted by (shape_id, shape_pt_sequence), its
+    ids as categories."""
     shapes = (
         "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence,shape_dist_traveled\n"
         "B,45.1,3.1,2,10\n"
@@ -234,6 +235,7 @@ def test_shapes_sorted_and_typed(tmp_path):
     )
     feed = read_gtfs(write_feed(tmp_path, {"shapes.txt": shapes}))
     assert feed.shapes["shape_id"].tolist() == ["A", "A", "B", "B"]
+    assert feed.shapes["shape_id"].cat.categories.tolist() == ["A", "B"]
     assert feed.shapes["shape_pt_sequence"].tolist() == [9, 10, 1, 2]
     assert feed.shapes["shape_pt_sequence"].dtype == np.int32
     assert feed.shapes["shape_pt_lat"].tolist() == [45.2, 45.0, 45.0, 45.1]

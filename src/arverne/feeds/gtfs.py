@@ -162,7 +162,8 @@ class GtfsFeed:
     agency, stops, routes, trips, stop_times, calendar, calendar_dates, frequencies, transfers,
     feed_info, shapes
         Typed DataFrames; an absent optional file gives an empty frame with the same columns.
-        The ids of stop_times (trip_id, stop_id) are pandas categoricals of the ids used.
+        The ids of the big tables (stop_times trip_id and stop_id, shapes shape_id) are
+        pandas categoricals of the ids used.
     flex
         Raw GTFS-Flex files kept verbatim (file name -> bytes).
     flex_stop_times
@@ -547,72 +548,77 @@ class _Loader:
         return frame(tab, {c: c for c in _COLUMNS["agency"]}), timezone
 
     def _calendars(self) -> tuple[pd.DataFrame, pd.DataFrame, pa.Array]:
+        calendar, ids = self._calendar()
+        calendar_dates, date_ids = self._calendar_dates()
+        return calendar, calendar_dates, pc.unique(pa.chunked_array(ids + date_ids, pa.string()))
+
+    def _calendar(self) -> tuple[pd.DataFrame, list[pa.Array]]:
+        """calendar.txt and its service ids (none when the file is absent)."""
         file = "calendar.txt"
         tab = self._tab(file)
-        calendar = _empty("calendar")
-        ids: list[pa.Array] = []
-        if tab is not None:
-            tab.check_columns(KNOWN_COLUMNS[file], KNOWN_COLUMNS[file])
-            tab.required_id("service_id")
-            days = {
-                d: tab.integer(d, default=0, required=True, allowed=(0, 1), quarantine=True)
-                for d in _DAYS
-            }
-            start = tab.date("start_date")
-            end = tab.date("end_date")
-            with np.errstate(invalid="ignore"):
-                reversed_range = ~np.isnat(start) & ~np.isnat(end) & (start > end)
-            tab.flag(
-                reversed_range,
-                "start_and_end_range_out_of_order",
-                ERROR,
-                "end_date",
-                "end_date is before start_date.",
-                quarantine=True,
-            )
-            tab.duplicates(["service_id"])
-            calendar = frame(
-                tab,
-                {
-                    "service_id": "service_id",
-                    **{d: days[d].astype(np.int8) for d in _DAYS},
-                    "start_date": _to_dates(start),
-                    "end_date": _to_dates(end),
-                },
-            )
-            ids.append(tab.kept_strings("service_id"))
+        if tab is None:
+            return _empty("calendar"), []
+        tab.check_columns(KNOWN_COLUMNS[file], KNOWN_COLUMNS[file])
+        tab.required_id("service_id")
+        days = {
+            d: tab.integer(d, default=0, required=True, allowed=(0, 1), quarantine=True)
+            for d in _DAYS
+        }
+        start = tab.date("start_date")
+        end = tab.date("end_date")
+        with np.errstate(invalid="ignore"):
+            reversed_range = ~np.isnat(start) & ~np.isnat(end) & (start > end)
+        tab.flag(
+            reversed_range,
+            "start_and_end_range_out_of_order",
+            ERROR,
+            "end_date",
+            "end_date is before start_date.",
+            quarantine=True,
+        )
+        tab.duplicates(["service_id"])
+        calendar = frame(
+            tab,
+            {
+                "service_id": "service_id",
+                **{d: days[d].astype(np.int8) for d in _DAYS},
+                "start_date": _to_dates(start),
+                "end_date": _to_dates(end),
+            },
+        )
+        return calendar, [tab.kept_strings("service_id")]
+
+    def _calendar_dates(self) -> tuple[pd.DataFrame, list[pa.Array]]:
+        """calendar_dates.txt and its service ids (none when the file is absent)."""
         file = "calendar_dates.txt"
         tab = self._tab(file)
-        calendar_dates = _empty("calendar_dates")
-        if tab is not None:
-            tab.check_columns(KNOWN_COLUMNS[file], KNOWN_COLUMNS[file])
-            tab.required_id("service_id")
-            date = tab.date("date")
-            exception = tab.integer(
-                "exception_type", default=0, required=True, quarantine=True, bad_as_default=False
-            )
-            tab.flag(
-                ~np.isin(exception, (1, 2)) & tab.keep,
-                "unexpected_enum_value",
-                ERROR,
-                "exception_type",
-                "exception_type '{value}' is not 1 nor 2.",
-                values=tab.s("exception_type"),
-                quarantine=True,
-            )
-            tab.duplicates(["service_id", "date"])
-            calendar_dates = frame(
-                tab,
-                {
-                    "service_id": "service_id",
-                    "date": _to_dates(date),
-                    "exception_type": exception.astype(np.int8),
-                },
-            )
-            ids.append(tab.kept_strings("service_id"))
-        if not ids:
-            return calendar, calendar_dates, pa.array([], pa.string())
-        return calendar, calendar_dates, pc.unique(pa.chunked_array(ids, pa.string()))
+        if tab is None:
+            return _empty("calendar_dates"), []
+        tab.check_columns(KNOWN_COLUMNS[file], KNOWN_COLUMNS[file])
+        tab.required_id("service_id")
+        date = tab.date("date")
+        exception = tab.integer(
+            "exception_type", default=0, required=True, quarantine=True, bad_as_default=False
+        )
+        tab.flag(
+            ~np.isin(exception, (1, 2)) & tab.keep,
+            "unexpected_enum_value",
+            ERROR,
+            "exception_type",
+            "exception_type '{value}' is not 1 nor 2.",
+            values=tab.s("exception_type"),
+            quarantine=True,
+        )
+        tab.duplicates(["service_id", "date"])
+        calendar_dates = frame(
+            tab,
+            {
+                "service_id": "service_id",
+                "date": _to_dates(date),
+                "exception_type": exception.astype(np.int8),
+            },
+        )
+        return calendar_dates, [tab.kept_strings("service_id")]
 
     def _stops(self) -> tuple[pd.DataFrame, pa.Array]:
         file = "stops.txt"
@@ -824,11 +830,10 @@ class _Loader:
                 "(shape_id, shape_pt_sequence) repeats an earlier row's key.",
                 quarantine=True,
             )
-            idx = idx[~repeated]
-        taken = pa.array(idx)
+            idx, sorted_codes = idx[~repeated], sorted_codes[~repeated]
         shapes = pd.DataFrame(
             {
-                "shape_id": tab.s("shape_id").take(taken).to_pandas().array,
+                "shape_id": id_categories(sorted_codes, dictionary),
                 "shape_pt_lat": lat[idx],
                 "shape_pt_lon": lon[idx],
                 "shape_pt_sequence": seq[idx].astype(np.int32, copy=False),
