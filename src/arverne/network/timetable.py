@@ -265,8 +265,12 @@ class _Trips:
 
         Each column of the parts is dropped as soon as it is copied, so the copy costs one
         column more than the parts, not twice their size. String columns come out as wide as
-        the widest part: still exactly as wide as their longest string.
+        the widest part: still exactly as wide as their longest string. When only one part has
+        trips, that part is the result, not a copy.
         """
+        with_trips = [p for p in parts if p.start.shape[0]]
+        if len(with_trips) == 1:
+            return with_trips[0]
         first_row = np.cumsum([0] + [p.stop.shape[0] for p in parts[:-1]])
         n_trips = [p.start.shape[0] for p in parts]
         columns = {}
