@@ -8,7 +8,9 @@ the child imports what the step needs (numba's deferred registries included, see
 notes its resident memory (the *baseline*), runs the step once under a wall clock, then reads
 its high-water mark (``VmHWM``). Memory is reported as
 the peak and as the increase over the baseline (what the step itself needed: the interpreter,
-numpy and pandas are already loaded by then). One unmeasured warm-up run precedes the repeats
+numpy and pandas are already loaded by then), and the part of that increase that is library
+code first run by the step (``RssFile`` growth: file pages, shared between processes, that do
+not grow with the input). One unmeasured warm-up run precedes the repeats
 of each step (it fills the numba cache and the page cache). A peer that fails on a feed has
 its error recorded and the run goes on.
 
@@ -210,10 +212,12 @@ def _child(step: str, args: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"unknown step {step!r}")
     _preload(step)
     baseline_kb = _status_kb("VmRSS")
+    file_baseline_kb = _status_kb("RssFile")
     t0 = time.perf_counter()
     run()
     seconds = time.perf_counter() - t0
     peak_kb = _status_kb("VmHWM")
+    extra["code_pages_kb"] = _status_kb("RssFile") - file_baseline_kb
     if step == "network_load":
         extra["first_s"] = times[0]
         extra["load_times_s"] = times
@@ -263,10 +267,12 @@ def _measure(step: str, args: dict[str, Any], repeats: int, timeout_s: float) ->
         "p95_s": _percentile(seconds, 95),
         "peak_rss_mb": statistics.median(peak_mb),
         "step_mem_mb": statistics.median(step_mb),
+        "code_pages_mb": statistics.median(r["code_pages_kb"] / 1024 for r in runs),
         "baseline_rss_mb": statistics.median(r["baseline_kb"] / 1024 for r in runs),
         "runs_s": seconds,
     }
-    details = {k: v for k, v in runs[-1].items() if k not in ("seconds", "baseline_kb", "peak_kb")}
+    summarised = ("seconds", "baseline_kb", "peak_kb", "code_pages_kb")
+    details = {k: v for k, v in runs[-1].items() if k not in summarised}
     if details:
         summary["details"] = details
     print(f" {summary['median_s']:.3f} s, peak {summary['peak_rss_mb']:.0f} MB")
@@ -397,7 +403,8 @@ def main(argv: list[str] | None = None) -> None:
         "method": (
             "each run in a fresh subprocess after one warm-up; times are wall-clock of the step "
             "only (imports excluded); peak_rss_mb is VmHWM of the child, step_mem_mb the peak "
-            "minus the resident size after imports"
+            "minus the resident size after imports; code_pages_mb, part of step_mem_mb, are the "
+            "file pages (library code, shared between processes) the step touched first"
         ),
         "machine": _machine(),
         "datasets": {},
