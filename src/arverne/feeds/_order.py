@@ -1,4 +1,5 @@
-"""Row orders shared by the reader and the compile: by (id in code-point order, sequence)."""
+"""Orders by id (code points): rows by (id, sequence) for the reader and the compile, and id
+columns as categories in that order."""
 
 from __future__ import annotations
 
