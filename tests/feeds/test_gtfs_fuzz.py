@@ -12,6 +12,7 @@ from arverne.errors import GtfsError
 from arverne.feeds.gtfs import read_gtfs
 from arverne.feeds.notices import Notice
 from arverne.feeds.validate import validate_feed
+from arverne.network.timetable import build_timetable
 from tests.feeds.gtfs_fixtures import BASE, write_feed
 
 NASTY = st.one_of(
@@ -40,13 +41,25 @@ NASTY = st.one_of(
 )
 
 
+OPTIONAL = {
+    "frequencies.txt": "trip_id,start_time,end_time,headway_secs,exact_times\n"
+    "T1,06:00:00,07:00:00,1200,1\n",
+    "transfers.txt": "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nS1,S2,2,120\n",
+    "shapes.txt": "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence\n"
+    "H1,45.777,3.082,1\nH1,45.783,3.112,2\n",
+}
+"""Optional files the damage may reach too."""
+
+
 @st.composite
 def damaged(draw):
-    """BASE with a few cells replaced, rows cut or duplicated, or a file truncated."""
-    files: dict[str, str | bytes | None] = {}
+    """BASE and OPTIONAL with a few cells replaced, rows cut or duplicated, or a file
+    truncated."""
+    clean = {**BASE, **OPTIONAL}
+    files: dict[str, str | bytes | None] = dict(OPTIONAL)
     for _ in range(draw(st.integers(1, 4))):
-        name = draw(st.sampled_from(sorted(BASE)))
-        text = files.get(name) or BASE[name]
+        name = draw(st.sampled_from(sorted(clean)))
+        text = files.get(name) or clean[name]
         assert isinstance(text, str)
         lines = text.rstrip("\n").split("\n")
         action = draw(st.sampled_from(["cell", "cell", "cell", "drop", "dup", "cut", "header"]))
@@ -78,7 +91,8 @@ def _check_notices(notices: list[Notice]) -> None:
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged())
 def test_damaged_feeds_never_crash(files):
-    """Any damaged feed gives a report or a GtfsError naming the problem (no other exception)."""
+    """Any damaged feed gives a report or a GtfsError naming the problem (no other exception),
+    and a feed that reads compiles into a timetable."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_feed(Path(tmp), files)
         try:
@@ -101,6 +115,7 @@ def test_damaged_feeds_never_crash(files):
             assert set(st_["stop_id"]) <= set(feed.stops["stop_id"])
             feed.service_days()
             feed.expanded()
+            build_timetable([feed])
 
 
 @settings(max_examples=40, deadline=None)
