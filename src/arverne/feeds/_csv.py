@@ -396,9 +396,9 @@ def read_csv_table(
             rows = np.arange(2, scanned.n_rows + 2, dtype=np.int32)
             text = pa.table(scanned.text)
             _check_long_values(file, text, rows, notices, len(data))
-            if reread is None:
-                return CsvTable(names, text, rows, scanned.typed, (lambda: data, header_length))
-            return CsvTable(names, text, rows, scanned.typed, (reread, trimmed + header_length))
+            # where the rows start in the bytes that ``read`` gives
+            read, offset = (lambda: data, 0) if reread is None else (reread, trimmed)
+            return CsvTable(names, text, rows, scanned.typed, (read, offset + header_length))
     return CsvTable(names, *_parse(file, data, names, notices))
 
 
