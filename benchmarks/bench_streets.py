@@ -129,7 +129,7 @@ def main() -> None:
         sources = rng.choice(routable, size=args.sources, replace=False)
         search = street_search(graph, mode)
         b = search.buffers
-        from arverne.routing._kernels.dijkstra import run_forward
+        from arverne.kernels.dijkstra import run_forward
 
         ours = []
         for s in sources:

@@ -11,7 +11,8 @@ import math
 import numpy as np
 from numba import njit
 
-EARTH_RADIUS_M = 6_371_008.8
+from arverne.geo import EARTH_RADIUS_M
+
 _HALF_DEGREE = math.radians(0.5)
 _METRES_PER_DEGREE = math.radians(1.0) * EARTH_RADIUS_M
 

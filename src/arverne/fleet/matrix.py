@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from arverne.errors import FallbackWarning, ProblemError
+from arverne.geo import haversine_m
 
 if TYPE_CHECKING:
     from arverne.fleet.model import Problem
@@ -35,8 +36,6 @@ DETOUR_FACTOR = 1.3
 
 FALLBACK_SPEED_KMH: dict[str, float] = {"car": 50.0, "bike": 15.0, "walk": 4.5, "tractor": 25.0}
 """Straight-line fallback: mean door-to-door speed per profile, km/h."""
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -87,17 +86,6 @@ def _profiles_of(problem: Problem, profiles: Iterable[str] | None) -> list[str]:
     if profiles is not None:
         return list(dict.fromkeys(profiles))
     return list(dict.fromkeys(v.profile for v in problem.vehicles))
-
-
-def haversine_m(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in metres between broadcastable arrays of WGS84 points."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def straight_line_matrix(

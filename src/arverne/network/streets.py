@@ -127,7 +127,7 @@ def build_streets(
 
     from arverne.errors import OsmError
     from arverne.feeds.osm import OsmTables, read_osm
-    from arverne.routing._kernels.components import largest_component_mask
+    from arverne.kernels.components import largest_component_mask
 
     modes = list(modes)
     if not modes:

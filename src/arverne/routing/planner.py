@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from arverne.errors import FallbackWarning, InputError, NoRouteError
+from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.timetable import Timetable
 from arverne.routing.journey import Journey, Leg, StopCall, transit_mode
 
 INF = 2**31 - 1
-EARTH_M = 6_371_000.0
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ class RaptorState:
 
     def reset(self) -> None:
         """Forget every label (cost proportional to the stops touched since the last reset)."""
-        from arverne.routing._kernels.raptor import raptor_reset
+        from arverne.kernels.raptor import raptor_reset
 
         raptor_reset(
             self.t_arr,
@@ -469,7 +469,7 @@ class Planner:
         return out
 
     def _straight_walk_s(self, a: int, b: int, speed: float) -> int:
-        d = _haversine_m(self.stop_lon[a], self.stop_lat[a], self.stop_lon[b], self.stop_lat[b])
+        d = haversine_m(self.stop_lon[a], self.stop_lat[a], self.stop_lon[b], self.stop_lat[b])
         return math.ceil(float(d) / speed)
 
     def allowed(self, options: PlanOptions) -> tuple[np.ndarray, np.ndarray]:
@@ -571,7 +571,7 @@ class Planner:
 
     def _bounds(self, q: _Query, options: PlanOptions, *, reverse: bool) -> None:
         """Lower bounds of the time to the target into the state (``lb``)."""
-        from arverne.routing._kernels.raptor import lower_bounds
+        from arverne.kernels.raptor import lower_bounds
 
         in_ptr, in_from, in_s = self._lb_graph(options.walk_speed_mps, reverse=reverse)
         st = self.state
@@ -588,7 +588,7 @@ class Planner:
         reset: bool,
         bounds: bool = False,
     ) -> int:
-        from arverne.routing._kernels.raptor import raptor_run
+        from arverne.kernels.raptor import raptor_run
 
         ar = self.rv if reverse else self.fw
         trip_ok, stop_ok = self.allowed(options)
@@ -797,7 +797,7 @@ class Planner:
         self, q: _Query, t: int, window_s: int, options: PlanOptions, *, arrive_by: bool = False
     ) -> np.ndarray:
         """Candidate departure times of a range query (frame seconds, in search order)."""
-        from arverne.routing._kernels.raptor import collect_departures
+        from arverne.kernels.raptor import collect_departures
 
         self._state_for(options).reset()
         ar = self.rv if arrive_by else self.fw
@@ -1339,7 +1339,7 @@ class Planner:
         """(stop, seconds, walking seconds) between a point and the stops it can reach."""
         lat, lon = float(point[0]), float(point[1])
         speed = options.walk_speed_mps if mode == "walk" else 6.0
-        dist = _haversine_m(lon, lat, self.stop_lon, self.stop_lat)
+        dist = haversine_m(lon, lat, self.stop_lon, self.stop_lat)
         cand = np.flatnonzero(usable & (dist <= max_s * max(speed, 1.0) * 1.0 + 1.0))
         streets, links = self.network.streets, self.network.links
         times = lengths = None
@@ -1417,7 +1417,7 @@ class Planner:
         o = (float(origin[1]), float(origin[0]))
         d = (float(destination[1]), float(destination[0]))
         streets = self.network.streets
-        straight = float(_haversine_m(o[0], o[1], d[0], d[1]))
+        straight = float(haversine_m(o[0], o[1], d[0], d[1]))
         top_speed = {"walk": options.walk_speed_mps, "bike": 8.0, "car": 40.0}[mode]
         if straight / top_speed > options.max_direct_s:
             return None
@@ -1464,17 +1464,6 @@ class Planner:
             geometry_fn=self._street_drawer(mode, o, d),
         )
         return Journey([leg])
-
-
-def _haversine_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
-    lon1, lat1, lon2, lat2 = (
-        np.radians(np.asarray(v, np.float64)) for v in (lon1, lat1, lon2, lat2)
-    )
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 def _pareto(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:

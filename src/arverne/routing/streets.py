@@ -7,7 +7,7 @@ at both ends are the fraction of the arc's cost.
 
 The snapping index (the segments' points in the graph's metric CRS and a uniform grid of cells,
 each listing the straight pieces of geometry whose box meets it, see
-:mod:`arverne.routing._kernels.snapping`) and the search buffers are built on first use and cached
+:mod:`arverne.kernels.snapping`) and the search buffers are built on first use and cached
 per graph object and mode. A point equally near several segments (typically nearest to a node
 they share) snaps to the segment of lowest arc.
 """
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from arverne.errors import NoRouteError
-from arverne.network.streets import StreetGraph
-from arverne.routing._kernels.dijkstra import (
+from arverne.kernels.dijkstra import (
     DijkstraBuffers,
     origin_sources,
     run_forward,
     snapped_many_to_many,
 )
+from arverne.network.streets import StreetGraph
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def snap_points(
     ValueError
         When lon and lat differ in shape, or ``max_snap_m`` is negative or NaN.
     """
-    from arverne.routing._kernels.snapping import snap_to_segments
+    from arverne.kernels.snapping import snap_to_segments
 
     lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arverne.routing._kernels.components import largest_component_mask, strong_components
-from arverne.routing._kernels.dijkstra import DijkstraBuffers, run_backward, run_forward
+from arverne.kernels.components import largest_component_mask, strong_components
+from arverne.kernels.dijkstra import DijkstraBuffers, run_backward, run_forward
 
 
 def reference_dijkstra(

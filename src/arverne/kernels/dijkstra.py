@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from arverne.kernels.heap import sift_down, sift_up
+
 SETTLED = -2
 """``heap_pos`` value of a settled node."""
 NOT_SEEN = -1
@@ -64,44 +66,6 @@ class DijkstraBuffers:
         """int32[]: the nodes settled by the last search (a copy)."""
         nodes = self.touched[: self.state[0]]
         return nodes[self.heap_pos[nodes] == SETTLED].copy()
-
-
-@njit(cache=True, inline="always")
-def _sift_up(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, i: int) -> None:
-    v = heap_node[i]
-    key = dist[v]
-    while i > 0:
-        parent = (i - 1) >> 1
-        p = heap_node[parent]
-        if dist[p] <= key:
-            break
-        heap_node[i] = p
-        heap_pos[p] = i
-        i = parent
-    heap_node[i] = v
-    heap_pos[v] = i
-
-
-@njit(cache=True, inline="always")
-def _sift_down(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, size: int) -> None:
-    i = 0
-    v = heap_node[0]
-    key = dist[v]
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        right = child + 1
-        if right < size and dist[heap_node[right]] < dist[heap_node[child]]:
-            child = right
-        c = heap_node[child]
-        if dist[c] >= key:
-            break
-        heap_node[i] = c
-        heap_pos[c] = i
-        i = child
-    heap_node[i] = v
-    heap_pos[v] = i
 
 
 @njit(cache=True)
@@ -179,9 +143,9 @@ def dijkstra_search(
             if heap_pos[v] == -1:
                 heap_node[size] = v
                 size += 1
-                _sift_up(heap_node, heap_pos, dist, size - 1)
+                sift_up(heap_node, heap_pos, dist, size - 1)
             else:
-                _sift_up(heap_node, heap_pos, dist, heap_pos[v])
+                sift_up(heap_node, heap_pos, dist, heap_pos[v])
     remaining = 0
     for i in range(targets.shape[0]):
         t = targets[i]
@@ -196,7 +160,7 @@ def dijkstra_search(
         if size > 0:
             heap_node[0] = heap_node[size]
             heap_pos[heap_node[0]] = 0
-            _sift_down(heap_node, heap_pos, dist, size)
+            sift_down(heap_node, heap_pos, dist, size)
         heap_pos[u] = -2
         n_settled += 1
         if remaining > 0 and target_flag[u] == 1:
@@ -225,9 +189,9 @@ def dijkstra_search(
             if heap_pos[v] == -1:
                 heap_node[size] = v
                 size += 1
-                _sift_up(heap_node, heap_pos, dist, size - 1)
+                sift_up(heap_node, heap_pos, dist, size - 1)
             else:
-                _sift_up(heap_node, heap_pos, dist, heap_pos[v])
+                sift_up(heap_node, heap_pos, dist, heap_pos[v])
     # nodes left in the heap hold upper bounds only: clear them
     for i in range(n_touched):
         v = touched[i]

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from arverne.routing._kernels.dijkstra import _sift_down, _sift_up  # the one binary heap
+from arverne.kernels.heap import sift_down, sift_up
 
 INF = np.int32(2**31 - 1)
 
@@ -551,7 +551,7 @@ def lower_bounds(
                 heap[size] = s
                 heap_pos[s] = size
                 size += 1
-            _sift_up(heap, heap_pos, dist, heap_pos[s])
+            sift_up(heap, heap_pos, dist, heap_pos[s])
     while size > 0:
         v = heap[0]
         heap_pos[v] = -1
@@ -559,7 +559,7 @@ def lower_bounds(
         if size > 0:
             heap[0] = heap[size]
             heap_pos[heap[0]] = 0
-            _sift_down(heap, heap_pos, dist, size)
+            sift_down(heap, heap_pos, dist, size)
         dv = dist[v]
         for e in range(in_ptr[v], in_ptr[v + 1]):
             u = in_from[e]
@@ -570,4 +570,4 @@ def lower_bounds(
                     heap[size] = u
                     heap_pos[u] = size
                     size += 1
-                _sift_up(heap, heap_pos, dist, heap_pos[u])
+                sift_up(heap, heap_pos, dist, heap_pos[u])

@@ -1,0 +1,51 @@
+"""The one binary heap of the kernels: node ids in an array, positions beside them, keys apart.
+
+Layout: ``heap_node[:size]`` is a min-heap of node ids ordered by ``dist[node]``;
+``heap_pos[node]`` is the node's index in ``heap_node`` (callers keep their own sentinels for
+nodes outside the heap). Keys live in the caller's ``dist`` array, so decrease-key is a write to
+``dist`` followed by :func:`sift_up` at the node's position. Dijkstra and RAPTOR's lower bounds
+share it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def sift_up(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, i: int) -> None:
+    v = heap_node[i]
+    key = dist[v]
+    while i > 0:
+        parent = (i - 1) >> 1
+        p = heap_node[parent]
+        if dist[p] <= key:
+            break
+        heap_node[i] = p
+        heap_pos[p] = i
+        i = parent
+    heap_node[i] = v
+    heap_pos[v] = i
+
+
+@njit(cache=True, inline="always")
+def sift_down(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, size: int) -> None:
+    i = 0
+    v = heap_node[0]
+    key = dist[v]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and dist[heap_node[right]] < dist[heap_node[child]]:
+            child = right
+        c = heap_node[child]
+        if dist[c] >= key:
+            break
+        heap_node[i] = c
+        heap_pos[c] = i
+        i = child
+    heap_node[i] = v
+    heap_pos[v] = i
