@@ -114,20 +114,28 @@ def earliest_arrivals(
     *,
     max_footpath_s: float = INF,
     horizon_s: int = 2 * 86400,
+    latest_departure: float = INF,
 ) -> list[float]:
     """Best arrival at the target with 1 to k rides, for k = 0..max_rides (inf if none).
 
     ``access``/``egress`` are (stop, seconds) between the origin/destination and stops; a stop
-    reached after ``t0 + horizon_s`` does not count (the planner's ``max_duration_s``).
+    reached after ``t0 + horizon_s`` does not count (the planner's ``max_duration_s``). Only
+    journeys leaving the origin by ``latest_departure`` count: the first ride leaves an access
+    stop at most the access seconds after it.
     """
     t_max = t0 + horizon_s
     ok = net.stop_ok
     instances = net.instances(t0, t0 + horizon_s)
     by_trip: dict[int, float] = {}
     by_foot: dict[int, float] = {}  # footpaths after a ride
-    at_access: dict[int, float] = {}
+    at_access: dict[int, list[tuple[float, float]]] = {}  # stop -> [(earliest, latest) boarding]
     for s, secs in access:
-        at_access[s] = min(at_access.get(s, INF), t0 + secs)
+        at_access.setdefault(s, []).append((t0 + secs, latest_departure + secs))
+
+    def can_leave(s: int, d: int, board_at: dict[int, float]) -> bool:
+        if d >= board_at.get(s, INF):
+            return True
+        return any(lo <= d <= hi for lo, hi in at_access.get(s, []))
 
     def target() -> float:
         best = INF
@@ -137,7 +145,7 @@ def earliest_arrivals(
 
     out = [INF]  # a journey has at least one ride
     for _k in range(1, max_rides + 1):
-        board_at: dict[int, float] = dict(at_access)
+        board_at: dict[int, float] = {}
         for s, t in by_foot.items():
             board_at[s] = min(board_at.get(s, INF), t)
         for s, t in by_trip.items():
@@ -152,7 +160,7 @@ def earliest_arrivals(
                     continue
                 if boarded and can_alight and a <= t_max and a < new_trip.get(s, INF):
                     new_trip[s] = a
-                if not boarded and can_board and d >= board_at.get(s, INF):
+                if not boarded and can_board and can_leave(s, d, board_at):
                     boarded = True
         for s, t in new_trip.items():
             by_trip[s] = min(by_trip.get(s, INF), t)

@@ -117,7 +117,8 @@ def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) ->
 @given(feed=gen_feeds(), qs=queries)
 def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
     """A 3-hour range query returns exactly the Pareto set (later departure, earlier arrival,
-    fewer rides) of single reference queries at every candidate departure in the window."""
+    fewer rides) of single reference queries at every candidate departure in the window, each
+    counting only journeys that leave by the window's end; no journey leaves outside it."""
     planner = _planner(feed)
     for o, d, secs, max_transfers, kind in qs[:3]:
         o, d = o % feed.n_stops, d % feed.n_stops
@@ -135,7 +136,13 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
         points = []
         for tau in ref.departure_candidates(net, acc, t0, t0 + 3 * 3600):
             arrivals = ref.earliest_arrivals(
-                net, acc, egr, tau, max_transfers + 1, max_footpath_s=options.max_walk_transfer_s
+                net,
+                acc,
+                egr,
+                tau,
+                max_transfers + 1,
+                max_footpath_s=options.max_walk_transfer_s,
+                latest_departure=t0 + 3 * 3600,
             )
             points.extend(ref.pareto_of_rounds(tau, arrivals))
         want = ref.pareto(points)
@@ -152,6 +159,62 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
             (a, k) for _, a, k in got
         }
         assert bool(journeys) == bool(got)
+        for j in journeys:
+            assert when <= j.departure <= when + window
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(feed=gen_feeds(), qs=queries, window_min=st.integers(1, 20))
+def test_range_equals_pareto_of_every_second(feed: GenFeed, qs: list, window_min: int) -> None:
+    """A range query of up to 20 minutes equals the Pareto filter of single reference queries
+    at every second of the window (each journey with its actual departure, none leaving after
+    the window's end), and every journey it returns departs and is timed inside the window."""
+    planner = _planner(feed)
+    for o, d, secs, max_transfers, kind in qs[:2]:
+        o, d = o % feed.n_stops, d % feed.n_stops
+        if o == d:
+            continue
+        options, ref_kw = _options(kind, max_transfers)
+        net = feed.reference(**ref_kw)  # type: ignore[arg-type]
+        when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(
+            seconds=secs
+        )
+        window = dt.timedelta(minutes=window_min)
+        q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
+        acc, egr = _ref_ends(planner, q)
+        t0 = int(when.timestamp())
+        t_end = t0 + int(window.total_seconds())
+        points = []
+        for tau in range(t0, t_end + 1):
+            arrivals = ref.earliest_arrivals(
+                net,
+                acc,
+                egr,
+                tau,
+                max_transfers + 1,
+                max_footpath_s=options.max_walk_transfer_s,
+                latest_departure=t_end,
+            )
+            points.extend(ref.pareto_of_rounds(tau, arrivals))
+        want = ref.pareto(points)
+        got = planner.pareto_stops(
+            _stop(planner, o), _stop(planner, d), depart_at=when, window=window, options=options
+        )
+        assert set(got) == want, (o, d, when, kind)
+        journeys = planner.plan_stops(
+            _stop(planner, o), _stop(planner, d), depart_at=when, window=window, options=options
+        )
+        assert {
+            (int(j.departure.timestamp()), int(j.arrival.timestamp()), j.n_rides) for j in journeys
+        } == want
 
 
 @settings(

@@ -191,3 +191,29 @@ def test_porto_alegre_door_to_door_thousand(poa_streets: tuple[Planner, ref.RefN
     """1,000 door-to-door Porto Alegre queries (slow): zero differences with the reference."""
     planner, net = poa_streets
     door_to_door(planner, net, 1000, seed=6)
+
+
+def test_porto_alegre_range_departs_inside_window(
+    poa_streets: tuple[Planner, ref.RefNetwork],
+) -> None:
+    """Issue 10 defect 3 reproduced: a one-hour range query from 15:55 on 2019-05-06 (Cristal to
+    the centre) listed departures on the next day; every journey now leaves inside the window,
+    and none is beaten on (later departure, earlier arrival, fewer transfers) by another."""
+    planner, _ = poa_streets
+    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    when = dt.datetime(2019, 5, 6, 15, 55, tzinfo=zone)
+    window = dt.timedelta(minutes=60)
+    journeys = planner.plan(
+        (-30.083083, -51.245328), (-30.028928, -51.217473), depart_at=when, window=window
+    )
+    assert journeys
+    for j in journeys:
+        assert when <= j.departure <= when + window
+        for o in journeys:
+            assert not (
+                o is not j
+                and o.departure >= j.departure
+                and o.arrival <= j.arrival
+                and o.transfers <= j.transfers
+                and (o.departure, o.arrival, o.transfers) != (j.departure, j.arrival, j.transfers)
+            )

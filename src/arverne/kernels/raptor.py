@@ -110,6 +110,7 @@ def raptor_run(
     egress_walk: np.ndarray,
     t0: int,
     t_max: int,
+    dep_latest: int,
     max_rounds: int,
     max_fp_s: int,
     t_arr: np.ndarray,
@@ -169,6 +170,10 @@ def raptor_run(
         Departure time in the query frame, seconds.
     t_max
         Latest arrival searched (the query's horizon), seconds.
+    dep_latest
+        Latest departure from the origin (the end of a range query's window; ``t_max`` for a
+        single query): the first ride must leave its access stop by ``dep_latest`` plus the
+        access time, so no journey leaves after the window.
     max_rounds
         Most trips in a journey.
     max_fp_s
@@ -359,6 +364,11 @@ def raptor_run(
                             break
                         t += 1
                     if found < 0:
+                        continue
+                    if k == 1 and st_dep[st_base + (found - ta_) * n + i] + off > bt + (
+                        dep_latest - t0
+                    ):
+                        # first ride from the access: it would leave the origin too late
                         continue
                     if cur < 0 or found < cur or (found == cur and bw < cur_walk):
                         cur = found

@@ -587,7 +587,9 @@ class Planner:
         reverse: bool,
         reset: bool,
         bounds: bool = False,
+        window_end: int | None = None,
     ) -> int:
+        """One kernel run from ``t0`` (forward frame); journeys leave by ``window_end`` if given."""
         from arverne.kernels.raptor import raptor_run
 
         ar = self.rv if reverse else self.fw
@@ -611,6 +613,10 @@ class Planner:
             acc = (q.access_stop, q.access_s, q.access_walk)
             egr = (q.egress_stop, q.egress_s, q.egress_walk)
             off = q.day_off
+        t_start = int(-t0 if reverse else t0)
+        horizon = t_start + options.max_duration_s
+        end = window_end if window_end is not None else (-horizon if reverse else horizon)
+        dep_latest = -end if reverse else end
         return int(
             raptor_run(
                 ar.pattern_stop_ptr,
@@ -643,8 +649,9 @@ class Planner:
                 egr[0],
                 egr[1],
                 egr[2],
-                int(-t0 if reverse else t0),
-                int(-t0 if reverse else t0) + options.max_duration_s,
+                t_start,
+                horizon,
+                dep_latest,
                 options.max_transfers + 1,
                 options.max_walk_transfer_s,
                 st.t_arr,
@@ -681,7 +688,7 @@ class Planner:
             r -= 1
         return r
 
-    def _trace(self, q: _Query, k: int, *, reverse: bool, t_dep: int) -> Trace:
+    def _trace(self, q: _Query, k: int, *, reverse: bool) -> Trace:
         """Follow the parents of round k's target label back to the access."""
         st = self.state
         ar = self.rv if reverse else self.fw
@@ -734,6 +741,16 @@ class Planner:
         steps.reverse()
         arrival = int(st.tgt[k, 0])
         walk = int(st.tgt[k, 1])
+        # the traveller leaves as late as the first ride allows (a range run may find a
+        # journey leaving after its own start; only the window's end bounds it)
+        ride = steps[1]
+        slot_off = int(-q.day_off[ride.slot] if reverse else q.day_off[ride.slot])
+        acc_s = q.egress_s if reverse else q.access_s
+        t_dep = (
+            int(ar.st_dep[int(ar.trip_st_ptr[ride.trip]) + ride.bpos])
+            + slot_off
+            - int(acc_s[steps[0].a])
+        )
         if not reverse:
             return Trace(t_dep, arrival, rides, walk, tuple(steps))
         # mirror a reversed trace into the forward frame
@@ -783,14 +800,23 @@ class Planner:
             for k in range(1, options.max_transfers + 2):
                 if self.state.tgt_new[k] and self.state.tgt[k, 0] < best:
                     best = int(self.state.tgt[k, 0])
-                    traces.append(self._trace(q, k, reverse=arrive_by, t_dep=t))
+                    traces.append(self._trace(q, k, reverse=arrive_by))
             return traces
+        end = t - window_s if arrive_by else t + window_s
         for j, tau in enumerate(self.departures(q, t, window_s, options, arrive_by=arrive_by)):
             # a range query runs from the latest departure to the earliest, keeping labels
-            self._run(q, int(tau), options, reverse=arrive_by, reset=False, bounds=j == 0)
+            self._run(
+                q,
+                int(tau),
+                options,
+                reverse=arrive_by,
+                reset=False,
+                bounds=j == 0,
+                window_end=end,
+            )
             for k in range(1, options.max_transfers + 2):
                 if self.state.tgt_new[k]:
-                    traces.append(self._trace(q, k, reverse=arrive_by, t_dep=int(tau)))
+                    traces.append(self._trace(q, k, reverse=arrive_by))
         return _pareto(traces, arrive_by=arrive_by)
 
     def departures(
