@@ -217,3 +217,23 @@ def test_porto_alegre_range_departs_inside_window(
                 and o.transfers <= j.transfers
                 and (o.departure, o.arrival, o.transfers) != (j.departure, j.arrival, j.transfers)
             )
+
+
+def test_porto_alegre_arrive_by_drops_what_walking_beats(
+    poa_streets: tuple[Planner, ref.RefNetwork],
+) -> None:
+    """Issue 10 defect 4 reproduced: arriving by 16:29 on 2019-05-06, bus 188 leaving 16:08:35
+    was offered beside a walk that, leaving then, arrives 16:25:40; no arrive-by journey may be
+    beaten by a forward journey from its own departure (earlier arrival, no more transfers)."""
+    planner, _ = poa_streets
+    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    o, d = (-30.056483, -51.228339), (-30.053061, -51.218786)
+    when = dt.datetime(2019, 5, 6, 16, 29, tzinfo=zone)
+    journeys = planner.plan(o, d, depart_at=when, arrive_by=True)
+    assert journeys
+    for j in journeys:
+        assert j.arrival <= when
+        forward = planner.plan(o, d, depart_at=j.departure)
+        assert not any(f.arrival < j.arrival and f.transfers <= j.transfers for f in forward), (
+            j.departure
+        )

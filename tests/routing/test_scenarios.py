@@ -271,6 +271,36 @@ def test_arrive_by(tmp_path: Path) -> None:
     assert [hhmm(j.departure) for j in ranged] == ["Mon 08:00", "Mon 08:30"]
 
 
+def test_arrive_by_agrees_with_forward_on_what_walking_beats(tmp_path: Path) -> None:
+    """Issue 10 defect 4: a bus A->B 08:00-08:16 beside a 14-minute walk (no streets, straight
+    line). Arriving by 08:17 the walk leaves later (08:02:44) with no more transfers, so the bus
+    is beaten, as it is forward from 08:00 where the walk arrives first: every arrive-by journey
+    is one no forward journey from its departure beats, and the other way round."""
+    trips = "route_id,service_id,trip_id\nR1,WK,a"
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    a,08:00:00,08:00:00,A,1
+    a,08:16:00,08:16:00,B,2
+    """
+    pl = planner(tmp_path, trips=trips, stop_times=times)
+    a, b = (45.770, 3.080), (45.780, 3.080)
+    backward = pl.plan(a, b, depart_at=at(MON, "08:17"), arrive_by=True)
+    assert [leg.mode for j in backward for leg in j.legs] == ["walk"]
+    forward = pl.plan(a, b, depart_at=at(MON, "08:00"))
+    assert [leg.mode for j in forward for leg in j.legs] == ["walk"]
+
+    def beats(o: Journey, j: Journey, *, arrive_by: bool) -> bool:
+        if arrive_by:
+            return o.departure > j.departure and o.transfers <= j.transfers
+        return o.arrival < j.arrival and o.transfers <= j.transfers
+
+    for j in backward:
+        assert not any(beats(o, j, arrive_by=False) for o in pl.plan(a, b, depart_at=j.departure))
+    for j in forward:
+        later = pl.plan(a, b, depart_at=j.arrival, arrive_by=True)
+        assert not any(beats(o, j, arrive_by=True) for o in later)
+
+
 def test_outcomes_and_outputs(tmp_path: Path) -> None:
     """Door to door without streets (straight-line walking): a journey with walk legs, GeoJSON
     and text; a date outside the calendar, a point far from every stop and an evening with no

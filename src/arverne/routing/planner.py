@@ -1523,21 +1523,33 @@ def _pareto(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
 
 
 def _pareto_journeys(journeys: list[Journey], *, arrive_by: bool, ranged: bool) -> list[Journey]:
-    """Pareto filter over (arrival, transfers) (and departure for range/arrive-by queries)."""
+    """Keep the journeys no other journey beats.
+
+    A forward query judges (arrival, transfers), an arrive-by query (departure, transfers), a
+    range query all three; among journeys equal on those, the one leaving later (arrive-by:
+    arriving earlier) wins, so a forward and an arrive-by answer agree on what beats what.
+    """
+
+    def judged(j: Journey) -> tuple[float, ...]:
+        dep, arr = -j.departure.timestamp(), j.arrival.timestamp()
+        if ranged:
+            return (dep, arr, j.transfers)
+        return (dep, j.transfers) if arrive_by else (arr, j.transfers)
+
+    def tie(j: Journey) -> float:
+        return j.arrival.timestamp() if arrive_by else -j.departure.timestamp()
+
     out = []
     for j in journeys:
-        dominated = False
+        cj = judged(j)
+        beaten = False
         for o in journeys:
-            if o is j:
-                continue
-            dep_ok = o.departure >= j.departure if (ranged or arrive_by) else True
-            dep_better = o.departure > j.departure if (ranged or arrive_by) else False
-            no_worse = dep_ok and o.arrival <= j.arrival and o.transfers <= j.transfers
-            better = dep_better or o.arrival < j.arrival or o.transfers < j.transfers
-            if no_worse and better:
-                dominated = True
+            co = judged(o)
+            no_worse = all(a <= b for a, b in zip(co, cj, strict=True))
+            if o is not j and no_worse and (co != cj or tie(o) < tie(j)):
+                beaten = True
                 break
-        if not dominated:
+        if not beaten:
             out.append(j)
     return out
 
