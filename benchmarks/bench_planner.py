@@ -9,7 +9,7 @@ last stop: the reader interpolates the rest). In one run, on the same queries:
 
 - (a) stop-to-stop earliest arrival on the timetable (no footpaths, changes at the same stop
   only, so every tool answers the same question): the planner's kernel
-  (:meth:`Planner.earliest_arrival_s`, the full Pareto rounds), the planner with journeys
+  (:func:`arverne.routing.probes.earliest_arrival_s`, the full Pareto rounds), the planner with journeys
   (:meth:`Planner.plan_stops`), a plain connection scan compiled with numba (one-to-all and
   stopping at the target), the pure-Python reference router of the tests, and pyraptor (a
   few queries: it takes seconds each). Arrivals and transfers are compared: any difference is
@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numba import njit
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from arverne.network import Network
     from arverne.network.build import build_network
     from arverne.network.timetable import build_timetable
+    from arverne.routing import probes
     from arverne.routing.planner import Planner, PlanOptions
     from tests.routing import reference as ref
     from tests.routing.real_feeds import reference_network, restrict
@@ -239,7 +241,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     rng = np.random.default_rng(args.seed)
     days = weekdays()
-    zone = planner._local(dt.datetime(2019, 5, 1)).tzinfo
+    zone = ZoneInfo(planner.tt.timezone)
     routable = np.flatnonzero(np.diff(np.asarray(tt.stop_pattern_ptr)) > 0)
     n = args.queries
     pairs = [tuple(int(x) for x in rng.choice(routable, 2, replace=False)) for _ in range(n)]
@@ -253,13 +255,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # ---------------------------------------------------------- (a) stop to stop
     opts = PlanOptions(max_transfers=15)
     queries = [
-        stop_planner.stop_query(a, b, w, opts) for (a, b), w in zip(pairs, whens, strict=True)
+        probes.stop_query(stop_planner, a, b, w, opts)
+        for (a, b), w in zip(pairs, whens, strict=True)
     ]
-    stop_planner.earliest_arrival_s(queries[0], whens[0], opts)  # compile / load cache
+    probes.earliest_arrival_s(stop_planner, queries[0], whens[0], opts)  # compile / load cache
     kernel_t, kernel_arr = [], []
     for q, w in zip(queries, whens, strict=True):
         t = time.perf_counter()
-        rounds = stop_planner.earliest_arrival_s(q, w, opts)
+        rounds = probes.earliest_arrival_s(stop_planner, q, w, opts)
         kernel_t.append(time.perf_counter() - t)
         kernel_arr.append(rounds)
     full_t = []
@@ -406,7 +409,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     range_t, n_journeys = [], []
     for (a, b), w in zip(pairs, whens, strict=True):
         t = time.perf_counter()
-        res = stop_planner.pareto_stops(a, b, depart_at=w, window=hour, options=opts)
+        res = probes.pareto_stops(stop_planner, a, b, depart_at=w, window=hour, options=opts)
         range_t.append(time.perf_counter() - t)
         n_journeys.append(len(res))
     range_d2d = []

@@ -510,7 +510,7 @@ def planner_arrivals(
     """The arverne planner's answers to the same queries, under pyraptor's ``stop`` semantics.
 
     Builds a timetable-only network (no streets, hence no footpaths; reused when unchanged)
-    and asks ``Planner.earliest_arrival_s`` with walking off, once with
+    and asks ``arverne.routing.probes.earliest_arrival_s`` with walking off, once with
     ``max_transfers = max_rounds - 1`` and once with 20 (pyraptor's rounds do not bound its
     rides, see the module docstring). Arrivals on a later service day are reported apart
     (pyraptor only has the trips of ``date``).
@@ -527,6 +527,7 @@ def planner_arrivals(
     from zoneinfo import ZoneInfo
 
     from arverne.network.build import build_network
+    from arverne.routing import probes
     from arverne.routing.planner import INF, Planner, PlanOptions
 
     paths = _as_paths(feed_paths)
@@ -558,8 +559,8 @@ def planner_arrivals(
         res: dict[str, Any] = {"later_day_arrival_s": None}
         for suffix, opts in (("", bounded), ("_any", unbounded)):
             t0 = time.perf_counter()
-            q = planner.stop_query(fa, fb, when, opts)
-            reached = [int(x) for x in planner.earliest_arrival_s(q, when, opts)]
+            q = probes.stop_query(planner, fa, fb, when, opts)
+            reached = [int(x) for x in probes.earliest_arrival_s(planner, q, when, opts)]
             if not suffix:
                 res["seconds"] = time.perf_counter() - t0
             arrival = min(reached)

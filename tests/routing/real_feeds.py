@@ -79,7 +79,7 @@ def reference_network(
             a, b = index_of.get(row.from_trip_id), index_of.get(row.to_trip_id)
             if a is not None and b is not None:
                 inseat.setdefault(a, b)
-    fptr, fto, ftime = planner.footpaths(options.walk_speed_mps)
+    fptr, fto, ftime = planner.search.footpaths(options.walk_speed_mps)
     footpaths = {
         s: list(
             zip(
@@ -91,7 +91,7 @@ def reference_network(
         for s in range(tt.n_stops)
         if fptr[s + 1] > fptr[s]
     }
-    change = {s: int(c) for s, c in enumerate(planner.stop_change_s.tolist()) if c != 0}
+    change = {s: int(c) for s, c in enumerate(planner.search.stop_change_s.tolist()) if c != 0}
     return RefNetwork(tt.timezone, trips, footpaths, change, inseat)
 
 

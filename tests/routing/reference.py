@@ -219,3 +219,35 @@ def pareto_of_rounds(t0: int, arrivals: list[float]) -> set[tuple[int, int, int]
             out.add((t0, int(a), k))
         best = min(best, a)
     return out
+
+
+def direct_street_s(
+    streets: object,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    mode: str,
+    walk_speed_mps: float,
+) -> tuple[int, float] | None:
+    """(seconds, metres) of the direct street journey between two (lat, lon) points: the street
+    search between the snapped points plus both snaps, walked (None when not joined or not
+    snapped). Walking is timed on its length; riding on its cost, the snaps at walking speed."""
+    import math
+
+    import numpy as np
+
+    from arverne.routing.streets import snap_points, street_search
+
+    lon = [origin[1], destination[1]]
+    lat = [origin[0], destination[0]]
+    arc, frac, snap_m = snap_points(streets, lon, lat, mode=mode)  # type: ignore[arg-type]
+    if arc[0] < 0 or arc[1] < 0:
+        return None
+    walk = mode == "walk"
+    search = street_search(streets, mode, cost="length" if walk else "time")  # type: ignore[arg-type]
+    cost, length = search.snapped_matrix(arc[:1], frac[:1], arc[1:], frac[1:])
+    if not np.isfinite(cost[0, 0]):
+        return None
+    snaps = float(snap_m[0]) + float(snap_m[1])
+    metres = float(length[0, 0]) + snaps
+    seconds = metres / walk_speed_mps if walk else float(cost[0, 0]) + snaps / walk_speed_mps
+    return math.ceil(seconds), metres

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from arverne.feeds.gtfs import read_gtfs
 from arverne.network.network import Network
 from arverne.network.timetable import build_timetable
+from arverne.routing import probes
 from arverne.routing.planner import INF, Planner, PlanOptions
 from tests.routing import reference as ref
 from tests.routing.gtfs_gen import D0, GenFeed, gen_feeds, write_feed
@@ -85,8 +86,8 @@ def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) ->
         when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(
             seconds=secs
         )
-        q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
-        got = planner.earliest_arrival_s(q, when, options)
+        q = probes.stop_query(planner, _stop(planner, o), _stop(planner, d), when, options)
+        got = probes.earliest_arrival_s(planner, q, when, options)
         acc, egr = _ref_ends(planner, q)
         t0 = int(when.timestamp())
         want = ref.earliest_arrivals(
@@ -130,7 +131,7 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
             seconds=secs
         )
         window = dt.timedelta(hours=3)
-        q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
+        q = probes.stop_query(planner, _stop(planner, o), _stop(planner, d), when, options)
         acc, egr = _ref_ends(planner, q)
         t0 = int(when.timestamp())
         points = []
@@ -146,8 +147,13 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
             )
             points.extend(ref.pareto_of_rounds(tau, arrivals))
         want = ref.pareto(points)
-        got = planner.pareto_stops(
-            _stop(planner, o), _stop(planner, d), depart_at=when, window=window, options=options
+        got = probes.pareto_stops(
+            planner,
+            _stop(planner, o),
+            _stop(planner, d),
+            depart_at=when,
+            window=window,
+            options=options,
         )
         assert len(got) == len(set(got))
         assert set(got) == want, (o, d, when, kind)
@@ -188,7 +194,7 @@ def test_range_equals_pareto_of_every_second(feed: GenFeed, qs: list, window_min
             seconds=secs
         )
         window = dt.timedelta(minutes=window_min)
-        q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
+        q = probes.stop_query(planner, _stop(planner, o), _stop(planner, d), when, options)
         acc, egr = _ref_ends(planner, q)
         t0 = int(when.timestamp())
         t_end = t0 + int(window.total_seconds())
@@ -205,8 +211,13 @@ def test_range_equals_pareto_of_every_second(feed: GenFeed, qs: list, window_min
             )
             points.extend(ref.pareto_of_rounds(tau, arrivals))
         want = ref.pareto(points)
-        got = planner.pareto_stops(
-            _stop(planner, o), _stop(planner, d), depart_at=when, window=window, options=options
+        got = probes.pareto_stops(
+            planner,
+            _stop(planner, o),
+            _stop(planner, d),
+            depart_at=when,
+            window=window,
+            options=options,
         )
         assert set(got) == want, (o, d, when, kind)
         journeys = planner.plan_stops(
@@ -240,8 +251,8 @@ def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) ->
         when = dt.datetime.combine(D0 + dt.timedelta(days=2), dt.time(), UTC) + dt.timedelta(
             seconds=secs
         )
-        q = planner.stop_query(_stop(planner, o), _stop(planner, d), when, options)
-        got = planner.latest_departure_s(q, when, options)
+        q = probes.stop_query(planner, _stop(planner, o), _stop(planner, d), when, options)
+        got = probes.latest_departure_s(planner, q, when, options)
         acc, egr = _ref_ends(planner, q)
         t_end = int(when.timestamp())
         rides = max_transfers + 1

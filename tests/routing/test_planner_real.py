@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
+from arverne.errors import FallbackWarning
 from arverne.feeds.gtfs import read_gtfs
+from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.timetable import build_timetable
+from arverne.routing import probes
 from arverne.routing.planner import INF, Planner, PlanOptions
+from arverne.routing.query import direct_journey
 from tests.conftest import shared_path
 from tests.routing import reference as ref
 from tests.routing.real_feeds import reference_network, restrict
@@ -52,14 +58,14 @@ def compare(
     routable = np.flatnonzero(np.diff(np.asarray(planner.tt.stop_pattern_ptr)) > 0)
     day0 = net.day_start(date)
     local = restrict(net, day0 - 86400, day0 + 3 * 86400)
-    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    zone = ZoneInfo(planner.tt.timezone)
     found = 0
     for _ in range(n):
         a, b = (int(x) for x in rng.choice(routable, 2, replace=False))
         secs = int(rng.integers(hours[0] * 3600, hours[1] * 3600))
         when = dt.datetime.combine(date, dt.time(), zone) + dt.timedelta(seconds=secs)
-        q = planner.stop_query(a, b, when, options)
-        got = planner.earliest_arrival_s(q, when, options)
+        q = probes.stop_query(planner, a, b, when, options)
+        got = probes.earliest_arrival_s(planner, q, when, options)
         got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
         acc = list(zip(q.access_stop.tolist(), q.access_s.tolist(), strict=True))
         egr = list(zip(q.egress_stop.tolist(), q.egress_s.tolist(), strict=True))
@@ -132,7 +138,7 @@ def door_to_door(planner: Planner, net: ref.RefNetwork, n: int, seed: int) -> in
     date = dt.date(2019, 5, 15)
     day0 = net.day_start(date)
     local = restrict(net, day0 - 86400, day0 + 3 * 86400)
-    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    zone = ZoneInfo(planner.tt.timezone)
     options = PlanOptions(max_direct_s=0)  # no direct street journey: transit only
     found = 0
     for _ in range(n):
@@ -148,8 +154,8 @@ def door_to_door(planner: Planner, net: ref.RefNetwork, n: int, seed: int) -> in
         when = dt.datetime.combine(date, dt.time(), zone) + dt.timedelta(
             seconds=int(rng.integers(12 * 3600, 16 * 3600))
         )
-        q = planner.point_query(o, d, when, options)
-        got = planner.earliest_arrival_s(q, when, options)
+        q = probes.point_query(planner, o, d, when, options)
+        got = probes.earliest_arrival_s(planner, q, when, options)
         got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
         acc = list(zip(q.access_stop.tolist(), q.access_s.tolist(), strict=True))
         egr = list(zip(q.egress_stop.tolist(), q.egress_s.tolist(), strict=True))
@@ -200,7 +206,7 @@ def test_porto_alegre_range_departs_inside_window(
     the centre) listed departures on the next day; every journey now leaves inside the window,
     and none is beaten on (later departure, earlier arrival, fewer transfers) by another."""
     planner, _ = poa_streets
-    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    zone = ZoneInfo(planner.tt.timezone)
     when = dt.datetime(2019, 5, 6, 15, 55, tzinfo=zone)
     window = dt.timedelta(minutes=60)
     journeys = planner.plan(
@@ -226,7 +232,7 @@ def test_porto_alegre_arrive_by_drops_what_walking_beats(
     was offered beside a walk that, leaving then, arrives 16:25:40; no arrive-by journey may be
     beaten by a forward journey from its own departure (earlier arrival, no more transfers)."""
     planner, _ = poa_streets
-    zone = planner._local(dt.datetime(2000, 1, 1)).tzinfo
+    zone = ZoneInfo(planner.tt.timezone)
     o, d = (-30.056483, -51.228339), (-30.053061, -51.218786)
     when = dt.datetime(2019, 5, 6, 16, 29, tzinfo=zone)
     journeys = planner.plan(o, d, depart_at=when, arrive_by=True)
@@ -237,3 +243,55 @@ def test_porto_alegre_arrive_by_drops_what_walking_beats(
         assert not any(f.arrival < j.arrival and f.transfers <= j.transfers for f in forward), (
             j.departure
         )
+
+
+@pytest.mark.parametrize("mode", ["walk", "bike", "car"])
+def test_porto_alegre_direct_journey_counts_both_snaps(
+    poa_streets: tuple[Planner, ref.RefNetwork], mode: str
+) -> None:
+    """Issue 10 defect 1: the direct street journey (walk, bike, car) between 15 random pairs of
+    points up to ~1.5 km apart, each up to ~150 m off its street, lasts and measures exactly the
+    street search between the snapped points plus both snaps (walked), as the reference says;
+    before, both snaps were left out."""
+    planner, _ = poa_streets
+    streets = planner.network.streets
+    assert streets is not None
+    rng = np.random.default_rng(21)
+    when = dt.datetime(2019, 5, 15, 12, 0, tzinfo=ZoneInfo(planner.tt.timezone))
+    options = PlanOptions(access_mode=mode, max_walk_access_s=0, max_walk_egress_s=0)
+    lat0, lon0 = -30.035, -51.215
+    checked = 0
+    for _ in range(15):
+        o = (lat0 + rng.normal(0, 0.005), lon0 + rng.normal(0, 0.005))
+        d = (o[0] + rng.normal(0, 0.005), o[1] + rng.normal(0, 0.005))
+        want = ref.direct_street_s(streets, o, d, mode, options.walk_speed_mps)
+        got = direct_journey(planner.search, o, d, when, False, options)
+        if want is None or want[0] > options.max_direct_s:
+            assert got is None
+            continue
+        assert got is not None
+        (leg,) = got.legs
+        assert (leg.mode, leg.duration_s, leg.estimated) == (mode, want[0], False)
+        assert leg.length_m == pytest.approx(want[1], abs=1e-6)
+        checked += 1
+    assert checked >= 10
+
+
+def test_direct_journey_off_the_streets_is_a_labelled_straight_line(
+    poa_streets: tuple[Planner, ref.RefNetwork],
+) -> None:
+    """Issue 10 defect 2: two points 1 km apart, 40 km outside the Porto Alegre street extract
+    and far from every stop: the direct walk is the straight line at walking speed (the same
+    rule as access and egress), labelled as an estimate, with a FallbackWarning; before, there
+    was no journey at all."""
+    planner, _ = poa_streets
+    when = dt.datetime(2019, 5, 15, 12, 0, tzinfo=ZoneInfo(planner.tt.timezone))
+    o, d = (-30.40, -51.60), (-30.40, -51.59)
+    with pytest.warns(FallbackWarning, match="straight-line estimate"):
+        (journey,) = planner.plan(o, d, depart_at=when)
+    (leg,) = journey.legs
+    crow = float(haversine_m(o[1], o[0], d[1], d[0]))
+    assert leg.mode == "walk" and leg.estimated and "estimate" in leg.describe()
+    assert leg.duration_s == math.ceil(crow / PlanOptions().walk_speed_mps)
+    assert leg.length_m == pytest.approx(crow)
+    assert leg.to_dict()["estimated"] is True

@@ -7,7 +7,7 @@ Arrays in, arrays out; nothing is allocated inside a round. One kernel serves ev
 * range queries (rRAPTOR): the caller runs departures from the latest to the earliest without
   resetting the state, each run only improving labels (per round, never across rounds);
 * arrive-by: the same kernel on the time-reversed timetable (times negated, patterns reversed,
-  pickup and drop-off swapped), built by :func:`arverne.routing.planner.reverse_arrays`.
+  pickup and drop-off swapped), built by :func:`arverne.routing.search_arrays.reverse_arrays`.
 
 Labels compare lexicographically on (arrival, walking seconds): among equal arrivals the one with
 less walking wins. That makes walking a tie-breaker along the search, not an exact second

@@ -88,6 +88,8 @@ class Leg:
     """Transit legs: board stop, intermediate stops, alight stop."""
     stay_seated: bool = False
     """Transit legs: the rider stays in the vehicle from the previous leg (in-seat transfer)."""
+    estimated: bool = False
+    """Street legs: estimated on the straight line (no street near an end), not measured."""
     geometry_fn: Callable[[], list[tuple[float, float]]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -128,6 +130,8 @@ class Leg:
                 f"{self.from_name} -> {self.to_name} ({n} stops between)"
             )
         dist = f", {self.length_m:.0f} m" if self.length_m == self.length_m else ""
+        if self.estimated:
+            dist += " (straight-line estimate)"
         return (
             f"{self.start:{hhmm}}-{self.end:{hhmm}}  {self.mode} {self.duration_s // 60} min{dist}: "
             f"{self.from_name} -> {self.to_name}"
@@ -169,8 +173,11 @@ class Leg:
                     for c in self.stops
                 ],
             )
-        elif self.length_m == self.length_m:
-            out["length_m"] = self.length_m
+        else:
+            if self.length_m == self.length_m:
+                out["length_m"] = self.length_m
+            if self.estimated:
+                out["estimated"] = True
         return out
 
 

@@ -1,0 +1,592 @@
+"""Running the search: RAPTOR runs over a query, traced back into journeys' steps.
+
+:class:`Search` owns what every query of a network shares: the kernel arrays of both time
+directions, the label state, and the arrays derived per option (allowed trips and stops,
+footpaths at a walking speed, lower-bound graphs), so a batch of queries allocates nothing per
+round. A :class:`Query` is the kernel's view of one query (built by :mod:`arverne.routing.query`);
+:meth:`Search.search` returns its Pareto :class:`Trace` s, which
+:mod:`arverne.routing.assemble` turns into journeys.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from arverne.errors import InputError
+from arverne.geo import haversine_m
+from arverne.network.network import Network
+from arverne.network.timetable import Timetable
+from arverne.routing.options import INF, PlanOptions
+from arverne.routing.search_arrays import (
+    RaptorState,
+    SearchArrays,
+    forward_arrays,
+    reverse_arrays,
+)
+
+
+@dataclass
+class Query:
+    """A query in the kernel's frame: day slots, access and egress entries."""
+
+    day: int
+    day_start_utc_s: int
+    day_col: np.ndarray
+    day_off: np.ndarray
+    access_stop: np.ndarray
+    access_s: np.ndarray
+    access_walk: np.ndarray
+    access_info: list[dict[str, Any]] = field(default_factory=list)
+    egress_stop: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    egress_s: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    egress_walk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    egress_info: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a traced journey in the forward frame."""
+
+    kind: str  # access, ride, walk, egress
+    a: int = -1
+    b: int = -1
+    trip: int = -1
+    slot: int = -1
+    bpos: int = -1
+    apos: int = -1
+    t_start: int = 0
+    t_end: int = 0
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A journey as indices and frame times, before it becomes a :class:`Journey`."""
+
+    departure_s: int
+    arrival_s: int
+    rides: int
+    walk_s: int
+    steps: tuple[Step, ...]
+
+
+class Search:
+    """The search state and derived arrays of one network (see the module docstring)."""
+
+    def __init__(self, network: Network) -> None:
+        if network.timetable is None:
+            raise InputError("the network has no timetable: build it with at least one GTFS feed")
+        self.network = network
+        self.tt: Timetable = network.timetable
+        tt = self.tt
+        self.n_stops = tt.n_stops
+        self.fw = forward_arrays(tt)
+        self._rv: SearchArrays | None = None
+        self.service_active = np.ascontiguousarray(tt.service_active, dtype=np.bool_)
+        self._states: dict[int, RaptorState] = {}
+        self.state = self.state_for(PlanOptions())
+        self.stop_lon = np.asarray(tt.stop_lon, np.float64)
+        self.stop_lat = np.asarray(tt.stop_lat, np.float64)
+        st = self.fw.st_arr
+        self.max_time_s = int(max(st.max(), self.fw.st_dep.max())) if st.size else 0
+        self.min_time_s = int(min(st.min(), self.fw.st_dep.min())) if st.size else 0
+        self._ok_cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._fp_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._lb_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.stop_change_s = self.change_times()
+        self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
+
+    def state_for(self, options: PlanOptions) -> RaptorState:
+        """The search state sized for the query's rounds (one per distinct size, kept)."""
+        rounds = options.max_transfers + 1
+        state = self._states.get(rounds)
+        if state is None:
+            state = RaptorState(self.tt.n_stops, max(self.tt.n_patterns, 1), rounds)
+            self._states[rounds] = state
+        self.state = state
+        return state
+
+    @property
+    def rv(self) -> SearchArrays:
+        """The time-reversed arrays (built on first arrive-by query)."""
+        if self._rv is None:
+            self._rv = reverse_arrays(self.fw)
+        return self._rv
+
+    def change_times(self) -> np.ndarray:
+        """Same-stop change time after a trip: transfers.txt a->a (2: its time, 3: forbidden)."""
+        tt = self.tt
+        change = np.zeros(tt.n_stops, np.int32)
+        for a, b, kind, min_s in zip(
+            tt.transfer_from_stop,
+            tt.transfer_to_stop,
+            tt.transfer_type,
+            tt.transfer_min_s,
+            strict=True,
+        ):
+            for s in self.children(int(a)):
+                if int(a) != int(b):
+                    continue
+                if kind == 3:
+                    change[s] = -1
+                elif change[s] >= 0 and min_s > 0:
+                    change[s] = max(change[s], int(min_s))
+        return change
+
+    def children(self, stop: int) -> list[int]:
+        """The stop itself, or the stops of a station."""
+        tt = self.tt
+        if len(tt.stop_location_type) and tt.stop_location_type[stop] == 1:
+            kids = np.flatnonzero(np.asarray(tt.stop_parent) == stop)
+            return [int(k) for k in kids] or [stop]
+        return [stop]
+
+    def footpaths(
+        self, walk_speed_mps: float, *, reverse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Footpaths (CSR ptr, to, seconds) at a walking speed, reconciled with transfers.txt.
+
+        From the network's links when present (their times scaled to the speed), plus the
+        transfers.txt rows between different stops (min_transfer_time, else straight-line
+        walking); forbidden rows (type 3) remove the footpath. ``reverse`` transposes them.
+        """
+        key = (round(walk_speed_mps, 6), reverse)
+        if key in self._fp_cache:
+            return self._fp_cache[key]
+        tt = self.tt
+        links = self.network.links
+        pairs: dict[tuple[int, int], int] = {}
+        if links is not None and links.footpath_to.shape[0]:
+            ptr = np.asarray(links.footpath_ptr)
+            src = np.repeat(np.arange(tt.n_stops), np.diff(ptr))
+            scale = float(links.walk_speed_mps) / walk_speed_mps
+            times = np.ceil(np.asarray(links.footpath_time_s, np.float64) * scale).astype(np.int64)
+            for a, b, t in zip(
+                src.tolist(), np.asarray(links.footpath_to).tolist(), times.tolist(), strict=True
+            ):
+                if a != b:
+                    pairs[(a, b)] = min(pairs.get((a, b), INF), t)
+        forbidden: set[tuple[int, int]] = set()
+        for a0, b0, kind, min_s in zip(
+            tt.transfer_from_stop.tolist(),
+            tt.transfer_to_stop.tolist(),
+            tt.transfer_type.tolist(),
+            tt.transfer_min_s.tolist(),
+            strict=True,
+        ):
+            for a in self.children(a0):
+                for b in self.children(b0):
+                    if a == b:
+                        continue
+                    if kind == 3:
+                        forbidden.add((a, b))
+                        continue
+                    walk = self.straight_walk_s(a, b, walk_speed_mps)
+                    t = max(walk, min_s) if min_s >= 0 else walk
+                    old = pairs.get((a, b))
+                    pairs[(a, b)] = t if old is None else max(old, min_s) if min_s >= 0 else old
+        for ab in forbidden:
+            pairs.pop(ab, None)
+        if pairs:
+            arr = np.array([(a, b, t) for (a, b), t in pairs.items()], np.int64)
+        else:
+            arr = np.zeros((0, 3), np.int64)
+        if reverse:
+            arr = arr[:, [1, 0, 2]]
+        order = np.lexsort((arr[:, 1], arr[:, 0]))
+        arr = arr[order]
+        fptr = np.zeros(tt.n_stops + 1, np.int64)
+        np.cumsum(np.bincount(arr[:, 0], minlength=tt.n_stops), out=fptr[1:])
+        out = (fptr, arr[:, 1].astype(np.int32), arr[:, 2].astype(np.int32))
+        self._fp_cache[key] = out
+        return out
+
+    def straight_walk_s(self, a: int, b: int, speed: float) -> int:
+        d = haversine_m(self.stop_lon[a], self.stop_lat[a], self.stop_lon[b], self.stop_lat[b])
+        return math.ceil(float(d) / speed)
+
+    def allowed(self, options: PlanOptions) -> tuple[np.ndarray, np.ndarray]:
+        """(trip_ok, stop_ok) boolean arrays for the options (cached)."""
+        key = (options.route_types, options.wheelchair, options.wheelchair_allow_unknown)
+        if key in self._ok_cache:
+            return self._ok_cache[key]
+        tt = self.tt
+        trip_ok = np.ones(tt.n_trips, np.bool_)
+        stop_ok = np.ones(tt.n_stops, np.bool_)
+        if options.route_types is not None:
+            types = np.asarray(tt.route_type)[np.asarray(tt.trip_route)]
+            trip_ok &= np.isin(types, np.array(options.route_types, np.int64))
+        if options.wheelchair:
+            if options.wheelchair_allow_unknown:
+                trip_ok &= np.asarray(tt.trip_wheelchair) != 2
+                stop_ok &= np.asarray(tt.stop_wheelchair) != 2
+            else:
+                trip_ok &= np.asarray(tt.trip_wheelchair) == 1
+                stop_ok &= np.asarray(tt.stop_wheelchair) == 1
+        chained = np.flatnonzero(np.asarray(tt.trip_chained))
+        if chained.size:
+            # a chained (in-seat) trip is usable only when every one of its trips is
+            ptr = np.asarray(tt.trip_part_ptr)
+            parts = np.asarray(tt.part_trip)
+            for t in chained.tolist():
+                trip_ok[t] = bool(trip_ok[parts[ptr[t] : ptr[t + 1]]].all())
+        self._ok_cache[key] = (trip_ok, stop_ok)
+        return trip_ok, stop_ok
+
+    # ------------------------------------------------------------------ time frame
+    def lb_graph(
+        self, walk_speed_mps: float, *, reverse: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arcs entering each stop (pattern hops at their least ride time, footpaths), CSR."""
+        key = (round(walk_speed_mps, 6), reverse)
+        cached = self._lb_cache.get(key)
+        if cached is not None:
+            return cached
+        ar = self.rv if reverse else self.fw
+        sptr = ar.pattern_stop_ptr
+        last = np.zeros(ar.pattern_stop.shape[0], np.bool_)
+        last[sptr[1:][np.diff(sptr) > 0] - 1] = True
+        pos = np.flatnonzero(~last)
+        tail = ar.pattern_stop[pos].astype(np.int64)
+        head = ar.pattern_stop[pos + 1].astype(np.int64)
+        w = ar.hop_min[pos].astype(np.int64)
+        fptr, fto, ftime = self.footpaths(walk_speed_mps, reverse=reverse)
+        ftail = np.repeat(np.arange(self.n_stops), np.diff(fptr))
+        tail = np.concatenate([tail, ftail])
+        head = np.concatenate([head, fto.astype(np.int64)])
+        w = np.concatenate([w, ftime.astype(np.int64)])
+        order = np.lexsort((w, tail, head))
+        tail, head, w = tail[order], head[order], w[order]
+        keep = np.ones(tail.shape[0], np.bool_)
+        keep[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+        tail, head, w = tail[keep], head[keep], w[keep]
+        in_ptr = np.zeros(self.n_stops + 1, np.int64)
+        np.cumsum(np.bincount(head, minlength=self.n_stops), out=in_ptr[1:])
+        out = (in_ptr, tail.astype(np.int32), w.astype(np.int32))
+        self._lb_cache[key] = out
+        return out
+
+    def bounds_to_target(self, q: Query, options: PlanOptions, *, reverse: bool) -> None:
+        """Lower bounds of the time to the target into the state (``lb``)."""
+        from arverne.kernels.raptor import lower_bounds
+
+        in_ptr, in_from, in_s = self.lb_graph(options.walk_speed_mps, reverse=reverse)
+        st = self.state
+        egr = (q.access_stop, q.access_s) if reverse else (q.egress_stop, q.egress_s)
+        lower_bounds(in_ptr, in_from, in_s, egr[0], egr[1], st.lb, st.heap, st.heap_pos)
+
+    def run(
+        self,
+        q: Query,
+        t0: int,
+        options: PlanOptions,
+        *,
+        reverse: bool,
+        reset: bool,
+        bounds: bool = False,
+        window_end: int | None = None,
+    ) -> int:
+        """One kernel run from ``t0`` (forward frame); journeys leave by ``window_end`` if given."""
+        from arverne.kernels.raptor import raptor_run
+
+        ar = self.rv if reverse else self.fw
+        trip_ok, stop_ok = self.allowed(options)
+        if reverse:
+            trip_ok = trip_ok[ar.trip_orig]
+        fptr, fto, ftime = self.footpaths(options.walk_speed_mps, reverse=reverse)
+        st = self.state_for(options)
+        if reset:
+            st.reset()
+        if bounds:
+            # worth its cost (a Dijkstra over the stops) when many runs share it: range queries
+            self.bounds_to_target(q, options, reverse=reverse)
+        elif reset:
+            st.lb[:] = 0
+        if reverse:
+            acc = (q.egress_stop, q.egress_s, q.egress_walk)
+            egr = (q.access_stop, q.access_s, q.access_walk)
+            off = -q.day_off
+        else:
+            acc = (q.access_stop, q.access_s, q.access_walk)
+            egr = (q.egress_stop, q.egress_s, q.egress_walk)
+            off = q.day_off
+        t_start = int(-t0 if reverse else t0)
+        horizon = t_start + options.max_duration_s
+        end = window_end if window_end is not None else (-horizon if reverse else horizon)
+        dep_latest = -end if reverse else end
+        return int(
+            raptor_run(
+                ar.pattern_stop_ptr,
+                ar.pattern_stop,
+                ar.pattern_board,
+                ar.pattern_alight,
+                ar.pattern_trip_ptr,
+                ar.pattern_first_dep,
+                ar.pattern_last_dep,
+                ar.trip_st_ptr,
+                ar.st_arr,
+                ar.st_dep,
+                ar.trip_service,
+                ar.stop_pattern_ptr,
+                ar.stop_pattern,
+                ar.stop_pattern_pos,
+                fptr,
+                fto,
+                ftime,
+                self.stop_change_s,
+                self.service_active,
+                q.day_col,
+                off,
+                trip_ok,
+                stop_ok,
+                st.lb,
+                acc[0],
+                acc[1],
+                acc[2],
+                egr[0],
+                egr[1],
+                egr[2],
+                t_start,
+                horizon,
+                dep_latest,
+                options.max_transfers + 1,
+                options.max_walk_transfer_s,
+                st.t_arr,
+                st.t_walk,
+                st.f_arr,
+                st.f_walk,
+                st.t_trip,
+                st.t_day,
+                st.t_bpos,
+                st.t_apos,
+                st.t_bkind,
+                st.f_from,
+                st.tgt,
+                st.tgt_new,
+                st.marked,
+                st.mark_list,
+                st.prev_marked,
+                st.prev_list,
+                st.pmark,
+                st.plast,
+                st.plist,
+                st.touched,
+                st.touched_list,
+                st.n_touched,
+            )
+        )
+
+    def label_round(self, arr: np.ndarray, walk: np.ndarray, k: int, s: int) -> int:
+        """The round where the label 'at most k rides' at stop s was set."""
+        a, w = arr[k, s], walk[k, s]
+        r = k
+        # round 0 holds only the access, which is never carried into later rounds
+        while r > 1 and arr[r - 1, s] == a and walk[r - 1, s] == w:
+            r -= 1
+        return r
+
+    def trace(self, q: Query, k: int, *, reverse: bool) -> Trace:
+        """Follow the parents of round k's target label back to the access."""
+        st = self.state
+        ar = self.rv if reverse else self.fw
+        e, kind = int(st.tgt[k, 2]), int(st.tgt[k, 3])
+        egr_stop = q.access_stop if reverse else q.egress_stop
+        egr_s = q.access_s if reverse else q.egress_s
+        s = int(egr_stop[e])
+        steps: list[Step] = []
+        arr_tab = st.t_arr if kind == 0 else st.f_arr
+        walk_tab = st.t_walk if kind == 0 else st.f_walk
+        r = self.label_round(arr_tab, walk_tab, k, s)
+        t_here = int(arr_tab[r, s])
+        steps.append(Step("egress", a=e, t_start=t_here, t_end=t_here + int(egr_s[e])))
+        rides = 0
+        guard = 0
+        while True:
+            guard += 1
+            if guard > 1000:
+                raise RuntimeError("journey trace did not end (corrupt search state)")
+            if kind == 0:
+                trip = int(st.t_trip[r, s])
+                slot = int(st.t_day[r, s])
+                bpos, apos = int(st.t_bpos[r, s]), int(st.t_apos[r, s])
+                steps.append(Step("ride", trip=trip, slot=slot, bpos=bpos, apos=apos))
+                rides += 1
+                p_base = int(
+                    ar.pattern_stop_ptr[int(self.tt.trip_pattern[int(ar.trip_orig[trip])])]
+                )
+                b = int(ar.pattern_stop[p_base + bpos])
+                kind = int(st.t_bkind[r, s])
+                s = b
+                arr_tab = st.t_arr if kind == 0 else st.f_arr
+                walk_tab = st.t_walk if kind == 0 else st.f_walk
+                r = self.label_round(arr_tab, walk_tab, r - 1, s)
+            else:
+                src = int(st.f_from[r, s])
+                if src < 0:
+                    a = -1 - src
+                    t_end = int(st.f_arr[r, s])
+                    steps.append(Step("access", a=a, t_end=t_end))
+                    break
+                steps.append(
+                    Step(
+                        "walk", a=src, b=s, t_start=int(st.t_arr[r, src]), t_end=int(st.f_arr[r, s])
+                    )
+                )
+                s = src
+                kind = 0
+                r = self.label_round(st.t_arr, st.t_walk, r, s)
+        steps.reverse()
+        arrival = int(st.tgt[k, 0])
+        walk = int(st.tgt[k, 1])
+        # the traveller leaves as late as the first ride allows (a range run may find a
+        # journey leaving after its own start; only the window's end bounds it)
+        ride = steps[1]
+        slot_off = int(-q.day_off[ride.slot] if reverse else q.day_off[ride.slot])
+        acc_s = q.egress_s if reverse else q.access_s
+        t_dep = (
+            int(ar.st_dep[int(ar.trip_st_ptr[ride.trip]) + ride.bpos])
+            + slot_off
+            - int(acc_s[steps[0].a])
+        )
+        if not reverse:
+            return Trace(t_dep, arrival, rides, walk, tuple(steps))
+        # mirror a reversed trace into the forward frame
+        fw_steps: list[Step] = []
+        for step in reversed(steps):
+            if step.kind == "access":  # reversed access = forward egress
+                fw_steps.append(
+                    Step(
+                        "egress",
+                        a=step.a,
+                        t_start=-step.t_end,
+                        t_end=-step.t_end + int(q.egress_s[step.a]),
+                    )
+                )
+            elif step.kind == "egress":
+                fw_steps.append(Step("access", a=step.a, t_end=-step.t_start))
+            elif step.kind == "walk":
+                fw_steps.append(
+                    Step("walk", a=step.b, b=step.a, t_start=-step.t_end, t_end=-step.t_start)
+                )
+            else:
+                trip = int(self.rv.trip_orig[step.trip])
+                n = self.pattern_len(trip)
+                fw_steps.append(
+                    Step(
+                        "ride",
+                        trip=trip,
+                        slot=step.slot,
+                        bpos=n - 1 - step.apos,
+                        apos=n - 1 - step.bpos,
+                    )
+                )
+        return Trace(-arrival, -t_dep, rides, walk, tuple(fw_steps))
+
+    def pattern_len(self, trip: int) -> int:
+        p = int(self.tt.trip_pattern[trip])
+        return int(self.fw.pattern_stop_ptr[p + 1] - self.fw.pattern_stop_ptr[p])
+
+    def search(
+        self, q: Query, t: int, window_s: int, options: PlanOptions, *, arrive_by: bool
+    ) -> list[Trace]:
+        """Pareto traces over (departure later, arrival earlier, fewer rides)."""
+        traces: list[Trace] = []
+        if window_s <= 0:
+            self.run(q, t, options, reverse=arrive_by, reset=True)
+            best = INF
+            for k in range(1, options.max_transfers + 2):
+                if self.state.tgt_new[k] and self.state.tgt[k, 0] < best:
+                    best = int(self.state.tgt[k, 0])
+                    traces.append(self.trace(q, k, reverse=arrive_by))
+            return traces
+        end = t - window_s if arrive_by else t + window_s
+        for j, tau in enumerate(self.departures(q, t, window_s, options, arrive_by=arrive_by)):
+            # a range query runs from the latest departure to the earliest, keeping labels
+            self.run(
+                q,
+                int(tau),
+                options,
+                reverse=arrive_by,
+                reset=False,
+                bounds=j == 0,
+                window_end=end,
+            )
+            for k in range(1, options.max_transfers + 2):
+                if self.state.tgt_new[k]:
+                    traces.append(self.trace(q, k, reverse=arrive_by))
+        return pareto_traces(traces, arrive_by=arrive_by)
+
+    def departures(
+        self, q: Query, t: int, window_s: int, options: PlanOptions, *, arrive_by: bool = False
+    ) -> np.ndarray:
+        """Candidate departure times of a range query (frame seconds, in search order)."""
+        from arverne.kernels.raptor import collect_departures
+
+        self.state_for(options).reset()
+        ar = self.rv if arrive_by else self.fw
+        trip_ok, stop_ok = self.allowed(options)
+        if arrive_by:
+            trip_ok = trip_ok[ar.trip_orig]
+            acc_stop, acc_s = q.egress_stop, q.egress_s
+            off = -q.day_off
+            lo, hi = -t, -t + window_s
+        else:
+            acc_stop, acc_s = q.access_stop, q.access_s
+            off = q.day_off
+            lo, hi = t, t + window_s
+        deps = collect_departures(
+            ar.pattern_stop_ptr,
+            ar.pattern_board,
+            ar.pattern_trip_ptr,
+            ar.trip_st_ptr,
+            ar.st_dep,
+            ar.trip_service,
+            ar.stop_pattern_ptr,
+            ar.stop_pattern,
+            ar.stop_pattern_pos,
+            self.service_active,
+            q.day_col,
+            off,
+            trip_ok,
+            stop_ok,
+            acc_stop,
+            acc_s.astype(np.int64),
+            int(lo),
+            int(hi),
+        )
+        return -deps if arrive_by else deps
+
+    # ------------------------------------------------------------------ journeys
+
+
+def pareto_traces(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
+    """Keep traces no other trace beats on departure (later), arrival (earlier) and rides."""
+    out = []
+    for tr in traces:
+        dominated = False
+        for other in traces:
+            if other is tr:
+                continue
+            no_worse = (
+                other.departure_s >= tr.departure_s
+                and other.arrival_s <= tr.arrival_s
+                and other.rides <= tr.rides
+            )
+            better = (
+                other.departure_s > tr.departure_s
+                or other.arrival_s < tr.arrival_s
+                or other.rides < tr.rides
+            )
+            if no_worse and (
+                better
+                or (other.walk_s < tr.walk_s)
+                or (other.walk_s == tr.walk_s and id(other) < id(tr))
+            ):
+                dominated = True
+                break
+        if not dominated:
+            out.append(tr)
+    return out
