@@ -6,8 +6,11 @@ Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import warnings
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -150,6 +153,29 @@ def plan(
     wheelchair: Annotated[
         bool, typer.Option("--wheelchair", help="accessible stops and trips only")
     ] = False,
+    min_change: Annotated[
+        int, typer.Option("--min-change", help="minutes added to every change of vehicle")
+    ] = 0,
+    max_duration: Annotated[
+        int, typer.Option("--max-duration", help="longest journey, minutes (waiting included)")
+    ] = 48 * 60,
+    exclude_route_type: Annotated[
+        list[int] | None,
+        typer.Option("--exclude-route-type", help="GTFS route type to leave out (repeatable)"),
+    ] = None,
+    exclude_routes: Annotated[
+        str, typer.Option("--exclude-routes", help="route_ids to leave out, comma-separated")
+    ] = "",
+    exclude_agencies: Annotated[
+        str, typer.Option("--exclude-agencies", help="agency names to leave out, comma-separated")
+    ] = "",
+    exclude_modes: Annotated[
+        str, typer.Option("--exclude-modes", help="modes to leave out (bus,tram,rail,...)")
+    ] = "",
+    school: Annotated[
+        bool,
+        typer.Option("--school/--no-school", help="use school services (route type 712, ...)"),
+    ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="print GeoJSON journeys")] = False,
 ) -> None:
     """Plan door-to-door journeys on a compiled network."""
@@ -163,28 +189,64 @@ def plan(
         when = dt.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
         raise InputError(f"--at {at!r} is not 'YYYY-MM-DD HH:MM'") from None
+    options = PlanOptions(
+        wheelchair=wheelchair,
+        min_change_s=min_change * 60,
+        max_duration_s=max_duration * 60,
+        exclude_route_types=tuple(exclude_route_type or ()),
+        exclude_routes=_names(exclude_routes),
+        exclude_agencies=_names(exclude_agencies),
+        exclude_modes=_names(exclude_modes),
+        school=school,
+    )
     planner = Planner(Network.load(network_dir))
     try:
-        journeys = planner.plan(
-            parse_lat_lon(origin, "--from"),
-            parse_lat_lon(destination, "--to"),
-            depart_at=when,
-            arrive_by=arrive_by,
-            window=dt.timedelta(minutes=window),
-            options=PlanOptions(wheelchair=wheelchair),
-        )
+        with _warnings_as_lines():
+            journeys = planner.plan(
+                parse_lat_lon(origin, "--from"),
+                parse_lat_lon(destination, "--to"),
+                depart_at=when,
+                arrive_by=arrive_by,
+                window=dt.timedelta(minutes=window),
+                options=options,
+            )
     except NoRouteError as exc:
         if json_out:
             out.print_json(json.dumps({"journeys": [], "reason": exc.reason, "message": str(exc)}))
         else:
             err.print(f"no journey ({exc.reason}): {exc}")
         raise typer.Exit(EXIT_NOTICES) from None
+    first = journeys[0].arrival if arrive_by else journeys[0].departure
+    other_day = first.date() != when.date()
     if json_out:
         out.print_json(
-            json.dumps({"journeys": [j.to_geojson() for j in journeys]}, ensure_ascii=False)
+            json.dumps(
+                {"journeys": [j.to_geojson() for j in journeys], "other_day": other_day},
+                ensure_ascii=False,
+            )
         )
-    else:
-        out.print("\n\n".join(j.to_text() for j in journeys))
+        return
+    if other_day:
+        verb = "arrives" if arrive_by else "leaves"
+        out.print(f"note: the first journey {verb} on {first:%a %Y-%m-%d}, not the day asked\n")
+    out.print("\n\n".join(j.to_text(when.date()) for j in journeys))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated option as a tuple of names."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Print each warning raised inside as one readable line (no file, no line number)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for w in caught:
+                err.print(f"[yellow]warning:[/yellow] {w.message}")
 
 
 def _print_summary(summary: dict[str, object]) -> None:

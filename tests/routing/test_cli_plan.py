@@ -59,3 +59,95 @@ def test_plan_text_json_and_no_route(tmp_path: Path) -> None:
         app, ["plan", str(net), "--from", "45.7", "--to", "45.7,3.0", "--at", "2024-03-04 07:50"]
     )
     assert result.exit_code != 0
+
+
+FAR_STOPS = """
+stop_id,stop_name,stop_lat,stop_lon
+P,Papa,45.700,3.080
+Q,Quebec,45.800,3.080
+"""
+FAR_TIMES = """
+trip_id,arrival_time,departure_time,stop_id,stop_sequence
+p1,08:00:00,08:00:00,P,1
+p1,08:20:00,08:20:00,Q,2
+"""
+
+
+def _far_network(tmp_path: Path, route_type: int = 3) -> Path:
+    files = {
+        "agency.txt": AGENCY,
+        "stops.txt": FAR_STOPS,
+        "routes.txt": f"route_id,agency_id,route_short_name,route_type\nR1,ag,1,{route_type}",
+        "calendar.txt": WEEK,
+        "trips.txt": "route_id,service_id,trip_id\nR1,WK,p1",
+        "stop_times.txt": FAR_TIMES,
+    }
+    feed = read_gtfs(write_feed(tmp_path / "feed", files), name="f")
+    return Network(timetable=build_timetable([feed])).save(tmp_path / "net")
+
+
+def test_plan_next_day_shows_dates_and_options(tmp_path: Path) -> None:
+    """Issue 10 defect 8 and the options: two stops 11 km apart with one bus at 08:00. Asked on
+    Monday 22:00, the journey leaves on Tuesday: a note says so and every leg on Tuesday shows
+    its date. --max-duration 300 (5 h) leaves nothing (exit 1); so do --exclude-route-type 3,
+    --exclude-modes bus and --exclude-routes R1; --min-change and --no-school are accepted."""
+    net = _far_network(tmp_path)
+    runner = CliRunner()
+    args = ["plan", str(net), "--from", "45.700,3.080", "--to", "45.800,3.080"]
+    late = [*args, "--at", "2024-03-04 22:00"]
+    result = runner.invoke(app, late)
+    assert result.exit_code == 0, result.output
+    assert "note: the first journey leaves on Tue 2024-03-05" in result.output
+    assert "Tue 2024-03-05 08:00-08:20  bus 1" in result.output
+    data = json.loads(runner.invoke(app, [*late, "--json"]).output)
+    assert data["other_day"] is True
+    same_day = runner.invoke(app, [*args, "--at", "2024-03-04 07:30"])
+    assert "note:" not in same_day.output and "Mon 2024-03-04" not in same_day.output
+    assert "08:00-08:20  bus 1" in same_day.output
+    for extra in (
+        ["--max-duration", "300"],
+        ["--exclude-route-type", "3"],
+        ["--exclude-modes", "bus"],
+        ["--exclude-routes", "R1"],
+    ):
+        result = runner.invoke(app, [*late, *extra])
+        assert result.exit_code == 1, (extra, result.output)
+    result = runner.invoke(app, [*late, "--min-change", "5", "--no-school"])
+    assert result.exit_code == 0, result.output
+
+
+def test_plan_school_bus_left_out_with_no_school(tmp_path: Path) -> None:
+    """The only bus is a school bus (route type 712): planned by default, nothing with --no-school."""
+    net = _far_network(tmp_path, route_type=712)
+    runner = CliRunner()
+    args = ["plan", str(net), "--from", "45.700,3.080", "--to", "45.800,3.080"]
+    args += ["--at", "2024-03-04 07:30"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert runner.invoke(app, [*args, "--no-school"]).exit_code == 1
+
+
+def test_plan_prints_warnings_as_one_line(tmp_path: Path, monkeypatch: object) -> None:
+    """Issue 10 defect 8: a warning raised while planning (here a straight-line fallback) is
+    printed as one readable line, without Python's file and line number."""
+    import warnings
+
+    from arverne.errors import FallbackWarning
+    from arverne.routing.planner import Planner
+
+    net = _far_network(tmp_path)
+    real_plan = Planner.plan
+
+    def plan_warning(self: Planner, *args: object, **kw: object) -> object:
+        warnings.warn(
+            "origin 45.70000,3.08000: no walk street within 500 m", FallbackWarning, stacklevel=2
+        )
+        return real_plan(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Planner, "plan", plan_warning)  # type: ignore[attr-defined]
+    runner = CliRunner()
+    args = ["plan", str(net), "--from", "45.700,3.080", "--to", "45.800,3.080"]
+    result = runner.invoke(app, [*args, "--at", "2024-03-04 07:30"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "no walk street" in line]
+    assert lines == ["warning: origin 45.70000,3.08000: no walk street within 500 m"]
+    assert ".py:" not in result.output and "warnings.warn" not in result.output

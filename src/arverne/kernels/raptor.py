@@ -29,7 +29,8 @@ stop of the last ride: the egress entries already hold any walking at the end, a
 entries hold it at the start (so the time-reversed search sees the same journeys).
 
 Boarding at a stop after a trip needs the stop's change time (``stop_change_s``, negative when
-changing there is forbidden); boarding after walking needs nothing more.
+changing there is forbidden); boarding after a footpath between two trips needs the query's
+``min_change_s``.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def raptor_run(
     dep_latest: int,
     max_rounds: int,
     max_fp_s: int,
+    min_change_s: int,
     t_arr: np.ndarray,
     t_walk: np.ndarray,
     f_arr: np.ndarray,
@@ -178,6 +180,9 @@ def raptor_run(
         Most trips in a journey.
     max_fp_s
         Longest footpath allowed between two trips, seconds.
+    min_change_s
+        Buffer before boarding after a footpath between two trips, seconds (same-stop changes
+        carry theirs in ``stop_change_s``).
     t_arr, t_walk, f_arr, f_walk, t_trip, t_day, t_bpos, t_apos, t_bkind, f_from
         Label state ``[max_rounds + 1, S]`` (module docstring).
     tgt
@@ -234,6 +239,8 @@ def raptor_run(
             prev_marked[s] = True
             prev_list[j] = s
             bt = f_arr[k - 1, s]
+            if k > 1 and bt < inf:
+                bt += min_change_s
             if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
                 c = t_arr[k - 1, s] + stop_change_s[s]
                 if c < bt:
@@ -332,6 +339,9 @@ def raptor_run(
                         continue
                     # label to board from: at most k - 1 trips
                     bt = f_arr[k - 1, s]
+                    if k > 1 and bt < inf:
+                        # a change on foot (round 0 is the access, no change)
+                        bt += min_change_s
                     bw = f_walk[k - 1, s]
                     bkind = 1
                     if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:

@@ -45,6 +45,11 @@ def transit_mode(route_type: int) -> str:
     return "transit"
 
 
+def _clock(t: dt.datetime, day: dt.date) -> str:
+    """``HH:MM``, with the date in front when ``t`` falls on another day than ``day``."""
+    return f"{t:%H:%M}" if t.date() == day else f"{t:%a %Y-%m-%d %H:%M}"
+
+
 @dataclass(frozen=True)
 class StopCall:
     """A stop served during a transit leg (board, intermediate or alight)."""
@@ -117,23 +122,25 @@ class Leg:
     def duration_s(self) -> int:
         return int((self.end - self.start).total_seconds())
 
-    def describe(self) -> str:
-        """One line of text."""
-        hhmm = "%H:%M"
+    def describe(self, day: dt.date | None = None) -> str:
+        """One line of text; times carry their date when it is not ``day`` (the start's day
+        by default)."""
+        day = day or self.start.date()
+        span = f"{_clock(self.start, day)}-{_clock(self.end, self.start.date())}"
         if self.is_transit:
             name = self.route_short_name or self.route_long_name or self.route_id
             head = f" towards {self.headsign}" if self.headsign else ""
             seat = " (stay seated)" if self.stay_seated else ""
             n = max(len(self.stops) - 2, 0)
             return (
-                f"{self.start:{hhmm}}-{self.end:{hhmm}}  {self.mode} {name}{head}{seat}: "
+                f"{span}  {self.mode} {name}{head}{seat}: "
                 f"{self.from_name} -> {self.to_name} ({n} stops between)"
             )
         dist = f", {self.length_m:.0f} m" if self.length_m == self.length_m else ""
         if self.estimated:
             dist += " (straight-line estimate)"
         return (
-            f"{self.start:{hhmm}}-{self.end:{hhmm}}  {self.mode} {self.duration_s // 60} min{dist}: "
+            f"{span}  {self.mode} {self.duration_s // 60} min{dist}: "
             f"{self.from_name} -> {self.to_name}"
         )
 
@@ -213,13 +220,15 @@ class Journey:
         """Seconds spent on walking legs (waiting excluded)."""
         return sum(leg.duration_s for leg in self.legs if leg.mode == "walk")
 
-    def to_text(self) -> str:
-        """A readable multi-line description."""
+    def to_text(self, day: dt.date | None = None) -> str:
+        """A readable multi-line description; a leg starting on another day than ``day`` (the
+        query's; the departure's by default) shows its date."""
+        day = day or self.departure.date()
         head = (
-            f"{self.departure:%Y-%m-%d %H:%M} -> {self.arrival:%H:%M}  "
+            f"{self.departure:%Y-%m-%d %H:%M} -> {_clock(self.arrival, self.departure.date())}  "
             f"{self.duration_s // 60} min, {self.transfers} transfer(s), walk {self.walk_s // 60} min"
         )
-        return "\n".join([head, *("  " + leg.describe() for leg in self.legs)])
+        return "\n".join([head, *("  " + leg.describe(day) for leg in self.legs)])
 
     def __str__(self) -> str:
         return self.to_text()

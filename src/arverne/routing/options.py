@@ -24,6 +24,20 @@ class PlanOptions:
     """Most transfers (a journey has at most ``max_transfers + 1`` rides)."""
     route_types: tuple[int, ...] | None = None
     """GTFS route types allowed (None: all)."""
+    exclude_route_types: tuple[int, ...] = ()
+    """GTFS route types left out (basic or extended, e.g. 712 school buses)."""
+    exclude_routes: tuple[str, ...] = ()
+    """route_id values left out (as in the feed, or prefixed ``feed:route_id``)."""
+    exclude_agencies: tuple[str, ...] = ()
+    """Agencies left out, by agency_name."""
+    exclude_modes: tuple[str, ...] = ()
+    """Transit modes left out (``bus``, ``tram``, ``metro``, ``rail``, ``coach``, ...)."""
+    school: bool = True
+    """Use school services (route type 712, or a route the feed names a school line);
+    False leaves them out, for travellers who are not pupils."""
+    min_change_s: int = 0
+    """Least time to change vehicles, added to every change (a walk between stops included);
+    a same-stop transfers.txt row (type 2, or 3: forbidden) overrides it at its stop."""
     walk_speed_mps: float = 1.3
     """Walking speed, metres per second."""
     wheelchair: bool = False
@@ -50,6 +64,7 @@ class PlanOptions:
             "max_walk_egress_s",
             "max_walk_transfer_s",
             "max_direct_s",
+            "min_change_s",
         ):
             if not isinstance(getattr(self, name), int):
                 raise InputError(
@@ -84,3 +99,13 @@ class PlanOptions:
             )
         if self.route_types is not None:
             object.__setattr__(self, "route_types", tuple(int(r) for r in self.route_types))
+        object.__setattr__(
+            self, "exclude_route_types", tuple(int(r) for r in self.exclude_route_types)
+        )
+        for name in ("exclude_routes", "exclude_agencies", "exclude_modes"):
+            values = getattr(self, name)
+            if isinstance(values, str):
+                raise InputError(f"PlanOptions.{name} must be a sequence of names, got {values!r}")
+            object.__setattr__(self, name, tuple(str(v) for v in values))
+        if self.min_change_s > 3600:
+            raise InputError(f"PlanOptions.min_change_s must be <= 3600, got {self.min_change_s}")

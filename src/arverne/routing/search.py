@@ -11,6 +11,7 @@ round. A :class:`Query` is the kernel's view of one query (built by :mod:`arvern
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from arverne.errors import InputError
 from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.timetable import Timetable
+from arverne.routing.journey import transit_mode
 from arverne.routing.options import INF, PlanOptions
 from arverne.routing.search_arrays import (
     RaptorState,
@@ -73,6 +75,27 @@ class Trace:
     steps: tuple[Step, ...]
 
 
+SCHOOL_TYPE = 712
+"""Extended GTFS route type of school buses."""
+SCHOOL_WORDS = re.compile(r"\b(scolaires?|school|schul\w*|escolar)\b", re.IGNORECASE)
+"""Words by which a feed names a school line in its route names (French, English, German,
+Spanish and Portuguese)."""
+
+
+def school_routes(tt: Timetable) -> np.ndarray:
+    """bool[r]: school services: route type 712, or a route the feed names a school line."""
+    types = np.asarray(tt.route_type, np.int64)
+    named = [
+        bool(SCHOOL_WORDS.search(f"{short} {long}"))
+        for short, long in zip(
+            np.asarray(tt.route_short_name).tolist(),
+            np.asarray(tt.route_long_name).tolist(),
+            strict=True,
+        )
+    ]
+    return (types == SCHOOL_TYPE) | np.array(named, np.bool_).reshape(types.shape)
+
+
 class Search:
     """The search state and derived arrays of one network (see the module docstring)."""
 
@@ -96,8 +119,10 @@ class Search:
         self._ok_cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._fp_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lb_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self.stop_change_s = self.change_times()
+        self._change_cache: dict[int, np.ndarray] = {}
+        self.stop_change_s, self.stop_change_given = self.change_times()
         self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
+        self.school_route = school_routes(tt)
 
     def state_for(self, options: PlanOptions) -> RaptorState:
         """The search state sized for the query's rounds (one per distinct size, kept)."""
@@ -116,10 +141,12 @@ class Search:
             self._rv = reverse_arrays(self.fw)
         return self._rv
 
-    def change_times(self) -> np.ndarray:
-        """Same-stop change time after a trip: transfers.txt a->a (2: its time, 3: forbidden)."""
+    def change_times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Same-stop change time after a trip from transfers.txt a->a (type 2: its time, 3:
+        forbidden, -1), and where a row sets it (it then overrides the query's minimum)."""
         tt = self.tt
         change = np.zeros(tt.n_stops, np.int32)
+        given = np.zeros(tt.n_stops, np.bool_)
         for a, b, kind, min_s in zip(
             tt.transfer_from_stop,
             tt.transfer_to_stop,
@@ -132,9 +159,23 @@ class Search:
                     continue
                 if kind == 3:
                     change[s] = -1
-                elif change[s] >= 0 and min_s > 0:
+                    given[s] = True
+                elif change[s] >= 0 and min_s >= 0 and (kind == 2 or min_s > 0):
                     change[s] = max(change[s], int(min_s))
-        return change
+                    given[s] = True
+        return change, given
+
+    def change_for(self, options: PlanOptions) -> np.ndarray:
+        """Same-stop change times of a query: the feed's where it gives one, else the
+        query's ``min_change_s``."""
+        if options.min_change_s == 0:
+            return self.stop_change_s
+        key = options.min_change_s
+        if key not in self._change_cache:
+            self._change_cache[key] = np.where(
+                self.stop_change_given, self.stop_change_s, np.int32(options.min_change_s)
+            ).astype(np.int32)
+        return self._change_cache[key]
 
     def children(self, stop: int) -> list[int]:
         """The stop itself, or the stops of a station."""
@@ -210,15 +251,21 @@ class Search:
 
     def allowed(self, options: PlanOptions) -> tuple[np.ndarray, np.ndarray]:
         """(trip_ok, stop_ok) boolean arrays for the options (cached)."""
-        key = (options.route_types, options.wheelchair, options.wheelchair_allow_unknown)
+        key = (
+            options.route_types,
+            options.exclude_route_types,
+            options.exclude_routes,
+            options.exclude_agencies,
+            options.exclude_modes,
+            options.school,
+            options.wheelchair,
+            options.wheelchair_allow_unknown,
+        )
         if key in self._ok_cache:
             return self._ok_cache[key]
         tt = self.tt
-        trip_ok = np.ones(tt.n_trips, np.bool_)
+        trip_ok = self.route_ok(options)[np.asarray(tt.trip_route)]
         stop_ok = np.ones(tt.n_stops, np.bool_)
-        if options.route_types is not None:
-            types = np.asarray(tt.route_type)[np.asarray(tt.trip_route)]
-            trip_ok &= np.isin(types, np.array(options.route_types, np.int64))
         if options.wheelchair:
             if options.wheelchair_allow_unknown:
                 trip_ok &= np.asarray(tt.trip_wheelchair) != 2
@@ -236,7 +283,29 @@ class Search:
         self._ok_cache[key] = (trip_ok, stop_ok)
         return trip_ok, stop_ok
 
-    # ------------------------------------------------------------------ time frame
+    def route_ok(self, options: PlanOptions) -> np.ndarray:
+        """bool[r]: routes the options allow (types, ids, agencies, modes, school services)."""
+        tt = self.tt
+        types = np.asarray(tt.route_type, np.int64)
+        ok = np.ones(types.shape[0], np.bool_)
+        if options.route_types is not None:
+            ok &= np.isin(types, np.array(options.route_types, np.int64))
+        ok &= ~np.isin(types, np.array(options.exclude_route_types, np.int64))
+        if options.exclude_routes:
+            ids = np.asarray(tt.route_id).astype(str)
+            bare = np.array([r.split(":", 1)[-1] for r in ids.tolist()], dtype=str)
+            drop = np.array(options.exclude_routes, dtype=str)
+            ok &= ~(np.isin(ids, drop) | np.isin(bare, drop))
+        if options.exclude_agencies:
+            agency = np.asarray(tt.route_agency_name).astype(str)
+            ok &= ~np.isin(agency, np.array(options.exclude_agencies, dtype=str))
+        if options.exclude_modes:
+            modes = np.array([transit_mode(int(t)) for t in types.tolist()], dtype=str)
+            ok &= ~np.isin(modes, np.array(options.exclude_modes, dtype=str))
+        if not options.school:
+            ok &= ~self.school_route
+        return ok
+
     def lb_graph(
         self, walk_speed_mps: float, *, reverse: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -336,7 +405,7 @@ class Search:
                 fptr,
                 fto,
                 ftime,
-                self.stop_change_s,
+                self.change_for(options),
                 self.service_active,
                 q.day_col,
                 off,
@@ -354,6 +423,7 @@ class Search:
                 dep_latest,
                 options.max_transfers + 1,
                 options.max_walk_transfer_s,
+                options.min_change_s,
                 st.t_arr,
                 st.t_walk,
                 st.f_arr,
