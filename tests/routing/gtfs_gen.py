@@ -126,8 +126,8 @@ class GenFeed:
             if a == b:
                 if kind == 3:
                     change[a] = -1
-                elif m > 0:
-                    change[a] = m
+                elif m > 0 or (kind == 2 and m == 0):
+                    change[a] = m  # a row's time, even 0, overrides the query's minimum
             elif kind != 3:
                 footpaths.setdefault(a, []).append((b, max(m, 0)))
         inseat: dict[int, int] = {}

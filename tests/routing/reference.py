@@ -37,7 +37,8 @@ class RefNetwork:
     footpaths: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     """stop -> [(other stop, seconds)]."""
     change_s: dict[int, int] = field(default_factory=dict)
-    """Same-stop change time after a ride (default 0); negative forbids changing there."""
+    """Same-stop change time after a ride (default: the query's minimum change, 0 unless
+    given); negative forbids changing there."""
     inseat: dict[int, int] = field(default_factory=dict)
     """trip -> trip a rider may stay seated on (same service date); a chain of such trips in
     which one trip is excluded (``ok`` False) gives no in-seat continuation at all."""
@@ -115,13 +116,15 @@ def earliest_arrivals(
     max_footpath_s: float = INF,
     horizon_s: int = 2 * 86400,
     latest_departure: float = INF,
+    min_change_s: int = 0,
 ) -> list[float]:
     """Best arrival at the target with 1 to k rides, for k = 0..max_rides (inf if none).
 
     ``access``/``egress`` are (stop, seconds) between the origin/destination and stops; a stop
     reached after ``t0 + horizon_s`` does not count (the planner's ``max_duration_s``). Only
     journeys leaving the origin by ``latest_departure`` count: the first ride leaves an access
-    stop at most the access seconds after it.
+    stop at most the access seconds after it. Every change takes at least ``min_change_s``
+    (after a footpath, and at a stop the network gives no change time of its own).
     """
     t_max = t0 + horizon_s
     ok = net.stop_ok
@@ -147,9 +150,9 @@ def earliest_arrivals(
     for _k in range(1, max_rides + 1):
         board_at: dict[int, float] = {}
         for s, t in by_foot.items():
-            board_at[s] = min(board_at.get(s, INF), t)
+            board_at[s] = min(board_at.get(s, INF), t + min_change_s)
         for s, t in by_trip.items():
-            change = net.change_s.get(s, 0)
+            change = net.change_s.get(s, min_change_s)
             if change >= 0:
                 board_at[s] = min(board_at.get(s, INF), t + change)
         new_trip: dict[int, float] = {}

@@ -47,7 +47,7 @@ queries = st.lists(
         st.integers(0, 6),
         st.integers(0, 86399),
         st.integers(0, 3),
-        st.sampled_from(["plain", "plain", "wheelchair", "bus"]),
+        st.sampled_from(["plain", "plain", "wheelchair", "bus", "change"]),
     ),
     min_size=3,
     max_size=6,
@@ -59,6 +59,8 @@ def _options(kind: str, max_transfers: int) -> tuple[PlanOptions, dict[str, obje
         return PlanOptions(max_transfers=max_transfers, wheelchair=True), {"wheelchair": True}
     if kind == "bus":
         return PlanOptions(max_transfers=max_transfers, route_types=(3,)), {"route_types": (3,)}
+    if kind == "change":
+        return PlanOptions(max_transfers=max_transfers, min_change_s=1800), {}
     return PlanOptions(max_transfers=max_transfers), {}
 
 
@@ -91,7 +93,13 @@ def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) ->
         acc, egr = _ref_ends(planner, q)
         t0 = int(when.timestamp())
         want = ref.earliest_arrivals(
-            net, acc, egr, t0, max_transfers + 1, max_footpath_s=options.max_walk_transfer_s
+            net,
+            acc,
+            egr,
+            t0,
+            max_transfers + 1,
+            max_footpath_s=options.max_walk_transfer_s,
+            min_change_s=options.min_change_s,
         )
         got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
         assert got_abs == want, (o, d, when, kind)
@@ -143,6 +151,7 @@ def test_range_equals_repeated_single_queries(feed: GenFeed, qs: list) -> None:
                 tau,
                 max_transfers + 1,
                 max_footpath_s=options.max_walk_transfer_s,
+                min_change_s=options.min_change_s,
                 latest_departure=t0 + 3 * 3600,
             )
             points.extend(ref.pareto_of_rounds(tau, arrivals))
@@ -207,6 +216,7 @@ def test_range_equals_pareto_of_every_second(feed: GenFeed, qs: list, window_min
                 tau,
                 max_transfers + 1,
                 max_footpath_s=options.max_walk_transfer_s,
+                min_change_s=options.min_change_s,
                 latest_departure=t_end,
             )
             points.extend(ref.pareto_of_rounds(tau, arrivals))
@@ -260,7 +270,13 @@ def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) ->
         want = [-float("inf")] * (rides + 1)
         for tau in candidates:
             arrivals = ref.earliest_arrivals(
-                net, acc, egr, tau, rides, max_footpath_s=options.max_walk_transfer_s
+                net,
+                acc,
+                egr,
+                tau,
+                rides,
+                max_footpath_s=options.max_walk_transfer_s,
+                min_change_s=options.min_change_s,
             )
             for k in range(rides + 1):
                 if arrivals[k] <= t_end:
