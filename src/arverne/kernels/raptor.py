@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit
 
 from arverne.kernels.heap import sift_down, sift_up
+from arverne.kernels.raptor_bundles import RaptorLabels, RaptorQuery, RaptorTimetable
 
 INF = np.int32(2**31 - 1)
 
@@ -49,17 +50,10 @@ def _better(a: int, w: int, b: int, bw: int) -> bool:
 
 
 @njit(cache=True)
-def raptor_reset(
-    t_arr: np.ndarray,
-    t_walk: np.ndarray,
-    f_arr: np.ndarray,
-    f_walk: np.ndarray,
-    tgt: np.ndarray,
-    touched: np.ndarray,
-    touched_list: np.ndarray,
-    n_touched: np.ndarray,
-) -> None:
+def raptor_reset(lab: RaptorLabels) -> None:
     """Forget every label (only the stops touched since the last reset are cleared)."""
+    t_arr, t_walk, f_arr, f_walk, tgt = lab.t_arr, lab.t_walk, lab.f_arr, lab.f_walk, lab.tgt
+    touched, touched_list, n_touched = lab.touched, lab.touched_list, lab.n_touched
     inf = 2**31 - 1
     for j in range(n_touched[0]):
         s = touched_list[j]
@@ -78,123 +72,58 @@ def raptor_reset(
 
 
 @njit(cache=True)
-def raptor_run(
-    pattern_stop_ptr: np.ndarray,
-    pattern_stop: np.ndarray,
-    pattern_board: np.ndarray,
-    pattern_alight: np.ndarray,
-    pattern_trip_ptr: np.ndarray,
-    pattern_first_dep: np.ndarray,
-    pattern_last_dep: np.ndarray,
-    trip_st_ptr: np.ndarray,
-    st_arr: np.ndarray,
-    st_dep: np.ndarray,
-    trip_service: np.ndarray,
-    stop_pattern_ptr: np.ndarray,
-    stop_pattern: np.ndarray,
-    stop_pattern_pos: np.ndarray,
-    fp_ptr: np.ndarray,
-    fp_to: np.ndarray,
-    fp_time: np.ndarray,
-    stop_change_s: np.ndarray,
-    service_active: np.ndarray,
-    day_col: np.ndarray,
-    day_off: np.ndarray,
-    trip_ok: np.ndarray,
-    stop_ok: np.ndarray,
-    lb: np.ndarray,
-    access_stop: np.ndarray,
-    access_s: np.ndarray,
-    access_walk: np.ndarray,
-    egress_stop: np.ndarray,
-    egress_s: np.ndarray,
-    egress_walk: np.ndarray,
-    t0: int,
-    t_max: int,
-    dep_latest: int,
-    max_rounds: int,
-    max_fp_s: int,
-    min_change_s: int,
-    t_arr: np.ndarray,
-    t_walk: np.ndarray,
-    f_arr: np.ndarray,
-    f_walk: np.ndarray,
-    t_trip: np.ndarray,
-    t_day: np.ndarray,
-    t_bpos: np.ndarray,
-    t_apos: np.ndarray,
-    t_bkind: np.ndarray,
-    f_from: np.ndarray,
-    tgt: np.ndarray,
-    tgt_new: np.ndarray,
-    marked: np.ndarray,
-    mark_list: np.ndarray,
-    prev_marked: np.ndarray,
-    prev_list: np.ndarray,
-    pmark: np.ndarray,
-    plast: np.ndarray,
-    plist: np.ndarray,
-    touched: np.ndarray,
-    touched_list: np.ndarray,
-    n_touched: np.ndarray,
-) -> int:
-    """One RAPTOR run from the access stops at ``t0``; returns the number of rounds done.
+def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> int:
+    """One RAPTOR run from the access stops at ``query.t0``; returns the number of rounds done.
 
     Parameters
     ----------
-    pattern_stop_ptr, pattern_stop, pattern_board, pattern_alight, pattern_trip_ptr
-        Pattern layout (see :class:`arverne.network.timetable.Timetable`).
-    pattern_first_dep, pattern_last_dep
-        int32[p]: earliest and latest departure anywhere in the pattern (day pruning).
-    trip_st_ptr, st_arr, st_dep, trip_service
-        Stop-time blocks and each trip's service.
-    stop_pattern_ptr, stop_pattern, stop_pattern_pos
-        Patterns through each stop.
-    fp_ptr, fp_to, fp_time
-        Footpaths between stops (CSR), seconds.
-    stop_change_s
-        int32[s]: change time at a stop after a trip, negative when forbidden.
-    service_active
-        bool[v, days]: service calendar.
-    day_col, day_off
-        int64[nd]: calendar column of each day slot searched (-1 outside the calendar) and its
-        offset in seconds relative to the query's time frame.
-    trip_ok, stop_ok
-        bool: trips and stops the query may use (route types, wheelchair).
-    lb
-        int32[S]: lower bound of the time from each stop to the target (:func:`lower_bounds`,
-        or zeros); labels that cannot beat the target's best arrival are not kept.
-    access_stop, access_s, access_walk
-        Access entries: stop, seconds from the origin, of which walking seconds.
-    egress_stop, egress_s, egress_walk
-        Egress entries: stop, seconds to the destination, of which walking seconds.
-    t0
-        Departure time in the query frame, seconds.
-    t_max
-        Latest arrival searched (the query's horizon), seconds.
-    dep_latest
-        Latest departure from the origin (the end of a range query's window; ``t_max`` for a
-        single query): the first ride must leave its access stop by ``dep_latest`` plus the
-        access time, so no journey leaves after the window.
-    max_rounds
-        Most trips in a journey.
-    max_fp_s
-        Longest footpath allowed between two trips, seconds.
-    min_change_s
-        Buffer before boarding after a footpath between two trips, seconds (same-stop changes
-        carry theirs in ``stop_change_s``).
-    t_arr, t_walk, f_arr, f_walk, t_trip, t_day, t_bpos, t_apos, t_bkind, f_from
-        Label state ``[max_rounds + 1, S]`` (module docstring).
-    tgt
-        int64[K + 1, 4]: per round, best (arrival, walking, egress entry, kind 0 trip / 1 foot)
-        at the target with at most k trips; kept across runs of a range query.
-    tgt_new
-        bool[K + 1]: set when this run improved the target arrival of round k.
-    marked, mark_list, prev_marked, prev_list, pmark, plast, plist, touched, touched_list, n_touched
-        Scratch: stops improved in this round and in the previous one, marked patterns with
-        their first and last marked positions (``pmark`` must be -1 on entry, as left), touched
-        stops for the next reset.
+    tt
+        The timetable in the search's time direction.
+    query
+        The run's inputs (:class:`RaptorQuery`).
+    lab
+        Label state and scratch (:class:`RaptorLabels`), improved in place.
     """
+    pattern_stop_ptr, pattern_stop = tt.pattern_stop_ptr, tt.pattern_stop
+    pattern_board, pattern_alight = tt.pattern_board, tt.pattern_alight
+    pattern_trip_ptr = tt.pattern_trip_ptr
+    pattern_first_dep, pattern_last_dep = tt.pattern_first_dep, tt.pattern_last_dep
+    trip_st_ptr, st_arr, st_dep, trip_service = (
+        tt.trip_st_ptr,
+        tt.st_arr,
+        tt.st_dep,
+        tt.trip_service,
+    )
+    stop_pattern_ptr, stop_pattern = tt.stop_pattern_ptr, tt.stop_pattern
+    stop_pattern_pos, service_active = tt.stop_pattern_pos, tt.service_active
+    fp_ptr, fp_to, fp_time, stop_change_s = (
+        query.fp_ptr,
+        query.fp_to,
+        query.fp_time,
+        query.stop_change_s,
+    )
+    day_col, day_off, trip_ok, stop_ok, lb = (
+        query.day_col,
+        query.day_off,
+        query.trip_ok,
+        query.stop_ok,
+        query.lb,
+    )
+    access_stop, access_s, access_walk = query.access_stop, query.access_s, query.access_walk
+    egress_stop, egress_s, egress_walk = query.egress_stop, query.egress_s, query.egress_walk
+    t0, t_max, dep_latest, max_rounds = query.t0, query.t_max, query.dep_latest, query.max_rounds
+    max_fp_s, min_change_s = query.max_fp_s, query.min_change_s
+    t_arr, t_walk, f_arr, f_walk = lab.t_arr, lab.t_walk, lab.f_arr, lab.f_walk
+    t_trip, t_day, t_bpos, t_apos = lab.t_trip, lab.t_day, lab.t_bpos, lab.t_apos
+    t_bkind, f_from, tgt, tgt_new = lab.t_bkind, lab.f_from, lab.tgt, lab.tgt_new
+    marked, mark_list, prev_marked, prev_list = (
+        lab.marked,
+        lab.mark_list,
+        lab.prev_marked,
+        lab.prev_list,
+    )
+    pmark, plast, plist = lab.pmark, lab.plast, lab.plist
+    touched, touched_list, n_touched = lab.touched, lab.touched_list, lab.n_touched
     inf = 2**31 - 1
     n_slots = day_col.shape[0]
     k_max = t_arr.shape[0] - 1
@@ -464,16 +393,7 @@ def _target(
 
 @njit(cache=True)
 def collect_departures(
-    pattern_stop_ptr: np.ndarray,
-    pattern_board: np.ndarray,
-    pattern_trip_ptr: np.ndarray,
-    trip_st_ptr: np.ndarray,
-    st_dep: np.ndarray,
-    trip_service: np.ndarray,
-    stop_pattern_ptr: np.ndarray,
-    stop_pattern: np.ndarray,
-    stop_pattern_pos: np.ndarray,
-    service_active: np.ndarray,
+    tt: RaptorTimetable,
     day_col: np.ndarray,
     day_off: np.ndarray,
     trip_ok: np.ndarray,
@@ -487,6 +407,11 @@ def collect_departures(
 
     A departure time is a boardable trip's departure at an access stop minus the access time.
     """
+    pattern_stop_ptr, pattern_board = tt.pattern_stop_ptr, tt.pattern_board
+    pattern_trip_ptr, trip_st_ptr, st_dep = tt.pattern_trip_ptr, tt.trip_st_ptr, tt.st_dep
+    trip_service, service_active = tt.trip_service, tt.service_active
+    stop_pattern_ptr, stop_pattern = tt.stop_pattern_ptr, tt.stop_pattern
+    stop_pattern_pos = tt.stop_pattern_pos
     n = 0
     for rep in range(2):
         if rep == 1:

@@ -11,7 +11,6 @@ round. A :class:`Query` is the kernel's view of one query (built by :mod:`arvern
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +18,10 @@ import numpy as np
 
 from arverne.errors import InputError
 from arverne.geo import haversine_m
+from arverne.kernels.raptor_bundles import RaptorQuery, RaptorTimetable
 from arverne.network.network import Network
 from arverne.network.timetable import Timetable
-from arverne.routing.journey import transit_mode
+from arverne.routing.filters import route_ok, school_routes
 from arverne.routing.options import INF, PlanOptions
 from arverne.routing.search_arrays import (
     RaptorState,
@@ -75,27 +75,6 @@ class Trace:
     steps: tuple[Step, ...]
 
 
-SCHOOL_TYPE = 712
-"""Extended GTFS route type of school buses."""
-SCHOOL_WORDS = re.compile(r"\b(scolaires?|school|schul\w*|escolar)\b", re.IGNORECASE)
-"""Words by which a feed names a school line in its route names (French, English, German,
-Spanish and Portuguese)."""
-
-
-def school_routes(tt: Timetable) -> np.ndarray:
-    """bool[r]: school services: route type 712, or a route the feed names a school line."""
-    types = np.asarray(tt.route_type, np.int64)
-    named = [
-        bool(SCHOOL_WORDS.search(f"{short} {long}"))
-        for short, long in zip(
-            np.asarray(tt.route_short_name).tolist(),
-            np.asarray(tt.route_long_name).tolist(),
-            strict=True,
-        )
-    ]
-    return (types == SCHOOL_TYPE) | np.array(named, np.bool_).reshape(types.shape)
-
-
 class Search:
     """The search state and derived arrays of one network (see the module docstring)."""
 
@@ -120,6 +99,7 @@ class Search:
         self._fp_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lb_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._change_cache: dict[int, np.ndarray] = {}
+        self._kernel_arrays: dict[bool, RaptorTimetable] = {}
         self.stop_change_s, self.stop_change_given = self.change_times()
         self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
         self.school_route = school_routes(tt)
@@ -133,6 +113,14 @@ class Search:
             self._states[rounds] = state
         self.state = state
         return state
+
+    def kernel_arrays(self, reverse: bool) -> RaptorTimetable:
+        """The kernel's timetable bundle of one time direction (built once)."""
+        bundle = self._kernel_arrays.get(reverse)
+        if bundle is None:
+            ar = self.rv if reverse else self.fw
+            bundle = self._kernel_arrays[reverse] = ar.kernel(self.service_active)
+        return bundle
 
     @property
     def rv(self) -> SearchArrays:
@@ -264,7 +252,7 @@ class Search:
         if key in self._ok_cache:
             return self._ok_cache[key]
         tt = self.tt
-        trip_ok = self.route_ok(options)[np.asarray(tt.trip_route)]
+        trip_ok = route_ok(tt, self.school_route, options)[np.asarray(tt.trip_route)]
         stop_ok = np.ones(tt.n_stops, np.bool_)
         if options.wheelchair:
             if options.wheelchair_allow_unknown:
@@ -282,29 +270,6 @@ class Search:
                 trip_ok[t] = bool(trip_ok[parts[ptr[t] : ptr[t + 1]]].all())
         self._ok_cache[key] = (trip_ok, stop_ok)
         return trip_ok, stop_ok
-
-    def route_ok(self, options: PlanOptions) -> np.ndarray:
-        """bool[r]: routes the options allow (types, ids, agencies, modes, school services)."""
-        tt = self.tt
-        types = np.asarray(tt.route_type, np.int64)
-        ok = np.ones(types.shape[0], np.bool_)
-        if options.route_types is not None:
-            ok &= np.isin(types, np.array(options.route_types, np.int64))
-        ok &= ~np.isin(types, np.array(options.exclude_route_types, np.int64))
-        if options.exclude_routes:
-            ids = np.asarray(tt.route_id).astype(str)
-            bare = np.array([r.split(":", 1)[-1] for r in ids.tolist()], dtype=str)
-            drop = np.array(options.exclude_routes, dtype=str)
-            ok &= ~(np.isin(ids, drop) | np.isin(bare, drop))
-        if options.exclude_agencies:
-            agency = np.asarray(tt.route_agency_name).astype(str)
-            ok &= ~np.isin(agency, np.array(options.exclude_agencies, dtype=str))
-        if options.exclude_modes:
-            modes = np.array([transit_mode(int(t)) for t in types.tolist()], dtype=str)
-            ok &= ~np.isin(modes, np.array(options.exclude_modes, dtype=str))
-        if not options.school:
-            ok &= ~self.school_route
-        return ok
 
     def lb_graph(
         self, walk_speed_mps: float, *, reverse: bool
@@ -386,68 +351,30 @@ class Search:
         horizon = t_start + options.max_duration_s
         end = window_end if window_end is not None else (-horizon if reverse else horizon)
         dep_latest = -end if reverse else end
-        return int(
-            raptor_run(
-                ar.pattern_stop_ptr,
-                ar.pattern_stop,
-                ar.pattern_board,
-                ar.pattern_alight,
-                ar.pattern_trip_ptr,
-                ar.pattern_first_dep,
-                ar.pattern_last_dep,
-                ar.trip_st_ptr,
-                ar.st_arr,
-                ar.st_dep,
-                ar.trip_service,
-                ar.stop_pattern_ptr,
-                ar.stop_pattern,
-                ar.stop_pattern_pos,
-                fptr,
-                fto,
-                ftime,
-                self.change_for(options),
-                self.service_active,
-                q.day_col,
-                off,
-                trip_ok,
-                stop_ok,
-                st.lb,
-                acc[0],
-                acc[1],
-                acc[2],
-                egr[0],
-                egr[1],
-                egr[2],
-                t_start,
-                horizon,
-                dep_latest,
-                options.max_transfers + 1,
-                options.max_walk_transfer_s,
-                options.min_change_s,
-                st.t_arr,
-                st.t_walk,
-                st.f_arr,
-                st.f_walk,
-                st.t_trip,
-                st.t_day,
-                st.t_bpos,
-                st.t_apos,
-                st.t_bkind,
-                st.f_from,
-                st.tgt,
-                st.tgt_new,
-                st.marked,
-                st.mark_list,
-                st.prev_marked,
-                st.prev_list,
-                st.pmark,
-                st.plast,
-                st.plist,
-                st.touched,
-                st.touched_list,
-                st.n_touched,
-            )
+        query = RaptorQuery(
+            fp_ptr=fptr,
+            fp_to=fto,
+            fp_time=ftime,
+            stop_change_s=self.change_for(options),
+            day_col=q.day_col,
+            day_off=off,
+            trip_ok=trip_ok,
+            stop_ok=stop_ok,
+            lb=st.lb,
+            access_stop=acc[0],
+            access_s=acc[1],
+            access_walk=acc[2],
+            egress_stop=egr[0],
+            egress_s=egr[1],
+            egress_walk=egr[2],
+            t0=t_start,
+            t_max=horizon,
+            dep_latest=int(dep_latest),
+            max_rounds=options.max_transfers + 1,
+            max_fp_s=options.max_walk_transfer_s,
+            min_change_s=options.min_change_s,
         )
+        return int(raptor_run(self.kernel_arrays(reverse), query, st.labels))
 
     def label_round(self, arr: np.ndarray, walk: np.ndarray, k: int, s: int) -> int:
         """The round where the label 'at most k rides' at stop s was set."""
@@ -608,16 +535,7 @@ class Search:
             off = q.day_off
             lo, hi = t, t + window_s
         deps = collect_departures(
-            ar.pattern_stop_ptr,
-            ar.pattern_board,
-            ar.pattern_trip_ptr,
-            ar.trip_st_ptr,
-            ar.st_dep,
-            ar.trip_service,
-            ar.stop_pattern_ptr,
-            ar.stop_pattern,
-            ar.stop_pattern_pos,
-            self.service_active,
+            self.kernel_arrays(arrive_by),
             q.day_col,
             off,
             trip_ok,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arverne.kernels.raptor_bundles import RaptorLabels, RaptorTimetable
 from arverne.network.timetable import Timetable
 from arverne.routing.options import INF
 
@@ -41,6 +42,26 @@ class SearchArrays:
     def __post_init__(self) -> None:
         if self.hop_min.shape[0] != self.pattern_stop.shape[0]:
             self.hop_min = _hop_min(self)
+
+    def kernel(self, service_active: np.ndarray) -> RaptorTimetable:
+        """The arrays the kernel reads, as its typed bundle."""
+        return RaptorTimetable(
+            pattern_stop_ptr=self.pattern_stop_ptr,
+            pattern_stop=self.pattern_stop,
+            pattern_board=self.pattern_board,
+            pattern_alight=self.pattern_alight,
+            pattern_trip_ptr=self.pattern_trip_ptr,
+            pattern_first_dep=self.pattern_first_dep,
+            pattern_last_dep=self.pattern_last_dep,
+            trip_st_ptr=self.trip_st_ptr,
+            st_arr=self.st_arr,
+            st_dep=self.st_dep,
+            trip_service=self.trip_service,
+            stop_pattern_ptr=self.stop_pattern_ptr,
+            stop_pattern=self.stop_pattern,
+            stop_pattern_pos=self.stop_pattern_pos,
+            service_active=service_active,
+        )
 
 
 def _hop_min(ar: SearchArrays) -> np.ndarray:
@@ -183,17 +204,34 @@ class RaptorState:
         self.heap = np.zeros(n_stops, np.int32)
         self.heap_pos = np.full(n_stops, -1, np.int32)
 
+        self.labels = RaptorLabels(
+            t_arr=self.t_arr,
+            t_walk=self.t_walk,
+            f_arr=self.f_arr,
+            f_walk=self.f_walk,
+            t_trip=self.t_trip,
+            t_day=self.t_day,
+            t_bpos=self.t_bpos,
+            t_apos=self.t_apos,
+            t_bkind=self.t_bkind,
+            f_from=self.f_from,
+            tgt=self.tgt,
+            tgt_new=self.tgt_new,
+            marked=self.marked,
+            mark_list=self.mark_list,
+            prev_marked=self.prev_marked,
+            prev_list=self.prev_list,
+            pmark=self.pmark,
+            plast=self.plast,
+            plist=self.plist,
+            touched=self.touched,
+            touched_list=self.touched_list,
+            n_touched=self.n_touched,
+        )
+        """The same arrays as the kernel's typed bundle."""
+
     def reset(self) -> None:
         """Forget every label (cost proportional to the stops touched since the last reset)."""
         from arverne.kernels.raptor import raptor_reset
 
-        raptor_reset(
-            self.t_arr,
-            self.t_walk,
-            self.f_arr,
-            self.f_walk,
-            self.tgt,
-            self.touched,
-            self.touched_list,
-            self.n_touched,
-        )
+        raptor_reset(self.labels)
