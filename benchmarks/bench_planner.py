@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "rss_end": _rss_mb().get("VmRSS"),
         "peak": _rss_mb().get("VmHWM"),
         "planner_state_mb": round(
-            sum(v.nbytes for v in vars(planner.state).values() if isinstance(v, np.ndarray))
+            sum(v.nbytes for v in vars(planner.search.state).values() if isinstance(v, np.ndarray))
             / 2**20,
             2,
         ),
