@@ -148,8 +148,14 @@ class GenFeed:
 
 
 @st.composite
-def gen_feeds(draw: st.DrawFn) -> GenFeed:
-    """A random small feed: a few routes, trips past midnight, exceptions, transfers, blocks."""
+def gen_feeds(
+    draw: st.DrawFn, max_trips: int = 4, first_s: int = 0, span_s: int = 30 * 3600
+) -> GenFeed:
+    """A random small feed: a few routes, trips past midnight, exceptions, transfers, blocks.
+
+    Each route has 1 to ``max_trips`` trips, leaving between ``first_s`` and
+    ``first_s + span_s`` after the service day's start (many trips in a short span: a dense
+    feed, where changes matter)."""
     n_stops = draw(st.integers(3, 7))
     n_routes = draw(st.integers(1, 4))
     n_services = 2
@@ -164,8 +170,8 @@ def gen_feeds(draw: st.DrawFn) -> GenFeed:
             if s != stops[-1]:
                 stops.append(s)
         route_types.append(draw(st.sampled_from([0, 3])))
-        for _ in range(draw(st.integers(1, 4))):
-            t = draw(st.integers(0, 30 * 3600))
+        for _ in range(draw(st.integers(1, max_trips))):
+            t = draw(st.integers(first_s, first_s + span_s))
             arr, dep = [], []
             for j in range(length):
                 if j:

@@ -60,7 +60,7 @@ def _options(kind: str, max_transfers: int) -> tuple[PlanOptions, dict[str, obje
     if kind == "bus":
         return PlanOptions(max_transfers=max_transfers, route_types=(3,)), {"route_types": (3,)}
     if kind == "change":
-        return PlanOptions(max_transfers=max_transfers, min_change_s=1800), {}
+        return PlanOptions(max_transfers=max_transfers, min_change_s=3600), {}
     return PlanOptions(max_transfers=max_transfers), {}
 
 
@@ -285,6 +285,60 @@ def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) ->
         # departures more than two days before are out of the reference's reach
         got_abs = [g if g >= t_end - 2 * 86400 else -float("inf") for g in got_abs]
         assert got_abs == want, (o, d, when, kind)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(
+    feed=gen_feeds(max_trips=10, first_s=7 * 3600, span_s=2 * 3600),
+    qs=st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.integers(0, 6),
+            st.integers(6 * 3600, 9 * 3600),
+            st.integers(1, 3),
+            st.sampled_from([0, 60, 300, 900]),
+        ),
+        min_size=3,
+        max_size=6,
+    ),
+)
+def test_min_change_equals_reference(feed: GenFeed, qs: list) -> None:
+    """Dense random feeds (up to 10 trips a route within two hours, so changes matter): with a
+    minimum change of 0 to 15 minutes the best arrival with at most k rides equals the
+    reference's, which adds the minimum after every footpath and at every stop without a
+    transfers.txt time of its own."""
+    planner = _planner(feed)
+    net = feed.reference()
+    for o, d, secs, max_transfers, min_change_s in qs:
+        o, d = o % feed.n_stops, d % feed.n_stops
+        if o == d:
+            continue
+        options = PlanOptions(max_transfers=max_transfers, min_change_s=min_change_s)
+        when = dt.datetime.combine(D0 + dt.timedelta(days=1), dt.time(), UTC) + dt.timedelta(
+            seconds=secs
+        )
+        q = probes.stop_query(planner, _stop(planner, o), _stop(planner, d), when, options)
+        got = probes.earliest_arrival_s(planner, q, when, options)
+        acc, egr = _ref_ends(planner, q)
+        want = ref.earliest_arrivals(
+            net,
+            acc,
+            egr,
+            int(when.timestamp()),
+            max_transfers + 1,
+            max_footpath_s=options.max_walk_transfer_s,
+            min_change_s=min_change_s,
+        )
+        got_abs = [float("inf") if g >= INF else int(g) + q.day_start_utc_s for g in got]
+        assert got_abs == want, (o, d, when, min_change_s)
 
 
 @pytest.mark.parametrize("seed", [0])

@@ -204,9 +204,6 @@ def ride_coords(search: Search, trip: int, calls: list[StopCall]) -> list[tuple[
     ]
 
 
-# ------------------------------------------------------------------ public API
-
-
 def pareto_journeys(journeys: list[Journey], *, arrive_by: bool, ranged: bool) -> list[Journey]:
     """Keep the journeys no other journey beats.
 

@@ -76,8 +76,8 @@ class Planner:
         Returns
         -------
         list[Journey]
-            The Pareto set over (arrival, transfers) (and departure, for a window), earliest
-            first; may be empty.
+            The journeys no other beats on (arrival, transfers) (arrive-by: departure,
+            transfers; a window: departure, arrival, transfers), earliest first; may be empty.
         """
         q = stop_query(self.search, from_stop_idx, to_stop_idx, depart_at, options)
         return self._finish(q, depart_at, arrive_by, window, options, direct=None)
@@ -96,7 +96,7 @@ class Planner:
         window_s = int(window.total_seconds())
         if window_s < 0:
             raise InputError(f"window must be >= 0, got {window}")
-        traces = self.search.search(q, t, window_s, options, arrive_by=arrive_by)
+        traces = self.search.traces(q, t, window_s, options, arrive_by=arrive_by)
         journeys = [journey(self.search, q, tr) for tr in traces]
         if direct is not None:
             journeys.append(direct)
@@ -139,8 +139,9 @@ class Planner:
         Returns
         -------
         list[Journey]
-            Pareto-optimal journeys (arrival, transfers; departure too for a window), including
-            a direct street journey when it is not beaten.
+            The journeys no other beats on (arrival, transfers) (arrive-by: departure,
+            transfers; a window: departure, arrival, transfers), the direct street journey
+            among them when it is not beaten.
 
         Raises
         ------
@@ -201,8 +202,6 @@ class Planner:
             except NoRouteError as exc:
                 out.append(exc)
         return out
-
-    # ------------------------------------------------------------------ door to door
 
 
 def parse_lat_lon(text: str, label: str = "point") -> tuple[float, float]:

@@ -69,6 +69,6 @@ def pareto_stops(
     search = planner.search
     q = _query.stop_query(search, from_stop_idx, to_stop_idx, depart_at, options)
     t = _query.frame_seconds(search, q, depart_at)
-    traces = search.search(q, t, int(window.total_seconds()), options, arrive_by=arrive_by)
+    traces = search.traces(q, t, int(window.total_seconds()), options, arrive_by=arrive_by)
     base = q.day_start_utc_s
     return [(tr.departure_s + base, tr.arrival_s + base, tr.rides) for tr in traces]

@@ -4,7 +4,7 @@
 directions, the label state, and the arrays derived per option (allowed trips and stops,
 footpaths at a walking speed, lower-bound graphs), so a batch of queries allocates nothing per
 round. A :class:`Query` is the kernel's view of one query (built by :mod:`arverne.routing.query`);
-:meth:`Search.search` returns its Pareto :class:`Trace` s, which
+:meth:`Search.traces` returns its Pareto :class:`Trace` s, which
 :mod:`arverne.routing.assemble` turns into journeys.
 """
 
@@ -486,7 +486,7 @@ class Search:
         p = int(self.tt.trip_pattern[trip])
         return int(self.fw.pattern_stop_ptr[p + 1] - self.fw.pattern_stop_ptr[p])
 
-    def search(
+    def traces(
         self, q: Query, t: int, window_s: int, options: PlanOptions, *, arrive_by: bool
     ) -> list[Trace]:
         """Pareto traces over (departure later, arrival earlier, fewer rides)."""
@@ -546,8 +546,6 @@ class Search:
             int(hi),
         )
         return -deps if arrive_by else deps
-
-    # ------------------------------------------------------------------ journeys
 
 
 def pareto_traces(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
