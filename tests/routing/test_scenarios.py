@@ -256,7 +256,8 @@ def test_wheelchair_inaccessible_trip(tmp_path: Path) -> None:
 
 
 def test_arrive_by(tmp_path: Path) -> None:
-    """Trips A->B at 08:00, 08:30 and 09:00 (10 min): to arrive by 08:45 leave at 08:30."""
+    """Trips A->B at 08:00, 08:30 and 09:00 (10 min): to arrive by 08:45 leave at 08:30; ranges
+    forward and backward keep only journeys inside their window."""
     trips = "route_id,service_id,trip_id\nR1,WK,a\nR1,WK,b\nR1,WK,c"
     rows = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
     for trip, h, m in (("a", 8, 0), ("b", 8, 30), ("c", 9, 0)):
@@ -269,6 +270,9 @@ def test_arrive_by(tmp_path: Path) -> None:
     assert [(hhmm(j.departure), hhmm(j.arrival)) for j in journeys] == [("Mon 08:30", "Mon 08:40")]
     ranged = plan(pl, "A", "B", at(MON, "07:55"), window=dt.timedelta(hours=1))
     assert [hhmm(j.departure) for j in ranged] == ["Mon 08:00", "Mon 08:30"]
+    # an arrive-by range keeps arrivals inside [T - window, T] only (not 08:10 for 09:15 - 1 h)
+    back = plan(pl, "A", "B", at(MON, "09:15"), arrive_by=True, window=dt.timedelta(hours=1))
+    assert [hhmm(j.arrival) for j in back] == ["Mon 09:10", "Mon 08:40"]
 
 
 def test_arrive_by_agrees_with_forward_on_what_walking_beats(tmp_path: Path) -> None:
