@@ -159,15 +159,30 @@ def plan(
     max_duration: Annotated[
         int, typer.Option("--max-duration", help="longest journey, minutes (waiting included)")
     ] = 48 * 60,
+    route_type: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--route-type", help="GTFS route type to use, all others left out (repeatable)"
+        ),
+    ] = None,
     exclude_route_type: Annotated[
         list[int] | None,
         typer.Option("--exclude-route-type", help="GTFS route type to leave out (repeatable)"),
     ] = None,
+    routes: Annotated[
+        str, typer.Option("--routes", help="the only route_ids to use, comma-separated")
+    ] = "",
     exclude_routes: Annotated[
         str, typer.Option("--exclude-routes", help="route_ids to leave out, comma-separated")
     ] = "",
+    agencies: Annotated[
+        str, typer.Option("--agencies", help="the only agency names to use, comma-separated")
+    ] = "",
     exclude_agencies: Annotated[
         str, typer.Option("--exclude-agencies", help="agency names to leave out, comma-separated")
+    ] = "",
+    modes: Annotated[
+        str, typer.Option("--modes", help="the only modes to use (bus,tram,rail,...)")
     ] = "",
     exclude_modes: Annotated[
         str, typer.Option("--exclude-modes", help="modes to leave out (bus,tram,rail,...)")
@@ -193,9 +208,13 @@ def plan(
         wheelchair=wheelchair,
         min_change_s=min_change * 60,
         max_duration_s=max_duration * 60,
+        route_types=tuple(route_type) if route_type else None,
         exclude_route_types=tuple(exclude_route_type or ()),
+        routes=_names(routes) or None,
         exclude_routes=_names(exclude_routes),
+        agencies=_names(agencies) or None,
         exclude_agencies=_names(exclude_agencies),
+        modes=_names(modes) or None,
         exclude_modes=_names(exclude_modes),
         school=school,
     )

@@ -90,7 +90,8 @@ def test_plan_next_day_shows_dates_and_options(tmp_path: Path) -> None:
     """Issue 10 defect 8 and the options: two stops 11 km apart with one bus at 08:00. Asked on
     Monday 22:00, the journey leaves on Tuesday: a note says so and every leg on Tuesday shows
     its date. --max-duration 300 (5 h) leaves nothing (exit 1); so do --exclude-route-type 3,
-    --exclude-modes bus and --exclude-routes R1; --min-change and --no-school are accepted."""
+    --exclude-modes bus, --exclude-routes R1, and allowing only other route types, routes,
+    modes or agencies; --min-change and --no-school are accepted."""
     net = _far_network(tmp_path)
     runner = CliRunner()
     args = ["plan", str(net), "--from", "45.700,3.080", "--to", "45.800,3.080"]
@@ -109,6 +110,10 @@ def test_plan_next_day_shows_dates_and_options(tmp_path: Path) -> None:
         ["--exclude-route-type", "3"],
         ["--exclude-modes", "bus"],
         ["--exclude-routes", "R1"],
+        ["--route-type", "0"],
+        ["--routes", "R2"],
+        ["--modes", "tram,rail"],
+        ["--agencies", "Nobody"],
     ):
         result = runner.invoke(app, [*late, *extra])
         assert result.exit_code == 1, (extra, result.output)

@@ -74,7 +74,8 @@ def test_min_change_applies_to_changes_on_foot(tmp_path: Path) -> None:
 def test_exclusions_by_route_type_route_agency_and_mode(tmp_path: Path) -> None:
     """A->C: bus 1 then bus 2 (08:25) or tram 3 (09:30). Leaving out route R2, the bus mode or
     route type 3 leaves the tram; leaving out the tram keeps the buses; leaving out the agency
-    leaves nothing."""
+    leaves nothing. Allowing only route R3 or the tram mode leaves the tram, only R1 and R2
+    (named with or without the feed's prefix) the buses, only another agency nothing."""
     pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES)
 
     def first(**kw: object) -> str | None:
@@ -88,6 +89,11 @@ def test_exclusions_by_route_type_route_agency_and_mode(tmp_path: Path) -> None:
     assert first(exclude_route_types=(3,)) == "Mon 09:30"
     assert first(exclude_modes=("tram",)) == "Mon 08:25"
     assert first(exclude_agencies=("Agency",)) is None
+    assert first(routes=("R3",)) == "Mon 09:30"
+    assert first(routes=("f:R1", "R2")) == "Mon 08:25"
+    assert first(modes=("tram",)) == "Mon 09:30"
+    assert first(agencies=("Agency",)) == "Mon 08:25"
+    assert first(agencies=("Other",)) is None
     with pytest.raises(InputError):
         PlanOptions(exclude_routes="R2")  # type: ignore[arg-type]
 

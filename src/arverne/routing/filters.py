@@ -8,6 +8,7 @@ Service Bus) is open to everyone and stays.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -39,21 +40,36 @@ def school_routes(tt: Timetable) -> np.ndarray:
 def route_ok(tt: Timetable, school_route: np.ndarray, options: PlanOptions) -> np.ndarray:
     """bool[r]: routes the options allow (types, ids, agencies, modes, school services)."""
     types = np.asarray(tt.route_type, np.int64)
-    ok = np.ones(types.shape[0], np.bool_)
-    if options.route_types is not None:
-        ok &= np.isin(types, np.array(options.route_types, np.int64))
-    ok &= ~np.isin(types, np.array(options.exclude_route_types, np.int64))
-    if options.exclude_routes:
+    ok = _kept([types], options.route_types, options.exclude_route_types)
+    if options.routes is not None or options.exclude_routes:
+        # a route is named by its id as in the feed, or prefixed with the feed's name
         ids = np.asarray(tt.route_id).astype(str)
         bare = np.array([r.split(":", 1)[-1] for r in ids.tolist()], dtype=str)
-        drop = np.array(options.exclude_routes, dtype=str)
-        ok &= ~(np.isin(ids, drop) | np.isin(bare, drop))
-    if options.exclude_agencies:
+        ok &= _kept([ids, bare], options.routes, options.exclude_routes)
+    if options.agencies is not None or options.exclude_agencies:
         agency = np.asarray(tt.route_agency_name).astype(str)
-        ok &= ~np.isin(agency, np.array(options.exclude_agencies, dtype=str))
-    if options.exclude_modes:
+        ok &= _kept([agency], options.agencies, options.exclude_agencies)
+    if options.modes is not None or options.exclude_modes:
         modes = np.array([transit_mode(int(t)) for t in types.tolist()], dtype=str)
-        ok &= ~np.isin(modes, np.array(options.exclude_modes, dtype=str))
+        ok &= _kept([modes], options.modes, options.exclude_modes)
     if not options.school:
         ok &= ~school_route
+    return ok
+
+
+def _kept(
+    spellings: list[np.ndarray], allow: tuple[Any, ...] | None, exclude: tuple[Any, ...]
+) -> np.ndarray:
+    """bool: routes named (in any of their spellings) in ``allow`` (all when None) and in no
+    way in ``exclude``."""
+
+    def named(names: tuple[Any, ...]) -> np.ndarray:
+        hits = [np.isin(v, np.array(names, dtype=v.dtype)) for v in spellings]
+        return np.logical_or.reduce(hits)
+
+    ok = np.ones(spellings[0].shape[0], np.bool_)
+    if allow is not None:
+        ok &= named(allow)
+    if exclude:
+        ok &= ~named(exclude)
     return ok

@@ -26,12 +26,18 @@ class PlanOptions:
     """GTFS route types allowed (None: all)."""
     exclude_route_types: tuple[int, ...] = ()
     """GTFS route types left out (basic or extended, e.g. 712 school buses)."""
+    routes: tuple[str, ...] | None = None
+    """route_id values allowed (as in the feed, or prefixed ``feed:route_id``; None: all)."""
     exclude_routes: tuple[str, ...] = ()
-    """route_id values left out (as in the feed, or prefixed ``feed:route_id``)."""
+    """route_id values left out."""
+    agencies: tuple[str, ...] | None = None
+    """Agencies allowed, by agency_name (None: all)."""
     exclude_agencies: tuple[str, ...] = ()
     """Agencies left out, by agency_name."""
+    modes: tuple[str, ...] | None = None
+    """Transit modes allowed (``bus``, ``tram``, ``metro``, ``rail``, ``coach``, ...; None: all)."""
     exclude_modes: tuple[str, ...] = ()
-    """Transit modes left out (``bus``, ``tram``, ``metro``, ``rail``, ``coach``, ...)."""
+    """Transit modes left out."""
     school: bool = True
     """Use school services (route type 712, or a route the feed names a school line);
     False leaves them out, for travellers who are not pupils."""
@@ -102,8 +108,17 @@ class PlanOptions:
         object.__setattr__(
             self, "exclude_route_types", tuple(int(r) for r in self.exclude_route_types)
         )
-        for name in ("exclude_routes", "exclude_agencies", "exclude_modes"):
+        for name in (
+            "routes",
+            "exclude_routes",
+            "agencies",
+            "exclude_agencies",
+            "modes",
+            "exclude_modes",
+        ):
             values = getattr(self, name)
+            if values is None:
+                continue
             if isinstance(values, str):
                 raise InputError(f"PlanOptions.{name} must be a sequence of names, got {values!r}")
             object.__setattr__(self, name, tuple(str(v) for v in values))

@@ -242,8 +242,11 @@ class Search:
         key = (
             options.route_types,
             options.exclude_route_types,
+            options.routes,
             options.exclude_routes,
+            options.agencies,
             options.exclude_agencies,
+            options.modes,
             options.exclude_modes,
             options.school,
             options.wheelchair,
