@@ -2,7 +2,8 @@
 
 A feed says a route is a school service by the extended route type 712 (School Bus) or by
 naming it so (``Ligne scolaire``, ``School bus``, ``Schulbus``, ...); 713 (School and Public
-Service Bus) is open to everyone and stays.
+Service Bus) is open to everyone and stays. Calendar names are not read: in French feeds
+"période scolaire" names the school days of services open to everyone.
 """
 
 from __future__ import annotations
