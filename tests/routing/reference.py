@@ -95,10 +95,13 @@ class RefNetwork:
                     tr = self.trips[t]
                     if t != k and (not tr.ok or date not in tr.dates):
                         break
+                    # no boarding at a trip's last stop (staying seated into the next trip
+                    # of the block, the rider boards where that trip starts)
+                    last = len(tr.stops) - 1
                     rows.extend(
-                        (s, a + base, d + base, b, al)
-                        for s, a, d, b, al in zip(
-                            tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True
+                        (s, a + base, d + base, b and j < last, al)
+                        for j, (s, a, d, b, al) in enumerate(
+                            zip(tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True)
                         )
                     )
                     t = self.inseat.get(t) if chain_ok[k] else None

@@ -80,6 +80,21 @@ def _hop_min(ar: SearchArrays) -> np.ndarray:
     return hop
 
 
+def _board_flags(tt: Timetable, sptr: np.ndarray) -> np.ndarray:
+    """Boarding allowed per pattern position, except at the last stop of a chained trip's
+    parts: a rider staying seated into a block's next trip boards where that trip starts, so
+    a journey leaves when the vehicle does (not when it waits at a terminus)."""
+    board = np.array(tt.pattern_board, dtype=np.bool_)
+    part_ptr, part_trip = np.asarray(tt.trip_part_ptr), np.asarray(tt.part_trip)
+    part_start, pattern = np.asarray(tt.part_start), np.asarray(tt.trip_pattern)
+    for t in np.flatnonzero(np.asarray(tt.trip_chained)).tolist():
+        base = int(sptr[pattern[t]])
+        for j in range(int(part_ptr[t]), int(part_ptr[t + 1]) - 1):
+            p = int(pattern[part_trip[j]])
+            board[base + int(part_start[j]) + int(sptr[p + 1] - sptr[p]) - 1] = False
+    return board
+
+
 def forward_arrays(tt: Timetable) -> SearchArrays:
     """Contiguous kernel arrays of a timetable, with per-pattern departure bounds."""
     c = np.ascontiguousarray
@@ -102,7 +117,7 @@ def forward_arrays(tt: Timetable) -> SearchArrays:
     return SearchArrays(
         pattern_stop_ptr=sptr,
         pattern_stop=c(tt.pattern_stop, dtype=np.int32),
-        pattern_board=c(tt.pattern_board, dtype=np.bool_),
+        pattern_board=_board_flags(tt, sptr),
         pattern_alight=c(tt.pattern_alight, dtype=np.bool_),
         pattern_trip_ptr=ptr,
         pattern_first_dep=first,
