@@ -24,6 +24,7 @@ from arverne.fleet.ondemand import (
     Vehicle,
     straight_line_area,
 )
+from arverne.store import open_store
 from tests.fleet.darp_check import check_service, check_stored
 
 H = 3600.0
@@ -198,13 +199,15 @@ def test_quote_books_nothing(tmp_path: Path) -> None:
 
 
 def test_store_failure_promises_nothing(tmp_path: Path) -> None:
-    """When the store cannot commit, book raises StoreError and the plans stay as they were."""
+    """When the store cannot commit, book raises StoreError and the plans stay as they were
+    (seen through the store reopened, since the views read what other processes changed)."""
     svc = service(tmp_path)
     svc.book(TripRequest("p1", "p2", earliest_pickup_s=9 * H), now_s=6 * H)
     plans = {v.vehicle_id: svc.plan(v.vehicle_id) for v in svc.vehicles}
     svc.store.close()
     with pytest.raises(StoreError):
         svc.book(TripRequest("p3", "p4", earliest_pickup_s=9 * H), now_s=6 * H)
+    svc.store = open_store(tmp_path / "b.sqlite")
     assert {v.vehicle_id: svc.plan(v.vehicle_id) for v in svc.vehicles} == plans
     assert len(svc.bookings()) == 1
 

@@ -34,6 +34,7 @@ the best pair so far); the survivors get the exact O(n x requests) schedule chec
 from __future__ import annotations
 
 import math
+import random
 import time
 import uuid
 from collections.abc import Sequence
@@ -45,7 +46,15 @@ import numpy as np
 
 from arverne.errors import ProblemError, StoreError
 from arverne.fleet import _darp_kernels as K
-from arverne.store import BookingRow, BookingStore, PlanRow, VehicleRow, open_store
+from arverne.store import (
+    BookingRow,
+    BookingStore,
+    PlanRow,
+    StalePlanError,
+    StoredState,
+    VehicleRow,
+    open_store,
+)
 
 REFUSAL_REASONS = (
     "outside_zone",  # a place farther than max_walk_m from every service point
@@ -357,9 +366,16 @@ class OnDemandService:
 
     Create with :meth:`open`; on a store that already holds vehicles the plans are rebuilt from
     it (crash recovery) and ``vehicles`` may be omitted; given vehicles that are not stored yet
-    are added, stored ones keep their stored values. One service object per store, used from
-    one thread at a time.
+    are added, stored ones keep their stored values. One service object is used from one thread
+    at a time; several processes (HTTP workers) may each hold one over the same store: before
+    every call a service reads again the plans that other processes changed (their versions
+    moved), and a commit planned against a plan changed meanwhile is refused by the store and
+    planned again (see :mod:`arverne.store.base`).
     """
+
+    max_attempts: int = 100
+    """Plans a booking, a cancellation may try before giving up when other processes keep
+    changing the same vehicle's plan first."""
 
     def __init__(
         self,
@@ -372,15 +388,11 @@ class OnDemandService:
         self.area = area
         self.store = store
         self.params = params or ServiceParams()
-        state = store.load()
         if vehicles:
-            known = {v.vehicle_id for v in state.vehicles}
-            fresh = [v for v in vehicles if v.vehicle_id not in known]
             for v in vehicles:
                 area.index(v.depot)
-            if fresh:
-                store.put_vehicles([_vehicle_row(v) for v in fresh])
-                state = store.load()
+            store.put_vehicles([_vehicle_row(v) for v in vehicles], keep_stored=True)
+        state = store.load()
         if not state.vehicles:
             raise ProblemError("on-demand service: empty fleet (no vehicle given or stored)")
         self.vehicles = [
@@ -390,8 +402,10 @@ class OnDemandService:
             for r in state.vehicles
         ]
         self._vidx = {v.vehicle_id: i for i, v in enumerate(self.vehicles)}
+        self._versions: dict[str, int] = {}
+        self._now_s: float | None = None
         self._alloc()
-        self._rebuild(state.bookings, state.plan)
+        self._reload(state)
 
     @classmethod
     def open(
@@ -432,12 +446,13 @@ class OnDemandService:
         self.best = np.zeros(4)
         self.tt = self.area.travel_s
         self._reqs: dict[str, _Req] = {}
+        # kernel request index of every booking id ever seen (stable across reloads)
         self._req_ids: list[str] = []
-        for v, veh in enumerate(self.vehicles):
-            self._init_route(v, veh)
+        self._req_idx: dict[str, int] = {}
 
-    def _init_route(self, v: int, veh: Vehicle) -> None:
-        depot = self.area.index(veh.depot)
+    def _init_route(self, v: int) -> None:
+        depot = self.area.index(self.vehicles[v].depot)
+        veh = self.vehicles[v]
         for k, kind in ((0, K.KIND_START), (1, K.KIND_END)):
             self.ev_f[v, k] = 0.0
             self.ev_f[v, k, K.F_E] = veh.shift_start_s
@@ -449,109 +464,142 @@ class OnDemandService:
             self.ev_i[v, k, K.I_KIND] = kind
             self.ev_i[v, k, K.I_REQ] = -1
         self.n_ev[v] = 2
-        K.refresh_route(
-            2,
-            self.ev_f[v],
-            self.ev_i[v],
-            self.tt,
-            self.v_maxdur[v],
-            self.v_lock[v],
-            self.v_ready[v],
-        )
+        self.v_lock[v] = 0
+        self.v_ready[v] = -np.inf
+        self._refresh(v)
 
-    def _rebuild(self, bookings: Sequence[BookingRow], plan: Sequence[PlanRow]) -> None:
-        """Rebuild the kernel arrays from stored rows; refuse a store that breaks a promise."""
-        confirmed = {b.booking_id: b for b in bookings if b.status == "confirmed"}
-        for b in confirmed.values():
-            self._register(b)
-        by_vehicle: dict[str, list[PlanRow]] = {}
-        for row in plan:
-            by_vehicle.setdefault(row.vehicle_id, []).append(row)
-        seen: dict[str, int] = {}
-        for vehicle_id, rows in by_vehicle.items():
-            if vehicle_id not in self._vidx:
-                raise StoreError(f"plan_events: vehicle {vehicle_id!r} is not in vehicles")
-            v = self._vidx[vehicle_id]
-            if len(rows) + 2 > self.ev_f.shape[1]:
-                raise StoreError(
-                    f"plan_events: vehicle {vehicle_id} holds more than max_events stops"
-                )
-            end_f = self.ev_f[v, 1].copy()
-            end_i = self.ev_i[v, 1].copy()
-            pos: dict[str, int] = {}
-            for k, row in enumerate(rows, start=1):
-                req = self._reqs.get(row.booking_id)
-                if req is None:
-                    raise StoreError(
-                        f"plan_events: vehicle {vehicle_id} seq {row.seq} names booking "
-                        f"{row.booking_id}, which is not confirmed"
-                    )
-                b = req.booking
-                pickup = row.kind == "pickup"
-                f = self.ev_f[v, k]
-                i = self.ev_i[v, k]
-                f[:] = 0.0
-                i[:] = 0
-                f[K.F_E] = row.tw_lo_s
-                f[K.F_L] = row.tw_hi_s
-                f[K.F_SVC] = b.pickup_service_s if pickup else b.dropoff_service_s
-                f[K.F_RIDE] = np.inf if pickup else b.max_ride_s
-                i[K.I_PT] = self.area.index(row.point)
-                sign = 1 if pickup else -1
-                i[K.I_Q1] = sign * b.passengers
-                i[K.I_Q2] = sign * b.wheelchairs
-                i[K.I_KIND] = K.KIND_PICKUP if pickup else K.KIND_DROP
-                i[K.I_REQ] = req.idx
-                if pickup:
-                    pos[row.booking_id] = k
-                else:
-                    if row.booking_id not in pos:
-                        raise StoreError(
-                            f"plan_events: vehicle {vehicle_id}: drop-off of {row.booking_id} "
-                            "comes before its pickup"
-                        )
-                    p = pos.pop(row.booking_id)
-                    i[K.I_PARTNER] = p
-                    self.ev_i[v, p, K.I_PARTNER] = k
-                    seen[row.booking_id] = v
-            if pos:
-                raise StoreError(f"plan_events: vehicle {vehicle_id}: pickups without drop-off")
-            n = len(rows) + 2
-            self.ev_f[v, n - 1] = end_f
-            self.ev_i[v, n - 1] = end_i
-            self.n_ev[v] = n
-            if not K.refresh_route(
-                n,
+    def _refresh(self, v: int) -> bool:
+        """Recompute vehicle ``v``'s schedule; False when its plan breaks a promise."""
+        return bool(
+            K.refresh_route(
+                int(self.n_ev[v]),
                 self.ev_f[v],
                 self.ev_i[v],
                 self.tt,
                 self.v_maxdur[v],
                 self.v_lock[v],
                 self.v_ready[v],
-            ):
-                raise StoreError(
-                    f"plan_events: the stored plan of vehicle {vehicle_id} breaks a promise"
-                )
-        missing = [b for b in confirmed if b not in seen]
+            )
+        )
+
+    def _sync(self) -> None:
+        """Read again the plans other processes changed since this one last read or wrote them,
+        then apply this service's clock to them."""
+        current = self.store.versions()
+        stale = [vid for vid in self._vidx if current.get(vid) != self._versions.get(vid)]
+        if stale:
+            self._reload(self.store.load(stale))
+            if self._now_s is not None:
+                self._advance(self._now_s)
+
+    def _reload(self, state: StoredState) -> None:
+        """Rebuild the vehicles of ``state`` (and the bookings they serve) from stored rows;
+        refuse a store that breaks a promise."""
+        vehicle_ids = {r.vehicle_id for r in state.vehicles if r.vehicle_id in self._vidx}
+        for bid in [b for b, r in self._reqs.items() if r.booking.vehicle_id in vehicle_ids]:
+            del self._reqs[bid]
+        confirmed = [
+            b for b in state.bookings if b.status == "confirmed" and b.vehicle_id in vehicle_ids
+        ]
+        for b in confirmed:
+            self._register(b)
+        by_vehicle: dict[str, list[PlanRow]] = {vid: [] for vid in vehicle_ids}
+        for row in state.plan:
+            if row.vehicle_id not in by_vehicle:
+                raise StoreError(f"plan_events: vehicle {row.vehicle_id!r} is not in vehicles")
+            by_vehicle[row.vehicle_id].append(row)
+        planned: set[str] = set()
+        for vehicle_id, rows in by_vehicle.items():
+            planned.update(self._load_plan(self._vidx[vehicle_id], rows))
+        missing = [b.booking_id for b in confirmed if b.booking_id not in planned]
         if missing:
             raise StoreError(f"bookings: confirmed booking {missing[0]} has no plan events")
-            lock = 0
-            for k, row in enumerate(rows, start=1):
-                if row.frozen:
-                    lock = k
-            self.v_lock[v] = lock
+        self._versions.update({v: n for v, n in state.versions.items() if v in vehicle_ids})
+
+    def _load_plan(self, v: int, rows: Sequence[PlanRow]) -> set[str]:
+        """Set vehicle ``v``'s plan to the stored ``rows``; the booking ids it serves."""
+        vehicle_id = self.vehicles[v].vehicle_id
+        if len(rows) + 2 > self.ev_f.shape[1]:
+            raise StoreError(f"plan_events: vehicle {vehicle_id} holds more than max_events stops")
+        self._init_route(v)
+        end_f = self.ev_f[v, 1].copy()
+        end_i = self.ev_i[v, 1].copy()
+        pos: dict[str, int] = {}
+        served: set[str] = set()
+        for k, row in enumerate(rows, start=1):
+            req = self._reqs.get(row.booking_id)
+            if req is None or req.booking.vehicle_id != vehicle_id:
+                raise StoreError(
+                    f"plan_events: vehicle {vehicle_id} seq {row.seq} names booking "
+                    f"{row.booking_id}, which is not confirmed on that vehicle"
+                )
+            b = req.booking
+            pickup = row.kind == "pickup"
+            f = self.ev_f[v, k]
+            i = self.ev_i[v, k]
+            f[:] = 0.0
+            i[:] = 0
+            f[K.F_E] = row.tw_lo_s
+            f[K.F_L] = row.tw_hi_s
+            f[K.F_SVC] = b.pickup_service_s if pickup else b.dropoff_service_s
+            f[K.F_RIDE] = np.inf if pickup else b.max_ride_s
+            i[K.I_PT] = self.area.index(row.point)
+            sign = 1 if pickup else -1
+            i[K.I_Q1] = sign * b.passengers
+            i[K.I_Q2] = sign * b.wheelchairs
+            i[K.I_KIND] = K.KIND_PICKUP if pickup else K.KIND_DROP
+            i[K.I_REQ] = req.idx
+            if row.frozen:
+                self.v_lock[v] = k
+            if pickup:
+                pos[row.booking_id] = k
+            else:
+                if row.booking_id not in pos:
+                    raise StoreError(
+                        f"plan_events: vehicle {vehicle_id}: drop-off of {row.booking_id} "
+                        "comes before its pickup"
+                    )
+                p = pos.pop(row.booking_id)
+                i[K.I_PARTNER] = p
+                self.ev_i[v, p, K.I_PARTNER] = k
+                served.add(row.booking_id)
+        if pos:
+            raise StoreError(f"plan_events: vehicle {vehicle_id}: pickups without drop-off")
+        n = len(rows) + 2
+        self.ev_f[v, n - 1] = end_f
+        self.ev_i[v, n - 1] = end_i
+        self.n_ev[v] = n
+        if not self._refresh(v):
+            raise StoreError(
+                f"plan_events: the stored plan of vehicle {vehicle_id} breaks a promise"
+            )
+        return served
 
     def _register(self, b: BookingRow) -> _Req:
-        idx = len(self._req_ids)
-        self._req_ids.append(b.booking_id)
+        idx = self._req_idx.get(b.booking_id)
+        if idx is None:
+            idx = len(self._req_ids)
+            self._req_ids.append(b.booking_id)
+            self._req_idx[b.booking_id] = idx
         req = _Req(booking=b, idx=idx)
         self._reqs[b.booking_id] = req
         return req
+
+    def _forget(self, booking_id: str) -> None:
+        """Undo the :meth:`_register` of a booking that was never stored."""
+        del self._reqs[booking_id]
+        del self._req_idx[booking_id]
+        self._req_ids.pop()
 
     def advance(self, now_s: float) -> None:
         """Move the clock: freeze every stop the vehicle leaves for before ``now_s + freeze_s``
         (it waits where it is and leaves just in time), and let no vehicle leave its last
         frozen stop (or its depot) before ``now_s``. The clock never goes back."""
+        self._sync()
+        self._advance(now_s)
+
+    def _advance(self, now_s: float) -> None:
+        self._now_s = now_s if self._now_s is None else max(self._now_s, now_s)
         horizon = now_s + self.params.freeze_s
         for v in range(len(self.vehicles)):
             n = int(self.n_ev[v])
@@ -569,16 +617,7 @@ class OnDemandService:
                 self.v_lock[v] = k
                 k += 1
             self.v_ready[v] = max(self.v_ready[v], now_s)
-            ok = K.refresh_route(
-                n,
-                self.ev_f[v],
-                self.ev_i[v],
-                self.tt,
-                self.v_maxdur[v],
-                self.v_lock[v],
-                self.v_ready[v],
-            )
-            if not ok:  # cannot happen: unfrozen stops are left for after now_s + freeze_s
+            if not self._refresh(v):  # cannot happen: unfrozen stops leave after now + freeze
                 raise StoreError(
                     f"internal: vehicle {self.vehicles[v].vehicle_id} plan broke at {now_s}"
                 )
@@ -719,10 +758,26 @@ class OnDemandService:
         return self._book(request, now_s, commit=True)
 
     def _book(self, request: TripRequest, now_s: float, *, commit: bool) -> Offer | Refusal:
-        self.advance(now_s)
-        x = self._prepare(request, now_s)
-        if isinstance(x, Refusal):
-            return x
+        for _attempt in range(self.max_attempts):
+            self._sync()
+            self._advance(now_s)
+            x = self._prepare(request, now_s)
+            if isinstance(x, Refusal):
+                return x
+            answer = self._insert(request, x, now_s, commit=commit)
+            if answer is not None:
+                return answer
+            _backoff(_attempt)
+        raise StoreError(
+            f"{self.store}: booking abandoned: {self.max_attempts} times another process changed "
+            "the chosen vehicle's plan first"
+        )
+
+    def _insert(
+        self, request: TripRequest, x: dict[str, Any], now_s: float, *, commit: bool
+    ) -> Offer | Refusal | None:
+        """Insert a prepared request at its best place and commit; None when another process
+        changed that vehicle's plan since it was read (nothing stored, plan restored)."""
         ridx = len(self._req_ids)
         v = self._best(x, ridx, False)
         if v < 0:
@@ -743,15 +798,7 @@ class OnDemandService:
         self.ev_f[v, a, K.F_E] = lo
         self.ev_f[v, a, K.F_L] = hi
         self.ev_f[v, b, K.F_L] = latest_drop
-        ok = K.refresh_route(
-            int(self.n_ev[v]),
-            self.ev_f[v],
-            self.ev_i[v],
-            self.tt,
-            self.v_maxdur[v],
-            self.v_lock[v],
-            self.v_ready[v],
-        )
+        ok = self._refresh(v)
         veh = self.vehicles[v]
         booking = BookingRow(
             booking_id=uuid.uuid4().hex,
@@ -792,12 +839,18 @@ class OnDemandService:
             return offer
         self._register(booking)
         try:
-            self.store.commit(bookings=[booking], plans={veh.vehicle_id: self._plan_rows(v)})
-        except BaseException:
+            versions = self.store.commit(
+                bookings=[booking],
+                plans={veh.vehicle_id: self._plan_rows(v)},
+                expect_versions={veh.vehicle_id: self._versions[veh.vehicle_id]},
+            )
+        except BaseException as exc:
             self._restore(v, saved)
-            del self._reqs[booking.booking_id]
-            self._req_ids.pop()
+            self._forget(booking.booking_id)
+            if isinstance(exc, StalePlanError):
+                return None
             raise
+        self._versions.update(versions)
         return offer
 
     def _restore(self, v: int, saved: tuple[np.ndarray, np.ndarray, int]) -> None:
@@ -828,11 +881,23 @@ class OnDemandService:
 
     def cancel(self, booking_id: str, *, now_s: float) -> None:
         """Cancel a confirmed booking before its pickup; other riders' promises are untouched."""
-        self.advance(now_s)
+        for _attempt in range(self.max_attempts):
+            self.advance(now_s)
+            if self._remove(booking_id, now_s):
+                return
+            _backoff(_attempt)
+        raise StoreError(
+            f"{self.store}: cancellation abandoned: {self.max_attempts} times another process "
+            "changed the vehicle's plan first"
+        )
+
+    def _remove(self, booking_id: str, now_s: float) -> bool:
+        """Remove a booking and commit; False when another process changed the plan first."""
         req = self._reqs.get(booking_id)
         if req is None:
             raise ProblemError(f"cancel: booking {booking_id!r} is not a confirmed booking")
-        v = self._vidx[req.booking.vehicle_id]
+        vehicle_id = req.booking.vehicle_id
+        v = self._vidx[vehicle_id]
         n = int(self.n_ev[v])
         for k in range(1, int(self.v_lock[v]) + 1):
             if self.ev_i[v, k, K.I_REQ] == req.idx:
@@ -851,25 +916,23 @@ class OnDemandService:
         )
         if not ok:  # impossible with a triangle-closed matrix; keep the plan rather than break it
             self._restore(v, saved)
-            K.refresh_route(
-                n,
-                self.ev_f[v],
-                self.ev_i[v],
-                self.tt,
-                self.v_maxdur[v],
-                self.v_lock[v],
-                self.v_ready[v],
-            )
+            self._refresh(v)
             raise StoreError(f"internal: removing booking {booking_id} made the plan infeasible")
         cancelled = _replace(req.booking, status="cancelled", cancelled_s=float(now_s))
         try:
-            self.store.commit(
-                bookings=[cancelled], plans={req.booking.vehicle_id: self._plan_rows(v)}
+            versions = self.store.commit(
+                bookings=[cancelled],
+                plans={vehicle_id: self._plan_rows(v)},
+                expect_versions={vehicle_id: self._versions[vehicle_id]},
             )
-        except BaseException:
+        except BaseException as exc:
             self._restore(v, saved)
+            if isinstance(exc, StalePlanError):
+                return False
             raise
+        self._versions.update(versions)
         del self._reqs[booking_id]
+        return True
 
     def reoptimise(self, *, now_s: float, max_runtime: float = 1.0, seed: int = 0) -> ReoptReport:
         """Improve the plans (ruin and recreate) keeping every promise; one transaction.
@@ -940,10 +1003,16 @@ class OnDemandService:
                             _replace(req.booking, vehicle_id=self.vehicles[v].vehicle_id)
                         )
         try:
-            self.store.commit(bookings=changed_bookings, plans=plans)
-        except BaseException:
+            # every plan was read at its version: a booking may have moved anywhere
+            versions = self.store.commit(
+                bookings=changed_bookings, plans=plans, expect_versions=self._versions
+            )
+        except BaseException as exc:
             self.ev_f[:], self.ev_i[:], self.n_ev[:] = saved
+            if isinstance(exc, StalePlanError):  # another process booked meanwhile: keep theirs
+                return ReoptReport(before, before, iterations, [])
             raise
+        self._versions.update(versions)
         for b in changed_bookings:
             self._reqs[b.booking_id].booking = b
         return ReoptReport(before, after, iterations, sorted(plans))
@@ -953,6 +1022,7 @@ class OnDemandService:
         """The current plan of one vehicle, start and end depot included."""
         if vehicle_id not in self._vidx:
             raise ProblemError(f"plan: unknown vehicle {vehicle_id!r}")
+        self._sync()
         v = self._vidx[vehicle_id]
         kinds = {
             K.KIND_START: "start",
@@ -982,11 +1052,18 @@ class OnDemandService:
 
     def bookings(self) -> dict[str, BookingRow]:
         """Confirmed bookings by id."""
+        self._sync()
         return {bid: r.booking for bid, r in self._reqs.items()}
 
     def total_travel_s(self) -> float:
         """Total planned driving time of the fleet."""
+        self._sync()
         return float(K.total_travel(self.ev_i, self.n_ev, self.tt))
+
+
+def _backoff(attempt: int) -> None:
+    """Sleep a little, longer after each conflict, so that retrying writers spread out."""
+    time.sleep(random.uniform(0.0, 0.001 * min(attempt + 1, 20)))
 
 
 def _vehicle_row(v: Vehicle) -> VehicleRow:
