@@ -9,7 +9,8 @@ import random
 from pathlib import Path
 
 from arverne.errors import ProblemError
-from arverne.fleet.ondemand import Offer, OnDemandService, TripRequest
+from arverne.fleet.ondemand import OnDemandService
+from arverne.fleet.ondemand_model import Offer, TripRequest
 from tests.fleet.darp_check import check_service, check_stored
 from tests.store._kill_child import KILL_PARAMS, NOW_S, kill_area, kill_fleet
 from tests.store.backends import StoreLocation
