@@ -130,7 +130,14 @@ def darp(
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
 ) -> None:
     """Solve a static dial-a-ride instance with the on-demand service's kernels."""
+    import math
+
     from arverne.fleet.ondemand_darp import read_cordeau, solve_darp
+
+    if not (math.isfinite(time_s) and time_s > 0):
+        raise typer.BadParameter(
+            f"must be a positive number of seconds, not {time_s}", param_hint="--time"
+        )
 
     sol = solve_darp(read_cordeau(instance), max_runtime=time_s, seed=seed)
     used = sum(1 for r in sol.routes if len(r) > 2)
