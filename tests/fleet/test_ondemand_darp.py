@@ -7,9 +7,14 @@ import contextlib
 import re
 import subprocess
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arverne.cli import main
 from arverne.errors import FallbackWarning, ProblemError
@@ -205,9 +210,82 @@ def test_markup_in_a_field_is_refused(tmp_path: Path) -> None:
         read_cordeau(path)
 
 
+def test_depots_out_of_reach_refused(tmp_path: Path) -> None:
+    """A start depot 1,000 units from the end depot with windows of 480 (found by the fuzz
+    test): no route at all is feasible, and the solver refuses the instance instead of returning
+    routes that break the depots' windows."""
+    lines = list(GOOD)
+    lines[1] = "0 1E3 0.0 0 0 0 480"
+    path = tmp_path / "far.txt"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ProblemError, match="cannot even drive from the start depot"):
+        solve_darp(read_cordeau(path), max_runtime=0.1)
+
+
 def test_too_many_requests_refused(tmp_path: Path) -> None:
     """A file with more requests than max_requests is refused before its matrix is built."""
     path = tmp_path / "big.txt"
     path.write_text("\n".join(GOOD) + "\n")
     with pytest.raises(ProblemError, match="more than 1 requests"):
         read_cordeau(path, max_requests=1)
+
+
+@st.composite
+def _damaged_instance(draw: st.DrawFn) -> bytes:
+    """The corpus base with a few tokens replaced, lines cut or repeated, or bytes inserted."""
+    lines = [row.split() for row in GOOD]
+    for _ in range(draw(st.integers(1, 4))):
+        if not lines:
+            break
+        move = draw(st.sampled_from(["token", "cut", "repeat", "drop_token"]))
+        k = draw(st.integers(0, len(lines) - 1))
+        if move == "token" and lines[k]:
+            j = draw(st.integers(0, len(lines[k]) - 1))
+            lines[k][j] = draw(
+                st.one_of(
+                    st.text(
+                        alphabet=st.characters(blacklist_categories=["Zs", "Cc"]), max_size=8
+                    ).filter(bool),
+                    st.sampled_from(BAD_VALUES + BAD_WHOLE + ["0", "-1", "1e9", "480", "3"]),
+                )
+            )
+        elif move == "cut":
+            del lines[k:]
+        elif move == "repeat":
+            lines.insert(k, list(lines[k]))
+        elif lines[k]:
+            lines[k].pop()
+    data = "\n".join(" ".join(row) for row in lines).encode("utf-8")
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.binary(max_size=4)) + data[at:]
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(_damaged_instance())
+def test_damaged_instances_fuzz(data: bytes) -> None:
+    """Hypothesis damages a valid instance (tokens, lines, bytes): read_cordeau either refuses
+    it with a ProblemError naming the file, or returns an instance whose numbers are all finite
+    and whose loads pair up, which the solver then solves feasibly (or refuses with a
+    ProblemError when not even an empty route fits the depots' windows)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.txt"
+        path.write_bytes(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FallbackWarning)
+                inst = read_cordeau(path)
+        except ProblemError as exc:
+            assert str(exc).startswith("fuzz.txt"), str(exc)
+            return
+    arrays = (inst.x, inst.y, inst.service, inst.tw_start, inst.tw_end)
+    assert all(np.isfinite(a).all() for a in arrays)
+    n = inst.n_requests
+    assert (inst.load[1 : n + 1] > 0).all() and (inst.load[n + 1 : 2 * n + 1] < 0).all()
+    try:
+        sol = solve_darp(inst, max_runtime=0.02)
+    except ProblemError as exc:
+        assert "cannot even drive from the start depot" in str(exc)
+        return
+    assert check_darp(inst, sol) == []

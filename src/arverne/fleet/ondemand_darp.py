@@ -292,7 +292,11 @@ def solve_darp(
             ev_i[v, k, K.I_PARTNER] = -1
             ev_i[v, k, K.I_KIND] = kind
             ev_i[v, k, K.I_REQ] = -1
-        K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration, 0, -np.inf)
+        if not K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration, 0, -np.inf):
+            raise ProblemError(
+                f"{inst.name}: a vehicle cannot even drive from the start depot (node 0) to the "
+                f"end depot (node {end}) within their time windows and max_route_duration"
+            )
     v_cap1 = np.full(nv, inst.capacity, dtype=np.int32)
     v_cap2 = np.zeros(nv, dtype=np.int32)
     v_lock = np.zeros(nv, dtype=np.int32)
