@@ -23,14 +23,14 @@ is modelled the same way as for PyVRP:
 from __future__ import annotations
 
 import math
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from arverne.errors import ProblemError
+from arverne.fleet.deadline import Deadline
+from arverne.fleet.eligibility import Screening
 from arverne.fleet.matrix import TravelMatrix, seconds_to_units, to_solver_units
-
-if TYPE_CHECKING:
-    from arverne.fleet.model import Problem, Shipment, Visit
-    from arverne.fleet.tours import TourSolution, Unassigned
+from arverne.fleet.model import Problem
+from arverne.fleet.solution import REASONS, Stop, Tour, TourSolution, Unassigned
 
 UNITS_PER_EURO = 100_000
 
@@ -38,19 +38,19 @@ UNITS_PER_EURO = 100_000
 def solve_with_ortools(
     problem: Problem,
     matrix: TravelMatrix,
-    visits: list[Visit],
-    shipments: list[Shipment],
-    unassigned: list[Unassigned],
+    screening: Screening,
+    deadline: Deadline,
     *,
-    max_runtime: float,
     seed: int,
 ) -> TourSolution:
-    """Solve with OR-Tools routing (breaks, maximum ride times); same output as PyVRP's path."""
+    """Solve with OR-Tools routing (breaks, maximum ride times) by ``deadline``.
+
+    The output has the same form as PyVRP's path; only the screened items are planned, each on
+    the vehicles the screening allows.
+    """
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-    from arverne.fleet.tours import REASONS, Stop, Tour, TourSolution, Unassigned, _eligibility
-
-    t0 = time.perf_counter()
+    visits, shipments = screening.visits, screening.shipments
     scale = matrix.scale
     vehicles = list(problem.vehicles)
     depot_node = {d.depot_id: i for i, d in enumerate(problem.depots)}
@@ -218,17 +218,7 @@ def solve_with_ortools(
     for x in visits:
         index = manager.NodeToIndex(node)
         windows_on(index, x.windows)
-        allowed, _ = _eligibility(
-            problem,
-            matrix,
-            x.skills,
-            tuple(
-                max(a, b)
-                for a, b in zip(problem.quantity(x.demand), problem.quantity(x.pickup), strict=True)
-            ),
-            [(x.place_id, x.service_s, x.windows)],
-        )
-        routing.VehicleVar(index).SetValues([-1, *allowed])
+        routing.VehicleVar(index).SetValues([-1, *screening.allowed[x.visit_id]])
         penalty = (
             round(x.penalty * UNITS_PER_EURO)
             if x.optional
@@ -250,15 +240,7 @@ def solve_with_ortools(
                 + node_service[node]
                 + seconds_to_units(s.max_ride_s, scale, up=False)
             )
-        steps = [
-            (s.pickup_place_id, s.pickup_service_s, (s.pickup_window,) if s.pickup_window else ()),
-            (
-                s.delivery_place_id,
-                s.delivery_service_s,
-                (s.delivery_window,) if s.delivery_window else (),
-            ),
-        ]
-        allowed, _ = _eligibility(problem, matrix, s.skills, problem.quantity(s.amount), steps)
+        allowed = screening.allowed[s.shipment_id]
         routing.VehicleVar(pi).SetValues([-1, *allowed])
         routing.VehicleVar(di).SetValues([-1, *allowed])
         penalty = (
@@ -276,11 +258,14 @@ def solve_with_ortools(
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    params.time_limit.FromMilliseconds(max(100, int(max_runtime * 1000)))
+    params.time_limit.FromMilliseconds(max(1, int(deadline.left_s() * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
-        from arverne.errors import ProblemError
-
+        if deadline.passed:
+            raise ProblemError(
+                f"solve_tours: OR-Tools found no plan within max_runtime "
+                f"({deadline.end_s - deadline.start_s:g} s); give it more time"
+            )
         raise ProblemError(
             "solve_tours: OR-Tools found no plan; check the shifts against the depots' opening hours"
         )
@@ -413,7 +398,7 @@ def solve_with_ortools(
         duration = stops[-1].arrival_s - stops[0].start_s
         cost = v.fixed_cost + v.cost_per_km * distance / 1000 + v.cost_per_hour * duration / 3600
         tours.append(Tour(v.vehicle_id, v.profile, tuple(stops), distance, duration, cost))
-    out = list(unassigned)
+    out = list(screening.unassigned)
     for x in visits:
         if x.visit_id not in served:
             reason = "optional_dropped" if x.optional else "no_room"
@@ -428,7 +413,7 @@ def solve_with_ortools(
         tours=tuple(tours),
         unassigned=tuple(out),
         backend="ortools",
-        runtime_s=time.perf_counter() - t0,
+        runtime_s=deadline.elapsed_s(),
         iterations=0,
         seed=seed,
         objective=int(solution.ObjectiveValue()),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from arverne.errors import NoRouteError
 
 if TYPE_CHECKING:
-    from arverne.fleet.tours import Tour, TourSolution
+    from arverne.fleet.solution import Tour, TourSolution
     from arverne.network.network import Network
 
 
