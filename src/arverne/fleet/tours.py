@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 from arverne.errors import ProblemError
 from arverne.fleet.deadline import Deadline
 from arverne.fleet.eligibility import screen
+from arverne.fleet.limits import MAX_STOPS
 from arverne.fleet.matrix import TravelMatrix, build_matrix
 from arverne.fleet.model import Problem
 from arverne.fleet.solution import REASONS, Stop, Tour, TourSolution, Unassigned
@@ -58,12 +59,6 @@ if TYPE_CHECKING:
     from arverne.network.network import Network
 
 __all__ = ["MAX_STOPS", "REASONS", "Stop", "Tour", "TourSolution", "Unassigned", "solve_tours"]
-
-MAX_STOPS = 1500
-"""Most stops (depots + visits + 2 x shipments) :func:`solve_tours` takes unless told otherwise.
-
-The travel matrix and PyVRP's first local search, which no deadline can interrupt, grow with the
-square of the stops; past a few thousand they alone outlast a time limit of seconds."""
 
 
 def solve_tours(
@@ -119,6 +114,8 @@ def solve_tours(
         raise ProblemError(
             f"solve_tours: minimise_vehicles must be in [0, 1), got {minimise_vehicles}"
         )
+    if isinstance(max_stops, bool) or not isinstance(max_stops, int) or max_stops < 1:
+        raise ProblemError(f"solve_tours: max_stops must be a whole number >= 1, got {max_stops!r}")
     stops = len(problem.depots) + len(problem.visits) + 2 * len(problem.shipments)
     if stops > max_stops:
         raise ProblemError(
