@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from arverne.errors import ArverneError, InputError, NetworkStoreError
-from arverne.fleet.limits import MAX_STOPS
+from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
 
 EXIT_NOTICES = 1
 EXIT_REFUSED = 3
@@ -122,6 +122,14 @@ def tours(
     max_stops: Annotated[
         int, typer.Option(min=1, help="refuse problems with more stops than this")
     ] = MAX_STOPS,
+    max_snap: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1e7,
+            help="leave out visits farther than this from the streets, metres",
+        ),
+    ] = MAX_SNAP_M,
 ) -> None:
     """Plan tours (home care, deliveries, farm machines) and write JSON, GeoJSON and PNGs."""
     from arverne.fleet.io import read_problem
@@ -129,9 +137,15 @@ def tours(
     from arverne.fleet.tours import solve_tours
     from arverne.network import Network
 
+    problem = read_problem(problem_path)  # a bad problem file is refused before the network loads
     network = Network.load(network_dir)
     solution = solve_tours(
-        read_problem(problem_path), network, max_runtime=time_s, seed=seed, max_stops=max_stops
+        problem,
+        network,
+        max_runtime=time_s,
+        seed=seed,
+        max_stops=max_stops,
+        max_snap_m=max_snap,
     )
     _print_summary(solution.summary())
     for item in solution.unassigned:

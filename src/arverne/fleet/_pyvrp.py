@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from arverne.errors import ProblemError
 from arverne.fleet.deadline import Deadline
 from arverne.fleet.eligibility import Screening
 from arverne.fleet.matrix import TravelMatrix, seconds_to_units, to_solver_units
@@ -193,6 +194,16 @@ def _build(
         for v in problem.vehicles
     )
     big_prize = 2 * route_bound + 1
+    items: list[Visit | Shipment] = [*visits, *shipments]
+    most_prize = max(
+        [big_prize * (1 + max(0, x.priority)) for x in items]
+        + [money(x.penalty) // gcd for x in items]
+    )
+    if (most_prize + route_bound) * (len(items) + len(problem.vehicles)) >= 1 << 62:
+        raise ProblemError(
+            "solve_tours: the costs, distances, penalties and priorities are too large together "
+            "for the solver's 64-bit integers; use smaller units or fewer orders of magnitude"
+        )
 
     def prize_of(item: Visit | Shipment) -> tuple[int, bool]:
         if item.optional:

@@ -11,13 +11,19 @@ restricted to the vehicles able to serve it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from arverne.errors import ProblemError
 from arverne.fleet.matrix import TravelMatrix
 from arverne.fleet.model import Problem, Shipment, Vehicle, Visit, Window
 from arverne.fleet.solution import REASONS, Unassigned
+
+if TYPE_CHECKING:
+    from arverne.network.network import Network
 
 Step = tuple[str, float, tuple[Window, ...]]
 """One place an item is served at: ``(place_id, service_s, windows)``."""
@@ -57,13 +63,50 @@ def visit_need(problem: Problem, visit: Visit) -> tuple[int, ...]:
     )
 
 
-def screen(problem: Problem, matrix: TravelMatrix) -> Screening:
-    """Check every visit and shipment against the fleet (see the module docstring)."""
+def far_from_streets(
+    problem: Problem, network: Network, max_snap_m: float
+) -> dict[str, frozenset[int]]:
+    """Per vehicle profile, the places farther than ``max_snap_m`` from every street it may use.
+
+    Raises
+    ------
+    ProblemError
+        When a depot is that far for the profile of a vehicle based there.
+    """
+    from arverne.routing.streets import snap_points
+
+    assert network.streets is not None
+    lon = np.array([p.lon for p in problem.places], dtype=np.float64)
+    lat = np.array([p.lat for p in problem.places], dtype=np.float64)
+    far: dict[str, frozenset[int]] = {}
+    for profile in dict.fromkeys(v.profile for v in problem.vehicles):
+        arc, _, _ = snap_points(network.streets, lon, lat, mode=profile, max_snap_m=max_snap_m)
+        far[profile] = frozenset(np.flatnonzero(arc < 0).tolist())
+    for v in problem.vehicles:
+        for depot_id in dict.fromkeys((v.start_depot_id, v.end_depot)):
+            place_id = problem.depot(depot_id).place_id
+            if problem.place_index(place_id) in far[v.profile]:
+                raise ProblemError(
+                    f"depot {depot_id}: place {place_id} is more than max_snap_m={max_snap_m:g} m "
+                    f"from every {v.profile} street (vehicle {v.vehicle_id} starts or ends there)"
+                )
+    return far
+
+
+def screen(
+    problem: Problem, matrix: TravelMatrix, far: Mapping[str, frozenset[int]] | None = None
+) -> Screening:
+    """Check every visit and shipment against the fleet (see the module docstring).
+
+    ``far`` is :func:`far_from_streets` when the travel times come from the streets: an item at
+    a place too far from the streets of every vehicle's profile is left out as ``off_network``.
+    """
+    far = far or {}
     kinds = vehicle_kinds(problem)
     screening = Screening([], [], [], {})
     for x in problem.visits:
         ok, reason = eligible_vehicles(
-            problem, matrix, x.skills, visit_need(problem, x), visit_steps(x), kinds
+            problem, matrix, x.skills, visit_need(problem, x), visit_steps(x), kinds, far
         )
         if reason is None:
             screening.visits.append(x)
@@ -72,7 +115,7 @@ def screen(problem: Problem, matrix: TravelMatrix) -> Screening:
             screening.unassigned.append(Unassigned(x.visit_id, "visit", reason, REASONS[reason]))
     for s in problem.shipments:
         ok, reason = eligible_vehicles(
-            problem, matrix, s.skills, problem.quantity(s.amount), shipment_steps(s), kinds
+            problem, matrix, s.skills, problem.quantity(s.amount), shipment_steps(s), kinds, far
         )
         if reason is None:
             screening.shipments.append(s)
@@ -113,11 +156,14 @@ def eligible_vehicles(
     need: tuple[int, ...],
     steps: Sequence[Step],
     kinds: list[list[int]] | None = None,
+    far: Mapping[str, frozenset[int]] | None = None,
 ) -> tuple[list[int], str | None]:
     """Vehicles able to serve an item alone (in fleet order), or the reason none can.
 
-    ``kinds`` is :func:`vehicle_kinds` of the problem (computed when not given).
+    ``kinds`` is :func:`vehicle_kinds` of the problem (computed when not given); ``far`` as in
+    :func:`screen`.
     """
+    far = far or {}
     kinds = vehicle_kinds(problem) if kinds is None else kinds
     by_skill = [ks for ks in kinds if skills <= problem.vehicles[ks[0]].skills]
     if not by_skill:
@@ -130,15 +176,21 @@ def eligible_vehicles(
     reasons = []
     ok = []
     for ks in by_capacity:
-        reason = _fits_window(problem, matrix, problem.vehicles[ks[0]], steps)
+        vehicle = problem.vehicles[ks[0]]
+        off = far.get(vehicle.profile, frozenset())
+        if any(problem.place_index(place_id) in off for place_id, _, _ in steps):
+            reasons.append("off_network")
+            continue
+        reason = _fits_window(problem, matrix, vehicle, steps)
         if reason is None:
             ok.extend(ks)
         else:
             reasons.append(reason)
     if not ok:
-        return [], "unreachable" if all(
-            r == "unreachable" for r in reasons
-        ) else "outside_every_window"
+        for word in ("off_network", "unreachable"):
+            if all(r == word for r in reasons):
+                return [], word
+        return [], "outside_every_window"
     return sorted(ok), None
 
 

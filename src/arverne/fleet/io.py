@@ -39,17 +39,27 @@ import csv
 import json
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from arverne.errors import ProblemError
+from arverne.errors import FallbackWarning, ProblemError
+from arverne.fleet.limits import MAX_PROBLEM_BYTES
 from arverne.fleet.model import Break, Depot, Place, Problem, Shipment, Vehicle, Visit
 
 T = TypeVar("T")
 
 _CLOCK = re.compile(r"^\s*(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?\s*$")
 _UNIT = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(s|sec|min|m|h)\s*$", re.IGNORECASE)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to a readable length for a message."""
+    text = (
+        repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "a huge number"
+    )
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class _Where:
@@ -74,24 +84,26 @@ class _Where:
 def parse_time(value: Any, where: _Where, field: str) -> float:
     """Seconds from a number or ``H:MM[:SS]`` (hours may pass 24)."""
     if isinstance(value, bool):
-        raise where.error(field, f"{value!r} is not a time")
+        raise where.error(field, f"{_short(value)} is not a time")
     if isinstance(value, int | float):
+        if isinstance(value, int) and value.bit_length() > 64:
+            raise where.error(field, f"{_short(value)} is not a time of day in seconds")
         if not math.isfinite(value) or value < 0:
-            raise where.error(field, f"{value!r} is not a time of day in seconds")
+            raise where.error(field, f"{_short(value)} is not a time of day in seconds")
         return float(value)
     text = str(value).strip()
     match = _CLOCK.match(text)
     if match:
         h, m, s = int(match.group(1)), int(match.group(2)), float(match.group(3) or 0)
         if m >= 60 or s >= 60:
-            raise where.error(field, f"{text!r} is not a time (minutes and seconds go to 59)")
+            raise where.error(field, f"{_short(text)} is not a time (minutes and seconds go to 59)")
         return h * 3600.0 + m * 60.0 + s
     try:
         seconds = float(text)
     except ValueError:
-        raise where.error(field, f"{text!r} is not a time (use seconds or H:MM)") from None
+        raise where.error(field, f"{_short(text)} is not a time (use seconds or H:MM)") from None
     if not math.isfinite(seconds) or seconds < 0:
-        raise where.error(field, f"{text!r} is not a time of day in seconds")
+        raise where.error(field, f"{_short(text)} is not a time of day in seconds")
     return seconds
 
 
@@ -109,10 +121,10 @@ def _window(value: Any, where: _Where, field: str) -> tuple[float, float]:
     if isinstance(value, str):
         parts = value.split("-")
         if len(parts) != 2:
-            raise where.error(field, f"{value!r} is not a window 'start-end'")
+            raise where.error(field, f"{_short(value)} is not a window 'start-end'")
         value = parts
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise where.error(field, f"{value!r} is not a [start, end] window")
+        raise where.error(field, f"{_short(value)} is not a [start, end] window")
     start, end = parse_time(value[0], where, field), parse_time(value[1], where, field)
     if end < start:
         raise where.error(field, f"window {value[0]}-{value[1]} ends before it starts")
@@ -121,7 +133,7 @@ def _window(value: Any, where: _Where, field: str) -> tuple[float, float]:
 
 def _int(value: Any, where: _Where, field: str) -> int:
     if isinstance(value, bool):
-        raise where.error(field, f"{value!r} is not a whole number")
+        raise where.error(field, f"{_short(value)} is not a whole number")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -129,20 +141,20 @@ def _int(value: Any, where: _Where, field: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise where.error(field, f"{value!r} is not a whole number") from None
+        raise where.error(field, f"{_short(value)} is not a whole number") from None
 
 
 def _float(value: Any, where: _Where, field: str) -> float:
     if isinstance(value, bool):
-        raise where.error(field, f"{value!r} is not a number")
+        raise where.error(field, f"{_short(value)} is not a number")
     try:
         out = (
             float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
         )
-    except (TypeError, ValueError):
-        raise where.error(field, f"{value!r} is not a number") from None
+    except (TypeError, ValueError, OverflowError):
+        raise where.error(field, f"{_short(value)} is not a number") from None
     if not math.isfinite(out):
-        raise where.error(field, f"{value!r} is not a finite number")
+        raise where.error(field, f"{_short(value)} is not a finite number")
     return out
 
 
@@ -154,18 +166,40 @@ def _bool(value: Any, where: _Where, field: str) -> bool:
         return True
     if text in ("", "0", "false", "no", "n", "non"):
         return False
-    raise where.error(field, f"{value!r} is not yes/no")
+    raise where.error(field, f"{_short(value)} is not yes/no")
+
+
+def _items(value: Any, where: _Where, field: str) -> list[Any]:
+    """A JSON list (``None`` is empty); anything else is an error naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise where.error(field, f"{_short(value)} is not a list")
+    return value
 
 
 def _quantity(value: Any, where: _Where, field: str) -> tuple[int, ...]:
     if value is None or value == "":
         return ()
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str | list):
+        raise where.error(
+            field, f"{_short(value)} is not a quantity (a whole number or a list of them)"
+        )
+    if not isinstance(value, list):
         value = [value]
     out = tuple(_int(v, where, field) for v in value)
     for q in out:
         if q < 0:
             raise where.error(field, f"is negative ({q}); quantities are >= 0")
+    return out
+
+
+def _objects(value: Any, where: _Where, field: str) -> list[dict[str, Any]]:
+    """A JSON list of objects."""
+    out = _items(value, where, field)
+    for item in out:
+        if not isinstance(item, dict):
+            raise where.error(field, f"holds {_short(item)}, not an object")
     return out
 
 
@@ -221,7 +255,7 @@ def problem_from_dict(data: dict[str, Any], *, source: str = "problem.json") -> 
     for where, obj in items("places"):
         pid = str(_get(obj, "id", where))
         if pid in places:
-            raise where.error("id", f"{pid!r} is used by two places")
+            raise where.error("id", f"{_short(pid)} is used by two places")
         places[pid] = _build(
             where,
             Place,
@@ -234,7 +268,7 @@ def problem_from_dict(data: dict[str, Any], *, source: str = "problem.json") -> 
 
     def need_place(where: _Where, field: str, pid: str) -> str:
         if pid not in places:
-            raise where.error(field, f"names unknown place {pid!r}")
+            raise where.error(field, f"names unknown place {_short(pid)}")
         return pid
 
     depots = []
@@ -252,7 +286,7 @@ def problem_from_dict(data: dict[str, Any], *, source: str = "problem.json") -> 
             )
         )
     depot_ids = {d.depot_id for d in depots}
-    dimensions = tuple(str(d) for d in data.get("dimensions") or ())
+    dimensions = tuple(str(d) for d in _items(data.get("dimensions"), _Where(source), "dimensions"))
 
     vehicles = []
     for where, obj in items("vehicles"):
@@ -261,7 +295,7 @@ def problem_from_dict(data: dict[str, Any], *, source: str = "problem.json") -> 
         end = obj.get("end_depot")
         for field, ref in (("start_depot", start), ("end_depot", end)):
             if ref is not None and ref not in depot_ids:
-                raise where.error(field, f"names unknown depot {ref!r}")
+                raise where.error(field, f"names unknown depot {_short(ref)}")
         shift = _window(_get(obj, "shift", where, [0, 86_400]), where, "shift")
         breaks = tuple(
             _build(
@@ -271,7 +305,7 @@ def problem_from_dict(data: dict[str, Any], *, source: str = "problem.json") -> 
                 parse_time(_get(b, "latest", where), where, "breaks.latest"),
                 parse_duration(_get(b, "duration", where), where, "breaks.duration"),
             )
-            for b in obj.get("breaks") or []
+            for b in _objects(obj.get("breaks"), where, "breaks")
         )
         max_duration = obj.get("max_duration")
         vehicles.append(
@@ -308,7 +342,10 @@ def problem_from_dict(data: dict[str, Any], *, source: str = "problem.json") -> 
                 xid,
                 pid,
                 parse_duration(obj.get("service", 0), where, "service"),
-                tuple(_window(w, where, "windows") for w in obj.get("windows") or []),
+                tuple(
+                    _window(w, where, "windows")
+                    for w in _items(obj.get("windows"), where, "windows")
+                ),
                 demand=_quantity(obj.get("demand"), where, "demand"),
                 pickup=_quantity(obj.get("pickup"), where, "pickup"),
                 skills=frozenset(_list(obj.get("skills"))),
@@ -368,14 +405,14 @@ def _visit_place(
     ref = obj.get("place")
     if ref not in (None, ""):
         if str(ref) not in places:
-            raise where.error("place", f"names unknown place {ref!r}")
+            raise where.error("place", f"names unknown place {_short(ref)}")
         return str(ref)
     if obj.get("lon") in (None, "") or obj.get("lat") in (None, ""):
         raise where.error("place", "is missing (give a place id, or lon and lat)")
     pid = xid
     if pid in places:
         raise where.error(
-            "id", f"{pid!r} is also a place id; give the visit a 'place' instead of lon/lat"
+            "id", f"{_short(pid)} is also a place id; give the visit a 'place' instead of lon/lat"
         )
     places[pid] = _build(
         where,
@@ -388,13 +425,51 @@ def _visit_place(
     return pid
 
 
-def read_problem_json(path: str | Path) -> Problem:
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The text of a regular file: UTF-8, else Windows-1252 with a warning (spreadsheets on
+    Windows save CSV that way); a file too big, not a regular file, or neither is refused."""
+    if not path.is_file():
+        raise ProblemError(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ProblemError(
+            f"{path.name}: {size:,} bytes, more than max_bytes={max_bytes:,} (raise it to read it)"
+        )
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ProblemError(
+            f"{path.name}: the file is neither UTF-8 nor Windows-1252 text"
+        ) from None
+    warnings.warn(
+        f"{path.name} is not UTF-8; it was decoded as Windows-1252 (cp1252)",
+        FallbackWarning,
+        stacklevel=3,
+    )
+    return text
+
+
+def _json_int(text: str) -> int | float:
+    """A JSON integer; one too long for an exact int becomes a float (maybe inf) that the field's
+    own check then refuses, naming the field (Python refuses to parse over 4,300 digits)."""
+    return int(text) if len(text) <= 30 else float(text)
+
+
+def read_problem_json(path: str | Path, *, max_bytes: int = MAX_PROBLEM_BYTES) -> Problem:
     """Read a problem from a JSON file (see the module docstring for the layout)."""
     path = Path(path)
+    text = _read_text(path, max_bytes)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise ProblemError(f"{path.name} line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ProblemError(f"{path.name}: the JSON is nested too deeply") from None
     return problem_from_dict(data, source=path.name)
 
 
@@ -402,18 +477,24 @@ def read_problem_json(path: str | Path) -> Problem:
 # CSV folder
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    text = path.read_text(encoding="utf-8-sig")
+def _rows(path: Path, max_bytes: int) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    text = _read_text(path, max_bytes)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
     rows = []
-    for i, row in enumerate(reader, start=2):
-        clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if any(clean.values()):
-            rows.append((i, clean))
+    line = 1  # the row being read, for the message of a row the csv module cannot read
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+        reader.fieldnames = header
+        line = 2
+        for line, row in enumerate(reader, start=2):
+            clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
+            if any(clean.values()):
+                rows.append((line, clean))
+            line += 1
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+        raise ProblemError(f"{path.name} row {line}: not readable CSV ({exc})") from None
     return header, rows
 
 
@@ -425,7 +506,7 @@ def _csv_breaks(value: str, where: _Where) -> tuple[Break, ...]:
     out = []
     for part in _list(value):
         if "/" not in part:
-            raise where.error("breaks", f"{part!r} is not 'earliest-latest/duration'")
+            raise where.error("breaks", f"{_short(part)} is not 'earliest-latest/duration'")
         span, duration = part.split("/", 1)
         a, b = _window(span, where, "breaks")
         out.append(
@@ -440,14 +521,14 @@ def _csv_breaks(value: str, where: _Where) -> tuple[Break, ...]:
     return tuple(out)
 
 
-def read_problem_csv(folder: str | Path) -> Problem:
+def read_problem_csv(folder: str | Path, *, max_bytes: int = MAX_PROBLEM_BYTES) -> Problem:
     """Read a problem from a folder of CSV files (see the module docstring for the columns)."""
     folder = Path(folder)
     for required in ("places.csv", "depots.csv", "vehicles.csv"):
         if not (folder / required).exists():
             raise ProblemError(f"{folder}: {required} is missing")
     # rows are checked here with file/row in every message, then assembled
-    header, rows = _rows(folder / "places.csv")
+    header, rows = _rows(folder / "places.csv", max_bytes)
     places: dict[str, Place] = {}
     for line, row in rows:
         where = _Where("places.csv", line)
@@ -455,7 +536,7 @@ def read_problem_csv(folder: str | Path) -> Problem:
         if not pid:
             raise where.error("id", "is empty")
         if pid in places:
-            raise where.error("id", f"{pid!r} is used by two places")
+            raise where.error("id", f"{_short(pid)} is used by two places")
         places[pid] = _build(
             where,
             Place,
@@ -464,13 +545,13 @@ def read_problem_csv(folder: str | Path) -> Problem:
             _float(row.get("lat", ""), where, "lat"),
             row.get("name", ""),
         )
-    header, rows = _rows(folder / "depots.csv")
+    header, rows = _rows(folder / "depots.csv", max_bytes)
     depots = []
     for line, row in rows:
         where = _Where("depots.csv", line)
         pid = row.get("place", "")
         if pid not in places:
-            raise where.error("place", f"names unknown place {pid!r}")
+            raise where.error("place", f"names unknown place {_short(pid)}")
         depots.append(
             _build(
                 where,
@@ -482,7 +563,7 @@ def read_problem_csv(folder: str | Path) -> Problem:
             )
         )
     depot_ids = {d.depot_id for d in depots}
-    header, rows = _rows(folder / "vehicles.csv")
+    header, rows = _rows(folder / "vehicles.csv", max_bytes)
     dims = [h[len("capacity_") :] for h in header if h.startswith("capacity_")]
     vehicles = []
     for line, row in rows:
@@ -490,7 +571,7 @@ def read_problem_csv(folder: str | Path) -> Problem:
         for field in ("start_depot", "end_depot"):
             ref = row.get(field, "")
             if (ref or field == "start_depot") and ref not in depot_ids:
-                raise where.error(field, f"names unknown depot {ref!r}")
+                raise where.error(field, f"names unknown depot {_short(ref)}")
         capacity: tuple[int, ...] = ()
         if dims and any(row.get(f"capacity_{d}") for d in dims):
             capacity = tuple(
@@ -532,7 +613,7 @@ def read_problem_csv(folder: str | Path) -> Problem:
 
     visits = []
     if (folder / "visits.csv").exists():
-        header, rows = _rows(folder / "visits.csv")
+        header, rows = _rows(folder / "visits.csv", max_bytes)
         for line, row in rows:
             where = _Where("visits.csv", line)
             xid = row.get("id", "")
@@ -556,7 +637,7 @@ def read_problem_csv(folder: str | Path) -> Problem:
             )
     shipments = []
     if (folder / "shipments.csv").exists():
-        header, rows = _rows(folder / "shipments.csv")
+        header, rows = _rows(folder / "shipments.csv", max_bytes)
         for line, row in rows:
             where = _Where("shipments.csv", line)
             for field in ("pickup_place", "delivery_place"):
@@ -596,14 +677,32 @@ def read_problem_csv(folder: str | Path) -> Problem:
     )
 
 
-def read_problem(path: str | Path) -> Problem:
-    """Read a problem from a ``.json`` file or a folder of CSV files."""
+def read_problem(path: str | Path, *, max_bytes: int = MAX_PROBLEM_BYTES) -> Problem:
+    """Read a problem from a ``.json`` file or a folder of CSV files.
+
+    Parameters
+    ----------
+    path
+        The JSON file or the folder.
+    max_bytes
+        Refuse any file bigger than this (default :data:`~arverne.fleet.limits.MAX_PROBLEM_BYTES`).
+
+    Returns
+    -------
+    Problem
+        The problem, checked.
+
+    Raises
+    ------
+    ProblemError
+        Naming the file, the row (or item) and the field of the first value that cannot be used.
+    """
     path = Path(path)
     if path.is_dir():
-        return read_problem_csv(path)
+        return read_problem_csv(path, max_bytes=max_bytes)
     if not path.exists():
         raise ProblemError(f"{path}: no such file or folder")
-    return read_problem_json(path)
+    return read_problem_json(path, max_bytes=max_bytes)
 
 
 # ----------------------------------------------------------------------------------------------

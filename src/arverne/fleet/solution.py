@@ -16,6 +16,7 @@ REASONS = {
     "no_skill": "no vehicle has every skill it needs",
     "capacity": "its demand exceeds the capacity of every vehicle that has the skills",
     "unreachable": "it cannot be reached on the street network by any suitable vehicle",
+    "off_network": "its place is farther than max_snap_m from every street its vehicles may use",
     "outside_every_window": "no suitable vehicle can serve it within one of its windows and its shift",
     "no_room": "the fleet cannot fit it together with the other visits (time or capacity)",
     "optional_dropped": "optional, and serving it would cost more than its penalty",

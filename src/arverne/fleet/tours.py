@@ -45,12 +45,13 @@ How the problem maps onto PyVRP 0.14
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from arverne.errors import ProblemError
 from arverne.fleet.deadline import Deadline
-from arverne.fleet.eligibility import screen
-from arverne.fleet.limits import MAX_STOPS
+from arverne.fleet.eligibility import far_from_streets, screen
+from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
 from arverne.fleet.matrix import TravelMatrix, build_matrix
 from arverne.fleet.model import Problem
 from arverne.fleet.solution import REASONS, Stop, Tour, TourSolution, Unassigned
@@ -58,7 +59,16 @@ from arverne.fleet.solution import REASONS, Stop, Tour, TourSolution, Unassigned
 if TYPE_CHECKING:
     from arverne.network.network import Network
 
-__all__ = ["MAX_STOPS", "REASONS", "Stop", "Tour", "TourSolution", "Unassigned", "solve_tours"]
+__all__ = [
+    "MAX_SNAP_M",
+    "MAX_STOPS",
+    "REASONS",
+    "Stop",
+    "Tour",
+    "TourSolution",
+    "Unassigned",
+    "solve_tours",
+]
 
 
 def solve_tours(
@@ -71,6 +81,7 @@ def solve_tours(
     matrix: TravelMatrix | None = None,
     minimise_vehicles: float = 0.0,
     max_stops: int = MAX_STOPS,
+    max_snap_m: float = MAX_SNAP_M,
 ) -> TourSolution:
     """Plan the tours of ``problem`` on the street network.
 
@@ -96,7 +107,12 @@ def solve_tours(
         used when every vehicle is alike and every item is required (else ignored, noted in
         ``info``).
     max_stops
-        Refuse problems with more stops than this (default :data:`MAX_STOPS`).
+        Refuse problems with more stops (or places) than this (default
+        :data:`~arverne.fleet.limits.MAX_STOPS`).
+    max_snap_m
+        With street travel times, an item whose place lies farther than this from every street
+        its vehicles may use is left out as ``off_network``, and a depot that far is refused
+        (metres, default :data:`~arverne.fleet.limits.MAX_SNAP_M`).
 
     Returns
     -------
@@ -107,7 +123,8 @@ def solve_tours(
     ------
     ProblemError
         When a limit is not a positive finite number, the problem has more than ``max_stops``
-        stops, or ``matrix`` was built for other places.
+        stops, a depot lies farther than ``max_snap_m`` from the streets, or ``matrix`` was
+        built for other places.
     """
     deadline = Deadline.after(max_runtime)
     if not 0.0 <= minimise_vehicles < 1.0:
@@ -117,18 +134,24 @@ def solve_tours(
     if isinstance(max_stops, bool) or not isinstance(max_stops, int) or max_stops < 1:
         raise ProblemError(f"solve_tours: max_stops must be a whole number >= 1, got {max_stops!r}")
     stops = len(problem.depots) + len(problem.visits) + 2 * len(problem.shipments)
-    if stops > max_stops:
-        raise ProblemError(
-            f"solve_tours: the problem has {stops} stops, more than max_stops={max_stops} "
-            "(raise it, and the time limit with it, to solve bigger problems)"
-        )
+    for count, what in ((stops, "stops"), (len(problem.places), "places")):
+        if count > max_stops:
+            raise ProblemError(
+                f"solve_tours: the problem has {count} {what}, more than max_stops={max_stops} "
+                "(raise it, and the time limit with it, to solve bigger problems)"
+            )
+    if not max_snap_m >= 0 or not math.isfinite(max_snap_m):
+        raise ProblemError(f"solve_tours: max_snap_m must be >= 0 and finite, got {max_snap_m!r}")
+    far = None
     if matrix is None:
         matrix = build_matrix(problem, network)
+        if matrix.method == "streets" and network is not None:
+            far = far_from_streets(problem, network, max_snap_m)
     if tuple(p.place_id for p in problem.places) != matrix.place_ids:
         raise ProblemError(
             "solve_tours: the travel matrix was built for other places than the problem's"
         )
-    screening = screen(problem, matrix)
+    screening = screen(problem, matrix, far)
     needs_ortools = any(v.breaks for v in problem.vehicles) or any(
         s.max_ride_s is not None for s in screening.shipments
     )
