@@ -710,12 +710,16 @@ def read_problem(path: str | Path, *, max_bytes: int = MAX_PROBLEM_BYTES) -> Pro
 
 
 def _clock(seconds: float) -> str:
-    s = round(seconds)
+    """``HH:MM[:SS]`` for whole seconds, else the exact number of seconds (both read back)."""
+    if not float(seconds).is_integer():
+        return repr(float(seconds))
+    s = int(seconds)
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}" + (f":{s % 60:02d}" if s % 60 else "")
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
-    """The JSON structure of ``problem`` (times as ``HH:MM``)."""
+    """The JSON structure of ``problem``: whole-second times as ``HH:MM[:SS]``, others as exact
+    numbers of seconds, so that reading it back gives the same problem."""
     return {
         "name": problem.name,
         "dimensions": list(problem.dimensions),

@@ -1,14 +1,19 @@
 """What a solved tour problem holds: tours of stops, items left out with a reason, solver facts.
 
-The types are shared by both engines (:mod:`arverne.fleet._pyvrp`, :mod:`arverne.fleet._ortools`)
+:func:`read_solution` reads back the ``solution.json`` that :meth:`TourSolution.to_json`
+describes (its problem included). The types are shared by both engines (:mod:`arverne.fleet._pyvrp`, :mod:`arverne.fleet._ortools`)
 and the outputs (:mod:`arverne.fleet.report`); they know nothing of either solver.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from arverne.errors import ProblemError
+from arverne.fleet.io import problem_from_dict, problem_to_dict
 from arverne.fleet.matrix import TravelMatrix
 from arverne.fleet.model import Problem, Window
 
@@ -137,26 +142,30 @@ class TourSolution:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready description of the whole solution."""
+        """A JSON-ready description of the whole solution, its problem included.
+
+        Numbers are exact (no rounding but the summary's): :func:`solution_from_json` gives the
+        same tours back. The travel matrix is described, not stored.
+        """
         return {
             "summary": self.summary(),
             "tours": [
                 {
                     "vehicle_id": t.vehicle_id,
                     "profile": t.profile,
-                    "distance_m": round(t.distance_m, 3),
-                    "duration_s": round(t.duration_s, 3),
-                    "cost": round(t.cost, 4),
+                    "distance_m": t.distance_m,
+                    "duration_s": t.duration_s,
+                    "cost": t.cost,
                     "stops": [
                         {
                             "kind": s.kind,
                             "ref_id": s.ref_id,
                             "place_id": s.place_id,
-                            "arrival_s": round(s.arrival_s, 3),
-                            "start_s": round(s.start_s, 3),
-                            "end_s": round(s.end_s, 3),
+                            "arrival_s": s.arrival_s,
+                            "start_s": s.start_s,
+                            "end_s": s.end_s,
                             "load": list(s.load),
-                            "travel_m": round(s.travel_m, 3),
+                            "travel_m": s.travel_m,
                             "window": list(s.window) if s.window else None,
                         }
                         for s in t.stops
@@ -168,13 +177,117 @@ class TourSolution:
                 {"ref_id": u.ref_id, "kind": u.kind, "reason": u.reason, "detail": u.detail}
                 for u in self.unassigned
             ],
-            "travel_times": {"method": self.matrix.method, "fallback": self.matrix.fallback},
+            "travel_times": {
+                "method": self.matrix.method,
+                "fallback": self.matrix.fallback,
+                "scale": self.matrix.scale,
+            },
             "solver": {
                 "backend": self.backend,
                 "seed": self.seed,
                 "iterations": self.iterations,
-                "runtime_s": round(self.runtime_s, 3),
+                "runtime_s": self.runtime_s,
                 "objective": self.objective,
                 **self.info,
             },
+            "problem": problem_to_dict(self.problem),
         }
+
+
+_SOLVER_FACTS = ("backend", "seed", "iterations", "runtime_s", "objective")
+
+
+def solution_from_json(
+    data: dict[str, Any], *, matrix: TravelMatrix | None = None, source: str = "solution.json"
+) -> TourSolution:
+    """The :class:`TourSolution` that :meth:`TourSolution.to_json` described.
+
+    Parameters
+    ----------
+    data
+        The JSON structure.
+    matrix
+        The travel times the solution was planned with. Without it the solution gets a matrix
+        that records how the times were made (method, fallback, scale) and holds no values.
+    source
+        The file name for error messages.
+
+    Raises
+    ------
+    ProblemError
+        When the structure is not a written solution (naming the first missing or bad part).
+    """
+    try:
+        problem = problem_from_dict(data["problem"], source=f"{source} problem")
+        travel = data["travel_times"]
+        if matrix is None:
+            matrix = TravelMatrix(
+                place_ids=tuple(p.place_id for p in problem.places),
+                time_s={},
+                length_m={},
+                method=str(travel["method"]),
+                fallback=bool(travel["fallback"]),
+                scale=int(travel["scale"]),
+            )
+        tours = tuple(
+            Tour(
+                str(t["vehicle_id"]),
+                str(t["profile"]),
+                tuple(
+                    Stop(
+                        str(s["kind"]),
+                        str(s["ref_id"]),
+                        str(s["place_id"]),
+                        float(s["arrival_s"]),
+                        float(s["start_s"]),
+                        float(s["end_s"]),
+                        tuple(int(q) for q in s["load"]),
+                        float(s["travel_m"]),
+                        (float(s["window"][0]), float(s["window"][1])) if s["window"] else None,
+                    )
+                    for s in t["stops"]
+                ),
+                float(t["distance_m"]),
+                float(t["duration_s"]),
+                float(t["cost"]),
+            )
+            for t in data["tours"]
+        )
+        unassigned = tuple(
+            Unassigned(str(u["ref_id"]), str(u["kind"]), str(u["reason"]), str(u["detail"]))
+            for u in data["unassigned"]
+        )
+        solver = data["solver"]
+        return TourSolution(
+            problem,
+            matrix,
+            tours,
+            unassigned,
+            backend=str(solver["backend"]),
+            runtime_s=float(solver["runtime_s"]),
+            iterations=int(solver["iterations"]),
+            seed=int(solver["seed"]),
+            objective=int(solver["objective"]),
+            info={k: v for k, v in solver.items() if k not in _SOLVER_FACTS},
+        )
+    except ProblemError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ProblemError(
+            f"{source}: not a written tour solution ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def read_solution(path: str | Path, *, matrix: TravelMatrix | None = None) -> TourSolution:
+    """Read back a ``solution.json`` written by :func:`arverne.fleet.report.write_outputs`.
+
+    See :func:`solution_from_json` for ``matrix``.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProblemError(f"{path.name}: cannot be read as JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ProblemError(f"{path.name}: not a written tour solution (not a JSON object)")
+    return solution_from_json(data, matrix=matrix, source=path.name)
