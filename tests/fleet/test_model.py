@@ -275,9 +275,9 @@ def test_dataclass_validation() -> None:
 
 def test_time_parsing() -> None:
     """Times accept seconds and H:MM[:SS] past midnight; durations also accept units."""
-    from arverne.fleet.io import _Where
+    from arverne.fleet._fields import Where
 
-    w = _Where("f.csv", 3)
+    w = Where("f.csv", 3)
     assert parse_time("07:30", w, "t") == 27000.0
     assert parse_time("25:00:30", w, "t") == 90030.0
     assert parse_time(60, w, "t") == 60.0

@@ -1,8 +1,9 @@
 """What a solved tour problem holds: tours of stops, items left out with a reason, solver facts.
 
 :func:`read_solution` reads back the ``solution.json`` that :meth:`TourSolution.to_json`
-describes (its problem included). The types are shared by both engines (:mod:`arverne.fleet._pyvrp`, :mod:`arverne.fleet._ortools`)
-and the outputs (:mod:`arverne.fleet.report`); they know nothing of either solver.
+describes (its problem included). The types are shared by both engines
+(:mod:`arverne.fleet._pyvrp`, :mod:`arverne.fleet._ortools`) and the outputs
+(:mod:`arverne.fleet.report`); they know nothing of either solver.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ How the problem maps onto PyVRP 0.14
   summed in double precision from the travel matrix.
 - **Costs.** Objective = sum of used vehicles' fixed costs + cost_per_km x km +
   cost_per_hour x hours + penalties of left-out optional visits. The integer cost unit makes one
-  solver unit of distance or time cost :data:`LARGEST_WEIGHT` for the dearest vehicle (PyVRP's
-  lateness and overload penalties are absolute, at most 1e5 per unit, so costs per unit must
-  stay well below them); all weights are then divided by their greatest common divisor (so a
-  plain distance objective is handed to PyVRP as plain distances).
+  solver unit of distance or time cost ``LARGEST_WEIGHT`` (:mod:`arverne.fleet._pyvrp_data`) for
+  the dearest vehicle (PyVRP's lateness and overload penalties are absolute, at most 1e5 per
+  unit, so costs per unit must stay well below them); all weights are then divided by their
+  greatest common divisor (so a plain distance objective is handed to PyVRP as plain
+  distances). Costs too large together for 64-bit integers are refused.
 - **Locations.** One PyVRP location per depot, visit and shipment step (not per place), so
   that edges into one stop can be forbidden without touching another stop at the same place.
 - **Profiles and skills.** PyVRP has no skills. Vehicles are grouped by (speed profile, skill
@@ -24,20 +25,21 @@ How the problem maps onto PyVRP 0.14
   optional.
 - **Optional visits** are optional clients (shipments) with a prize equal to their penalty.
 - **Unassigned visits.** Before solving, each visit is checked against every vehicle
-  (skills, capacity, reachability, windows within shift): a visit no vehicle can serve is left
-  out with that reason. When PyVRP cannot serve every required visit together (the fleet is too
+  (skills, capacity, distance from the streets, reachability, windows within shift;
+  :mod:`arverne.fleet.eligibility`): a visit no vehicle can serve is left out with that reason. When PyVRP cannot serve every required visit together (the fleet is too
   small), the problem is solved again with required visits made optional with a prize far above
   any route cost (scaled by priority); those left out get the reason ``no_room``.
 - **Breaks and maximum ride times.** PyVRP 0.14 has neither (both are open upstream). A problem
   where a vehicle has breaks or a shipment has ``max_ride_s`` is solved with OR-Tools routing
-  instead (:mod:`arverne.fleet._ortools`; PyVRP's side is :mod:`arverne.fleet._pyvrp`), which expresses both; ``TourSolution.backend`` says
-  which engine ran.
+  instead (:mod:`arverne.fleet._ortools`; PyVRP's side is :mod:`arverne.fleet._pyvrp`), which
+  expresses both; ``TourSolution.backend`` says which engine ran.
 - **One deadline.** ``max_runtime`` bounds the whole call: the travel matrix, the checks, the
   model, the search, the repair and the relaxed search (or OR-Tools) all take what is left of
   one :class:`~arverne.fleet.deadline.Deadline`. A strict search that has found no feasible plan
   by half its time gives up, so the relaxed search gets the other half. Parts that cannot be
   interrupted (the matrix, PyVRP's first local search) grow with the problem, which is why
-  problems beyond :data:`MAX_STOPS` stops are refused unless the caller raises ``max_stops``.
+  problems beyond ``MAX_STOPS`` stops (:mod:`arverne.fleet.limits`) are refused unless the
+  caller raises ``max_stops``.
 - **Determinism.** PyVRP is deterministic for a given seed and number of iterations. A pure time
   limit makes the number of iterations depend on the machine's load, so pass ``max_iterations``
   for bit-for-bit reproducible plans (the time limit then only caps the run).
