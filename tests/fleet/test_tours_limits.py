@@ -126,3 +126,28 @@ def test_cli_refuses_time_limits_that_never_stop(bad: str, tmp_path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "--time" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_repair_is_feasible_and_stops_at_the_deadline() -> None:
+    """The repair of an infeasible plan (a fleet too small) keeps a feasible plan with stops in
+    it; with the deadline already passed it stops at once and says so."""
+    from pyvrp import solve
+    from pyvrp.stop import MaxIterations
+
+    from arverne.fleet._pyvrp import _repair
+    from arverne.fleet._pyvrp_data import build_data
+    from arverne.fleet.deadline import Deadline
+    from arverne.fleet.matrix import straight_line_matrix
+
+    problem = town_problem(60, 1)
+    matrix = straight_line_matrix(problem, warn=False)
+    visits = list(problem.visits)
+    strict = build_data(problem, matrix, visits, [], relaxed=False).data
+    infeasible = solve(strict, MaxIterations(20), seed=1, collect_stats=False).best
+    assert not infeasible.is_feasible()
+    relaxed = build_data(problem, matrix, visits, [], relaxed=True).data
+    repaired, whole = _repair(relaxed, infeasible, Deadline.after(30.0))
+    assert whole and repaired.is_feasible() and repaired.num_clients() > 0
+    passed = Deadline(0.0, 0.0)
+    repaired, whole = _repair(relaxed, infeasible, passed)
+    assert not whole and repaired.num_routes() == 0

@@ -77,21 +77,21 @@ def _run(data: Any, stop: _Until, seed: int, initial: Any = None) -> Any:
     )
 
 
-def _repair(data: Any, solution: Any, deadline: Deadline) -> Any:
+def _repair(data: Any, solution: Any, deadline: Deadline) -> tuple[Any, bool]:
     """A feasible plan for ``data`` (every item optional) from an infeasible one of the same items.
 
     Each route keeps its stops in order, dropping a stop when keeping it would make the route
     infeasible. The route checked is always the kept stops, then the deliveries still owed to
     kept pickups (a shipment's pickup is kept only if its delivery can follow), so it stays
     feasible at every step; each route costs a number of checks linear in its length. Routes not
-    reached by the deadline are dropped whole (their items come back as ``no_room``).
+    reached by the deadline are dropped whole. Returns ``(plan, whether every route was reached)``.
     """
     from pyvrp import Route, Solution
 
-    routes = []
+    routes: list[Any] = []
     for route in solution.routes():
         if deadline.passed:
-            break
+            return Solution(data, routes), False
         vt = route.vehicle_type()
         acts = [a for a in route.schedule() if not a.is_depot()]
         position = {(a.type, a.idx): i for i, a in enumerate(acts)}
@@ -109,7 +109,7 @@ def _repair(data: Any, solution: Any, deadline: Deadline) -> Any:
                 owed = sorted([*owed, *extra], key=lambda d: position[(d.type, d.idx)])
         if kept:
             routes.append(Route(data, kept, vt))
-    return Solution(data, routes)
+    return Solution(data, routes), True
 
 
 def _fleet_lower_bound(data: Any) -> int:
@@ -191,24 +191,27 @@ def solve_with_pyvrp(
     )
     iterations = int(result.num_iterations)
     relaxed = False
+    left_out = "no_room"
     if not result.best.is_feasible():
         # not everything fits: required items become optional with a prize worth more than any
         # route, and the search restarts from the first plan with its offending stops removed
         relaxed = True
         previous = result.best
         built = build_data(problem, matrix, visits, shipments, relaxed=True)
-        start = _repair(built.data, previous, deadline)
+        start, whole = _repair(built.data, previous, deadline)
+        if not whole:
+            left_out = "no_time"
         result = _run(built.data, _Until(deadline, max_iterations=max_iterations), seed, start)
         iterations += int(result.num_iterations)
     tours = _tours_from(problem, matrix, built, result.best)
     served = {ref for t in tours for ref in t.served}
     for x in visits:
         if x.visit_id not in served:
-            reason = "optional_dropped" if x.optional else "no_room"
+            reason = "optional_dropped" if x.optional else left_out
             unassigned.append(Unassigned(x.visit_id, "visit", reason, REASONS[reason]))
     for s in shipments:
         if s.shipment_id not in served:
-            reason = "optional_dropped" if s.optional else "no_room"
+            reason = "optional_dropped" if s.optional else left_out
             unassigned.append(Unassigned(s.shipment_id, "shipment", reason, REASONS[reason]))
     objective = int(result.cost()) if math.isfinite(result.cost()) else -1
     return TourSolution(

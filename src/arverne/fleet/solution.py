@@ -25,6 +25,7 @@ REASONS = {
     "off_network": "its place is farther than max_snap_m from every street its vehicles may use",
     "outside_every_window": "no suitable vehicle can serve it within one of its windows and its shift",
     "no_room": "the fleet cannot fit it together with the other visits (time or capacity)",
+    "no_time": "the time limit ran out before the plan for a fleet too small was complete",
     "optional_dropped": "optional, and serving it would cost more than its penalty",
 }
 """Reasons an item is left unassigned, with their meaning."""
