@@ -54,7 +54,7 @@ def town_problem(n_visits: int, n_vehicles: int, *, breaks: tuple[Break, ...] = 
     [
         (400, 20, 2.0, (), False),  # the fleet can serve everyone
         (400, 3, 2.0, (), True),  # too small: the strict and the relaxed solve share the time
-        (250, 4, 2.5, (Break(12 * 3600, 13 * 3600, 1800),), None),  # breaks: OR-Tools
+        (150, 4, 2.5, (Break(12 * 3600, 13 * 3600, 1800),), None),  # breaks: OR-Tools
     ],
     ids=["fleet-fits", "fleet-too-small", "ortools-breaks"],
 )

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from arverne.errors import ProblemError
 from arverne.fleet.deadline import Deadline
 from arverne.fleet.eligibility import Screening
@@ -79,16 +81,18 @@ def solve_with_ortools(
     )
     big = 10 * horizon + 1
 
-    times: dict[str, list[list[int]]] = {}
-    dists: dict[str, list[list[int]]] = {}
-    for prof in {v.profile for v in vehicles}:
+    # node-indexed int64 matrices per profile, handed to OR-Tools whole (a Python callback per
+    # arc would make the search crawl on a few hundred nodes)
+    times: dict[str, np.ndarray] = {}
+    dists: dict[str, np.ndarray] = {}
+    for prof in dict.fromkeys(v.profile for v in vehicles):
         t, d = matrix.for_profile(prof)
-        ti = to_solver_units(t, scale, up=True)[node_place][:, node_place]
-        di = to_solver_units(d, scale, up=False)[node_place][:, node_place]
+        ti = to_solver_units(t, scale, up=True)[np.ix_(node_place, node_place)]
+        di = to_solver_units(d, scale, up=False)[np.ix_(node_place, node_place)]
         ti[ti < 0] = big
         di[di < 0] = big
-        times[prof] = ti.tolist()
-        dists[prof] = di.tolist()
+        times[prof] = ti
+        dists[prof] = di
 
     manager = pywrapcp.RoutingIndexManager(
         n,
@@ -99,22 +103,18 @@ def solve_with_ortools(
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
 
-    time_cb: dict[str, int] = {}
-    for prof, tm in times.items():
-
-        def transit(i: int, j: int, tm: list[list[int]] = tm) -> int:
-            a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-            return tm[a][b] + node_service[a]
-
-        time_cb[prof] = routing.RegisterTransitCallback(transit)
+    # a stop's transit is its service, then the drive to the next stop
+    service = np.asarray(node_service, dtype=np.int64)[:, None]
+    time_cb = {
+        prof: routing.RegisterTransitMatrix((tm + service).tolist()) for prof, tm in times.items()
+    }
+    cost_cb: dict[tuple[str, float], int] = {}
     for k, v in enumerate(vehicles):
         w = v.cost_per_km / 1000.0 / scale * UNITS_PER_EURO
-        dm = dists[v.profile]
-
-        def arc_cost(i: int, j: int, dm: list[list[int]] = dm, w: float = w) -> int:
-            return round(w * dm[manager.IndexToNode(i)][manager.IndexToNode(j)])
-
-        routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitCallback(arc_cost), k)
+        if (v.profile, w) not in cost_cb:
+            arc_cost = np.rint(w * dists[v.profile]).astype(np.int64)
+            cost_cb[v.profile, w] = routing.RegisterTransitMatrix(arc_cost.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile, w], k)
         routing.SetFixedCostOfVehicle(round(v.fixed_cost * UNITS_PER_EURO), k)
     routing.AddDimensionWithVehicleTransits(
         [time_cb[v.profile] for v in vehicles], horizon, horizon, False, "time"
@@ -173,15 +173,12 @@ def solve_with_ortools(
             elif kind == "delivery":
                 delta[node] = -problem.quantity(item.amount)[dim]
 
-        def load_cb(i: int, delta: list[int] = delta) -> int:
-            return delta[manager.IndexToNode(i)]
-
         caps = [
             int(c) if math.isfinite(c) else 1 << 40
             for c in (problem.capacity(v)[dim] for v in vehicles)
         ]
         routing.AddDimensionWithVehicleCapacity(
-            routing.RegisterUnaryTransitCallback(load_cb), 0, caps, False, f"load{dim}"
+            routing.RegisterUnaryTransitVector(delta), 0, caps, False, f"load{dim}"
         )
         ldim = routing.GetDimensionOrDie(f"load{dim}")
         for node in range(len(problem.depots), n):
@@ -327,7 +324,7 @@ def solve_with_ortools(
                     )
                     pause += b1 - b0
                     last_break_end = b1
-            arrival = max(prev_end + pause + tm[prev_node][nd] / scale, last_break_end)
+            arrival = max(prev_end + pause + float(tm[prev_node, nd]) / scale, last_break_end)
             travel = float(length[node_place[prev_node], node_place[nd]])
             distance += travel
             end = start + node_service[nd] / scale
