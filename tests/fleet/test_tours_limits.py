@@ -94,12 +94,15 @@ def test_time_limits_that_never_stop_are_refused(bad: object) -> None:
 
 def test_problems_past_max_stops_are_refused() -> None:
     """A problem with more stops than max_stops is refused with the count and how to raise the
-    limit; raising it solves the same problem."""
+    limit (a limit or an iteration count below 1 is refused too); raising it solves the same
+    problem."""
     problem = town_problem(30, 2)
     with pytest.raises(ProblemError, match=r"31 stops, more than max_stops=20 \(raise it"):
         solve_tours(problem, None, max_runtime=1.0, max_stops=20)
     with pytest.raises(ProblemError, match="max_stops must be a whole number"):
         solve_tours(problem, None, max_runtime=1.0, max_stops=0)
+    with pytest.raises(ProblemError, match="max_iterations must be a whole number"):
+        solve_tours(problem, None, max_runtime=1.0, max_iterations=-5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FallbackWarning)
         solution = solve_tours(problem, None, max_runtime=1.0, max_stops=31)

@@ -133,8 +133,11 @@ def solve_tours(
         raise ProblemError(
             f"solve_tours: minimise_vehicles must be in [0, 1), got {minimise_vehicles}"
         )
-    if isinstance(max_stops, bool) or not isinstance(max_stops, int) or max_stops < 1:
-        raise ProblemError(f"solve_tours: max_stops must be a whole number >= 1, got {max_stops!r}")
+    for name, value in (("max_stops", max_stops), ("max_iterations", max_iterations)):
+        if value is None and name == "max_iterations":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ProblemError(f"solve_tours: {name} must be a whole number >= 1, got {value!r}")
     stops = len(problem.depots) + len(problem.visits) + 2 * len(problem.shipments)
     for count, what in ((stops, "stops"), (len(problem.places), "places")):
         if count > max_stops:
