@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing fo
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ import typer
 from rich.console import Console
 
 from arverne.errors import ArverneError, InputError, NetworkStoreError
+from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
 
 EXIT_NOTICES = 1
 EXIT_REFUSED = 3
@@ -100,13 +102,34 @@ def demo(
     run_demo(out_dir, out)
 
 
+def _positive_seconds(value: float) -> float:
+    """A time limit must be a positive finite number of seconds (nan and inf would never stop)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a positive, finite number of seconds")
+    return value
+
+
 @app.command()
 def tours(
     network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
     problem_path: Annotated[Path, typer.Argument(help="problem .json file or folder of CSV files")],
-    time_s: Annotated[float, typer.Option("--time", help="search time limit, seconds")] = 30.0,
+    time_s: Annotated[
+        float,
+        typer.Option("--time", help="time limit of the solve, seconds", callback=_positive_seconds),
+    ] = 30.0,
     seed: Annotated[int, typer.Option(help="search seed")] = 0,
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="output folder")] = Path("tours-out"),
+    max_stops: Annotated[
+        int, typer.Option(min=1, help="refuse problems with more stops than this")
+    ] = MAX_STOPS,
+    max_snap: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1e7,
+            help="leave out visits farther than this from the streets, metres",
+        ),
+    ] = MAX_SNAP_M,
 ) -> None:
     """Plan tours (home care, deliveries, farm machines) and write JSON, GeoJSON and PNGs."""
     from arverne.fleet.io import read_problem
@@ -114,8 +137,16 @@ def tours(
     from arverne.fleet.tours import solve_tours
     from arverne.network import Network
 
+    problem = read_problem(problem_path)  # a bad problem file is refused before the network loads
     network = Network.load(network_dir)
-    solution = solve_tours(read_problem(problem_path), network, max_runtime=time_s, seed=seed)
+    solution = solve_tours(
+        problem,
+        network,
+        max_runtime=time_s,
+        seed=seed,
+        max_stops=max_stops,
+        max_snap_m=max_snap,
+    )
     _print_summary(solution.summary())
     for item in solution.unassigned:
         out.print(f"unassigned {item.kind} {item.ref_id}: {item.reason} ({item.detail})")
