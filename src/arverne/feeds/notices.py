@@ -92,6 +92,7 @@ ARVERNE_CODES: dict[str, Severity] = {
     "flex_stop_times_kept": Severity.INFO,
     "non_utf8_encoding": Severity.WARNING,
     "field_too_long": Severity.WARNING,
+    "field_over_limit": Severity.ERROR,
     "frequency_trip_without_stop_times": Severity.WARNING,
     "no_usable_service": Severity.ERROR,
     "quarantined_by_dependency": Severity.INFO,
@@ -100,13 +101,15 @@ ARVERNE_CODES: dict[str, Severity] = {
 """Codes that the canonical validator does not have, with their fixed severity."""
 
 
-def count_by_code(notices: list[Notice]) -> dict[str, int]:
+def count_by_code(notices: list[Notice], omitted: dict[str, int] | None = None) -> dict[str, int]:
     """Number of notices of each code, sorted by code.
 
     Parameters
     ----------
     notices
         Notices of one feed.
+    omitted
+        Notices counted but not kept, per code (``GtfsFeed.notices_omitted``), added in.
 
     Returns
     -------
@@ -116,6 +119,8 @@ def count_by_code(notices: list[Notice]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for notice in notices:
         counts[notice.code] = counts.get(notice.code, 0) + 1
+    for code, count in (omitted or {}).items():
+        counts[code] = counts.get(code, 0) + count
     return dict(sorted(counts.items()))
 
 
