@@ -274,6 +274,8 @@ class Notices:
     ----------
     items
         The notices kept, in the order found.
+    per_code
+        The bound (a caller quoting values needs no more than this many of them).
     omitted
         ``{code: count}`` of the notices found past the bound.
     """
@@ -281,13 +283,13 @@ class Notices:
     def __init__(self, per_code: int = ReadLimits.notices_per_code) -> None:
         self.items: list[Notice] = []
         self.omitted: dict[str, int] = {}
-        self._per_code = per_code
+        self.per_code = per_code
         self._kept: dict[str, int] = {}
 
     def _room(self, code: str, wanted: int) -> int:
         """How many of ``wanted`` notices of ``code`` to keep; the rest are counted."""
         kept = self._kept.get(code, 0)
-        room = min(wanted, max(self._per_code - kept, 0))
+        room = min(wanted, max(self.per_code - kept, 0))
         self._kept[code] = kept + room
         if room < wanted:
             self.omitted[code] = self.omitted.get(code, 0) + wanted - room
