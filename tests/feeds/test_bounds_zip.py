@@ -72,7 +72,7 @@ def bomb_feed(path: Path, stop_times: tuple[bytes, int, int]) -> Path:
     return write_zip(path, [*members, ("stop_times.txt", 8, deflated, crc, size)])
 
 
-def run_validate(path: Path, *options: str) -> tuple[int, str, int]:
+def run_validate(path: Path, *options: str, timeout: float = 300) -> tuple[int, str, int]:
     """``arverne validate`` in a fresh process: exit code, output, and peak memory in MB."""
     script = (
         "import resource, sys\n"
@@ -88,7 +88,7 @@ def run_validate(path: Path, *options: str) -> tuple[int, str, int]:
         [sys.executable, "-c", script, str(path), *options],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     peak = int(done.stderr.rsplit("peak_mb=", 1)[1])
     return done.returncode, done.stdout + done.stderr, peak
