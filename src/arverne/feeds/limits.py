@@ -3,12 +3,15 @@
 Every bound has a default that real feeds pass with a wide margin (the largest member among the
 shared feeds inflates to 21 MB, the highest ratio is 51:1, the longest field is 5 MB in a test);
 a user with a larger feed raises one by passing ``ReadLimits(...)`` to
-:func:`~arverne.feeds.gtfs.read_gtfs` or :func:`~arverne.feeds.validate.validate_feed`.
+:func:`~arverne.feeds.gtfs.read_gtfs` or :func:`~arverne.feeds.validate.validate_feed`, or
+``--limit NAME=VALUE`` to ``arverne validate``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import Any
 
 __all__ = ["ReadLimits"]
 
@@ -55,3 +58,37 @@ class ReadLimits:
         ratio = self.max_inflation_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not ratio >= 1:
             raise ValueError(f"ReadLimits.max_inflation_ratio must be 1 or more, not {ratio!r}")
+
+    @classmethod
+    def parse(cls, settings: Iterable[str]) -> ReadLimits:
+        """Limits from ``NAME=VALUE`` texts (``--limit max_inflation_ratio=1000``), the others
+        at their defaults.
+
+        Parameters
+        ----------
+        settings
+            ``NAME=VALUE`` texts, NAME an attribute of this class.
+
+        Returns
+        -------
+        ReadLimits
+            The limits.
+
+        Raises
+        ------
+        ValueError
+            On an unknown name, a value that is not a number of the limit's kind, or a value
+            the limits refuse.
+        """
+        names = [f.name for f in fields(cls)]
+        values: dict[str, Any] = {}  # int, or float for the ratio
+        for text in settings:
+            name, equals, raw = (part.strip() for part in text.partition("="))
+            if not equals or name not in names:
+                raise ValueError(f"{text!r} is not NAME=VALUE with NAME one of {', '.join(names)}")
+            kind = type(getattr(cls, name))
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"{text!r}: {raw!r} is not a {kind.__name__}") from None
+        return cls(**values)
