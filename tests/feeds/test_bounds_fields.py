@@ -4,8 +4,13 @@ file; an over-long column name makes the file ignored."""
 
 from __future__ import annotations
 
-import pandas as pd
+import re
 
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arverne.feeds._csv import _cut_long_runs
 from arverne.feeds.gtfs import read_gtfs
 from arverne.feeds.limits import ReadLimits
 from arverne.feeds.validate import validate_feed
@@ -104,3 +109,30 @@ def test_256_mib_value_bounded_memory(tmp_path):
     assert code == 1, text
     assert "field_over_limit" in text and "268,435,456 bytes long" in text
     assert peak < 1000
+
+
+def _cut_reference(data: bytes, limit: int) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """Plain reference for ``_cut_long_runs``: every maximal run of non-separator bytes
+    longer than ``limit``, found by a regular expression."""
+    kept = bytearray()
+    found = []
+    previous = 0
+    for match in re.finditer(rb"[^,\r\n]+", data):
+        start, stop = match.span()
+        if stop - start <= limit:
+            continue
+        line = data.rfind(b"\n", 0, start) + 1
+        found.append((data.count(b"\n", 0, start) + 1, data.count(b",", line, start), stop - start))
+        kept += data[previous:start] + (b'"' if match.group().count(b'"') % 2 else b"")
+        previous = stop
+    return bytes(kept + data[previous:]), found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=200).map(lambda b: bytes(b'ab,\n\r"'[x % 6] for x in b)), st.integers(1, 12)
+)
+def test_cut_long_runs_matches_reference(data, limit):
+    """On random bytes over a CSV-ish alphabet, the windowed search finds exactly the runs a
+    regular expression finds, and leaves the same bytes."""
+    assert _cut_long_runs(data, limit) == _cut_reference(data, limit)

@@ -197,3 +197,14 @@ def test_shared_feeds_validate_under_default_limits():
     assert report.counts["stop_times"] > 300_000
     assert not report.omitted
     assert not any(n.code == "field_over_limit" for n in report.notices)
+
+
+def test_member_with_empty_name_ignored(tmp_path):
+    """A zip whose directory holds a member with an empty name (found by the fuzz test: it
+    made zipfile raise IndexError, exit 4) reads as the feed without it."""
+    members = [
+        (name, 0, text.encode(), zlib.crc32(text.encode()), len(text.encode()))
+        for name, text in BASE.items()
+    ]
+    path = write_zip(tmp_path / "noname.zip", [("", 0, b"x", zlib.crc32(b"x"), 1), *members])
+    assert len(read_gtfs(path).stop_times) == 6

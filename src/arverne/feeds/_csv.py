@@ -48,6 +48,8 @@ _ZIP_ERRORS: tuple[type[Exception], ...] = (
 """What zipfile and the inflater raise on a damaged or unsupported archive."""
 _ZIP_FLAGS_FOR_ZIPFILE = 0x1 | 0x20 | 0x40
 """Encrypted, patched or strongly encrypted members: left to zipfile, which refuses them."""
+_SEPARATORS = (b",", b"\n", b"\r")
+"""Bytes that end an unquoted CSV value."""
 SMALL_FILE_BYTES = 16_384
 """Files up to this size are parsed with the csv module: pyarrow's thread hand-offs cost more."""
 
@@ -87,7 +89,8 @@ class Source:
         self._handle = open_regular(path)
         try:
             self._zip = zipfile.ZipFile(self._handle)
-            infos = [i for i in self._zip.infolist() if not i.is_dir()]
+            # a member with an empty name (zipfile's is_dir fails on it) is no file of a feed
+            infos = [i for i in self._zip.infolist() if i.filename and not i.is_dir()]
         except _ZIP_ERRORS as exc:
             self.close()
             raise GtfsError(f"{path}: not a readable zip archive ({exc})") from None
@@ -575,23 +578,26 @@ def _cut_long_runs(data: bytes, limit: int) -> tuple[bytes, list[tuple[int, int,
     at = 0
     while at + window <= len(data):
         end = at + window
-        if data.find(b",", at, end) >= 0 or data.find(b"\n", at, end) >= 0:
+        if any(data.find(sep, at, end) >= 0 for sep in _SEPARATORS):  # stops at the first
             at = end
             continue
-        start = max(data.rfind(b",", 0, at), data.rfind(b"\n", 0, at)) + 1
-        stops = [i for i in (data.find(b",", end), data.find(b"\n", end)) if i >= 0]
-        stop = min(stops, default=len(data))
-        if stop - start > limit:
-            runs.append((start, stop))
+        # the window before held a separator (or this is the first), so the run starts there
+        start = _separator(data, max(at - window, 0), at, last=True) + 1
+        stop = _separator(data, end, start + limit + 1)  # is the run longer than the limit?
+        if stop < 0:
+            stop = _next_separator(data, start + limit + 1)
+            if stop - start > limit:  # not when the data ended first
+                runs.append((start, stop))
         at = stop
     if not runs:
         return data, []
     pieces: list[bytes] = []
     found: list[tuple[int, int, int]] = []
     previous = 0
+    row = 1
     for start, stop in runs:
         line = data.rfind(b"\n", 0, start) + 1
-        row = data.count(b"\n", 0, start) + 1
+        row += data.count(b"\n", previous, start)
         found.append((row, data.count(b",", line, start), stop - start))
         pieces.append(data[previous:start])
         odd = data.find(b'"', start, stop) >= 0 and data.count(b'"', start, stop) % 2  # find: fast
@@ -599,6 +605,31 @@ def _cut_long_runs(data: bytes, limit: int) -> tuple[bytes, list[tuple[int, int,
         previous = stop
     pieces.append(data[previous:])
     return b"".join(pieces), found
+
+
+def _separator(data: bytes, lo: int, hi: int, *, last: bool = False) -> int:
+    """First (or last) comma, line feed or carriage return in ``data[lo:hi]``, or -1."""
+    best = -1
+    for sep in _SEPARATORS:  # each search only where it could beat the best so far
+        if last:
+            found = data.rfind(sep, max(lo, best + 1), hi)
+        else:
+            found = data.find(sep, lo, hi if best < 0 else best)
+        best = found if found >= 0 else best
+    return best
+
+
+def _next_separator(data: bytes, lo: int) -> int:
+    """First separator from ``lo`` on, or the end of ``data``, searched in doubling spans (a
+    separator absent for long is never looked for past the one found)."""
+    span = 1 << 16
+    while lo < len(data):
+        hi = min(lo + span, len(data))
+        found = _separator(data, lo, hi)
+        if found >= 0:
+            return found
+        lo, span = hi, span * 2
+    return len(data)
 
 
 def _leave_out_cut_rows(
