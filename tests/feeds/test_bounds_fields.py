@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arverne.feeds._csv import _cut_long_runs
+from arverne.feeds._fields import cut_long_runs
 from arverne.feeds.gtfs import read_gtfs
 from arverne.feeds.limits import ReadLimits
 from arverne.feeds.validate import validate_feed
@@ -112,7 +112,7 @@ def test_256_mib_value_bounded_memory(tmp_path):
 
 
 def _cut_reference(data: bytes, limit: int) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """Plain reference for ``_cut_long_runs``: every maximal run of non-separator bytes
+    """Plain reference for ``cut_long_runs``: every maximal run of non-separator bytes
     longer than ``limit``, found by a regular expression."""
     kept = bytearray()
     found = []
@@ -135,4 +135,4 @@ def _cut_reference(data: bytes, limit: int) -> tuple[bytes, list[tuple[int, int,
 def test_cut_long_runs_matches_reference(data, limit):
     """On random bytes over a CSV-ish alphabet, the windowed search finds exactly the runs a
     regular expression finds, and leaves the same bytes."""
-    assert _cut_long_runs(data, limit) == _cut_reference(data, limit)
+    assert cut_long_runs(data, limit) == _cut_reference(data, limit)

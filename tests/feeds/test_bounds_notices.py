@@ -7,10 +7,9 @@ import json
 
 import numpy as np
 
-from arverne.feeds._csv import Notices
 from arverne.feeds.gtfs import read_gtfs
 from arverne.feeds.limits import ReadLimits
-from arverne.feeds.notices import Notice, Severity, count_by_code
+from arverne.feeds.notices import Notice, Notices, Severity, count_by_code
 from arverne.feeds.validate import validate_feed
 from tests.feeds.gtfs_fixtures import BASE, write_feed
 from tests.feeds.test_bounds_zip import run_validate

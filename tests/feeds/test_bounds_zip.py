@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from arverne.errors import GtfsError
-from arverne.feeds._csv import Source
+from arverne.feeds._source import Source
 from arverne.feeds.gtfs import read_gtfs
 from arverne.feeds.limits import ReadLimits
 from arverne.feeds.validate import validate_feed

@@ -22,10 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
-from arverne.feeds._csv import Notices, Source, read_csv_table
+from arverne.feeds._csv import Notices, read_csv_table
 from arverne.feeds._interpolate import interpolate_times
 from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
 from arverne.feeds._parse import format_hms, missing_mask
+from arverne.feeds._source import Source
 from arverne.feeds._spec import (
     FLEX_FILES,
     KNOWN_COLUMNS,
