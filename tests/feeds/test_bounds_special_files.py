@@ -81,3 +81,15 @@ def test_unreadable_and_dangling(tmp_path):
     (path / "stops.txt").symlink_to(tmp_path / "nowhere.txt")
     with pytest.raises(GtfsError, match=r"stops\.txt: cannot be read"):
         read_gtfs(path)
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
+def test_unlistable_folder(tmp_path):
+    """A folder feed that cannot be listed (no read permission) is refused naming it."""
+    path = write_feed(tmp_path)
+    path.chmod(0o300)
+    try:
+        with pytest.raises(GtfsError, match="cannot be read"):
+            read_gtfs(path)
+    finally:
+        path.chmod(0o700)

@@ -61,14 +61,13 @@ class Source:
         self._pool: ThreadPoolExecutor | None = None
         self.subfolder: str | None = None
         try:
-            is_dir = stat.S_ISDIR(path.stat().st_mode)
+            if stat.S_ISDIR(path.stat().st_mode):
+                self._members = {p.name: p.name for p in path.iterdir() if not p.is_dir()}
+                return
         except FileNotFoundError:
             raise GtfsError(f"{path}: no such file or directory") from None
         except OSError as exc:
             raise GtfsError(f"{path}: cannot be read ({exc.strerror})") from None
-        if is_dir:
-            self._members = {p.name: p.name for p in path.iterdir() if not p.is_dir()}
-            return
         self._handle = open_regular(path)
         try:
             self._zip = zipfile.ZipFile(self._handle)
