@@ -47,11 +47,20 @@ def validate(
         FailOn,
         typer.Option(case_sensitive=False, help="exit 1 on notices at or above this severity"),
     ] = FailOn.ERROR,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(help="raise a read limit, NAME=VALUE (repeatable; README: Limits)"),
+    ] = None,
 ) -> None:
     """Read and validate a GTFS feed; print a readable report."""
+    from arverne.feeds.limits import ReadLimits
     from arverne.feeds.validate import validate_feed
 
-    report = validate_feed(feed)
+    try:
+        limits = ReadLimits.parse(limit or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--limit") from None
+    report = validate_feed(feed, limits=limits)
     out.print(report.to_text())
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")

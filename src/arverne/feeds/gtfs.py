@@ -22,10 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
-from arverne.feeds._csv import Notices, Source, read_csv_table
+from arverne.feeds._csv import Notices, read_csv_table
 from arverne.feeds._interpolate import interpolate_times
 from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
 from arverne.feeds._parse import format_hms, missing_mask
+from arverne.feeds._source import Source
 from arverne.feeds._spec import (
     FLEX_FILES,
     KNOWN_COLUMNS,
@@ -33,6 +34,7 @@ from arverne.feeds._spec import (
     REQUIRED_FILES,
 )
 from arverne.feeds._table import ERROR, INFO, WARNING, Tab, frame
+from arverne.feeds.limits import ReadLimits
 from arverne.feeds.notices import Notice
 from arverne.memory import lean_memory
 
@@ -158,7 +160,9 @@ class GtfsFeed:
     timezone
         IANA time zone of the (first) agency.
     notices
-        Everything found while reading.
+        Everything found while reading, up to ``ReadLimits.notices_per_code`` per code.
+    notices_omitted
+        Notices found but not kept, per code (past ``ReadLimits.notices_per_code``).
     agency, stops, routes, trips, stop_times, calendar, calendar_dates, frequencies, transfers,
     feed_info, shapes
         Typed DataFrames; an absent optional file gives an empty frame with the same columns.
@@ -189,6 +193,7 @@ class GtfsFeed:
     flex: dict[str, bytes] = field(default_factory=dict)
     flex_stop_times: pd.DataFrame = field(default_factory=pd.DataFrame)
     raw_counts: dict[str, int] = field(default_factory=dict)
+    notices_omitted: dict[str, int] = field(default_factory=dict)
 
     def expanded(self) -> GtfsFeed:
         """A copy with frequencies.txt expanded into ordinary trips.
@@ -226,7 +231,9 @@ class GtfsFeed:
         return _service_days(self.calendar, self.calendar_dates)
 
 
-def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
+def read_gtfs(
+    path: str | Path, *, name: str | None = None, limits: ReadLimits | None = None
+) -> GtfsFeed:
     """Read and validate a GTFS feed.
 
     Parameters
@@ -235,6 +242,9 @@ def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
         A GTFS ``.zip`` or a folder of ``.txt`` files.
     name
         Feed key (default: the file or folder stem, e.g. ``poa_eptc``).
+    limits
+        Bounds on file sizes, zip ratios, field lengths and notices kept (default
+        ``ReadLimits()``).
 
     Returns
     -------
@@ -245,12 +255,19 @@ def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
     ------
     GtfsError
         When the feed cannot be used: unreadable or corrupt archive, a required file missing or
-        empty, no valid agency time zone, or nothing left to run after quarantine.
+        empty, no valid agency time zone, nothing left to run after quarantine, or a file past
+        ``limits``.
     """
-    return load_feed(Path(path), name=name, strict=True)
+    return load_feed(Path(path), name=name, strict=True, limits=limits)
 
 
-def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> GtfsFeed:
+def load_feed(
+    path: Path,
+    *,
+    name: str | None = None,
+    strict: bool = True,
+    limits: ReadLimits | None = None,
+) -> GtfsFeed:
     """Read a feed; with ``strict=False`` a feed emptied by quarantine is still returned.
 
     The non-strict mode is what validation uses: a feed whose every trip is broken (such as
@@ -266,6 +283,8 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
         Feed key.
     strict
         Refuse (GtfsError) a feed left without service or without a valid time zone.
+    limits
+        As in :func:`read_gtfs`.
 
     Returns
     -------
@@ -274,7 +293,7 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
     """
     path = Path(path)
     with lean_memory():
-        source = Source(path)
+        source = Source(path, limits)
         try:
             return _Loader(path, source, name, strict).run()
         finally:
@@ -360,7 +379,7 @@ class _Loader:
                 stem = stem[: -len(suffix)]
         self.name = name or stem
         self.strict = strict
-        self.notices = Notices()
+        self.notices = Notices(source.limits.notices_per_code)
         self.raw_counts: dict[str, int] = {}
         self.flex: dict[str, bytes] = {}
         self._trip_rows: tuple[pa.Array, np.ndarray] = (pa.array([], pa.string()), np.zeros(0))
@@ -382,6 +401,7 @@ class _Loader:
             self.notices,
             _TYPED.get(file),
             reread=lambda: self.source.read(file),
+            max_field_bytes=self.source.limits.max_field_bytes,
         )
         if csv is None:
             return None
@@ -467,6 +487,7 @@ class _Loader:
             name=self.name,
             timezone=timezone,
             notices=self.notices.items,
+            notices_omitted=self.notices.omitted,
             agency=agency,
             stops=stops,
             routes=routes,
