@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import sys
@@ -80,9 +81,13 @@ def test_identical_build_is_reused_and_force_rebuilds(tmp_path: Path) -> None:
 
 
 def test_timetable_only_network(tmp_path: Path) -> None:
-    """Without an OSM extract the network holds a timetable and nothing else."""
+    """Without an OSM extract the network holds a timetable and links without streets: no stop
+    is linked and every footpath is estimated (defect 6; before, no links at all)."""
     network = build_network([shared_path("gtfs/example/example.zip")], None, tmp_path / "net")
-    assert network.streets is None and network.links is None
+    assert network.streets is None and network.links is not None
+    assert (network.links.stop_arc == -1).all() and network.links.footpath_straight_line.all()
+    counts = network.manifest["counts"]
+    assert counts["footpaths_estimated"] == counts["footpaths"]
     assert network.timetable is not None
     assert network.manifest["counts"]["stops"] == 9
 
@@ -113,3 +118,53 @@ def test_cli_build_then_info(tmp_path: Path) -> None:
     refused = subprocess.run([*cli, "info", str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 3 and "not a compiled network" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+METRO = {
+    "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n"
+    "m,Metro,https://m.example,Europe/Paris",
+    # lines 1 and 2 meet at station Jaude, each at its own platform (120 m apart); no
+    # transfers.txt
+    "stops.txt": "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+    "J,Jaude,45.7770,3.0820,1,\n"
+    "J1,Jaude line 1,45.7770,3.0820,0,J\n"
+    "J2,Jaude line 2,45.7780,3.0825,0,J\n"
+    "N1,Nord,45.8000,3.0820,0,\n"
+    "S2,Sud,45.7500,3.0825,0,\n",
+    "routes.txt": "route_id,agency_id,route_short_name,route_type\nL1,m,1,1\nL2,m,2,1",
+    "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
+    "start_date,end_date\nWK,1,1,1,1,1,0,0,20240304,20240308",
+    "trips.txt": "route_id,service_id,trip_id\nL1,WK,one\nL2,WK,two",
+    "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+    "one,08:00:00,08:00:00,N1,1\none,08:05:00,08:05:00,J1,2\n"
+    "two,08:10:00,08:10:00,J2,1\ntwo,08:15:00,08:15:00,S2,2",
+}
+
+
+def test_metro_lines_change_at_a_station_without_streets(tmp_path: Path) -> None:
+    """Defect 6: two metro lines meet at station Jaude on separate platforms (stop_ids J1, J2,
+    one parent station), no transfers.txt and no street extract. The change is possible: an
+    estimated footpath J1 -> J2 (labelled in the links and counted in the manifest), and the
+    journey Nord -> Sud rides line 1 then line 2 (before the fix: no journey at all)."""
+    from arverne.routing.planner import Planner
+    from tests.routing.gtfs_gen import write_feed
+
+    feed = write_feed(tmp_path / "metro", METRO)
+    network = build_network([feed], None, tmp_path / "net")
+    tt, links = network.timetable, network.links
+    assert tt is not None and links is not None
+    j1, j2 = tt.stop_index("metro:J1"), tt.stop_index("metro:J2")
+    to = links.footpath_to[links.footpath_ptr[j1] : links.footpath_ptr[j1 + 1]].tolist()
+    k = int(links.footpath_ptr[j1]) + to.index(j2)
+    assert links.footpath_straight_line[k]
+    assert network.manifest["counts"]["footpaths_estimated"] >= 2
+    assert network.manifest["params"]["straight_line_detour"] == BuildParams().straight_line_detour
+    pl = Planner(network)
+    journeys = pl.plan_stops(
+        tt.stop_index("metro:N1"),
+        tt.stop_index("metro:S2"),
+        depart_at=dt.datetime(2024, 3, 4, 7, 55),
+    )
+    assert journeys
+    rides = [leg.route_short_name for leg in journeys[0].legs if leg.stops]
+    assert rides == ["1", "2"]

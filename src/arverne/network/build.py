@@ -26,6 +26,8 @@ class BuildParams:
     max_snap_m: float = 300.0
     walk_speed_mps: float = 1.3
     modes: tuple[str, ...] = STREET_MODES
+    straight_line_detour: float = 1.3
+    """Footpaths estimated without streets: walking distance / great-circle distance."""
 
     def __post_init__(self) -> None:
         if not self.footpath_radius_m >= 0:
@@ -34,6 +36,10 @@ class BuildParams:
             raise InputError(f"max_snap_m must be > 0, got {self.max_snap_m}")
         if not 0.1 <= self.walk_speed_mps <= 5:
             raise InputError(f"walk_speed_mps must lie in [0.1, 5] m/s, got {self.walk_speed_mps}")
+        if not 1 <= self.straight_line_detour <= 3:
+            raise InputError(
+                f"straight_line_detour must lie in [1, 3], got {self.straight_line_detour}"
+            )
         unknown = set(self.modes) - set(STREET_MODES)
         if unknown or "walk" not in self.modes:
             raise InputError(
@@ -119,7 +125,11 @@ def build_network(
 def _build_parts(
     gtfs: Sequence[Path], osm: Path | None, params: BuildParams, progress: Any
 ) -> tuple[Any, Any, Any, dict[str, dict[str, int]]]:
-    """Timetable, streets and links (None without OSM), and the notice summaries."""
+    """Timetable, streets (None without OSM), links and the notice summaries.
+
+    Without OSM every footpath is estimated from the straight line; with OSM the streets are
+    used between linked stops (see :mod:`arverne.network.links`).
+    """
     from arverne.feeds.gtfs import read_gtfs
     from arverne.network.timetable import build_timetable
 
@@ -136,24 +146,25 @@ def _build_parts(
     del feeds  # the feed tables leave memory before the streets come in
     progress.done()
 
-    streets = links = None
-    link_notices: list[Any] = []
+    from arverne.network.links import build_links
+
+    streets = None
     if osm is not None:
-        from arverne.network.links import build_links
         from arverne.network.streets import build_streets
 
         progress.step(f"building streets from {Path(osm).name}")
         streets = build_streets(Path(osm), modes=params.modes)
         progress.done()
-        progress.step("linking stops to streets")
-        links, link_notices = build_links(
-            streets,
-            timetable,
-            max_snap_m=params.max_snap_m,
-            footpath_radius_m=params.footpath_radius_m,
-            walk_speed_mps=params.walk_speed_mps,
-        )
-        progress.done()
+    progress.step("linking stops to streets" if streets is not None else "estimating footpaths")
+    links, link_notices = build_links(
+        streets,
+        timetable,
+        max_snap_m=params.max_snap_m,
+        footpath_radius_m=params.footpath_radius_m,
+        walk_speed_mps=params.walk_speed_mps,
+        straight_line_detour=params.straight_line_detour,
+    )
+    progress.done()
     notices["links"] = _notice_summary(link_notices)
     return timetable, streets, links, notices
 
@@ -203,4 +214,5 @@ def _counts(timetable: Any, streets: Any, links: Any) -> dict[str, int]:
     if links is not None:
         counts["stops_linked"] = int((links.stop_arc >= 0).sum())
         counts["footpaths"] = int(links.footpath_to.shape[0])
+        counts["footpaths_estimated"] = int(links.footpath_straight_line.sum())
     return counts
