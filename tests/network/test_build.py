@@ -168,3 +168,32 @@ def test_metro_lines_change_at_a_station_without_streets(tmp_path: Path) -> None
     assert journeys
     rides = [leg.route_short_name for leg in journeys[0].legs if leg.stops]
     assert rides == ["1", "2"]
+
+
+def test_cli_build_reports_unlinked_stops(tmp_path: Path) -> None:
+    """Item 'unlinked stops reported at build time': a street runs past station Jaude only, so
+    Nord (2.5 km north) and Sud (3 km south) are not linked. `arverne build` says so on the
+    terminal (count, the farthest stop and its distance, the snap limit), and the manifest
+    holds the same figures."""
+    from arverne.geo import haversine_m
+    from tests.network.osm_text import write_osm
+    from tests.routing.gtfs_gen import write_feed
+
+    feed = write_feed(tmp_path / "metro", METRO)
+    nodes = {i: (3.080 + 0.001 * i, 45.7775) for i in range(5)}
+    osm = write_osm(tmp_path, nodes, [(10, list(range(5)), {"highway": "residential"})])
+    cli = [sys.executable, "-c", "from arverne.cli import main; main()"]
+    built = subprocess.run(
+        [*cli, "build", "--gtfs", str(feed), "--osm", str(osm), "-o", str(tmp_path / "n")],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    report = Network.load(tmp_path / "n").manifest["unlinked_stops"]
+    south_m = float(haversine_m(3.0825, 45.75, 3.0825, 45.7775))
+    assert report["count"] == 2 and report["max_snap_m"] == 300.0
+    assert report["farthest_stop_id"] == "metro:S2"
+    assert abs(report["farthest_m"] - south_m) < 0.01 * south_m
+    line = " ".join(built.stderr.split())
+    assert "2 of 5 stops lie farther than 300 m" in line
+    assert f"metro:S2, {report['farthest_m']:,.0f} m" in line

@@ -116,6 +116,10 @@ def build_network(
             "counts": _counts(timetable, streets, links),
             "notices": notices,
         }
+        if streets is not None:
+            from arverne.network.links import unlinked_stops
+
+            manifest["unlinked_stops"] = unlinked_stops(links, streets, timetable)
         progress.step("writing network")
         Network(streets=streets, timetable=timetable, links=links, manifest=manifest).save(out)
         progress.done()
@@ -216,3 +220,21 @@ def _counts(timetable: Any, streets: Any, links: Any) -> dict[str, int]:
         counts["footpaths"] = int(links.footpath_to.shape[0])
         counts["footpaths_estimated"] = int(links.footpath_straight_line.sum())
     return counts
+
+
+def build_warnings(manifest: dict[str, Any]) -> list[str]:
+    """One line per thing a builder must see at the end of a build (from its manifest).
+
+    Today: the stops left off the streets (how many, the farthest, the snap limit).
+    """
+    lines = []
+    unlinked = manifest.get("unlinked_stops") or {}
+    if unlinked.get("count"):
+        stops = manifest.get("counts", {}).get("stops", "?")
+        lines.append(
+            f"{unlinked['count']} of {stops} stops lie farther than "
+            f"{unlinked['max_snap_m']:g} m from a walkable street and are not linked "
+            f"(farthest: {unlinked['farthest_stop_id']}, {unlinked['farthest_m']:,.0f} m); "
+            "they walk by estimated straight-line footpaths (raise --max-snap-m to link them)"
+        )
+    return lines

@@ -450,3 +450,36 @@ def _street_walk_m(
     )
     total = snap_m[pair_i].astype(np.float64) + street_m + snap_m[pair_j].astype(np.float64)
     return np.where(total <= radius_m, total, np.inf)
+
+
+def unlinked_stops(links: StopLinks, streets: StreetGraph, stops: Any) -> dict[str, Any]:
+    """What a builder must see about the stops left off the streets.
+
+    Parameters
+    ----------
+    links
+        The links built on ``streets``.
+    streets
+        The street graph.
+    stops
+        The timetable (``stop_lon``, ``stop_lat``, ``stop_id``).
+
+    Returns
+    -------
+    dict
+        ``count`` (unlinked stops), ``max_snap_m`` (the snap limit), and when some are:
+        ``farthest_stop_id`` and ``farthest_m``, the unlinked stop farthest from any walkable
+        street and that distance in metres (inf when the extract has no walkable street).
+    """
+    from arverne.routing.streets import snap_points
+
+    far = np.flatnonzero(np.asarray(links.stop_arc) < 0)
+    report: dict[str, Any] = {"count": int(far.size), "max_snap_m": float(links.max_snap_m)}
+    if far.size:
+        _, _, snap_m = snap_points(
+            streets, np.asarray(stops.stop_lon)[far], np.asarray(stops.stop_lat)[far], mode="walk"
+        )
+        worst = int(np.argmax(snap_m))
+        report["farthest_stop_id"] = str(stops.stop_id[far[worst]])
+        report["farthest_m"] = round(float(snap_m[worst]), 1)
+    return report
