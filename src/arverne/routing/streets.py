@@ -403,6 +403,10 @@ class StreetSearch:
                     1 - g,
                 )
             )
+        # a destination at fraction 0 (1) is the tail (head) node itself
+        for end_node, at in ((int(tail[d_arc]), 0.0), (int(head[d_arc]), 1.0)):
+            if g == at:
+                options.append((dist[end_node], aux[end_node], end_node, int(d_arc), at, at))
         o_twin = int(twin[o_arc])
         if d_arc in (o_arc, o_twin):
             p = g if d_arc == o_arc else 1 - g
@@ -447,20 +451,25 @@ class StreetSearch:
             arcs.append(a)
             node = int(tail[a])
         arcs.reverse()
-        # the root is a source: head of o_arc (rest of o_arc) or its tail (rest of the twin)
+        # the root is a source: head of o_arc (rest of o_arc) or its tail (rest of the twin, or
+        # the origin itself when it lies on the tail)
         if (
             n_src == 2
             and node == src_node[1]
             and not (node == src_node[0] and dist[node] == src_cost[0])
         ):
-            first_arc, first_from = o_twin, 1 - float(o_frac)
+            first_arc, first_from = (o_twin, 1 - float(o_frac)) if o_frac > 0 else (-1, 1.0)
         else:
             first_arc, first_from = int(o_arc), float(o_frac)
-        coords = _arc_piece(s, cache, first_arc, first_from, 1.0)
+        if first_arc < 0:  # starts at the tail node: no piece of o_arc
+            coords = _arc_piece(s, cache, int(o_arc), 0.0, 0.0)[:1]
+        else:
+            coords = _arc_piece(s, cache, first_arc, first_from, 1.0)
         for a in arcs:
             coords.extend(_arc_piece(s, cache, a, 0.0, 1.0)[1:])
         coords.extend(_arc_piece(s, cache, last_arc, f0, f1)[1:])
-        return StreetPath(float(total), float(length), coords, [first_arc, *arcs, last_arc])
+        used = [first_arc, *arcs, last_arc] if first_arc >= 0 else [*arcs, last_arc]
+        return StreetPath(float(total), float(length), coords, used)
 
 
 def _arc_piece(
