@@ -184,7 +184,7 @@ def build_links(
     frac = np.zeros(n, dtype=np.float32)
     snap_m = np.full(n, np.inf, dtype=np.float32)
     if streets is not None and n:
-        from arverne.routing.streets import snap_points
+        from arverne.network.street_search import snap_points
 
         arc, frac, snap_m = snap_points(streets, lon, lat, mode="walk", max_snap_m=max_snap_m)
         for far in np.flatnonzero(arc < 0):
@@ -434,7 +434,7 @@ def _street_walk_m(
 
     ``pair_i`` must be sorted; one bounded search per distinct origin stop.
     """
-    from arverne.routing.streets import street_search
+    from arverne.network.street_search import street_search
 
     search = street_search(streets, "walk", cost="length")
     origins, starts = np.unique(pair_i, return_index=True)
@@ -471,7 +471,7 @@ def unlinked_stops(links: StopLinks, streets: StreetGraph, stops: Any) -> dict[s
         ``farthest_stop_id`` and ``farthest_m``, the unlinked stop farthest from any walkable
         street and that distance in metres (inf when the extract has no walkable street).
     """
-    from arverne.routing.streets import snap_points
+    from arverne.network.street_search import snap_points
 
     far = np.flatnonzero(np.asarray(links.stop_arc) < 0)
     report: dict[str, Any] = {"count": int(far.size), "max_snap_m": float(links.max_snap_m)}
