@@ -20,7 +20,8 @@ Footpath rules
 - Stops of one station (the same ``parent_station``) are one place by the feed's word: each
   pair gets a footpath whatever the radius, the street walk when both are linked and the
   streets join them within the radius, else the estimate (streets seldom model the inside of
-  a station). pathways.txt, when read, is the better source for these.
+  a station). Walks through pathways.txt (``pathways=``, see :mod:`arverne.network.pathways`)
+  replace both for the stops they join.
 - transfers.txt (stop to stop rows, in stop indices): ``transfer_type=3`` (forbidden) removes
   the footpath between the two stops in that direction and wins over every other row;
   ``transfer_type`` 0, 1 or 2 adds the footpath when it is missing (street walking time without
@@ -97,6 +98,7 @@ def build_links(
     stop_id: Sequence[str] | np.ndarray | None = None,
     stop_parent: np.ndarray | None = None,
     straight_line_detour: float = 1.3,
+    pathways: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[StopLinks, list[Notice]]:
     """Snap stops onto walkable streets and compute the footpaths between them.
 
@@ -123,6 +125,10 @@ def build_links(
         int[s]: parent station of each stop, -1 when none (default: the timetable's, or none).
     straight_line_detour
         Walking distance / great-circle distance of an estimated footpath (at least 1).
+    pathways
+        (from stop, to stop, seconds) walks through stations, as
+        :func:`arverne.network.pathways.pathway_footpaths` gives them: each replaces any other
+        footpath between its two stops (the feed knows the inside of its stations best).
 
     Returns
     -------
@@ -225,6 +231,14 @@ def build_links(
     f_key = pair_i[keep] * n + pair_j[keep]
     f_time = dist_m[keep] / walk_speed_mps
     f_straight = straight[keep]
+    if pathways is not None:
+        p_key = np.asarray(pathways[0], np.int64) * n + np.asarray(pathways[1], np.int64)
+        other = ~np.isin(f_key, p_key)
+        f_key = np.concatenate([f_key[other], p_key])
+        f_time = np.concatenate([f_time[other], np.asarray(pathways[2], np.float64)])
+        f_straight = np.concatenate([f_straight[other], np.zeros(p_key.size, bool)])
+        order = np.argsort(f_key, kind="stable")
+        f_key, f_time, f_straight = f_key[order], f_time[order], f_straight[order]
 
     # 3. transfers.txt
     forbidden: set[int] = set()
