@@ -254,6 +254,10 @@ def test_stops_of_one_station_always_change(streets):
     assert paths[(C, D)][1] and (D, C) in paths
     alone, _ = build_links(streets, lon, lat, max_snap_m=300, footpath_radius_m=200)
     assert (A, B) not in footpaths(alone)
+    # a boarding area without coordinates (allowed by GTFS) gets no footpath from its station
+    lon[B] = lat[B] = np.nan
+    unplaced, _ = build_links(None, lon, lat, footpath_radius_m=200, stop_parent=parent)
+    assert not {(A, B), (B, A)} & set(footpaths(unplaced))
 
 
 def test_without_streets_estimates_within_the_radius():

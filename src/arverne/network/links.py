@@ -226,7 +226,8 @@ def build_links(
         )
     straight = ~both | (station & ~np.isfinite(walk_m))
     dist_m = np.where(straight, crow * straight_line_detour, walk_m)
-    keep = (dist_m <= footpath_radius_m) | station
+    # stops of one station always change, but a stop may have no place (GTFS allows that)
+    keep = (dist_m <= footpath_radius_m) | (station & np.isfinite(dist_m))
     # footpaths as parallel arrays sorted by (from, to); key = from * n + to
     f_key = pair_i[keep] * n + pair_j[keep]
     f_time = dist_m[keep] / walk_speed_mps
