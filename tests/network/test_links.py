@@ -11,7 +11,7 @@ import pytest
 
 from arverne.feeds.notices import Severity
 from arverne.geo import haversine_m
-from arverne.network.links import build_links
+from arverne.network.links import build_links, unlinked_stops
 from arverne.network.streets import build_streets
 from tests.conftest import shared_path
 from tests.network.osm_text import geodesic_m, write_osm
@@ -274,3 +274,18 @@ def test_without_streets_estimates_within_the_radius():
     assert footpaths(slow)[(A, B)][0] == int(np.ceil(crow * 2 / WALK))
     with pytest.raises(ValueError, match="straight_line_detour"):
         build_links(None, STOP_LON, STOP_LAT, straight_line_detour=0.5)
+
+
+def test_unlinked_report_names_the_farthest_placed_stop(streets):
+    """C and D lie 1.1 and 1.15 km off the street (not linked with a 300 m limit) and a node
+    without coordinates is not linked either: the report counts the two placed ones and names
+    D, the farthest, with its distance to the street."""
+    lon, lat = np.append(STOP_LON, np.nan), np.append(STOP_LAT, np.nan)
+    tt = SimpleNamespace(stop_lon=lon, stop_lat=lat, stop_id=np.array([*"abcde", "node"]))
+    links, _ = build_links(streets, lon, lat, max_snap_m=300)
+    report = unlinked_stops(links, streets, tt)
+    assert report["count"] == 2 and report["max_snap_m"] == 300.0
+    assert report["farthest_stop_id"] == "d"
+    assert report["farthest_m"] == pytest.approx(
+        geodesic_m((0.0016, 0.0), (0.0016, 0.0104)), rel=UTM_REL
+    )

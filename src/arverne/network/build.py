@@ -231,10 +231,12 @@ def build_warnings(manifest: dict[str, Any]) -> list[str]:
     unlinked = manifest.get("unlinked_stops") or {}
     if unlinked.get("count"):
         stops = manifest.get("counts", {}).get("stops", "?")
+        far_m = unlinked.get("farthest_m")
+        far = f"{far_m:,.0f} m" if far_m is not None else "no walkable street in the extract"
         lines.append(
             f"{unlinked['count']} of {stops} stops lie farther than "
             f"{unlinked['max_snap_m']:g} m from a walkable street and are not linked "
-            f"(farthest: {unlinked['farthest_stop_id']}, {unlinked['farthest_m']:,.0f} m); "
+            f"(farthest: {unlinked['farthest_stop_id']}, {far}); "
             "they walk by estimated straight-line footpaths (raise --max-snap-m to link them)"
         )
     return lines

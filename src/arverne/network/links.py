@@ -482,19 +482,24 @@ def unlinked_stops(links: StopLinks, streets: StreetGraph, stops: Any) -> dict[s
     Returns
     -------
     dict
-        ``count`` (unlinked stops), ``max_snap_m`` (the snap limit), and when some are:
-        ``farthest_stop_id`` and ``farthest_m``, the unlinked stop farthest from any walkable
-        street and that distance in metres (inf when the extract has no walkable street).
+        ``count`` (unlinked stops that have coordinates), ``max_snap_m`` (the snap limit), and
+        when some are: ``farthest_stop_id`` and ``farthest_m``, the unlinked stop farthest
+        from any walkable street and that distance in metres (None when the extract has no
+        walkable street).
     """
     from arverne.network.street_search import snap_points
 
-    far = np.flatnonzero(np.asarray(links.stop_arc) < 0)
+    lon, lat = np.asarray(stops.stop_lon), np.asarray(stops.stop_lat)
+    # a stop without coordinates (GTFS allows them for nodes and boarding areas) is not far
+    placed = np.isfinite(lon) & np.isfinite(lat)
+    far = np.flatnonzero((np.asarray(links.stop_arc) < 0) & placed)
     report: dict[str, Any] = {"count": int(far.size), "max_snap_m": float(links.max_snap_m)}
     if far.size:
-        _, _, snap_m = snap_points(
-            streets, np.asarray(stops.stop_lon)[far], np.asarray(stops.stop_lat)[far], mode="walk"
-        )
+        _, _, snap_m = snap_points(streets, lon[far], lat[far], mode="walk")
         worst = int(np.argmax(snap_m))
         report["farthest_stop_id"] = str(stops.stop_id[far[worst]])
-        report["farthest_m"] = round(float(snap_m[worst]), 1)
+        # None when the extract has no walkable street at all
+        report["farthest_m"] = (
+            round(float(snap_m[worst]), 1) if np.isfinite(snap_m[worst]) else None
+        )
     return report
