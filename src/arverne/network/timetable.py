@@ -162,7 +162,9 @@ class Timetable:
     """int32[j]: position of the stop in that pattern."""
 
     inseat_from_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    """int32[c]: real trip a rider may stay seated on into ``inseat_to_trip`` (same day)."""
+    """int32[c]: real trip the vehicle continues from into ``inseat_to_trip`` (same day, as
+    the feed says); a rider stays seated across it only inside a chained trip (a loop-free
+    run, see the module docstring)."""
     inseat_to_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[c]: the continuing real trip."""
 
