@@ -7,6 +7,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from arverne.errors import InputError
 from arverne.network import Network
 from arverne.network.build import BuildParams, build_network
 from tests.conftest import shared_path
+from tests.routing.gtfs_gen import write_feed
 
 
 def _sha256(path: Path) -> str:
@@ -147,7 +149,6 @@ def test_metro_lines_change_at_a_station_without_streets(tmp_path: Path) -> None
     estimated footpath J1 -> J2 (labelled in the links and counted in the manifest), and the
     journey Nord -> Sud rides line 1 then line 2 (before the fix: no journey at all)."""
     from arverne.routing.planner import Planner
-    from tests.routing.gtfs_gen import write_feed
 
     feed = write_feed(tmp_path / "metro", METRO)
     network = build_network([feed], None, tmp_path / "net")
@@ -177,7 +178,6 @@ def test_cli_build_reports_unlinked_stops(tmp_path: Path) -> None:
     holds the same figures."""
     from arverne.geo import haversine_m
     from tests.network.osm_text import write_osm
-    from tests.routing.gtfs_gen import write_feed
 
     feed = write_feed(tmp_path / "metro", METRO)
     nodes = {i: (3.080 + 0.001 * i, 45.7775) for i in range(5)}
@@ -197,3 +197,50 @@ def test_cli_build_reports_unlinked_stops(tmp_path: Path) -> None:
     line = " ".join(built.stderr.split())
     assert "2 of 5 stops lie farther than 300 m" in line
     assert f"metro:S2, {report['farthest_m']:,.0f} m" in line
+
+
+def test_build_uses_the_feeds_pathways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed whose reader gives a pathways.txt table (Jaude: J1-J2 by a 300 s corridor, both
+    ways): the built footpath J1 -> J2 takes 300 s and is not labelled estimated, where
+    without pathways it is the 120 m straight-line estimate."""
+    import pandas as pd
+
+    import arverne.feeds.gtfs as gtfs
+
+    corridor = pd.DataFrame(
+        {
+            "pathway_id": ["c"],
+            "from_stop_id": ["J1"],
+            "to_stop_id": ["J2"],
+            "pathway_mode": [1],
+            "is_bidirectional": [1],
+            "length": [float("nan")],
+            "traversal_time": [300],
+        }
+    )
+    real_read = gtfs.read_gtfs
+
+    class WithPathways:
+        """The feed as read, plus the pathways table the reader will give."""
+
+        def __init__(self, feed: Any) -> None:
+            self._feed = feed
+            self.pathways = corridor
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._feed, name)
+
+    feed = write_feed(tmp_path / "metro", METRO)
+
+    def footpath(out: str) -> tuple[int, bool]:
+        links = build_network([feed], None, tmp_path / out).links
+        tt = Network.load(tmp_path / out).timetable
+        assert links is not None and tt is not None
+        j1, j2 = tt.stop_index("metro:J1"), tt.stop_index("metro:J2")
+        lo = int(links.footpath_ptr[j1])
+        k = lo + links.footpath_to[lo : links.footpath_ptr[j1 + 1]].tolist().index(j2)
+        return int(links.footpath_time_s[k]), bool(links.footpath_straight_line[k])
+
+    assert footpath("plain")[1]
+    monkeypatch.setattr(gtfs, "read_gtfs", lambda *a, **kw: WithPathways(real_read(*a, **kw)))
+    assert footpath("pathways") == (300, False)

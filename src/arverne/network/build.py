@@ -147,6 +147,7 @@ def _build_parts(
     if not timetable.stop_id.shape[0]:
         raise GtfsError("no stop left after validation: nothing to route on")
     notices = {feed.name: _notice_summary(feed.notices) for feed in feeds}
+    pathways = _pathway_table(feeds)
     del feeds  # the feed tables leave memory before the streets come in
     progress.done()
 
@@ -160,6 +161,18 @@ def _build_parts(
         streets = build_streets(Path(osm), modes=params.modes)
         progress.done()
     progress.step("linking stops to streets" if streets is not None else "estimating footpaths")
+    station_walks = None
+    if pathways is not None:
+        from arverne.network.pathways import pathway_footpaths
+
+        station_walks = pathway_footpaths(
+            pathways,
+            timetable.stop_id,
+            timetable.stop_lon,
+            timetable.stop_lat,
+            walk_speed_mps=params.walk_speed_mps,
+            straight_line_detour=params.straight_line_detour,
+        )
     links, link_notices = build_links(
         streets,
         timetable,
@@ -167,10 +180,30 @@ def _build_parts(
         footpath_radius_m=params.footpath_radius_m,
         walk_speed_mps=params.walk_speed_mps,
         straight_line_detour=params.straight_line_detour,
+        pathways=station_walks,
     )
     progress.done()
     notices["links"] = _notice_summary(link_notices)
     return timetable, streets, links, notices
+
+
+def _pathway_table(feeds: Sequence[Any]) -> Any:
+    """The feeds' pathways.txt rows in one table, stop ids namespaced ``feed:id`` as in the
+    timetable, or None when no feed has any (or the reader gives none)."""
+    import pandas as pd
+
+    tables = []
+    for feed in feeds:
+        table = getattr(feed, "pathways", None)
+        if table is not None and len(table):
+            ns = f"{feed.name}:"
+            tables.append(
+                table.assign(
+                    from_stop_id=ns + table["from_stop_id"].astype(str),
+                    to_stop_id=ns + table["to_stop_id"].astype(str),
+                )
+            )
+    return pd.concat(tables, ignore_index=True) if tables else None
 
 
 def _feed_names(gtfs: Sequence[Path]) -> list[str]:
