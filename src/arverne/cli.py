@@ -84,11 +84,13 @@ def build(
     ] = False,
 ) -> None:
     """Compile GTFS feeds and OSM streets into a network directory."""
-    from arverne.network.build import BuildParams, build_network
+    from arverne.network.build import BuildParams, build_network, build_warnings
 
     params = BuildParams(footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m)
     network = build_network(gtfs, osm, out_dir, params=params, force=force)
     _print_summary(network.summary())
+    for line in build_warnings(network.manifest):
+        err.print(f"[yellow]warning:[/yellow] {line}")
 
 
 @app.command()
