@@ -81,11 +81,19 @@ def build(
 
 
 @app.command()
-def info(network_dir: Annotated[Path, typer.Argument(help="compiled network directory")]) -> None:
-    """Print a summary of a compiled network."""
+def info(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    verify: Annotated[
+        bool, typer.Option("--verify", help="also compare every array with its recorded sha256")
+    ] = False,
+) -> None:
+    """Print a summary of a compiled network (every load checks its schema and index ranges)."""
     from arverne.network import Network
 
-    _print_summary(Network.load(network_dir).summary())
+    summary = Network.load(network_dir, verify=verify).summary()
+    if verify:
+        summary["verified"] = "every array matches its sha256"
+    _print_summary(summary)
 
 
 @app.command()

@@ -66,9 +66,9 @@ def test_identical_build_is_reused_and_force_rebuilds(tmp_path: Path) -> None:
     osm = shared_path("bundles/portland/portland-central-filtered.osm.pbf")
     out = tmp_path / "net"
     first = build_network(gtfs, osm, out)
-    stamp = (out / "manifest.json").stat().st_mtime_ns
+    stamp = (out / "current" / "manifest.json").stat().st_mtime_ns
     again = build_network(gtfs, osm, out)
-    assert (out / "manifest.json").stat().st_mtime_ns == stamp
+    assert (out / "current" / "manifest.json").stat().st_mtime_ns == stamp
     assert again.manifest["build_key"] == first.manifest["build_key"]
     other = build_network(gtfs, osm, out, params=BuildParams(footpath_radius_m=200))
     assert other.manifest["build_key"] != first.manifest["build_key"]
