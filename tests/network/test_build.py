@@ -55,7 +55,7 @@ def test_manifest_records_inputs_params_counts_and_notices(porto_alegre: Network
     assert manifest["params"]["footpath_radius_m"] == BuildParams().footpath_radius_m
     assert manifest["counts"]["stops"] == 4010
     assert manifest["counts"]["street_nodes"] == porto_alegre.streets.n_nodes  # type: ignore[union-attr]
-    assert set(manifest["notices"]) == {"poa_eptc", "poa_trensurb", "links"}
+    assert set(manifest["notices"]) == {"poa_eptc", "poa_trensurb", "osm", "links"}
     # EPTC carries times only at each trip's ends: the interpolation is reported, not silent.
     assert any("stop_time" in code for code in manifest["notices"]["poa_eptc"])
 

@@ -220,7 +220,7 @@ def resolve_version(folder: Path) -> Path:
     """The version folder a network directory's pointer names (the folder itself when flat)."""
     folder = Path(folder)
     if not folder.is_dir():
-        what = "a file" if folder.exists() else "missing"
+        what = "a file" if folder.is_file() else "missing" if not folder.exists() else "no folder"
         raise NetworkStoreError(f"{folder}: not a compiled network (the path is {what})")
     pointer = folder / POINTER
     if not pointer.is_symlink():
