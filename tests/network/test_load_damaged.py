@@ -209,6 +209,44 @@ def test_index_out_of_range_is_refused(
     assert field in _refused(network)
 
 
+def _bounded() -> list[tuple[str, str, str]]:
+    cases = []
+    for part, field in _array_files():
+        spec = ARRAYS[part][field]
+        if spec.bounds is not None:
+            cases.append((part, field, "past-high"))
+            if np.dtype(spec.dtype).kind == "f":
+                cases.append((part, field, "nan"))
+    return cases
+
+
+@pytest.mark.parametrize(("part", "field", "how"), _bounded())
+def test_value_out_of_bounds_is_refused(
+    network: Path, version: Path, part: str, field: str, how: str
+) -> None:
+    """A coordinate, length, time or fraction past its bounds or NaN (which made the planner
+    fail with ValueError or OverflowError on a fuzzed network) is refused."""
+    spec: Array = ARRAYS[part][field]
+    assert spec.bounds is not None
+    path = version / part / f"{field}.npy"
+    array = np.load(path)
+    if array.size == 0:
+        pytest.skip("the small network has no row here")
+    high = spec.bounds[1]
+    if how == "nan":
+        array.reshape(-1)[0] = np.nan
+    elif np.isinf(high):
+        array.reshape(-1)[0] = -1
+    else:
+        array.reshape(-1)[0] = (
+            min(high * 2 + 1, np.iinfo(array.dtype).max)
+            if array.dtype.kind == "i"
+            else high * 2 + 1
+        )
+    np.save(path, array)
+    assert field in _refused(network)
+
+
 def _set(path: Path, field: str, value: int) -> None:
     array = np.load(path)
     array[...] = value if field != "trip_pattern" else array[::-1]

@@ -45,41 +45,46 @@ class Array:
     """With ``index``: -1 marks "none"."""
     ptr: str | None = None
     """The values are a CSR pointer over the rows of this dimension."""
+    bounds: tuple[float, float] | None = None
+    """Every value lies in ``[low, high]`` (so none is NaN)."""
 
 
 _S = Array("str", ("stop",))
 _TRIP_I8 = Array("int8", ("trip",))
+_LON, _LAT = (-180.0, 180.0), (-90.0, 90.0)
+_METRES = (-1e8, 1e8)  # projected coordinates and lengths on the Earth
+_SECONDS = (-(2**30), 2**30)  # NEVER_S is 2**30 - 1: sums of two times stay in int32
 
 ARRAYS: dict[str, dict[str, Array]] = {
     "streets": {
         "node_osm_id": Array("int64", ("node",)),
-        "node_lon": Array("float64", ("node",)),
-        "node_lat": Array("float64", ("node",)),
-        "node_x_m": Array("float64", ("node",)),
-        "node_y_m": Array("float64", ("node",)),
+        "node_lon": Array("float64", ("node",), bounds=_LON),
+        "node_lat": Array("float64", ("node",), bounds=_LAT),
+        "node_x_m": Array("float64", ("node",), bounds=_METRES),
+        "node_y_m": Array("float64", ("node",), bounds=_METRES),
         "node_routable": Array("bool", ("mode", "node")),
         "arc_ptr": Array("int64", ("node+1",), ptr="arc"),
         "arc_tail": Array("int32", ("arc",), index="node"),
         "arc_head": Array("int32", ("arc",), index="node"),
-        "arc_length_m": Array("float32", ("arc",)),
-        "arc_time_s": Array("float32", ("mode", "arc")),
+        "arc_length_m": Array("float32", ("arc",), bounds=(0.0, 2e7)),
+        "arc_time_s": Array("float32", ("mode", "arc"), bounds=(0.0, np.inf)),
         "arc_twin": Array("int32", ("arc",), index="arc", missing=True),
         "arc_way_id": Array("int64", ("arc",)),
         "rev_ptr": Array("int64", ("node+1",), ptr="arc"),
         "rev_arc": Array("int32", ("arc",), index="arc"),
         "geom_ptr": Array("int64", ("arc+1",), ptr="geom_point"),
-        "geom_lon": Array("float64", ("geom_point",)),
-        "geom_lat": Array("float64", ("geom_point",)),
+        "geom_lon": Array("float64", ("geom_point",), bounds=_LON),
+        "geom_lat": Array("float64", ("geom_point",), bounds=_LAT),
     },
     "timetable": {
         "stop_id": _S,
         "stop_name": _S,
-        "stop_lon": Array("float64", ("stop",)),
-        "stop_lat": Array("float64", ("stop",)),
+        "stop_lon": Array("float64", ("stop",), bounds=_LON),
+        "stop_lat": Array("float64", ("stop",), bounds=_LAT),
         "transfer_from_stop": Array("int32", ("transfer",), index="stop"),
         "transfer_to_stop": Array("int32", ("transfer",), index="stop"),
         "transfer_type": Array("int8", ("transfer",)),
-        "transfer_min_s": Array("int32", ("transfer",)),
+        "transfer_min_s": Array("int32", ("transfer",), bounds=_SECONDS),
         "feed_name": Array("str", ("feed",)),
         "stop_code": _S,
         "stop_parent": Array("int32", ("stop",), index="stop", missing=True),
@@ -107,8 +112,8 @@ ARRAYS: dict[str, dict[str, Array]] = {
         "trip_part_ptr": Array("int64", ("trip+1",), ptr="part"),
         "part_trip": Array("int32", ("part",), index="trip"),
         "part_start": Array("int32", ("part",)),  # checked with the patterns' lengths
-        "st_arr_s": Array("int32", ("stop_time",)),
-        "st_dep_s": Array("int32", ("stop_time",)),
+        "st_arr_s": Array("int32", ("stop_time",), bounds=_SECONDS),
+        "st_dep_s": Array("int32", ("stop_time",), bounds=_SECONDS),
         "pattern_stop_ptr": Array("int64", ("pattern+1",), ptr="pattern_pos"),
         "pattern_stop": Array("int32", ("pattern_pos",), index="stop"),
         "pattern_board": Array("bool", ("pattern_pos",)),
@@ -122,16 +127,16 @@ ARRAYS: dict[str, dict[str, Array]] = {
         "inseat_to_trip": Array("int32", ("inseat",), index="trip"),
         "shape_id": Array("str", ("shape",)),
         "shape_ptr": Array("int64", ("shape+1",), ptr="shape_point"),
-        "shape_lon": Array("float64", ("shape_point",)),
-        "shape_lat": Array("float64", ("shape_point",)),
+        "shape_lon": Array("float64", ("shape_point",), bounds=_LON),
+        "shape_lat": Array("float64", ("shape_point",), bounds=_LAT),
     },
     "links": {
         "stop_arc": Array("int32", ("stop",), index="arc", missing=True),
-        "stop_arc_frac": Array("float32", ("stop",)),
-        "stop_snap_m": Array("float32", ("stop",)),
+        "stop_arc_frac": Array("float32", ("stop",), bounds=(0.0, 1.0)),
+        "stop_snap_m": Array("float32", ("stop",), bounds=(0.0, np.inf)),
         "footpath_ptr": Array("int64", ("stop+1",), ptr="footpath"),
         "footpath_to": Array("int32", ("footpath",), index="stop"),
-        "footpath_time_s": Array("int32", ("footpath",)),
+        "footpath_time_s": Array("int32", ("footpath",), bounds=(0, 2**30)),
         "footpath_straight_line": Array("bool", ("footpath",)),
     },
 }
@@ -246,6 +251,8 @@ def check_arrays(parts: Mapping[str, Mapping[str, Any]], where: str) -> None:
                 _check_index(fields[field], dims.get(spec.index, (0, ""))[0], spec.missing, name)
             if spec.ptr is not None:
                 _check_ptr(fields[field], dims.get(spec.ptr, (0, ""))[0], name)
+            if spec.bounds is not None:
+                _check_bounds(fields[field], spec.bounds, name)
     if "timetable" in parts:
         _check_timetable(parts["timetable"], f"{where}: timetable")
 
@@ -287,6 +294,14 @@ def _check_index(values: np.ndarray, size: int, missing: bool, where: str) -> No
         raise NetworkStoreError(
             f"{where}: index values {low}..{high} lie outside 0..{size - 1}"
             + (" (or -1)" if missing else "")
+        )
+
+
+def _check_bounds(values: np.ndarray, bounds: tuple[float, float], where: str) -> None:
+    low, high = bounds
+    if values.size and not (low <= values.min() and values.max() <= high):  # NaN fails both
+        raise NetworkStoreError(
+            f"{where}: values {values.min()}..{values.max()} lie outside {low}..{high}"
         )
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -112,30 +113,34 @@ def load_array(path: Path, *, mmap: bool) -> np.ndarray:
         raise NetworkStoreError(f"{path}: cannot be read ({_first_line(exc)})") from None
     if not stat.S_ISREG(info.st_mode):
         raise NetworkStoreError(f"{path}: not a regular file")
-    try:
-        with path.open("rb") as handle:
+    with path.open("rb") as handle:  # one open: the header, its checks, then the data
+        try:
             version = np.lib.format.read_magic(handle)
             if version == (1, 0):
                 shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
             else:
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-            offset = handle.tell()
-    except Exception as exc:  # numpy parses the header with ast and tokenize: any of their errors
-        raise NetworkStoreError(f"{path}: not a .npy array file ({_first_line(exc)})") from None
-    if dtype.hasobject:
-        raise NetworkStoreError(f"{path}: holds Python objects, which are never loaded")
-    if fortran and len(shape) > 1:
-        raise NetworkStoreError(f"{path}: array is in Fortran order, not C order")
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if info.st_size != expected:
-        raise NetworkStoreError(
-            f"{path}: file has {info.st_size} bytes but its header announces {expected} "
-            "(truncated or altered)"
-        )
-    try:
-        array: np.ndarray = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise NetworkStoreError(f"{path}: cannot be read ({_first_line(exc)})") from None
+        except Exception as exc:  # numpy parses the header with ast and tokenize: any error
+            raise NetworkStoreError(f"{path}: not a .npy array file ({_first_line(exc)})") from None
+        if dtype.hasobject:
+            raise NetworkStoreError(f"{path}: holds Python objects, which are never loaded")
+        if fortran and len(shape) > 1:
+            raise NetworkStoreError(f"{path}: array is in Fortran order, not C order")
+        offset = handle.tell()
+        expected = offset + math.prod(shape) * dtype.itemsize
+        if info.st_size != expected:
+            raise NetworkStoreError(
+                f"{path}: file has {info.st_size} bytes but its header announces {expected} "
+                "(truncated or altered)"
+            )
+        try:
+            array: np.ndarray = (
+                np.memmap(handle, dtype=dtype, mode="r", offset=offset, shape=shape)
+                if mmap
+                else np.fromfile(handle, dtype=dtype, count=math.prod(shape)).reshape(shape)
+            )
+        except (ValueError, OSError) as exc:
+            raise NetworkStoreError(f"{path}: cannot be read ({_first_line(exc)})") from None
     return array
 
 
