@@ -138,3 +138,18 @@ def test_impossible_years_are_refused(tmp_path: Path, at: str) -> None:
         "plan", tmp_path / "net", "--from", "45.7757,3.081", "--to", "45.7785,3.085", "--at", at
     )
     _refused(run, "year")
+
+
+@pytest.mark.parametrize(
+    "out", ["net/current", "net/current/timetable", "net/v-new", "link", "afile/sub"]
+)
+def test_build_never_writes_inside_a_network_or_under_a_file(tmp_path: Path, out: str) -> None:
+    """`-o` naming a network's pointer, a folder in a version, a new folder beside the versions,
+    a link to a version, or a path under a file: exit 3, and the network still verifies (writing
+    into a version would have deleted its arrays under its readers)."""
+    gtfs, _osm = write_inputs(tmp_path)
+    assert _run("build", "--gtfs", gtfs, "-o", tmp_path / "net").returncode == 0
+    (tmp_path / "link").symlink_to(tmp_path / "net" / "current")
+    (tmp_path / "afile").write_text("x")
+    _refused(_run("build", "--gtfs", gtfs, "-o", out, cwd=tmp_path), "choose another")
+    assert _run("info", "--verify", tmp_path / "net").returncode == 0
