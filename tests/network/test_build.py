@@ -113,3 +113,18 @@ def test_cli_build_then_info(tmp_path: Path) -> None:
     refused = subprocess.run([*cli, "info", str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 3 and "not a compiled network" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_folder_feed_hash_reads_only_its_own_files(tmp_path: Path) -> None:
+    """A feed folder's hash reads its top-level regular files: a link looping to the folder or a
+    named pipe inside it does not hang the build, and the build still succeeds."""
+    import os
+    import zipfile
+
+    feed = tmp_path / "feed"
+    with zipfile.ZipFile(shared_path("gtfs/example/example.zip")) as archive:
+        archive.extractall(feed)
+    (feed / "self").symlink_to(feed)
+    os.mkfifo(feed / "pipe")
+    network = build_network([feed], None, tmp_path / "net")
+    assert network.manifest["counts"]["stops"] == 9

@@ -42,9 +42,10 @@ class BuildParams:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's files in name order (a GTFS feed may be a folder)."""
+    """SHA-256 of a file, or of a folder's regular files in name order (a GTFS feed may be a
+    folder: its files lie at the top, so sub-folders, links that loop and pipes are not read)."""
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     for file in files:
         if path.is_dir():
             digest.update(file.relative_to(path).as_posix().encode())
