@@ -116,15 +116,20 @@ def test_cli_build_then_info(tmp_path: Path) -> None:
 
 
 def test_folder_feed_hash_reads_only_its_own_files(tmp_path: Path) -> None:
-    """A feed folder's hash reads its top-level regular files: a link looping to the folder or a
-    named pipe inside it does not hang the build, and the build still succeeds."""
+    """A feed folder's hash reads its top-level regular files only (`--gtfs /` hashed the whole
+    disk): a sub-folder, a link looping to the folder or a named pipe inside it changes nothing,
+    and the build is reused."""
     import os
     import zipfile
 
     feed = tmp_path / "feed"
     with zipfile.ZipFile(shared_path("gtfs/example/example.zip")) as archive:
         archive.extractall(feed)
+    first = build_network([feed], None, tmp_path / "net")
     (feed / "self").symlink_to(feed)
     os.mkfifo(feed / "pipe")
-    network = build_network([feed], None, tmp_path / "net")
-    assert network.manifest["counts"]["stops"] == 9
+    (feed / "old").mkdir()
+    (feed / "old" / "stops.txt").write_text("stop_id\nX\n")
+    again = build_network([feed], None, tmp_path / "net")
+    assert again.manifest["build_key"] == first.manifest["build_key"]
+    assert again.manifest["counts"]["stops"] == 9
