@@ -247,6 +247,25 @@ def test_value_out_of_bounds_is_refused(
     assert field in _refused(network)
 
 
+@pytest.mark.parametrize("code", [0x110000, 0xD800, 0xFFFFFFFF])
+@pytest.mark.parametrize(
+    ("part", "field"), [("timetable", "trip_headsign"), ("timetable", "stop_name")]
+)
+def test_text_with_codes_that_are_no_characters_is_refused(
+    network: Path, version: Path, part: str, field: str, code: int
+) -> None:
+    """A text array edited to hold a code past U+10FFFF or a lone surrogate (fuzzing found the
+    planner failing with SystemError on one) is refused."""
+    path = version / part / f"{field}.npy"
+    text = np.load(path)
+    if text.dtype.itemsize == 0:
+        text = text.astype("<U1")
+    codes = text.view(np.uint32).copy()
+    codes[0] = code
+    np.save(path, codes.view(text.dtype))
+    assert field in _refused(network)
+
+
 def _set(path: Path, field: str, value: int) -> None:
     array = np.load(path)
     array[...] = value if field != "trip_pattern" else array[::-1]

@@ -253,6 +253,8 @@ def check_arrays(parts: Mapping[str, Mapping[str, Any]], where: str) -> None:
                 _check_ptr(fields[field], dims.get(spec.ptr, (0, ""))[0], name)
             if spec.bounds is not None:
                 _check_bounds(fields[field], spec.bounds, name)
+            if spec.dtype == "str":
+                _check_text(fields[field], name)
     if "timetable" in parts:
         _check_timetable(parts["timetable"], f"{where}: timetable")
 
@@ -295,6 +297,15 @@ def _check_index(values: np.ndarray, size: int, missing: bool, where: str) -> No
             f"{where}: index values {low}..{high} lie outside 0..{size - 1}"
             + (" (or -1)" if missing else "")
         )
+
+
+def _check_text(values: np.ndarray, where: str) -> None:
+    """Every character is a Unicode scalar value (an edited array could hold any 32-bit code)."""
+    if values.size == 0 or values.dtype.itemsize == 0:
+        return
+    codes = values.view(np.uint32)
+    if codes.max() > 0x10FFFF or ((codes >= 0xD800) & (codes <= 0xDFFF)).any():
+        raise NetworkStoreError(f"{where}: holds codes that are not Unicode characters")
 
 
 def _check_bounds(values: np.ndarray, bounds: tuple[float, float], where: str) -> None:
