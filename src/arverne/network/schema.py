@@ -271,12 +271,15 @@ def _check_timetable(tt: Mapping[str, Any], where: str) -> None:
     on_pattern = np.repeat(np.arange(n_patterns), np.diff(tt["pattern_trip_ptr"]))
     if not np.array_equal(on_pattern, tt["trip_pattern"]):
         raise NetworkStoreError(f"{where}: trip_pattern disagrees with pattern_trip_ptr")
-    st_ptr = tt["trip_st_ptr"]
-    if n_trips and (
-        st_ptr.min() < 0
-        or (st_ptr + pattern_len[tt["trip_pattern"]]).max() > tt["st_arr_s"].shape[0]
+    # Trips own consecutive blocks of stop times, in trip order (the planner slices a pattern's
+    # trips as one block): trip_st_ptr is the running sum of the trips' pattern lengths.
+    ends = np.cumsum(pattern_len[tt["trip_pattern"]])
+    starts = ends - pattern_len[tt["trip_pattern"]]
+    if (
+        not np.array_equal(starts, tt["trip_st_ptr"])
+        or (ends[-1] if n_trips else 0) != tt["st_arr_s"].shape[0]
     ):
-        raise NetworkStoreError(f"{where}: trip_st_ptr points outside the stop times")
+        raise NetworkStoreError(f"{where}: trip_st_ptr disagrees with the trips' patterns")
     trip_of_part = np.repeat(np.arange(n_trips), np.diff(tt["trip_part_ptr"]))
     _check_position(tt["part_start"], pattern_len[tt["trip_pattern"][trip_of_part]], where)
     _check_position(tt["stop_pattern_pos"], pattern_len[tt["stop_pattern"]], where)
