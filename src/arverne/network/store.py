@@ -157,7 +157,9 @@ def file_digests(folder: Path) -> dict[str, str]:
 def verify_digests(folder: Path, digests: Any) -> None:
     """Refuse a version whose .npy files differ from the digests its manifest recorded."""
     if not isinstance(digests, dict) or not digests:
-        raise NetworkStoreError(f"{folder}: the manifest records no file digests to verify")
+        raise NetworkStoreError(
+            f"{folder}: the manifest records no file digests to verify; rebuild the network"
+        )
     found = {p.relative_to(folder).as_posix() for p in folder.rglob("*.npy")}
     for name in sorted(found | set(digests)):
         if name not in digests:
