@@ -153,3 +153,14 @@ def test_build_never_writes_inside_a_network_or_under_a_file(tmp_path: Path, out
     (tmp_path / "afile").write_text("x")
     _refused(_run("build", "--gtfs", gtfs, "-o", out, cwd=tmp_path), "choose another")
     assert _run("info", "--verify", tmp_path / "net").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args", [["demo", "--out", "afile"], ["validate", "feed", "--json", "afile/r.json"]]
+)
+def test_output_under_a_file_is_refused(tmp_path: Path, args: list[str]) -> None:
+    """An output path under a file (the OS says "not a directory"): exit 3 naming the path,
+    not an internal error."""
+    write_feed(tmp_path / "feed", FEED)
+    (tmp_path / "afile").write_text("x")
+    _refused(_run(*args, cwd=tmp_path), "afile", "not a directory")

@@ -11,7 +11,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -258,8 +258,11 @@ def main() -> None:
     except ArverneError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(EXIT_REFUSED)
-    except FileNotFoundError as exc:
-        err.print(f"[red]refused:[/red] {escape(str(exc.filename))}: no such file or directory")
+    except OSError as exc:  # a path given on the command line cannot be used as asked
+        if exc.filename is None:
+            _internal_error(exc)
+        reason = (exc.strerror or type(exc).__name__).lower()
+        err.print(f"[red]refused:[/red] {escape(str(exc.filename))}: {escape(reason)}")
         sys.exit(EXIT_REFUSED)
     except typer.Abort:
         sys.exit(130)
@@ -267,5 +270,9 @@ def main() -> None:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
     except Exception as exc:
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}")
-        sys.exit(EXIT_INTERNAL)
+        _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}")
+    sys.exit(EXIT_INTERNAL)
