@@ -250,7 +250,7 @@ def check_target(target: Path) -> None:
     """Refuse to write a network where something else is: a file, a folder with other things,
     or a place inside another network (its pointer or a version, which the write would break)."""
     for parent in Path(target).resolve().parents:
-        if (parent / POINTER).is_symlink():
+        if is_network_dir(parent):
             raise NetworkStoreError(f"{target}: lies inside the network {parent}; choose another")
         if parent.exists() and not parent.is_dir():
             raise NetworkStoreError(f"{target}: {parent} is not a directory; choose another")
