@@ -20,7 +20,9 @@ still opens in a fraction of a second.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -182,9 +184,6 @@ def check_manifest(manifest: Any, where: str) -> None:
 
 def check_values(part: str, cls: type, values: Mapping[str, Any], where: str) -> None:
     """Refuse JSON fields of a part missing or not of their annotated type (str, int, float, list[str])."""
-    import dataclasses
-    import typing
-
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         if field.name in ARRAYS[part]:
