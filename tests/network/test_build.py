@@ -58,7 +58,7 @@ def test_manifest_records_inputs_params_counts_and_notices(porto_alegre: Network
     assert manifest["params"]["footpath_radius_m"] == BuildParams().footpath_radius_m
     assert manifest["counts"]["stops"] == 4010
     assert manifest["counts"]["street_nodes"] == porto_alegre.streets.n_nodes  # type: ignore[union-attr]
-    assert set(manifest["notices"]) == {"poa_eptc", "poa_trensurb", "links"}
+    assert set(manifest["notices"]) == {"poa_eptc", "poa_trensurb", "osm", "links"}
     # EPTC carries times only at each trip's ends: the interpolation is reported, not silent.
     assert any("stop_time" in code for code in manifest["notices"]["poa_eptc"])
 
@@ -69,9 +69,9 @@ def test_identical_build_is_reused_and_force_rebuilds(tmp_path: Path) -> None:
     osm = shared_path("bundles/portland/portland-central-filtered.osm.pbf")
     out = tmp_path / "net"
     first = build_network(gtfs, osm, out)
-    stamp = (out / "manifest.json").stat().st_mtime_ns
+    stamp = (out / "current" / "manifest.json").stat().st_mtime_ns
     again = build_network(gtfs, osm, out)
-    assert (out / "manifest.json").stat().st_mtime_ns == stamp
+    assert (out / "current" / "manifest.json").stat().st_mtime_ns == stamp
     assert again.manifest["build_key"] == first.manifest["build_key"]
     other = build_network(gtfs, osm, out, params=BuildParams(footpath_radius_m=200))
     assert other.manifest["build_key"] != first.manifest["build_key"]
@@ -244,3 +244,23 @@ def test_build_uses_the_feeds_pathways(tmp_path: Path, monkeypatch: pytest.Monke
     assert footpath("plain")[1]
     monkeypatch.setattr(gtfs, "read_gtfs", lambda *a, **kw: WithPathways(real_read(*a, **kw)))
     assert footpath("pathways") == (300, False)
+
+
+def test_folder_feed_hash_reads_only_its_own_files(tmp_path: Path) -> None:
+    """A feed folder's hash reads its top-level regular files only (`--gtfs /` hashed the whole
+    disk): a sub-folder, a link looping to the folder or a named pipe inside it changes nothing,
+    and the build is reused."""
+    import os
+    import zipfile
+
+    feed = tmp_path / "feed"
+    with zipfile.ZipFile(shared_path("gtfs/example/example.zip")) as archive:
+        archive.extractall(feed)
+    first = build_network([feed], None, tmp_path / "net")
+    (feed / "self").symlink_to(feed)
+    os.mkfifo(feed / "pipe")
+    (feed / "old").mkdir()
+    (feed / "old" / "stops.txt").write_text("stop_id\nX\n")
+    again = build_network([feed], None, tmp_path / "net")
+    assert again.manifest["build_key"] == first.manifest["build_key"]
+    assert again.manifest["counts"]["stops"] == 9

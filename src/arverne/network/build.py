@@ -12,7 +12,7 @@ from typing import Any
 
 from arverne.errors import GtfsError, InputError, NetworkStoreError
 from arverne.network.network import Network
-from arverne.network.store import SCHEMA_VERSION, read_manifest
+from arverne.network.store import SCHEMA_VERSION, check_target, read_manifest
 from arverne.progress import steps
 
 STREET_MODES = ("walk", "bike", "car", "tractor")
@@ -48,9 +48,10 @@ class BuildParams:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's files in name order (a GTFS feed may be a folder)."""
+    """SHA-256 of a file, or of a folder's regular files in name order (a GTFS feed may be a
+    folder: its files lie at the top, so sub-folders, links that loop and pipes are not read)."""
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     for file in files:
         if path.is_dir():
             digest.update(file.relative_to(path).as_posix().encode())
@@ -91,10 +92,8 @@ def build_network(
     if not gtfs:
         raise InputError("build needs at least one GTFS feed")
     inputs = [Path(p) for p in gtfs] + ([Path(osm)] if osm is not None else [])
-    for path in inputs:
-        if not path.exists():
-            raise InputError(f"{path}: no such file or directory")
     out = Path(out)
+    check_paths(inputs, out)
     with steps(len(inputs) + 4) as progress:
         progress.step("hashing inputs")
         sources = [
@@ -126,6 +125,28 @@ def build_network(
     return Network.load(out)
 
 
+def check_paths(inputs: Sequence[Path], out: Path) -> None:
+    """Refuse inputs that are not regular files or folders, and an output that would harm one.
+
+    A named pipe or a device would block the build (or read forever); an output that is an
+    input, lies inside one, or holds one would overwrite what the build reads. The output
+    itself must be new, empty, or a network (:func:`arverne.network.store.check_target`).
+    """
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if not (path.is_file() or path.is_dir()):
+            raise InputError(f"{path}: not a regular file or a directory")
+    target = out.resolve()
+    for path in inputs:
+        source = path.resolve()
+        if target == source or target.is_relative_to(source):
+            raise InputError(f"{out}: the output lies inside the input {path}; choose another")
+        if source.is_relative_to(target):
+            raise InputError(f"{out}: the output holds the input {path}; choose another")
+    check_target(out)
+
+
 def _build_parts(
     gtfs: Sequence[Path], osm: Path | None, params: BuildParams, progress: Any
 ) -> tuple[Any, Any, Any, dict[str, dict[str, int]]]:
@@ -155,10 +176,14 @@ def _build_parts(
 
     streets = None
     if osm is not None:
+        from arverne.feeds.osm import read_osm
         from arverne.network.streets import build_streets
 
         progress.step(f"building streets from {Path(osm).name}")
-        streets = build_streets(Path(osm), modes=params.modes)
+        tables = read_osm(Path(osm), list(params.modes))
+        notices["osm"] = _notice_summary(tables.notices)
+        streets = build_streets(tables, modes=params.modes)
+        del tables
         progress.done()
     progress.step("linking stops to streets" if streets is not None else "estimating footpaths")
     station_walks = None
