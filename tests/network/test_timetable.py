@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arverne.feeds.gtfs import read_gtfs
-from arverne.network import timetable as timetable_module
+from arverne.network import _trips as trips_module
 from arverne.network._compile import (
     _argsort_u64,
     fifo_patterns,
@@ -510,6 +510,6 @@ def test_take_ranges_gathers_range_after_range(ranges: list[tuple[int, int]], st
     start = np.array([a for a, _ in ranges], dtype=np.int64)
     length = np.array([min(n, 30 - a) for a, n in ranges], dtype=np.int64)
     expected = [values[a : a + n] for a, n in zip(start, length, strict=True)]
-    with patch.object(timetable_module, "_GATHER_ROWS", step):
-        (got,) = timetable_module._take_ranges([values], start, length)
+    with patch.object(trips_module, "_GATHER_ROWS", step):
+        (got,) = trips_module.take_ranges([values], start, length)
     np.testing.assert_array_equal(got, np.concatenate([np.zeros(0, np.int32), *expected]))
