@@ -155,7 +155,10 @@ class FeedLoader(StopTimesReader):
             )
         )
         self.ids["service"] = ("calendar.txt or calendar_dates.txt", services, services)
+        levels = self.optional("levels.txt")
         stops = self.stops()
+        self.stop_frame = stops
+        pathways = self.optional("pathways.txt", self.pathway_rules)
         routes = self.routes(agency)
         shapes = self.shapes()
         trips_tab = self.trips_tab()
@@ -189,6 +192,8 @@ class FeedLoader(StopTimesReader):
             transfers=transfers,
             feed_info=feed_info,
             shapes=shapes,
+            pathways=pathways,
+            levels=levels,
             flex=self.flex,
             flex_stop_times=flex_stop_times,
             raw_counts=self.raw_counts,
@@ -401,6 +406,32 @@ class FeedLoader(StopTimesReader):
             "parent_station",
             "a station (location_type 1) has a parent_station '{value}'.",
             values=parent,
+        )
+
+    def pathway_rules(self, tab: Tab, parsed: Parsed) -> None:
+        """pathways.txt: ends must be stops, entrances, nodes or boarding areas; loops are
+        noticed."""
+        stations = self.stop_frame.loc[self.stop_frame["location_type"] == 1, "stop_id"]
+        station_ids = pa.array(stations.to_numpy(dtype=object), pa.string())
+        for name in ("from_stop_id", "to_stop_id"):
+            tab.flag(
+                tab.member(name, station_ids),
+                "pathway_to_wrong_location_type",
+                ERROR,
+                name,
+                f"{name} '{{value}}' is a station (location_type 1); a pathway links platforms, "
+                "entrances, nodes or boarding areas.",
+                values=name,
+                quarantine=True,
+            )
+        same = pc.equal(tab.s("from_stop_id"), tab.s("to_stop_id"))
+        tab.flag(
+            np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool),
+            "pathway_loop",
+            WARNING,
+            "to_stop_id",
+            "the pathway starts and ends at stop '{value}'.",
+            values="to_stop_id",
         )
 
     def routes(self, agency: pd.DataFrame) -> pd.DataFrame:

@@ -158,6 +158,8 @@ def _days() -> tuple[Field, ...]:
     )
 
 
+PICKUP = (0, 1, 2, 3)
+"""Values of pickup_type, drop_off_type, continuous_pickup and continuous_drop_off."""
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LOCATED = ("location_type", (0, 1, 2))
 """Stops, stations and entrances: the locations that must have a position and a name."""
@@ -180,6 +182,7 @@ AGENCY = FileSpec(
         Field("agency_name", required=True),
         Field("agency_url", required=True),
         Field("agency_timezone", required=True),
+        Field("cemv_support", "int", enum=(0, 1, 2)),
     ),
     primary_key=("agency_id",),
     output=("agency_id", "agency_name", "agency_timezone"),
@@ -212,9 +215,13 @@ STOPS = FileSpec(
         Field("stop_lat", "real", required_when=LOCATED, quarantine=True, lo=-90, hi=90),
         Field("stop_lon", "real", required_when=LOCATED, quarantine=True, lo=-180, hi=180),
         Field("wheelchair_boarding", "int", enum=(0, 1, 2), dtype="int8"),
+        Field("stop_access", "int", enum=(0, 1)),
     ),
     primary_key=("stop_id",),
-    foreign_keys=(ForeignKey("parent_station", "stops.txt", quarantine=False),),
+    foreign_keys=(
+        ForeignKey("parent_station", "stops.txt", quarantine=False),
+        ForeignKey("level_id", "levels.txt", quarantine=False),
+    ),
     output=(
         "stop_id",
         "stop_name",
@@ -259,6 +266,9 @@ ROUTES = FileSpec(
             bad_as_default=False,
             dtype="int16",
         ),
+        Field("continuous_pickup", "int", default=1, enum=PICKUP),
+        Field("continuous_drop_off", "int", default=1, enum=PICKUP),
+        Field("cemv_support", "int", enum=(0, 1, 2)),
     ),
     primary_key=("route_id",),
     foreign_keys=(ForeignKey("agency_id", "agency.txt", quarantine=False),),
@@ -298,6 +308,8 @@ TRIPS = FileSpec(
         Field("service_id", required=True, quarantine=True),
         Field("direction_id", "int", default=-1, enum=(0, 1), dtype="int8"),
         Field("wheelchair_accessible", "int", enum=(0, 1, 2), dtype="int8"),
+        Field("bikes_allowed", "int", enum=(0, 1, 2)),
+        Field("cars_allowed", "int", enum=(0, 1, 2)),
     ),
     primary_key=("trip_id",),
     foreign_keys=(
@@ -362,11 +374,11 @@ STOP_TIMES = FileSpec(
         Field(
             "departure_time", "time", quarantine=True, dtype="int32", out="departure_s", scan=True
         ),
-        Field("pickup_type", "int", enum=(0, 1, 2, 3), dtype="int8", scan=True),
-        Field("drop_off_type", "int", enum=(0, 1, 2, 3), dtype="int8", scan=True),
-        Field("continuous_pickup", "int", scan=True),
-        Field("continuous_drop_off", "int", scan=True),
-        Field("timepoint", "int", dtype="int8", scan=True),
+        Field("pickup_type", "int", enum=PICKUP, dtype="int8", scan=True),
+        Field("drop_off_type", "int", enum=PICKUP, dtype="int8", scan=True),
+        Field("continuous_pickup", "int", default=1, enum=PICKUP, scan=True),
+        Field("continuous_drop_off", "int", default=1, enum=PICKUP, scan=True),
+        Field("timepoint", "int", default=1, enum=(0, 1), dtype="int8", scan=True),
         Field("shape_dist_traveled", "real", lo=0, dtype="float64", scan=True),
     ),
     primary_key=("trip_id", "stop_sequence"),
@@ -563,6 +575,90 @@ SHAPES = FileSpec(
     ),
 )
 
+LEVELS = FileSpec(
+    "levels.txt",
+    columns=("level_id", "level_index", "level_name"),
+    required_columns=("level_id", "level_index"),
+    fields=(
+        Field("level_id", required=True, quarantine=True),
+        Field("level_index", "real", required=True, quarantine=True, dtype="float64"),
+    ),
+    primary_key=("level_id",),
+    output=("level_id", "level_index", "level_name"),
+)
+
+PATHWAYS = FileSpec(
+    "pathways.txt",
+    columns=(
+        "pathway_id",
+        "from_stop_id",
+        "to_stop_id",
+        "pathway_mode",
+        "is_bidirectional",
+        "length",
+        "traversal_time",
+        "stair_count",
+        "max_slope",
+        "min_width",
+        "signposted_as",
+        "reversed_signposted_as",
+    ),
+    required_columns=(
+        "pathway_id",
+        "from_stop_id",
+        "to_stop_id",
+        "pathway_mode",
+        "is_bidirectional",
+    ),
+    fields=(
+        Field("pathway_id", required=True, quarantine=True),
+        Field("from_stop_id", required=True, quarantine=True),
+        Field("to_stop_id", required=True, quarantine=True),
+        Field(
+            "pathway_mode",
+            "int",
+            required=True,
+            quarantine=True,
+            enum=(1, 2, 3, 4, 5, 6, 7),
+            enum_error=True,
+            bad_as_default=False,
+            dtype="int8",
+        ),
+        Field(
+            "is_bidirectional",
+            "int",
+            required=True,
+            quarantine=True,
+            enum=(0, 1),
+            enum_error=True,
+            bad_as_default=False,
+            dtype="int8",
+        ),
+        Field("length", "real", lo=0, dtype="float64"),
+        Field("traversal_time", "int", default=-1, lo=1, hi=INT32_MAX, dtype="int32"),
+        Field("stair_count", "int", lo=-100_000, hi=100_000, dtype="int32"),
+        Field("max_slope", "real", dtype="float64"),
+        Field("min_width", "real", lo=0, dtype="float64"),
+    ),
+    primary_key=("pathway_id",),
+    foreign_keys=(ForeignKey("from_stop_id", "stops.txt"), ForeignKey("to_stop_id", "stops.txt")),
+    output=(
+        "pathway_id",
+        "from_stop_id",
+        "to_stop_id",
+        "pathway_mode",
+        "is_bidirectional",
+        "length",
+        "traversal_time",
+        "stair_count",
+        "max_slope",
+        "min_width",
+        "signposted_as",
+        "reversed_signposted_as",
+    ),
+)
+"""Paths inside stations; ``traversal_time`` is -1 and ``stair_count`` 0 when not given."""
+
 SPEC: dict[str, FileSpec] = {
     s.file: s
     for s in (
@@ -577,6 +673,8 @@ SPEC: dict[str, FileSpec] = {
         TRANSFERS,
         FEED_INFO,
         SHAPES,
+        LEVELS,
+        PATHWAYS,
     )
 }
 """Every file Arverne reads into a typed table, by file name."""
@@ -596,8 +694,6 @@ OTHER_SPEC_FILES = frozenset(
         "stop_areas.txt",
         "networks.txt",
         "route_networks.txt",
-        "pathways.txt",
-        "levels.txt",
         "translations.txt",
         "attributions.txt",
     }

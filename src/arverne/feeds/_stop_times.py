@@ -28,8 +28,11 @@ PARSED = (
     "pickup_type",
     "drop_off_type",
     "shape_dist_traveled",
+    "continuous_pickup",
+    "continuous_drop_off",
+    "timepoint",
 )
-"""Columns parsed and checked; ``timepoint`` is derived from the times given."""
+"""Columns parsed and checked (the typed table's ``timepoint`` says which times were given)."""
 
 
 @dataclass
@@ -110,6 +113,7 @@ class StopTimesReader:
             for c in ("stop_sequence", "arrival_time", "departure_time", "shape_dist_traveled")
         )
         pickup, drop_off = typed["pickup_type"], typed["drop_off_type"]
+        del typed  # the columns only checked leave memory now
         self.ids["trips.txt"] = (
             "trips.txt",
             trips_tab.s("trip_id"),

@@ -38,8 +38,9 @@ class GtfsFeed:
     notices
         Everything found while reading.
     agency, stops, routes, trips, stop_times, calendar, calendar_dates, frequencies, transfers,
-    feed_info, shapes
-        Typed DataFrames; an absent optional file gives an empty frame with the same columns.
+    feed_info, shapes, pathways, levels
+        Typed DataFrames, columns named as in GTFS (``feeds/_spec.py`` lists each table's); an
+        absent optional file gives an empty frame with the same columns.
         The ids of the big tables (stop_times trip_id and stop_id, shapes shape_id) are
         pandas categoricals of the ids used.
     flex
@@ -64,6 +65,8 @@ class GtfsFeed:
     transfers: pd.DataFrame
     feed_info: pd.DataFrame
     shapes: pd.DataFrame
+    pathways: pd.DataFrame = field(default_factory=lambda: empty_table("pathways"))
+    levels: pd.DataFrame = field(default_factory=lambda: empty_table("levels"))
     flex: dict[str, bytes] = field(default_factory=dict)
     flex_stop_times: pd.DataFrame = field(default_factory=pd.DataFrame)
     raw_counts: dict[str, int] = field(default_factory=dict)
