@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
+from arverne.feeds._checks import check_stops_near_shapes, check_travel_speeds
 from arverne.feeds._csv import Notices, Source, read_csv_table
 from arverne.feeds._frames import empty_table, typed_frame
 from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
@@ -42,7 +43,9 @@ Parsed = dict[str, "np.ndarray | pa.Array"]
 class FeedLoader(StopTimesReader):
     """One reading of one feed (see :func:`arverne.feeds.gtfs.load_feed`)."""
 
-    def __init__(self, path: Path, source: Source, name: str | None, strict: bool) -> None:
+    def __init__(
+        self, path: Path, source: Source, name: str | None, strict: bool, plausibility: bool
+    ) -> None:
         self.path = path
         self.source = source
         stem = path.name
@@ -51,6 +54,7 @@ class FeedLoader(StopTimesReader):
                 stem = stem[: -len(suffix)]
         self.name = name or stem
         self.strict = strict
+        self.plausibility = plausibility
         self.notices = Notices()
         self.raw_counts: dict[str, int] = {}
         self.flex: dict[str, bytes] = {}
@@ -166,6 +170,14 @@ class FeedLoader(StopTimesReader):
         if len(bad_trips):
             trips_tab.keep &= ~trips_tab.member("trip_id", pa.array(bad_trips, pa.string()))
         self.unusable_trips(trips_tab)
+        self.routes_tab.flag(
+            self.routes_tab.keep & ~self.routes_tab.member("route_id", trips_tab.s("route_id")),
+            "route_without_trips",
+            WARNING,
+            "route_id",
+            "route '{value}' has no trip in trips.txt.",
+            values="route_id",
+        )
         trips = typed_frame(trips_tab, SPEC["trips.txt"], self.trip_fields)
         self.ids["trips.txt"] = (
             "trips.txt",
@@ -176,6 +188,10 @@ class FeedLoader(StopTimesReader):
         self.frequencies_without_stop_times(frequencies, stop_times)
         transfers = self.optional("transfers.txt", self.transfer_rules)
         feed_info = self.optional("feed_info.txt")
+        if self.plausibility:
+            rows = self.stop_time_rows
+            check_travel_speeds(stop_times, rows, trips, routes, stops, self.notices)
+            check_stops_near_shapes(stop_times, rows, trips, routes, stops, shapes, self.notices)
 
         feed = GtfsFeed(
             name=self.name,
@@ -443,6 +459,7 @@ class FeedLoader(StopTimesReader):
             raise self.refuse(f"{file} has no route_id column, the feed cannot be used")
         if len(agency) > 1:
             tab.required_id("agency_id", quarantine=False)
+        self.routes_tab = tab
         return self.load(tab, spec, self.route_rules)[0]
 
     def route_rules(self, tab: Tab, parsed: Parsed) -> None:

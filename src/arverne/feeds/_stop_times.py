@@ -56,6 +56,8 @@ class StopTimesReader:
     ids: dict[str, tuple[str, pa.Array, pa.Array]]
     _trip_rows: tuple[pa.Array, np.ndarray] = (pa.array([], pa.string()), np.zeros(0))
     _flex_trip_ids: pa.Array | None = None
+    stop_time_rows: np.ndarray = np.zeros(0, np.int32)
+    """CSV row of each row of the typed stop_times table."""
 
     if TYPE_CHECKING:
 
@@ -178,6 +180,7 @@ class StopTimesReader:
                 flex_stop_times["trip_id"].to_numpy(dtype=object).astype(str), pa.string()
             )
         kept = slice(None) if keep_rows.all() else keep_rows  # all kept: views, no copies
+        self.stop_time_rows = st.rows[kept]
         stop_codes, stop_dictionary = tab.encoded("stop_id")
         stop_times = pd.DataFrame(
             {

@@ -131,7 +131,9 @@ def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
     return load_feed(Path(path), name=name, strict=True)
 
 
-def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> GtfsFeed:
+def load_feed(
+    path: Path, *, name: str | None = None, strict: bool = True, plausibility: bool = False
+) -> GtfsFeed:
     """Read a feed; with ``strict=False`` a feed emptied by quarantine is still returned.
 
     The non-strict mode is what validation uses: a feed whose every trip is broken (such as
@@ -147,6 +149,9 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
         Feed key.
     strict
         Refuse (GtfsError) a feed left without service or without a valid time zone.
+    plausibility
+        Also check travel speeds and the distance of stops to their shapes (WARNING notices,
+        see ``feeds/_checks.py``); validation does, a build skips these costlier checks.
 
     Returns
     -------
@@ -157,6 +162,6 @@ def load_feed(path: Path, *, name: str | None = None, strict: bool = True) -> Gt
     with lean_memory():
         source = Source(path)
         try:
-            return FeedLoader(path, source, name, strict).run()
+            return FeedLoader(path, source, name, strict, plausibility).run()
         finally:
             source.close()

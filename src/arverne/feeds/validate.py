@@ -128,7 +128,8 @@ class ValidationReport:
 def validate_feed(path: str | Path, *, name: str | None = None) -> ValidationReport:
     """Read and check every file of a GTFS feed.
 
-    A feed whose every trip is quarantined still gives a report (with a ``no_usable_service``
+    Beyond what reading checks, travel speeds and the distance of stops to their shapes are
+    checked. A feed whose every trip is quarantined still gives a report (with a ``no_usable_service``
     ERROR notice); a feed that cannot be read at all is refused.
 
     Parameters
@@ -149,7 +150,7 @@ def validate_feed(path: str | Path, *, name: str | None = None) -> ValidationRep
         When the feed is refused: unreadable or corrupt archive, or a required file missing
         or empty.
     """
-    feed = load_feed(Path(path), name=name, strict=False)
+    feed = load_feed(Path(path), name=name, strict=False, plausibility=True)
     return ValidationReport(
         feed=feed.name,
         path=str(path),
