@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arverne.errors import GtfsError
 from arverne.feeds._order import id_categories
 from arverne.feeds._parse import format_hms
 from arverne.feeds._spec import DAYS
@@ -43,24 +44,43 @@ class ServiceDays:
         return [self.first_date + dt.timedelta(days=d) for d in range(self.n_days)]
 
 
-def service_days(calendar: pd.DataFrame, calendar_dates: pd.DataFrame) -> ServiceDays:
+MAX_SERVICE_DAYS = 36_525
+"""Days a service calendar may span (a century) unless the reader is told otherwise. Real
+feeds reach twenty years and "until 2099" calendars exist; but the calendar matrix has a
+column per day, so a service running from 1900 to 2999 would take gigabytes for a feed of a
+few kilobytes."""
+
+
+def service_days(
+    calendar: pd.DataFrame,
+    calendar_dates: pd.DataFrame,
+    *,
+    used: np.ndarray | None = None,
+    max_days: int = MAX_SERVICE_DAYS,
+) -> ServiceDays:
     """Service calendar as a bool matrix (calendar.txt, then calendar_dates.txt applied).
 
     Parameters
     ----------
     calendar, calendar_dates
         The feed's typed tables.
+    used
+        Service ids that trips use: only their dates set the span (None: every service's).
+    max_days
+        Longest span accepted.
 
     Returns
     -------
     ServiceDays
         One row per service id (sorted), one column per day from the earliest to the latest
-        date mentioned by calendar or calendar_dates.
+        date that calendar or calendar_dates give the services used; days of other services
+        outside that span are left out.
+
+    Raises
+    ------
+    GtfsError
+        When the span is longer than ``max_days``, naming the service that stretches it.
     """
-    starts = [d for d in calendar["start_date"].tolist() if d is not None]
-    ends = [d for d in calendar["end_date"].tolist() if d is not None]
-    dates = [d for d in calendar_dates["date"].tolist() if d is not None]
-    everything = starts + ends + dates
     service_ids = np.unique(
         np.concatenate(
             [
@@ -69,11 +89,39 @@ def service_days(calendar: pd.DataFrame, calendar_dates: pd.DataFrame) -> Servic
             ]
         )
     )
-    if not everything:
+    ranges = pd.DataFrame(
+        {
+            "file": "calendar.txt",
+            "service_id": calendar["service_id"].to_numpy(dtype=object).astype(str),
+            "first": calendar["start_date"].to_numpy(dtype=object),
+            "last": calendar["end_date"].to_numpy(dtype=object),
+        }
+    )
+    dates = calendar_dates["date"].to_numpy(dtype=object)
+    ranges = pd.concat(
+        [
+            ranges,
+            pd.DataFrame(
+                {
+                    "file": "calendar_dates.txt",
+                    "service_id": calendar_dates["service_id"].to_numpy(dtype=object).astype(str),
+                    "first": dates,
+                    "last": dates,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    ranges = ranges[ranges["first"].notna() & ranges["last"].notna()]
+    if used is not None:
+        ranges = ranges[ranges["service_id"].isin(np.asarray(used, dtype=object).astype(str))]
+    if ranges.empty:
         return ServiceDays(dt.date(1970, 1, 1), service_ids, np.zeros((len(service_ids), 0), bool))
-    first = min(everything)
-    last = max(everything)
+    first = min(ranges["first"].tolist())
+    last = max(ranges["last"].tolist())
     n_days = (last - first).days + 1
+    if n_days > max_days:
+        _refuse_span(ranges, first, last, n_days, max_days)
     active = np.zeros((len(service_ids), n_days), dtype=bool)
     position = {s: i for i, s in enumerate(service_ids.tolist())}
     day_weekday = (first.weekday() + np.arange(n_days)) % 7
@@ -87,8 +135,8 @@ def service_days(calendar: pd.DataFrame, calendar_dates: pd.DataFrame) -> Servic
                 strict=True,
             )
         ):
-            lo = (a - first).days
-            hi = (b - first).days + 1
+            lo = min(max((a - first).days, 0), n_days)  # a service no trip uses may
+            hi = min(max((b - first).days + 1, 0), n_days)  # reach beyond the span
             active[position[sid], lo:hi] = week[row][day_weekday[lo:hi]]
     if len(calendar_dates):
         rows = np.array(
@@ -96,9 +144,29 @@ def service_days(calendar: pd.DataFrame, calendar_dates: pd.DataFrame) -> Servic
         )
         days = np.array([(d - first).days for d in calendar_dates["date"].tolist()], dtype=np.int64)
         kind = calendar_dates["exception_type"].to_numpy()
-        active[rows[kind == 1], days[kind == 1]] = True
-        active[rows[kind == 2], days[kind == 2]] = False
+        inside = (days >= 0) & (days < n_days)
+        add, remove = inside & (kind == 1), inside & (kind == 2)
+        active[rows[add], days[add]] = True
+        active[rows[remove], days[remove]] = False
     return ServiceDays(first, service_ids, active)
+
+
+def _refuse_span(
+    ranges: pd.DataFrame, first: dt.date, last: dt.date, n_days: int, max_days: int
+) -> None:
+    """GtfsError naming the service whose dates stretch the calendar most."""
+    middle = first + (last - first) / 2
+    reach = [
+        max(abs((a - middle).days), abs((b - middle).days))
+        for a, b in zip(ranges["first"].tolist(), ranges["last"].tolist(), strict=True)
+    ]
+    worst = ranges.iloc[int(np.argmax(reach))]
+    field = "date" if worst["file"] == "calendar_dates.txt" else "start_date, end_date"
+    raise GtfsError(
+        f"{worst['file']}: service '{worst['service_id']}' ({field}) stretches the calendar "
+        f"from {first} to {last}, {n_days:,} days, over the limit of {max_days:,} days "
+        "(max_service_days; raise it to build such a calendar)."
+    )
 
 
 def expand_frequencies(

@@ -18,7 +18,12 @@ import pandas as pd
 from arverne.feeds._csv import Source
 from arverne.feeds._frames import empty_table
 from arverne.feeds._load import FeedLoader
-from arverne.feeds._service import ServiceDays, expand_frequencies, service_days
+from arverne.feeds._service import (
+    MAX_SERVICE_DAYS,
+    ServiceDays,
+    expand_frequencies,
+    service_days,
+)
 from arverne.feeds.notices import Notice
 from arverne.memory import lean_memory
 
@@ -49,6 +54,8 @@ class GtfsFeed:
         stop_times rows that serve a location group or zone instead of a stop (raw strings).
     raw_counts
         Rows read from each file before any quarantine (file name -> rows).
+    max_service_days
+        Longest calendar span :meth:`service_days` accepts.
     """
 
     name: str
@@ -70,6 +77,7 @@ class GtfsFeed:
     flex: dict[str, bytes] = field(default_factory=dict)
     flex_stop_times: pd.DataFrame = field(default_factory=pd.DataFrame)
     raw_counts: dict[str, int] = field(default_factory=dict)
+    max_service_days: int = MAX_SERVICE_DAYS
 
     def expanded(self) -> GtfsFeed:
         """A copy with frequencies.txt expanded into ordinary trips.
@@ -102,12 +110,22 @@ class GtfsFeed:
         -------
         ServiceDays
             One row per service id (sorted), one column per day from the earliest to the latest
-            date mentioned by calendar or calendar_dates.
+            date that calendar or calendar_dates give the services trips use.
+
+        Raises
+        ------
+        GtfsError
+            When that span is longer than ``max_service_days``.
         """
-        return service_days(self.calendar, self.calendar_dates)
+        used = self.trips["service_id"].unique() if len(self.trips) else None
+        return service_days(
+            self.calendar, self.calendar_dates, used=used, max_days=self.max_service_days
+        )
 
 
-def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
+def read_gtfs(
+    path: str | Path, *, name: str | None = None, max_service_days: int = MAX_SERVICE_DAYS
+) -> GtfsFeed:
     """Read and validate a GTFS feed.
 
     Parameters
@@ -116,6 +134,9 @@ def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
         A GTFS ``.zip`` or a folder of ``.txt`` files.
     name
         Feed key (default: the file or folder stem, e.g. ``poa_eptc``).
+    max_service_days
+        Longest span of the service calendar (days from the first to the last date of the
+        services trips use) that :meth:`GtfsFeed.service_days` builds; a longer one is refused.
 
     Returns
     -------
@@ -128,7 +149,9 @@ def read_gtfs(path: str | Path, *, name: str | None = None) -> GtfsFeed:
         When the feed cannot be used: unreadable or corrupt archive, a required file missing or
         empty, no valid agency time zone, or nothing left to run after quarantine.
     """
-    return load_feed(Path(path), name=name, strict=True)
+    feed = load_feed(Path(path), name=name, strict=True)
+    feed.max_service_days = max_service_days
+    return feed
 
 
 def load_feed(
