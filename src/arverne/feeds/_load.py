@@ -528,15 +528,14 @@ class FeedLoader(StopTimesReader):
         sorted_codes = kept_codes[order]
         repeated = tab.sorted_duplicates(idx, sorted_codes, seq[idx], spec.primary_key)
         idx, sorted_codes = idx[~repeated], sorted_codes[~repeated]
-        return pd.DataFrame(
-            {
-                "shape_id": id_categories(sorted_codes, dictionary),
-                "shape_pt_lat": parsed["shape_pt_lat"][idx],
-                "shape_pt_lon": parsed["shape_pt_lon"][idx],
-                "shape_pt_sequence": seq[idx].astype(np.int32, copy=False),
-                "shape_dist_traveled": parsed["shape_dist_traveled"][idx],
-            }
-        )
+        columns = {"shape_id": id_categories(sorted_codes, dictionary)}
+        for column in spec.output or ():
+            field = spec.output_field(column)
+            if field.kind != "text":
+                columns[column] = np.asarray(parsed[field.name])[idx].astype(
+                    field.dtype, copy=False
+                )
+        return pd.DataFrame(columns)
 
     def trips_tab(self) -> Tab:
         """trips.txt checked, before stop_times drops trips (its typed table comes later)."""

@@ -21,19 +21,6 @@ if TYPE_CHECKING:
     from arverne.feeds._csv import Notices
     from arverne.feeds._spec import FileSpec
 
-PARSED = (
-    "stop_sequence",
-    "arrival_time",
-    "departure_time",
-    "pickup_type",
-    "drop_off_type",
-    "shape_dist_traveled",
-    "continuous_pickup",
-    "continuous_drop_off",
-    "timepoint",
-)
-"""Columns parsed and checked (the typed table's ``timepoint`` says which times were given)."""
-
 
 @dataclass
 class _StopTimes:
@@ -106,9 +93,10 @@ class StopTimesReader:
         # big feed these full-length arrays, not the few rows kept, set the reader's peak memory
         typed: dict[str, np.ndarray] = {}
         for f in spec.fields:
-            if f.name in PARSED:
+            if f.kind != "text":
                 values = np.asarray(tab.parse(f, typed))
-                typed[f.name] = values.astype(np.int8) if f.dtype == "int8" else values
+                if f.table_name in (spec.output or ()):  # columns only checked are not kept
+                    typed[f.name] = values.astype(np.int8) if f.dtype == "int8" else values
         tab.release(*spec.scan_types())
         seq, arr, dep, dist = (
             typed[c]
