@@ -89,36 +89,31 @@ def service_days(
             ]
         )
     )
-    ranges = pd.DataFrame(
-        {
-            "file": "calendar.txt",
-            "service_id": calendar["service_id"].to_numpy(dtype=object).astype(str),
-            "first": calendar["start_date"].to_numpy(dtype=object),
-            "last": calendar["end_date"].to_numpy(dtype=object),
-        }
-    )
-    dates = calendar_dates["date"].to_numpy(dtype=object)
-    ranges = pd.concat(
-        [
-            ranges,
-            pd.DataFrame(
-                {
-                    "file": "calendar_dates.txt",
-                    "service_id": calendar_dates["service_id"].to_numpy(dtype=object).astype(str),
-                    "first": dates,
-                    "last": dates,
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
-    ranges = ranges[ranges["first"].notna() & ranges["last"].notna()]
-    if used is not None:
-        ranges = ranges[ranges["service_id"].isin(np.asarray(used, dtype=object).astype(str))]
-    if ranges.empty:
+    # (file, service, first date, last date) of every calendar row and calendar date
+    ranges = [
+        ("calendar.txt", sid, a, b)
+        for sid, a, b in zip(
+            calendar["service_id"].tolist(),
+            calendar["start_date"].tolist(),
+            calendar["end_date"].tolist(),
+            strict=True,
+        )
+    ] + [
+        ("calendar_dates.txt", sid, d, d)
+        for sid, d in zip(
+            calendar_dates["service_id"].tolist(), calendar_dates["date"].tolist(), strict=True
+        )
+    ]
+    wanted = None if used is None else {str(u) for u in used}
+    ranges = [
+        r
+        for r in ranges
+        if r[2] is not None and r[3] is not None and (wanted is None or str(r[1]) in wanted)
+    ]
+    if not ranges:
         return ServiceDays(dt.date(1970, 1, 1), service_ids, np.zeros((len(service_ids), 0), bool))
-    first = min(ranges["first"].tolist())
-    last = max(ranges["last"].tolist())
+    first = min(r[2] for r in ranges)
+    last = max(r[3] for r in ranges)
     n_days = (last - first).days + 1
     if n_days > max_days:
         _refuse_span(ranges, first, last, n_days, max_days)
@@ -152,20 +147,22 @@ def service_days(
 
 
 def _refuse_span(
-    ranges: pd.DataFrame, first: dt.date, last: dt.date, n_days: int, max_days: int
+    ranges: list[tuple[str, str, dt.date, dt.date]],
+    first: dt.date,
+    last: dt.date,
+    n_days: int,
+    max_days: int,
 ) -> None:
     """GtfsError naming the service whose dates stretch the calendar most."""
     middle = first + (last - first) / 2
-    reach = [
-        max(abs((a - middle).days), abs((b - middle).days))
-        for a, b in zip(ranges["first"].tolist(), ranges["last"].tolist(), strict=True)
-    ]
-    worst = ranges.iloc[int(np.argmax(reach))]
-    field = "date" if worst["file"] == "calendar_dates.txt" else "start_date, end_date"
+    file, service, _, _ = max(
+        ranges, key=lambda r: max(abs((r[2] - middle).days), abs((r[3] - middle).days))
+    )
+    field = "date" if file == "calendar_dates.txt" else "start_date, end_date"
     raise GtfsError(
-        f"{worst['file']}: service '{worst['service_id']}' ({field}) stretches the calendar "
-        f"from {first} to {last}, {n_days:,} days, over the limit of {max_days:,} days "
-        "(max_service_days; raise it to build such a calendar)."
+        f"{file}: service '{service}' ({field}) stretches the calendar from {first} to {last}, "
+        f"{n_days:,} days, over the limit of {max_days:,} days (max_service_days; raise it to "
+        "build such a calendar)."
     )
 
 
