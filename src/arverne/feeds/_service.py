@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +56,7 @@ def service_days(
     calendar: pd.DataFrame,
     calendar_dates: pd.DataFrame,
     *,
-    used: np.ndarray | None = None,
+    used: Set[str] | None = None,
     max_days: int = MAX_SERVICE_DAYS,
 ) -> ServiceDays:
     """Service calendar as a bool matrix (calendar.txt, then calendar_dates.txt applied).
@@ -104,11 +105,10 @@ def service_days(
             calendar_dates["service_id"].tolist(), calendar_dates["date"].tolist(), strict=True
         )
     ]
-    wanted = None if used is None else {str(u) for u in used}
     ranges = [
         r
         for r in ranges
-        if r[2] is not None and r[3] is not None and (wanted is None or str(r[1]) in wanted)
+        if r[2] is not None and r[3] is not None and (used is None or r[1] in used)
     ]
     if not ranges:
         return ServiceDays(dt.date(1970, 1, 1), service_ids, np.zeros((len(service_ids), 0), bool))

@@ -117,7 +117,7 @@ class GtfsFeed:
         GtfsError
             When that span is longer than ``max_service_days``.
         """
-        used = self.trips["service_id"].unique() if len(self.trips) else None
+        used = set(self.trips["service_id"].tolist()) if len(self.trips) else None
         return service_days(
             self.calendar, self.calendar_dates, used=used, max_days=self.max_service_days
         )
