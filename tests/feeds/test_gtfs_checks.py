@@ -94,6 +94,7 @@ def test_pathways_and_levels_are_read_with_their_types(tmp_path):
     # N1 names level LX, which levels.txt lacks: noticed, the stop is kept
     assert _codes(feed, "foreign_key_violation") == [("stops.txt", 8, "level_id", Severity.ERROR)]
     assert "N1" in feed.stops["stop_id"].tolist()
+    assert feed.stops["level_id"].tolist() == ["", "L0", "", "", "", "L0", "LX"]
 
 
 def test_bad_pathways_are_quarantined(tmp_path):

@@ -232,6 +232,7 @@ STOPS = FileSpec(
         "stop_lon",
         "location_type",
         "wheelchair_boarding",
+        "level_id",
     ),
 )
 
