@@ -2,13 +2,13 @@
 
 Each file goes through the same steps, driven by its :class:`~arverne.feeds._spec.FileSpec`:
 header check, fields parsed and checked, foreign keys (then rows whose parent row was
-quarantined), the file's hand-written cross-field rules, primary key, typed table. stop_times
+quarantined), the file's cross-field rules (``_rules.py``), primary key, typed table. stop_times
 and shapes, the big files, are sorted by their key instead (see ``_stop_times.py``).
 """
 
 from __future__ import annotations
 
-import zoneinfo
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,16 @@ from arverne.feeds._checks import check_stops_near_shapes, check_travel_speeds
 from arverne.feeds._csv import Notices, Source, read_csv_table
 from arverne.feeds._frames import empty_table, typed_frame
 from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
-from arverne.feeds._parse import missing_mask
+from arverne.feeds._rules import (
+    Parsed,
+    calendar_rules,
+    frequency_rules,
+    is_timezone,
+    pathway_rules,
+    route_rules,
+    stop_rules,
+    transfer_rules,
+)
 from arverne.feeds._spec import (
     FLEX_FILES,
     OTHER_SPEC_FILES,
@@ -36,8 +45,6 @@ from arverne.feeds._table import ERROR, INFO, WARNING, Tab
 
 if TYPE_CHECKING:
     from arverne.feeds.gtfs import GtfsFeed
-
-Parsed = dict[str, "np.ndarray | pa.Array"]
 
 
 class FeedLoader(StopTimesReader):
@@ -150,7 +157,7 @@ class FeedLoader(StopTimesReader):
         self.check_files()
         self.source.prefetch(["shapes.txt", "stop_times.txt"])  # the big files, inflated aside
         agency, timezone = self.agency()
-        calendar = self.optional("calendar.txt", self.calendar_rules)
+        calendar = self.optional("calendar.txt", calendar_rules)
         calendar_dates = self.optional("calendar_dates.txt")
         services = pc.unique(
             pa.chunked_array(
@@ -161,8 +168,7 @@ class FeedLoader(StopTimesReader):
         self.ids["service"] = ("calendar.txt or calendar_dates.txt", services, services)
         levels = self.optional("levels.txt")
         stops = self.stops()
-        self.stop_frame = stops
-        pathways = self.optional("pathways.txt", self.pathway_rules)
+        pathways = self.optional("pathways.txt", functools.partial(pathway_rules, stops=stops))
         routes = self.routes(agency)
         shapes = self.shapes()
         trips_tab = self.trips_tab()
@@ -184,9 +190,9 @@ class FeedLoader(StopTimesReader):
             trips_tab.s("trip_id"),
             trips_tab.kept_strings("trip_id"),
         )
-        frequencies = self.optional("frequencies.txt", self.frequency_rules, whole=True)
+        frequencies = self.optional("frequencies.txt", frequency_rules, whole=True)
         self.frequencies_without_stop_times(frequencies, stop_times)
-        transfers = self.optional("transfers.txt", self.transfer_rules)
+        transfers = self.optional("transfers.txt", transfer_rules)
         feed_info = self.optional("feed_info.txt")
         if self.plausibility:
             rows = self.stop_time_rows
@@ -302,7 +308,7 @@ class FeedLoader(StopTimesReader):
             return empty_table(spec.table)
         return self.load(tab, spec, rules)[0]
 
-    # ----------------------------------------------------------------- rules
+    # ---------------------------------------------------------------- tables
 
     def agency(self) -> tuple[pd.DataFrame, str]:
         """agency.txt and the feed's time zone."""
@@ -320,7 +326,7 @@ class FeedLoader(StopTimesReader):
         tab.duplicates(spec.primary_key)
         zones = tab.s("agency_timezone")
         zone_list = zones.to_pylist()
-        valid_zone = np.array([_is_timezone(z) for z in zone_list], dtype=bool)
+        valid_zone = np.array([is_timezone(z) for z in zone_list], dtype=bool)
         tab.flag(
             ~valid_zone & (np.array([bool(z.strip()) for z in zone_list], dtype=bool)),
             "invalid_timezone",
@@ -352,20 +358,6 @@ class FeedLoader(StopTimesReader):
             self.ids[file] = (file, ids, ids)
         return agency, timezone
 
-    def calendar_rules(self, tab: Tab, parsed: Parsed) -> None:
-        """calendar.txt: a date range must not run backwards."""
-        start, end = parsed["start_date"], parsed["end_date"]
-        with np.errstate(invalid="ignore"):
-            reversed_range = ~np.isnat(start) & ~np.isnat(end) & (start > end)
-        tab.flag(
-            reversed_range,
-            "start_and_end_range_out_of_order",
-            ERROR,
-            "end_date",
-            "end_date is before start_date.",
-            quarantine=True,
-        )
-
     def stops(self) -> pd.DataFrame:
         """stops.txt."""
         file = "stops.txt"
@@ -373,82 +365,7 @@ class FeedLoader(StopTimesReader):
         tab = self.required_tab(file)
         if "stop_id" in tab.check_columns(spec.columns, spec.required_columns):
             raise self.refuse(f"{file} has no stop_id column, the feed cannot be used")
-        return self.load(tab, spec, self.stop_rules)[0]
-
-    def stop_rules(self, tab: Tab, parsed: Parsed) -> None:
-        """stops.txt: placeholder positions, names, and the station hierarchy."""
-        lat, lon = parsed["stop_lat"], parsed["stop_lon"]
-        location_type = parsed["location_type"]
-        with np.errstate(invalid="ignore"):
-            near_origin = (np.abs(lat) <= 1.0) & (np.abs(lon) <= 1.0)
-            near_pole = np.abs(lat) >= 89.0
-        tab.flag(
-            near_origin,
-            "point_near_origin",
-            ERROR,
-            "stop_lat",
-            "the stop lies near (0, 0), a placeholder position; the stop was ignored.",
-            quarantine=True,
-        )
-        tab.flag(
-            near_pole & ~near_origin,
-            "point_near_pole",
-            ERROR,
-            "stop_lat",
-            "the stop lies near a pole; the stop was ignored.",
-            quarantine=True,
-        )
-        if tab.has("stop_name"):
-            tab.flag(
-                missing_mask(tab.s("stop_name")) & (location_type <= 2),
-                "missing_required_field",
-                ERROR,
-                "stop_name",
-                "stop_name is empty (required for stops, stations and entrances).",
-            )
-        parent = tab.s("parent_station")
-        has_parent = ~missing_mask(parent)
-        tab.flag(
-            (location_type >= 2) & ~has_parent,
-            "location_without_parent_station",
-            ERROR,
-            "parent_station",
-            "a location of type 2, 3 or 4 has no parent_station.",
-        )
-        tab.flag(
-            (location_type == 1) & has_parent,
-            "station_with_parent_station",
-            ERROR,
-            "parent_station",
-            "a station (location_type 1) has a parent_station '{value}'.",
-            values=parent,
-        )
-
-    def pathway_rules(self, tab: Tab, parsed: Parsed) -> None:
-        """pathways.txt: ends must be stops, entrances, nodes or boarding areas; loops are
-        noticed."""
-        stations = self.stop_frame.loc[self.stop_frame["location_type"] == 1, "stop_id"]
-        station_ids = pa.array(stations.to_numpy(dtype=object), pa.string())
-        for name in ("from_stop_id", "to_stop_id"):
-            tab.flag(
-                tab.member(name, station_ids),
-                "pathway_to_wrong_location_type",
-                ERROR,
-                name,
-                f"{name} '{{value}}' is a station (location_type 1); a pathway links platforms, "
-                "entrances, nodes or boarding areas.",
-                values=name,
-                quarantine=True,
-            )
-        same = pc.equal(tab.s("from_stop_id"), tab.s("to_stop_id"))
-        tab.flag(
-            np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool),
-            "pathway_loop",
-            WARNING,
-            "to_stop_id",
-            "the pathway starts and ends at stop '{value}'.",
-            values="to_stop_id",
-        )
+        return self.load(tab, spec, stop_rules)[0]
 
     def routes(self, agency: pd.DataFrame) -> pd.DataFrame:
         """routes.txt."""
@@ -460,50 +377,7 @@ class FeedLoader(StopTimesReader):
         if len(agency) > 1:
             tab.required_id("agency_id", quarantine=False)
         self.routes_tab = tab
-        return self.load(tab, spec, self.route_rules)[0]
-
-    def route_rules(self, tab: Tab, parsed: Parsed) -> None:
-        """routes.txt: route types, names and colours."""
-        route_type = parsed["route_type"]
-        if not tab.has("route_type"):
-            tab.keep[:] = False
-        known = (route_type >= 0) & (
-            (route_type <= 12) | ((route_type >= 100) & (route_type <= 1702))
-        )
-        tab.flag(
-            ~known & tab.keep,
-            "unexpected_enum_value",
-            WARNING,
-            "route_type",
-            "route_type '{value}' is not a GTFS or extended route type.",
-            values=tab.s("route_type"),
-        )
-        both_missing = missing_mask(tab.s("route_short_name")) & missing_mask(
-            tab.s("route_long_name")
-        )
-        tab.flag(
-            both_missing,
-            "route_both_short_and_long_name_missing",
-            ERROR,
-            "route_short_name",
-            "route_short_name and route_long_name are both empty.",
-        )
-        if tab.has("route_color"):
-            color = tab.s("route_color")
-            ok = np.asarray(
-                pc.match_substring_regex(color, r"^\s*[0-9A-Fa-f]{6}\s*$").to_numpy(
-                    zero_copy_only=False
-                ),
-                dtype=bool,
-            )
-            tab.flag(
-                ~missing_mask(color) & ~ok,
-                "invalid_color",
-                ERROR,
-                "route_color",
-                "route_color '{value}' is not a six-digit hexadecimal colour.",
-                values=color,
-            )
+        return self.load(tab, spec, route_rules)[0]
 
     def shapes(self) -> pd.DataFrame:
         """shapes.txt, sorted by (shape_id, shape_pt_sequence); a repeated key keeps its first
@@ -550,18 +424,6 @@ class FeedLoader(StopTimesReader):
         tab.duplicates(spec.primary_key)
         return tab
 
-    def frequency_rules(self, tab: Tab, parsed: Parsed) -> None:
-        """frequencies.txt: a window must end after it starts."""
-        start, end = parsed["start_time"], parsed["end_time"]
-        tab.flag(
-            (start >= 0) & (end >= 0) & (end <= start),
-            "start_and_end_range_out_of_order",
-            ERROR,
-            "end_time",
-            "end_time is not after start_time.",
-            quarantine=True,
-        )
-
     def frequencies_without_stop_times(
         self, frequencies: pd.DataFrame, stop_times: pd.DataFrame
     ) -> None:
@@ -579,37 +441,3 @@ class FeedLoader(StopTimesReader):
                 f"frequencies.txt: trip '{trip}' has frequencies but no usable stop times; it "
                 "gives no trips.",
             )
-
-    def transfer_rules(self, tab: Tab, parsed: Parsed) -> None:
-        """transfers.txt: the ids each transfer type needs."""
-        transfer_type = parsed["transfer_type"]
-        in_seat = transfer_type >= 4
-        for name in ("from_trip_id", "to_trip_id"):
-            tab.flag(
-                in_seat & missing_mask(tab.s(name)),
-                "missing_required_field",
-                ERROR,
-                name,
-                f"{name} is required for in-seat transfers (transfer_type 4 or 5).",
-                quarantine=True,
-            )
-        for name in ("from_stop_id", "to_stop_id"):
-            tab.flag(
-                ~in_seat & (transfer_type >= 1) & missing_mask(tab.s(name)),
-                "missing_required_field",
-                ERROR,
-                name,
-                f"{name} is required for transfer_type 1, 2 and 3.",
-                quarantine=True,
-            )
-
-
-def _is_timezone(name: str) -> bool:
-    name = name.strip()
-    if not name:
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
