@@ -14,6 +14,34 @@ def test_every_exported_name_resolves() -> None:
         assert getattr(arverne, name) is not None, name
 
 
+def test_exported_names_are_not_aliases() -> None:
+    """Each exported class or function is published under its own name (``arverne.Shuttle`` is
+    the class ``Shuttle``), so one name means one thing in the docs, the code and the errors."""
+    for name in arverne.__all__:
+        obj = getattr(arverne, name)
+        if isinstance(obj, type) or callable(obj):
+            assert obj.__name__ == name, f"arverne.{name} is {obj.__module__}.{obj.__name__}"
+
+
+def test_fleet_class_names_are_unique() -> None:
+    """No two public classes of the fleet package share a name (the tour model's ``Vehicle`` and
+    the on-demand ``Shuttle`` were both called ``Vehicle``)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import arverne.fleet
+
+    seen: dict[str, str] = {}
+    for info in pkgutil.iter_modules(arverne.fleet.__path__, "arverne.fleet."):
+        module = importlib.import_module(info.name)
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != info.name or cls_name.startswith("_"):
+                continue
+            assert cls_name not in seen, f"{cls_name} is in {seen.get(cls_name)} and {info.name}"
+            seen[cls_name] = info.name
+
+
 def test_import_compiles_nothing() -> None:
     """`import arverne` in a fresh process loads neither numba nor pandas (no work at import)."""
     code = "import sys, arverne; print(sorted(m for m in ('numba', 'pandas') if m in sys.modules))"

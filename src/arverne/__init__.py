@@ -28,7 +28,14 @@ _EXPORTS = {
     "solve_tours": "arverne.fleet.tours",
     "TourSolution": "arverne.fleet.tours",
     "OnDemandService": "arverne.fleet.ondemand",
-    "TripRequest": "arverne.fleet.ondemand",
+    "ServiceArea": "arverne.fleet.service_area",
+    "street_area": "arverne.fleet.service_area",
+    "straight_line_area": "arverne.fleet.service_area",
+    "Shuttle": "arverne.fleet.ondemand_model",
+    "ServiceParams": "arverne.fleet.ondemand_model",
+    "TripRequest": "arverne.fleet.ondemand_model",
+    "Offer": "arverne.fleet.ondemand_model",
+    "Refusal": "arverne.fleet.ondemand_model",
 }
 
 __all__ = ["__version__", *_EXPORTS]

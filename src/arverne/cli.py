@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing fo
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,8 @@ import typer
 from rich.console import Console
 
 from arverne.errors import ArverneError, InputError, NetworkStoreError
+from arverne.feeds.limits import ReadLimits
+from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
 
 EXIT_NOTICES = 1
 EXIT_REFUSED = 3
@@ -34,6 +37,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Arverne: ope
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(help="raise a read limit, NAME=VALUE (repeatable; README: Limits)"),
+]
+
+
+def _read_limits(settings: list[str] | None) -> ReadLimits:
+    """The read limits ``--limit NAME=VALUE`` options set; a bad one is a bad command line."""
+    try:
+        return ReadLimits.parse(settings or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--limit") from None
+
 
 @app.command()
 def validate(
@@ -45,11 +61,12 @@ def validate(
         FailOn,
         typer.Option(case_sensitive=False, help="exit 1 on notices at or above this severity"),
     ] = FailOn.ERROR,
+    limit: LimitOption = None,
 ) -> None:
     """Read and validate a GTFS feed; print a readable report."""
     from arverne.feeds.validate import validate_feed
 
-    report = validate_feed(feed)
+    report = validate_feed(feed, limits=_read_limits(limit))
     out.print(report.to_text())
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
@@ -71,11 +88,14 @@ def build(
     force: Annotated[
         bool, typer.Option(help="rebuild even when an identical build exists")
     ] = False,
+    limit: LimitOption = None,
 ) -> None:
     """Compile GTFS feeds and OSM streets into a network directory."""
     from arverne.network.build import BuildParams, build_network
 
-    params = BuildParams(footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m)
+    params = BuildParams(
+        footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m, limits=_read_limits(limit)
+    )
     network = build_network(gtfs, osm, out_dir, params=params, force=force)
     _print_summary(network.summary())
 
@@ -100,13 +120,34 @@ def demo(
     run_demo(out_dir, out)
 
 
+def _positive_seconds(value: float) -> float:
+    """A time limit must be a positive finite number of seconds (nan and inf would never stop)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a positive, finite number of seconds")
+    return value
+
+
 @app.command()
 def tours(
     network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
     problem_path: Annotated[Path, typer.Argument(help="problem .json file or folder of CSV files")],
-    time_s: Annotated[float, typer.Option("--time", help="search time limit, seconds")] = 30.0,
+    time_s: Annotated[
+        float,
+        typer.Option("--time", help="time limit of the solve, seconds", callback=_positive_seconds),
+    ] = 30.0,
     seed: Annotated[int, typer.Option(help="search seed")] = 0,
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="output folder")] = Path("tours-out"),
+    max_stops: Annotated[
+        int, typer.Option(min=1, help="refuse problems with more stops than this")
+    ] = MAX_STOPS,
+    max_snap: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1e7,
+            help="leave out visits farther than this from the streets, metres",
+        ),
+    ] = MAX_SNAP_M,
 ) -> None:
     """Plan tours (home care, deliveries, farm machines) and write JSON, GeoJSON and PNGs."""
     from arverne.fleet.io import read_problem
@@ -114,8 +155,16 @@ def tours(
     from arverne.fleet.tours import solve_tours
     from arverne.network import Network
 
+    problem = read_problem(problem_path)  # a bad problem file is refused before the network loads
     network = Network.load(network_dir)
-    solution = solve_tours(read_problem(problem_path), network, max_runtime=time_s, seed=seed)
+    solution = solve_tours(
+        problem,
+        network,
+        max_runtime=time_s,
+        seed=seed,
+        max_stops=max_stops,
+        max_snap_m=max_snap,
+    )
     _print_summary(solution.summary())
     for item in solution.unassigned:
         out.print(f"unassigned {item.kind} {item.ref_id}: {item.reason} ({item.detail})")
@@ -130,7 +179,14 @@ def darp(
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
 ) -> None:
     """Solve a static dial-a-ride instance with the on-demand service's kernels."""
+    import math
+
     from arverne.fleet.ondemand_darp import read_cordeau, solve_darp
+
+    if not (math.isfinite(time_s) and time_s > 0):
+        raise typer.BadParameter(
+            f"must be a positive number of seconds, not {time_s}", param_hint="--time"
+        )
 
     sol = solve_darp(read_cordeau(instance), max_runtime=time_s, seed=seed)
     used = sum(1 for r in sol.routes if len(r) > 2)

@@ -8,8 +8,8 @@ import tracemalloc
 import pytest
 
 from arverne.errors import GtfsError
-from arverne.feeds._service import MAX_SERVICE_DAYS
 from arverne.feeds.gtfs import read_gtfs
+from arverne.feeds.limits import ReadLimits
 from arverne.network.timetable import build_timetable
 from tests.feeds.gtfs_fixtures import BASE, write_feed
 
@@ -47,18 +47,18 @@ def test_millennium_calendar_refused_before_any_allocation(tmp_path):
     message = str(refused.value)
     assert message.startswith("calendar.txt: service 'M")
     assert "1900-01-01 to 2999-12-31" in message and "401,767 days" in message
-    assert f"{MAX_SERVICE_DAYS:,} days" in message and "max_service_days" in message
+    assert "36,525 days" in message and "ReadLimits.max_service_days" in message
     assert peak < 50_000_000
 
 
 def test_limit_can_be_raised(tmp_path):
     """A service from 2000 to 2100 (36,890 days) is over the default century; read with
-    max_service_days=40,000 its calendar is built, one column per day."""
+    ReadLimits(max_service_days=40,000) its calendar is built, one column per day."""
     calendar = CALENDAR_HEADER + "WK,1,1,1,1,1,0,0,20000101,21001231\n"
     path = write_feed(tmp_path, {"calendar.txt": calendar, "calendar_dates.txt": None})
     with pytest.raises(GtfsError, match="36,890 days"):
         read_gtfs(path).service_days()
-    days = read_gtfs(path, max_service_days=40_000).service_days()
+    days = read_gtfs(path, limits=ReadLimits(max_service_days=40_000)).service_days()
     assert days.n_days == 36_890
     assert days.first_date == dt.date(2000, 1, 1)
     assert not days.active[0, 0]  # Saturday 1 January 2000

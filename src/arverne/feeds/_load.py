@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from arverne.errors import GtfsError
 from arverne.feeds._checks import check_stops_near_shapes, check_travel_speeds
-from arverne.feeds._csv import Notices, Source, read_csv_table
+from arverne.feeds._csv import Notices, read_csv_table
 from arverne.feeds._frames import empty_table, typed_frame
 from arverne.feeds._order import id_categories, sort_rank, sort_trip_blocks
 from arverne.feeds._rules import (
@@ -33,6 +33,7 @@ from arverne.feeds._rules import (
     stop_rules,
     transfer_rules,
 )
+from arverne.feeds._source import Source
 from arverne.feeds._spec import (
     FLEX_FILES,
     OTHER_SPEC_FILES,
@@ -62,7 +63,7 @@ class FeedLoader(StopTimesReader):
         self.name = name or stem
         self.strict = strict
         self.plausibility = plausibility
-        self.notices = Notices()
+        self.notices = Notices(source.limits.notices_per_code)
         self.raw_counts: dict[str, int] = {}
         self.flex: dict[str, bytes] = {}
         self.ids: dict[str, tuple[str, pa.Array, pa.Array]] = {}
@@ -80,6 +81,7 @@ class FeedLoader(StopTimesReader):
             self.notices,
             SPEC[file].scan_types() or None,
             reread=lambda: self.source.read(file),
+            max_field_bytes=self.source.limits.max_field_bytes,
         )
         if csv is None:
             return None
@@ -203,6 +205,7 @@ class FeedLoader(StopTimesReader):
             name=self.name,
             timezone=timezone,
             notices=self.notices.items,
+            notices_omitted=self.notices.omitted,
             agency=agency,
             stops=stops,
             routes=routes,
@@ -219,6 +222,7 @@ class FeedLoader(StopTimesReader):
             flex=self.flex,
             flex_stop_times=flex_stop_times,
             raw_counts=self.raw_counts,
+            max_service_days=self.source.limits.max_service_days,
         )
         problem = None
         if trips.empty:

@@ -45,19 +45,12 @@ class ServiceDays:
         return [self.first_date + dt.timedelta(days=d) for d in range(self.n_days)]
 
 
-MAX_SERVICE_DAYS = 36_525
-"""Days a service calendar may span (a century) unless the reader is told otherwise. Real
-feeds reach twenty years and "until 2099" calendars exist; but the calendar matrix has a
-column per day, so a service running from 1900 to 2999 would take gigabytes for a feed of a
-few kilobytes."""
-
-
 def service_days(
     calendar: pd.DataFrame,
     calendar_dates: pd.DataFrame,
     *,
     used: Set[str] | None = None,
-    max_days: int = MAX_SERVICE_DAYS,
+    max_days: int,
 ) -> ServiceDays:
     """Service calendar as a bool matrix (calendar.txt, then calendar_dates.txt applied).
 
@@ -161,8 +154,8 @@ def _refuse_span(
     field = "date" if file == "calendar_dates.txt" else "start_date, end_date"
     raise GtfsError(
         f"{file}: service '{service}' ({field}) stretches the calendar from {first} to {last}, "
-        f"{n_days:,} days, over the limit of {max_days:,} days (max_service_days; raise it to "
-        "build such a calendar)."
+        f"{n_days:,} days, over the limit of {max_days:,} days (ReadLimits.max_service_days; "
+        "raise it to build such a calendar)."
     )
 
 

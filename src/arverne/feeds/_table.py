@@ -156,7 +156,7 @@ class Tab:
         vals = None
         if values is not None and "{value}" in text:
             column = self.s(values) if isinstance(values, str) else values
-            vals = column.take(pa.array(idx)).to_pylist()
+            vals = column.take(pa.array(idx[: self.notices.per_code])).to_pylist()
         file = self.file
         self.notices.add_rows(
             code,

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from arverne.feeds._csv import Source
 from arverne.feeds._frames import empty_table
 from arverne.feeds._load import FeedLoader
-from arverne.feeds._service import (
-    MAX_SERVICE_DAYS,
-    ServiceDays,
-    expand_frequencies,
-    service_days,
-)
+from arverne.feeds._service import ServiceDays, expand_frequencies, service_days
+from arverne.feeds._source import Source
+from arverne.feeds.limits import ReadLimits
 from arverne.feeds.notices import Notice
 from arverne.memory import lean_memory
 
@@ -41,7 +37,9 @@ class GtfsFeed:
     timezone
         IANA time zone of the (first) agency.
     notices
-        Everything found while reading.
+        Everything found while reading, up to ``ReadLimits.notices_per_code`` per code.
+    notices_omitted
+        Notices found but not kept, per code (past ``ReadLimits.notices_per_code``).
     agency, stops, routes, trips, stop_times, calendar, calendar_dates, frequencies, transfers,
     feed_info, shapes, pathways, levels
         Typed DataFrames, columns named as in GTFS (``feeds/_spec.py`` lists each table's); an
@@ -55,7 +53,8 @@ class GtfsFeed:
     raw_counts
         Rows read from each file before any quarantine (file name -> rows).
     max_service_days
-        Longest calendar span :meth:`service_days` accepts.
+        Longest calendar span :meth:`service_days` accepts (``ReadLimits.max_service_days``
+        of the reading).
     """
 
     name: str
@@ -77,7 +76,8 @@ class GtfsFeed:
     flex: dict[str, bytes] = field(default_factory=dict)
     flex_stop_times: pd.DataFrame = field(default_factory=pd.DataFrame)
     raw_counts: dict[str, int] = field(default_factory=dict)
-    max_service_days: int = MAX_SERVICE_DAYS
+    notices_omitted: dict[str, int] = field(default_factory=dict)
+    max_service_days: int = ReadLimits.max_service_days
 
     def expanded(self) -> GtfsFeed:
         """A copy with frequencies.txt expanded into ordinary trips.
@@ -124,7 +124,7 @@ class GtfsFeed:
 
 
 def read_gtfs(
-    path: str | Path, *, name: str | None = None, max_service_days: int = MAX_SERVICE_DAYS
+    path: str | Path, *, name: str | None = None, limits: ReadLimits | None = None
 ) -> GtfsFeed:
     """Read and validate a GTFS feed.
 
@@ -134,9 +134,9 @@ def read_gtfs(
         A GTFS ``.zip`` or a folder of ``.txt`` files.
     name
         Feed key (default: the file or folder stem, e.g. ``poa_eptc``).
-    max_service_days
-        Longest span of the service calendar (days from the first to the last date of the
-        services trips use) that :meth:`GtfsFeed.service_days` builds; a longer one is refused.
+    limits
+        Bounds on file sizes, zip ratios, field lengths, notices kept and the span of the
+        service calendar :meth:`GtfsFeed.service_days` builds (default ``ReadLimits()``).
 
     Returns
     -------
@@ -147,15 +147,19 @@ def read_gtfs(
     ------
     GtfsError
         When the feed cannot be used: unreadable or corrupt archive, a required file missing or
-        empty, no valid agency time zone, or nothing left to run after quarantine.
+        empty, no valid agency time zone, nothing left to run after quarantine, or a file past
+        ``limits``.
     """
-    feed = load_feed(Path(path), name=name, strict=True)
-    feed.max_service_days = max_service_days
-    return feed
+    return load_feed(Path(path), name=name, strict=True, limits=limits)
 
 
 def load_feed(
-    path: Path, *, name: str | None = None, strict: bool = True, plausibility: bool = False
+    path: Path,
+    *,
+    name: str | None = None,
+    strict: bool = True,
+    plausibility: bool = False,
+    limits: ReadLimits | None = None,
 ) -> GtfsFeed:
     """Read a feed; with ``strict=False`` a feed emptied by quarantine is still returned.
 
@@ -175,6 +179,8 @@ def load_feed(
     plausibility
         Also check travel speeds and the distance of stops to their shapes (WARNING notices,
         see ``feeds/_checks.py``); validation does, a build skips these costlier checks.
+    limits
+        As in :func:`read_gtfs`.
 
     Returns
     -------
@@ -183,7 +189,7 @@ def load_feed(
     """
     path = Path(path)
     with lean_memory():
-        source = Source(path)
+        source = Source(path, limits)
         try:
             return FeedLoader(path, source, name, strict, plausibility).run()
         finally:

@@ -4,7 +4,7 @@ crash of the process and of the machine)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -59,11 +59,23 @@ class SqliteStore(BookingStore):
             conn.execute("ROLLBACK")
             raise StoreError(f"{self.path}: commit failed, nothing stored ({exc})") from exc
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        conn = self.conn
         try:
-            return list(self.conn.execute(sql, params).fetchall())
+            conn.execute("BEGIN")  # deferred: a WAL read snapshot from the first SELECT on
+            try:
+                yield conn.cursor()
+            finally:
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: read failed ({exc})") from exc
+
+    def _lock_schema(self, cur: Any) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+
+    def __str__(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         if self._conn is not None:
