@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from arverne.errors import GtfsError
 from arverne.feeds.gtfs import GtfsFeed, load_feed
 from arverne.feeds.limits import ReadLimits
 from arverne.feeds.notices import Notice, Severity, count_by_code
@@ -139,8 +140,10 @@ def validate_feed(
     """Read and check every file of a GTFS feed.
 
     Beyond what reading checks, travel speeds and the distance of stops to their shapes are
-    checked. A feed whose every trip is quarantined still gives a report (with a
-    ``no_usable_service`` ERROR notice); a feed that cannot be read at all is refused.
+    checked, and the span of the service calendar against ``ReadLimits.max_service_days``
+    (a ``service_calendar_too_long`` ERROR notice where a build would refuse it). A feed whose
+    every trip is quarantined still gives a report (with a ``no_usable_service`` ERROR notice);
+    a feed that cannot be read at all is refused.
 
     Parameters
     ----------
@@ -163,10 +166,16 @@ def validate_feed(
         or empty.
     """
     feed = load_feed(Path(path), name=name, strict=False, plausibility=True, limits=limits)
+    notices = list(feed.notices)
+    try:
+        feed.service_days()
+    except GtfsError as refused:
+        code = "service_calendar_too_long"
+        notices.append(Notice(code, Severity.ERROR, None, None, None, str(refused)))
     return ValidationReport(
         feed=feed.name,
         path=str(path),
-        notices=list(feed.notices),
+        notices=notices,
         counts=feed_counts(feed),
         rows_read=dict(sorted(feed.raw_counts.items())),
         timezone=feed.timezone,
