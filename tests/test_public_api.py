@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 
 import arverne
 
@@ -40,6 +41,37 @@ def test_fleet_class_names_are_unique() -> None:
                 continue
             assert cls_name not in seen, f"{cls_name} is in {seen.get(cls_name)} and {info.name}"
             seen[cls_name] = info.name
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    """``__all__`` lists every public name of the package and nothing else: no helper import
+    leaks as a public attribute, and ``dir(arverne)`` shows the same names."""
+    import importlib
+
+    fresh = importlib.reload(arverne)
+    public = {
+        n
+        for n, v in vars(fresh).items()
+        if not n.startswith("_") and not isinstance(v, types.ModuleType)
+    }
+    assert public <= set(fresh.__all__), sorted(public - set(fresh.__all__))
+    assert sorted(dir(fresh)) == sorted(fresh.__all__)
+    assert len(fresh.__all__) == len(set(fresh.__all__))
+
+
+def test_every_error_class_is_exported() -> None:
+    """Each error and warning class of ``arverne.errors`` is exported from the package, so a
+    caller catches ``arverne.GtfsError`` without knowing the module layout."""
+    import inspect
+
+    import arverne.errors
+
+    classes = {
+        name
+        for name, cls in inspect.getmembers(arverne.errors, inspect.isclass)
+        if cls.__module__ == "arverne.errors"
+    }
+    assert classes <= set(arverne.__all__), sorted(classes - set(arverne.__all__))
 
 
 def test_import_compiles_nothing() -> None:

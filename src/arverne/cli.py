@@ -6,15 +6,17 @@ Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing fo
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from arverne.errors import ArverneError, InputError, NetworkStoreError
 from arverne.feeds.limits import ReadLimits
@@ -34,8 +36,32 @@ class FailOn(StrEnum):
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Arverne: open smart mobility.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Everything printed on ``out`` may hold text from data (ids, names, paths): never read it as
+# rich markup or emoji codes. ``err`` styles its own words and escapes the rest.
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def _input_path(path: Path) -> Path:
+    """Refuse an input that is missing or neither a regular file nor a folder (a named pipe
+    would block the reader forever)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if not (path.is_file() or path.is_dir()):
+        raise InputError(f"{path}: not a regular file or a directory")
+    return path
+
+
+def _output_file(path: Path, *inputs: Path) -> Path:
+    """Refuse an output file that is a folder, or that is (or lies inside) an input."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; give a file name to write")
+    target = path.resolve()
+    for source in inputs:
+        if target == source.resolve() or target.is_relative_to(source.resolve()):
+            raise InputError(f"{path}: would overwrite the input {source}; choose another")
+    return path
+
 
 LimitOption = Annotated[
     list[str] | None,
@@ -66,7 +92,10 @@ def validate(
     """Read and validate a GTFS feed; print a readable report."""
     from arverne.feeds.validate import validate_feed
 
-    report = validate_feed(feed, limits=_read_limits(limit))
+    limits = _read_limits(limit)
+    if json_out is not None:
+        _output_file(json_out, feed)
+    report = validate_feed(feed, limits=limits)  # refuses a special file itself, naming its kind
     out.print(report.to_text())
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
@@ -91,21 +120,31 @@ def build(
     limit: LimitOption = None,
 ) -> None:
     """Compile GTFS feeds and OSM streets into a network directory."""
-    from arverne.network.build import BuildParams, build_network
+    from arverne.network.build import BuildParams, build_network, build_warnings
 
     params = BuildParams(
         footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m, limits=_read_limits(limit)
     )
     network = build_network(gtfs, osm, out_dir, params=params, force=force)
     _print_summary(network.summary())
+    for line in build_warnings(network.manifest):
+        err.print(f"[yellow]warning:[/yellow] {line}")
 
 
 @app.command()
-def info(network_dir: Annotated[Path, typer.Argument(help="compiled network directory")]) -> None:
-    """Print a summary of a compiled network."""
+def info(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    verify: Annotated[
+        bool, typer.Option("--verify", help="also compare every array with its recorded sha256")
+    ] = False,
+) -> None:
+    """Print a summary of a compiled network (every load checks its schema and index ranges)."""
     from arverne.network import Network
 
-    _print_summary(Network.load(network_dir).summary())
+    summary = Network.load(network_dir, verify=verify).summary()
+    if verify:
+        summary["verified"] = "every array matches its sha256"
+    _print_summary(summary)
 
 
 @app.command()
@@ -117,7 +156,7 @@ def demo(
     """Generate the demo territory, build its network and show what it holds."""
     from arverne.demo.run import run_demo
 
-    run_demo(out_dir, out)
+    run_demo(out_dir, Console(highlight=False, soft_wrap=True))  # the demo's own text, styled
 
 
 def _positive_seconds(value: float) -> float:
@@ -155,7 +194,9 @@ def tours(
     from arverne.fleet.tours import solve_tours
     from arverne.network import Network
 
-    problem = read_problem(problem_path)  # a bad problem file is refused before the network loads
+    problem = read_problem(
+        _input_path(problem_path)
+    )  # a bad problem file is refused before the network loads
     network = Network.load(network_dir)
     solution = solve_tours(
         problem,
@@ -175,20 +216,15 @@ def tours(
 @app.command()
 def darp(
     instance: Annotated[Path, typer.Argument(help="dial-a-ride instance in Cordeau's format")],
-    time_s: Annotated[float, typer.Option("--time", help="time limit, seconds")] = 60.0,
+    time_s: Annotated[
+        float, typer.Option("--time", help="time limit, seconds", callback=_positive_seconds)
+    ] = 60.0,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
 ) -> None:
     """Solve a static dial-a-ride instance with the on-demand service's kernels."""
-    import math
-
     from arverne.fleet.ondemand_darp import read_cordeau, solve_darp
 
-    if not (math.isfinite(time_s) and time_s > 0):
-        raise typer.BadParameter(
-            f"must be a positive number of seconds, not {time_s}", param_hint="--time"
-        )
-
-    sol = solve_darp(read_cordeau(instance), max_runtime=time_s, seed=seed)
+    sol = solve_darp(read_cordeau(_input_path(instance)), max_runtime=time_s, seed=seed)
     used = sum(1 for r in sol.routes if len(r) > 2)
     out.print(
         f"cost {sol.cost:.3f}  unserved {len(sol.unserved)}  vehicles used {used}  {sol.runtime_s:.1f} s"
@@ -215,10 +251,7 @@ def plan(
     from arverne.network import Network
     from arverne.routing.planner import Planner, PlanOptions, parse_lat_lon
 
-    try:
-        when = dt.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise InputError(f"--at {at!r} is not 'YYYY-MM-DD HH:MM'") from None
+    when = _parse_at(at)
     planner = Planner(Network.load(network_dir))
     try:
         journeys = planner.plan(
@@ -233,7 +266,7 @@ def plan(
         if json_out:
             out.print_json(json.dumps({"journeys": [], "reason": exc.reason, "message": str(exc)}))
         else:
-            err.print(f"no journey ({exc.reason}): {exc}")
+            err.print(f"no journey ({exc.reason}): {escape(str(exc))}")
         raise typer.Exit(EXIT_NOTICES) from None
     if json_out:
         out.print_json(
@@ -241,6 +274,21 @@ def plan(
         )
     else:
         out.print("\n\n".join(j.to_text() for j in journeys))
+
+
+AT_YEARS = (1900, 2199)
+"""Years ``--at`` accepts: dates outside cannot be a timetable's (and overflow time arithmetic)."""
+
+
+def _parse_at(at: str) -> datetime.datetime:
+    """The ``--at`` option as a naive local datetime, refused in one sentence when impossible."""
+    try:
+        when = datetime.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise InputError(f"--at {at!r} is not 'YYYY-MM-DD HH:MM'") from None
+    if not AT_YEARS[0] <= when.year <= AT_YEARS[1]:
+        raise InputError(f"--at {at!r}: the year must lie in {AT_YEARS[0]}..{AT_YEARS[1]}")
+    return when
 
 
 def _print_summary(summary: dict[str, object]) -> None:
@@ -259,13 +307,16 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (InputError, NetworkStoreError) as exc:
-        err.print(f"[red]refused:[/red] {exc}")
+        err.print(f"[red]refused:[/red] {escape(str(exc))}")
         sys.exit(EXIT_REFUSED)
     except ArverneError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(EXIT_REFUSED)
-    except FileNotFoundError as exc:
-        err.print(f"[red]refused:[/red] {exc.filename}: no such file or directory")
+    except OSError as exc:  # a path given on the command line cannot be used as asked
+        if exc.filename is None:
+            _internal_error(exc)
+        reason = (exc.strerror or type(exc).__name__).lower()
+        err.print(f"[red]refused:[/red] {escape(str(exc.filename))}: {escape(reason)}")
         sys.exit(EXIT_REFUSED)
     except typer.Abort:
         sys.exit(130)
@@ -273,5 +324,9 @@ def main() -> None:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
     except Exception as exc:
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
-        sys.exit(EXIT_INTERNAL)
+        _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}")
+    sys.exit(EXIT_INTERNAL)

@@ -19,8 +19,9 @@ Layout, in RAPTOR terms
 * Services are ``service_active[service, day]`` booleans over ``n_days`` days from
   ``first_date`` (calendar and calendar_dates applied per feed).
 * In-seat continuations (consecutive trips of one ``block_id`` meeting at the same stop or
-  station, and ``transfer_type`` 4 rows) become extra **chained trips**: one trip that runs the
-  whole chain, so staying seated is one ride; the real trips stay as they are. ``trip_part_*``
+  station, and ``transfer_type`` 4 rows) become extra **chained trips**: one trip that runs
+  the longest runs of the chain that serve no station twice, so staying seated is one ride
+  and never a loop back to where the rider was; the real trips stay as they are. ``trip_part_*``
   tell which real trip serves each stretch of a chained trip.
 """
 
@@ -161,7 +162,9 @@ class Timetable:
     """int32[j]: position of the stop in that pattern."""
 
     inseat_from_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    """int32[c]: real trip a rider may stay seated on into ``inseat_to_trip`` (same day)."""
+    """int32[c]: real trip the vehicle continues from into ``inseat_to_trip`` (same day, as
+    the feed says); a rider stays seated across it only inside a chained trip (a loop-free
+    run, see the module docstring)."""
     inseat_to_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[c]: the continuing real trip."""
 
@@ -400,7 +403,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         The compiled arrays.
     """
     # only the build needs these: loading a network stays light
-    from arverne.network._compile import inseat_chains, trip_patterns
+    from arverne.network._compile import inseat_chains, loop_free_windows, trip_patterns
 
     if not feeds:
         raise GtfsError("build_timetable needs at least one feed")
@@ -549,6 +552,14 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     pair_from, pair_to = cat("pair_from", np.int64), cat("pair_to", np.int64)
     if pair_from.shape[0]:
         chain_ptr, chain_trip = inseat_chains(pair_from, pair_to, n_real)
+        # a chained trip never serves a station twice: a rider who would pass the same place
+        # again boards there later (and a block shuttling all day would double the stop times)
+        station = np.where(parent >= 0, parent, np.arange(n_stops)).astype(np.int32)
+        run_first, run_end = loop_free_windows(
+            chain_ptr, chain_trip, real.start, real.length, station[real.stop], n_stops
+        )
+        chain_trip = chain_trip[_ranges(run_first, run_end - run_first)]
+        chain_ptr = np.concatenate([[0], np.cumsum(run_end - run_first)]).astype(np.int64)
     else:  # no block_id nor in-seat transfer: no kernel to load
         chain_ptr, chain_trip = np.zeros(1, np.int64), np.zeros(0, np.int64)
     chained, chain_part_start, service_ids, service_active = _chain_trips(
@@ -849,7 +860,7 @@ def _chain_trips(
     service_ids: list[str],
     service_active: np.ndarray,
 ) -> tuple[_Trips, np.ndarray, list[str], np.ndarray]:
-    """One chained trip per in-seat chain: the stop times of its real trips one after the other.
+    """One chained trip per loop-free run of a chain: the stop times of its real trips one after the other.
 
     The meeting stop stays twice (arrival with one trip, departure with the next), so each
     trip keeps its own pickup/drop-off permission there. A chain of trips of several services
@@ -860,7 +871,7 @@ def _chain_trips(
     real
         The real trips.
     chain_ptr, chain_trip
-        The chains (see :func:`arverne.network._compile.inseat_chains`).
+        The runs, as chains (see :func:`arverne.network._compile.loop_free_windows`).
     service_ids, service_active
         The services so far.
 
