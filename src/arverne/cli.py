@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from arverne.errors import ArverneError, InputError, NetworkStoreError
+from arverne.feeds.limits import ReadLimits
 from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
 
 EXIT_NOTICES = 1
@@ -62,6 +63,20 @@ def _output_file(path: Path, *inputs: Path) -> Path:
     return path
 
 
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(help="raise a read limit, NAME=VALUE (repeatable; README: Limits)"),
+]
+
+
+def _read_limits(settings: list[str] | None) -> ReadLimits:
+    """The read limits ``--limit NAME=VALUE`` options set; a bad one is a bad command line."""
+    try:
+        return ReadLimits.parse(settings or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--limit") from None
+
+
 @app.command()
 def validate(
     feed: Annotated[Path, typer.Argument(help="GTFS zip or folder")],
@@ -72,23 +87,15 @@ def validate(
         FailOn,
         typer.Option(case_sensitive=False, help="exit 1 on notices at or above this severity"),
     ] = FailOn.ERROR,
-    limit: Annotated[
-        list[str] | None,
-        typer.Option(help="raise a read limit, NAME=VALUE (repeatable; README: Limits)"),
-    ] = None,
+    limit: LimitOption = None,
 ) -> None:
     """Read and validate a GTFS feed; print a readable report."""
-    from arverne.feeds.limits import ReadLimits
     from arverne.feeds.validate import validate_feed
 
-    try:
-        limits = ReadLimits.parse(limit or [])
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--limit") from None
-    _input_path(feed)
+    limits = _read_limits(limit)
     if json_out is not None:
         _output_file(json_out, feed)
-    report = validate_feed(feed, limits=limits)
+    report = validate_feed(feed, limits=limits)  # refuses a special file itself, naming its kind
     out.print(report.to_text())
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
@@ -110,11 +117,14 @@ def build(
     force: Annotated[
         bool, typer.Option(help="rebuild even when an identical build exists")
     ] = False,
+    limit: LimitOption = None,
 ) -> None:
     """Compile GTFS feeds and OSM streets into a network directory."""
     from arverne.network.build import BuildParams, build_network, build_warnings
 
-    params = BuildParams(footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m)
+    params = BuildParams(
+        footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m, limits=_read_limits(limit)
+    )
     network = build_network(gtfs, osm, out_dir, params=params, force=force)
     _print_summary(network.summary())
     for line in build_warnings(network.manifest):

@@ -21,6 +21,7 @@ from arverne.demo._layout import (
     shortest_path,
     to_lonlat,
 )
+from arverne.feeds._spec import DAYS, SPEC
 
 FEED_START = dt.date(2026, 9, 1)
 FEED_END = dt.date(2027, 8, 31)
@@ -281,57 +282,17 @@ def _time(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _service_rows() -> tuple[list[list[str]], list[list[str]]]:
+def _service_rows() -> tuple[list[Row], list[Row]]:
     fmt = "%Y%m%d"
+    weeks = {"SEM": "1111100", "SAM": "0000010", "DIM": "0000001", "SCO": "1111100"}
     calendar = [
-        [
-            "SEM",
-            "1",
-            "1",
-            "1",
-            "1",
-            "1",
-            "0",
-            "0",
-            FEED_START.strftime(fmt),
-            FEED_END.strftime(fmt),
-        ],
-        [
-            "SAM",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0",
-            "1",
-            "0",
-            FEED_START.strftime(fmt),
-            FEED_END.strftime(fmt),
-        ],
-        [
-            "DIM",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0",
-            "1",
-            FEED_START.strftime(fmt),
-            FEED_END.strftime(fmt),
-        ],
-        [
-            "SCO",
-            "1",
-            "1",
-            "1",
-            "1",
-            "1",
-            "0",
-            "0",
-            FEED_START.strftime(fmt),
-            SCHOOL_END.strftime(fmt),
-        ],
+        {
+            "service_id": service_id,
+            **dict(zip(DAYS, week, strict=True)),
+            "start_date": FEED_START.strftime(fmt),
+            "end_date": (SCHOOL_END if service_id == "SCO" else FEED_END).strftime(fmt),
+        }
+        for service_id, week in weeks.items()
     ]
     dates: set[tuple[str, dt.date, int]] = set()
     for day in PUBLIC_HOLIDAYS:
@@ -347,8 +308,44 @@ def _service_rows() -> tuple[list[list[str]], list[list[str]]]:
             if day.weekday() < 5:
                 dates.add(("SCO", day, 2))
             day += dt.timedelta(days=1)
-    rows = [[s, d.strftime(fmt), str(e)] for s, d, e in sorted(dates, key=lambda r: (r[0], r[1]))]
+    rows: list[Row] = [
+        {"service_id": s, "date": d.strftime(fmt), "exception_type": str(e)}
+        for s, d, e in sorted(dates, key=lambda r: (r[0], r[1]))
+    ]
     return calendar, rows
+
+
+Row = dict[str, str]
+"""One row of a GTFS file: column name -> text."""
+
+
+def gtfs_table(file: str, rows: list[Row]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one GTFS file, columns in the order of the GTFS reference.
+
+    Parameters
+    ----------
+    file
+        A file the reader's spec declares (``stops.txt``).
+    rows
+        Rows as column -> text; a column any row names is written, empty where a row omits it.
+
+    Returns
+    -------
+    tuple
+        The header and the rows as lists of text.
+
+    Raises
+    ------
+    ValueError
+        When a row names a column that is not in the GTFS reference for that file.
+    """
+    columns = SPEC[file].columns
+    used = {name for row in rows for name in row}
+    unknown = used - set(columns)
+    if unknown:
+        raise ValueError(f"{file}: columns {sorted(unknown)} are not in the GTFS reference")
+    header = [c for c in columns if c in used]
+    return header, [[row.get(c, "") for c in header] for row in rows]
 
 
 @dataclass(frozen=True)
@@ -364,65 +361,49 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
     lay = plan.layout
     adj = bus_graph(lay)
     stops = _all_stops(plan)
-    t: dict[str, tuple[list[str], list[list[str]]]] = {}
-    t["agency.txt"] = (
-        [
-            "agency_id",
-            "agency_name",
-            "agency_url",
-            "agency_timezone",
-            "agency_lang",
-            "agency_phone",
-        ],
-        [
-            [
-                AGENCY_ID,
-                "Transports du Pays de Vernac",
-                "https://transports.vernac.example.org/",
-                "Europe/Paris",
-                "fr",
-                "04 73 00 00 00",
-            ]
-        ],
-    )
+    rows: dict[str, list[Row]] = {}
+    rows["agency.txt"] = [
+        {
+            "agency_id": AGENCY_ID,
+            "agency_name": "Transports du Pays de Vernac",
+            "agency_url": "https://transports.vernac.example.org/",
+            "agency_timezone": "Europe/Paris",
+            "agency_lang": "fr",
+            "agency_phone": "04 73 00 00 00",
+        }
+    ]
     stop_rows = []
     for s in stops.values():
         lon, lat = to_lonlat(s.anchor[0] + s.offset[0], s.anchor[1] + s.offset[1])
-        code = "" if s.location_type == 1 else s.stop_id[:8]
         stop_rows.append(
-            [
-                s.stop_id,
-                code,
-                s.name,
-                f"{lat:.6f}",
-                f"{lon:.6f}",
-                str(s.location_type),
-                s.parent_station,
-                str(s.wheelchair_boarding),
-                s.platform_code,
-            ]
+            {
+                "stop_id": s.stop_id,
+                "stop_code": "" if s.location_type == 1 else s.stop_id[:8],
+                "stop_name": s.name,
+                "stop_lat": f"{lat:.6f}",
+                "stop_lon": f"{lon:.6f}",
+                "location_type": str(s.location_type),
+                "parent_station": s.parent_station,
+                "wheelchair_boarding": str(s.wheelchair_boarding),
+                "platform_code": s.platform_code,
+            }
         )
-    t["stops.txt"] = (
-        [
-            "stop_id",
-            "stop_code",
-            "stop_name",
-            "stop_lat",
-            "stop_lon",
-            "location_type",
-            "parent_station",
-            "wheelchair_boarding",
-            "platform_code",
-        ],
-        sorted(stop_rows),
-    )
-    route_rows = []
-    trip_rows: list[list[str]] = []
-    st_rows: list[list[str]] = []
-    shape_rows: list[list[str]] = []
+    rows["stops.txt"] = sorted(stop_rows, key=lambda r: list(r.values()))
+    route_rows: list[Row] = []
+    trip_rows: list[Row] = []
+    st_rows: list[Row] = []
+    shape_rows: list[Row] = []
     for line in LINES:
         route_rows.append(
-            [line.route_id, AGENCY_ID, line.short_name, line.long_name, "3", line.color, "FFFFFF"]
+            {
+                "route_id": line.route_id,
+                "agency_id": AGENCY_ID,
+                "route_short_name": line.short_name,
+                "route_long_name": line.long_name,
+                "route_type": "3",
+                "route_color": line.color,
+                "route_text_color": "FFFFFF",
+            }
         )
         patterns = {0: _pattern(lay, adj, stops, line.stops, f"{line.route_id}-0")}
         if not line.loop:
@@ -430,191 +411,125 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
         for p in patterns.values():
             for i, ((x, y), m) in enumerate(zip(p.shape_xy, p.shape_m, strict=True)):
                 lon, lat = to_lonlat(x, y)
-                shape_rows.append([p.shape_id, f"{lat:.6f}", f"{lon:.6f}", str(i + 1), f"{m:.1f}"])
+                shape_rows.append(
+                    {
+                        "shape_id": p.shape_id,
+                        "shape_pt_lat": f"{lat:.6f}",
+                        "shape_pt_lon": f"{lon:.6f}",
+                        "shape_pt_sequence": str(i + 1),
+                        "shape_dist_traveled": f"{m:.1f}",
+                    }
+                )
         trips = _trips(line, patterns)
         for trip_id, service_id, direction, dep_min, block_id in trips:
             p = patterns[direction]
             headsign = stops[p.stop_ids[-1]].name if not line.loop else "Boucle centre-ville"
             wheelchair = line.wheelchair if line.route_id != "L40" or dep_min % 60 else 1
             trip_rows.append(
-                [
-                    line.route_id,
-                    service_id,
-                    trip_id,
-                    headsign,
-                    str(direction),
-                    block_id,
-                    p.shape_id,
-                    str(wheelchair),
-                ]
+                {
+                    "route_id": line.route_id,
+                    "service_id": service_id,
+                    "trip_id": trip_id,
+                    "trip_headsign": headsign,
+                    "direction_id": str(direction),
+                    "block_id": block_id,
+                    "shape_id": p.shape_id,
+                    "wheelchair_accessible": str(wheelchair),
+                }
             )
             for k, (stop_id, at_s, at_m) in enumerate(zip(p.stop_ids, p.at_s, p.at_m, strict=True)):
                 when = _time(dep_min * 60 + 60 * round(at_s / 60.0))
                 st_rows.append(
-                    [
-                        trip_id,
-                        when,
-                        when,
-                        stop_id,
-                        "",
-                        str(k + 1),
-                        "0",
-                        "0",
-                        f"{at_m:.1f}",
-                        "1",
-                        "",
-                        "",
-                        "",
-                        "",
-                    ]
+                    {
+                        "trip_id": trip_id,
+                        "arrival_time": when,
+                        "departure_time": when,
+                        "stop_id": stop_id,
+                        "stop_sequence": str(k + 1),
+                        "pickup_type": "0",
+                        "drop_off_type": "0",
+                        "shape_dist_traveled": f"{at_m:.1f}",
+                        "timepoint": "1",
+                    }
                 )
     # on-demand (GTFS-Flex): anywhere to anywhere in the western zone, booked one hour ahead
     route_rows.append(
-        ["TAD", AGENCY_ID, "TAD", "Transport à la demande – secteur Ouest", "3", "16A085", "FFFFFF"]
+        {
+            "route_id": "TAD",
+            "agency_id": AGENCY_ID,
+            "route_short_name": "TAD",
+            "route_long_name": "Transport à la demande – secteur Ouest",
+            "route_type": "3",
+            "route_color": "16A085",
+            "route_text_color": "FFFFFF",
+        }
     )
     for service_id, start, end in (
         ("SEM", "08:00:00", "18:00:00"),
         ("SAM", "09:00:00", "12:30:00"),
     ):
         trip_id = f"TAD-{service_id}"
-        trip_rows.append(["TAD", service_id, trip_id, "Transport à la demande", "0", "", "", "1"])
-        st_rows.append(
-            [
-                trip_id,
-                "",
-                "",
-                "",
-                FLEX_ZONE_ID,
-                "1",
-                "2",
-                "1",
-                "",
-                "",
-                start,
-                end,
-                BOOKING_RULE_ID,
-                BOOKING_RULE_ID,
-            ]
+        trip_rows.append(
+            {
+                "route_id": "TAD",
+                "service_id": service_id,
+                "trip_id": trip_id,
+                "trip_headsign": "Transport à la demande",
+                "direction_id": "0",
+                "wheelchair_accessible": "1",
+            }
         )
-        st_rows.append(
-            [
-                trip_id,
-                "",
-                "",
-                "",
-                FLEX_ZONE_ID,
-                "2",
-                "1",
-                "2",
-                "",
-                "",
-                start,
-                end,
-                BOOKING_RULE_ID,
-                BOOKING_RULE_ID,
-            ]
-        )
-    t["routes.txt"] = (
-        [
-            "route_id",
-            "agency_id",
-            "route_short_name",
-            "route_long_name",
-            "route_type",
-            "route_color",
-            "route_text_color",
-        ],
-        route_rows,
-    )
-    t["trips.txt"] = (
-        [
-            "route_id",
-            "service_id",
-            "trip_id",
-            "trip_headsign",
-            "direction_id",
-            "block_id",
-            "shape_id",
-            "wheelchair_accessible",
-        ],
-        trip_rows,
-    )
-    t["stop_times.txt"] = (
-        [
-            "trip_id",
-            "arrival_time",
-            "departure_time",
-            "stop_id",
-            "location_id",
-            "stop_sequence",
-            "pickup_type",
-            "drop_off_type",
-            "shape_dist_traveled",
-            "timepoint",
-            "start_pickup_drop_off_window",
-            "end_pickup_drop_off_window",
-            "pickup_booking_rule_id",
-            "drop_off_booking_rule_id",
-        ],
-        st_rows,
-    )
-    t["shapes.txt"] = (
-        ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence", "shape_dist_traveled"],
-        shape_rows,
-    )
-    calendar, calendar_dates = _service_rows()
-    t["calendar.txt"] = (
-        [
-            "service_id",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "start_date",
-            "end_date",
-        ],
-        calendar,
-    )
-    t["calendar_dates.txt"] = (["service_id", "date", "exception_type"], calendar_dates)
-    t["frequencies.txt"] = (
-        ["trip_id", "start_time", "end_time", "headway_secs", "exact_times"],
-        [
-            [trip, f"{a}:00", f"{b}:00", str(h), str(x)]
-            for trip, rows in FREQUENCIES.items()
-            for a, b, h, x in rows
-        ],
-    )
+        for sequence, pickup, drop_off in (("1", "2", "1"), ("2", "1", "2")):
+            st_rows.append(
+                {
+                    "trip_id": trip_id,
+                    "location_id": FLEX_ZONE_ID,
+                    "stop_sequence": sequence,
+                    "pickup_type": pickup,
+                    "drop_off_type": drop_off,
+                    "start_pickup_drop_off_window": start,
+                    "end_pickup_drop_off_window": end,
+                    "pickup_booking_rule_id": BOOKING_RULE_ID,
+                    "drop_off_booking_rule_id": BOOKING_RULE_ID,
+                }
+            )
+    rows["routes.txt"] = route_rows
+    rows["trips.txt"] = trip_rows
+    rows["stop_times.txt"] = st_rows
+    rows["shapes.txt"] = shape_rows
+    rows["calendar.txt"], rows["calendar_dates.txt"] = _service_rows()
+    rows["frequencies.txt"] = [
+        {
+            "trip_id": trip,
+            "start_time": f"{a}:00",
+            "end_time": f"{b}:00",
+            "headway_secs": str(h),
+            "exact_times": str(x),
+        }
+        for trip, freq_rows in FREQUENCIES.items()
+        for a, b, h, x in freq_rows
+    ]
     platforms = ["GARE_A", "GARE_B", "GARE_C"]
-    t["transfers.txt"] = (
-        ["from_stop_id", "to_stop_id", "transfer_type", "min_transfer_time"],
-        [[a, b, "2", "120"] for a in platforms for b in platforms if a != b]
-        + [["FONT", "FONT", "2", "60"]],
-    )
-    t["feed_info.txt"] = (
-        [
-            "feed_publisher_name",
-            "feed_publisher_url",
-            "feed_lang",
-            "feed_start_date",
-            "feed_end_date",
-            "feed_version",
-            "feed_contact_email",
-        ],
-        [
-            [
-                "Arverne – territoire de démonstration",
-                "https://arverne.example.org/",
-                "fr",
-                FEED_START.strftime("%Y%m%d"),
-                FEED_END.strftime("%Y%m%d"),
-                "demo-1",
-                "contact@arverne.example.org",
-            ]
-        ],
-    )
+    pairs = [(a, b, "120") for a in platforms for b in platforms if a != b] + [
+        ("FONT", "FONT", "60")
+    ]
+    rows["transfers.txt"] = [
+        {"from_stop_id": a, "to_stop_id": b, "transfer_type": "2", "min_transfer_time": t}
+        for a, b, t in pairs
+    ]
+    rows["feed_info.txt"] = [
+        {
+            "feed_publisher_name": "Arverne – territoire de démonstration",
+            "feed_publisher_url": "https://arverne.example.org/",
+            "feed_lang": "fr",
+            "feed_start_date": FEED_START.strftime("%Y%m%d"),
+            "feed_end_date": FEED_END.strftime("%Y%m%d"),
+            "feed_version": "demo-1",
+            "feed_contact_email": "contact@arverne.example.org",
+        }
+    ]
+    t = {file: gtfs_table(file, file_rows) for file, file_rows in rows.items()}
+    # GTFS-Flex booking rules: outside the reader's spec, kept verbatim by it
     t["booking_rules.txt"] = (
         [
             "booking_rule_id",

@@ -1,10 +1,11 @@
 """How much one reading of a GTFS feed may cost: the bounds a hostile or broken feed meets.
 
 Every bound has a default that real feeds pass with a wide margin (the largest member among the
-shared feeds inflates to 21 MB, the highest ratio is 51:1, the longest field is 5 MB in a test);
-a user with a larger feed raises one by passing ``ReadLimits(...)`` to
-:func:`~arverne.feeds.gtfs.read_gtfs` or :func:`~arverne.feeds.validate.validate_feed`, or
-``--limit NAME=VALUE`` to ``arverne validate``.
+shared feeds inflates to 21 MB, the highest ratio is 51:1, the longest field is 5 MB in a test,
+the longest calendar twenty years); a user with a larger feed raises one by passing
+``ReadLimits(...)`` to :func:`~arverne.feeds.gtfs.read_gtfs`,
+:func:`~arverne.feeds.validate.validate_feed` or ``BuildParams``, or ``--limit NAME=VALUE`` to
+``arverne validate`` and ``arverne build``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ class ReadLimits:
         Notices kept per code (at least one); the others are only counted, as the canonical
         validator does, so that a broken stop_times.txt cannot fill the memory with notices.
         Default 1,000.
+    max_service_days
+        Longest span of the service calendar (days from the first to the last date of the
+        services trips use) that :meth:`~arverne.feeds.gtfs.GtfsFeed.service_days` builds; a
+        longer one is refused (``GtfsError``). The calendar has a column per day, so a service
+        from 1900 to 2999 would take gigabytes for a feed of a few kilobytes, while "until
+        2099" calendars exist. Default 36,525 (a century).
     """
 
     max_member_bytes: int = 4 * GIB
@@ -49,9 +56,17 @@ class ReadLimits:
     ratio_from_bytes: int = 16 * MIB
     max_field_bytes: int = 16 * MIB
     notices_per_code: int = 1_000
+    max_service_days: int = 36_525
 
     def __post_init__(self) -> None:
-        for name in ("max_member_bytes", "ratio_from_bytes", "max_field_bytes", "notices_per_code"):
+        positive_ints = (
+            "max_member_bytes",
+            "ratio_from_bytes",
+            "max_field_bytes",
+            "notices_per_code",
+            "max_service_days",
+        )
+        for name in positive_ints:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ReadLimits.{name} must be a positive integer, not {value!r}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from arverne.errors import GtfsError
 from arverne.feeds.gtfs import GtfsFeed, load_feed
 from arverne.feeds.limits import ReadLimits
 from arverne.feeds.notices import Notice, Severity, count_by_code
@@ -138,8 +139,11 @@ def validate_feed(
 ) -> ValidationReport:
     """Read and check every file of a GTFS feed.
 
-    A feed whose every trip is quarantined still gives a report (with a ``no_usable_service``
-    ERROR notice); a feed that cannot be read at all is refused.
+    Beyond what reading checks, travel speeds and the distance of stops to their shapes are
+    checked, and the span of the service calendar against ``ReadLimits.max_service_days``
+    (a ``service_calendar_too_long`` ERROR notice where a build would refuse it). A feed whose
+    every trip is quarantined still gives a report (with a ``no_usable_service`` ERROR notice);
+    a feed that cannot be read at all is refused.
 
     Parameters
     ----------
@@ -161,11 +165,17 @@ def validate_feed(
         When the feed is refused: unreadable or corrupt archive, or a required file missing
         or empty.
     """
-    feed = load_feed(Path(path), name=name, strict=False, limits=limits)
+    feed = load_feed(Path(path), name=name, strict=False, plausibility=True, limits=limits)
+    notices = list(feed.notices)
+    try:
+        feed.service_days()
+    except GtfsError as refused:
+        code = "service_calendar_too_long"
+        notices.append(Notice(code, Severity.ERROR, None, None, None, str(refused)))
     return ValidationReport(
         feed=feed.name,
         path=str(path),
-        notices=list(feed.notices),
+        notices=notices,
         counts=feed_counts(feed),
         rows_read=dict(sorted(feed.raw_counts.items())),
         timezone=feed.timezone,

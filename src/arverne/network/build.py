@@ -6,11 +6,12 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from arverne.errors import GtfsError, InputError, NetworkStoreError
+from arverne.feeds.limits import ReadLimits
 from arverne.network.network import Network
 from arverne.network.store import SCHEMA_VERSION, check_target, read_manifest
 from arverne.progress import steps
@@ -28,6 +29,8 @@ class BuildParams:
     modes: tuple[str, ...] = STREET_MODES
     straight_line_detour: float = 1.3
     """Footpaths estimated without streets: walking distance / great-circle distance."""
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    """Read limits of every feed (a larger feed needs them raised)."""
 
     def __post_init__(self) -> None:
         if not self.footpath_radius_m >= 0:
@@ -161,7 +164,7 @@ def _build_parts(
     feeds = []
     for path, name in zip(gtfs, _feed_names(gtfs), strict=True):
         progress.step(f"reading {Path(path).name}")
-        feeds.append(read_gtfs(Path(path), name=name))
+        feeds.append(read_gtfs(Path(path), name=name, limits=params.limits))
         progress.done()
     progress.step("compiling timetable")
     timetable = build_timetable(feeds)
