@@ -44,7 +44,8 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 def _input_path(path: Path) -> Path:
     """Refuse an input that is missing or neither a regular file nor a folder (a named pipe
-    would block the reader forever)."""
+    would block the reader forever).
+    """
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if not (path.is_file() or path.is_dir()):

@@ -164,7 +164,8 @@ def _first_of_each(key: np.ndarray) -> tuple[np.ndarray, int]:
 def _speed_kmh(km: np.ndarray, dep: np.ndarray, arr: np.ndarray) -> np.ndarray:
     """Speed over ``km`` leaving at ``dep`` and arriving at ``arr``, as the canonical validator
     reckons it: a non-positive time counts as one minute, and times given to the minute get one
-    more minute of margin."""
+    more minute of margin.
+    """
     seconds = arr - dep
     seconds = np.where(seconds <= 0, 60, seconds + 60 * ((arr % 60 == 0) & (dep % 60 == 0)))
     return km * 3600.0 / seconds
@@ -183,7 +184,8 @@ def _far_stops(
     message: Callable[[int, int, float, float], str],
 ) -> None:
     """``fast_travel_between_far_stops`` for the trip on rows ``s:e``: at most one notice, for
-    the first stop reached too fast from a stop more than FAR_STOPS_KM before it."""
+    the first stop reached too fast from a stop more than FAR_STOPS_KM before it.
+    """
     timed = np.flatnonzero(given[s:e]) + s
     km = along_km[timed][None, :] - along_km[timed][:, None]  # [i, j]: from i to j
     speed = _speed_kmh(km, dep[timed][:, None], arr[timed][None, :])

@@ -83,7 +83,8 @@ def _separator(data: bytes, lo: int, hi: int, *, last: bool = False) -> int:
 
 def _next_separator(data: bytes, lo: int) -> int:
     """First separator from ``lo`` on, or the end of ``data``, searched in doubling spans (a
-    separator absent for long is never looked for past the one found)."""
+    separator absent for long is never looked for past the one found).
+    """
     span = 1 << 16
     while lo < len(data):
         hi = min(lo + span, len(data))

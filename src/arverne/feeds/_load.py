@@ -105,7 +105,8 @@ class FeedLoader(StopTimesReader):
         self, tab: Tab, spec: FileSpec, rules: Callable[[Tab, Parsed], None] | None = None
     ) -> tuple[pd.DataFrame, Parsed]:
         """Fields, foreign keys, ``rules``, primary key and typed table of a file whose header
-        was checked; the file's ids join the parents of later foreign keys."""
+        was checked; the file's ids join the parents of later foreign keys.
+        """
         parsed = tab.parse_all(spec)
         self.foreign_keys(tab, spec)
         if rules is not None:
@@ -302,7 +303,8 @@ class FeedLoader(StopTimesReader):
         whole: bool = False,
     ) -> pd.DataFrame:
         """The typed table of an optional file: empty when the file is absent, or with
-        ``whole`` when it lacks a required column (else its rows are checked one by one)."""
+        ``whole`` when it lacks a required column (else its rows are checked one by one).
+        """
         spec = SPEC[file]
         tab = self.tab(file)
         if tab is None:
@@ -385,7 +387,8 @@ class FeedLoader(StopTimesReader):
 
     def shapes(self) -> pd.DataFrame:
         """shapes.txt, sorted by (shape_id, shape_pt_sequence); a repeated key keeps its first
-        row."""
+        row.
+        """
         file = "shapes.txt"
         spec = SPEC[file]
         tab = self.tab(file)

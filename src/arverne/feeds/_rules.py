@@ -86,7 +86,8 @@ def stop_rules(tab: Tab, parsed: Parsed) -> None:
 
 def pathway_rules(tab: Tab, parsed: Parsed, *, stops: pd.DataFrame) -> None:
     """pathways.txt: ends must be stops, entrances, nodes or boarding areas; loops are
-    noticed."""
+    noticed.
+    """
     stations = stops.loc[stops["location_type"] == 1, "stop_id"]
     station_ids = pa.array(stations.to_numpy(dtype=object), pa.string())
     for name in ("from_stop_id", "to_stop_id"):

@@ -359,7 +359,8 @@ def _run(data: bytes, start: int, kinds: np.ndarray) -> tuple[int, list[Any], in
 
 def _move_down(row: np.ndarray, begin: int, end: int, gap: int) -> None:
     """Move ``row[begin:end]`` to ``begin - gap``, in pieces that do not overlap (so numpy
-    copies without a temporary) unless the gap is small."""
+    copies without a temporary) unless the gap is small.
+    """
     if gap <= 0:
         return
     if gap < (end - begin) // 8:

@@ -154,7 +154,8 @@ class Source:
 
     def _check_size(self, name: str, size: int, compressed: int | None = None) -> None:
         """Refuse a file over :attr:`ReadLimits.max_member_bytes`, or a zip member that
-        inflates more than :attr:`ReadLimits.max_inflation_ratio` times."""
+        inflates more than :attr:`ReadLimits.max_inflation_ratio` times.
+        """
         limits = self.limits
         if size > limits.max_member_bytes:
             raise GtfsError(

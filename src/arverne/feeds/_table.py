@@ -388,7 +388,8 @@ class Tab:
         empty: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(values, missing, invalid)`` of a column: ``parse`` of its text, or the values the
-        read parsed (every one valid; empty fields then hold ``empty``, as ``parse`` gives)."""
+        read parsed (every one valid; empty fields then hold ``empty``, as ``parse`` gives).
+        """
         typed = self.csv.typed.get(name)
         if typed is None:
             return parse(self.s(name))

@@ -76,6 +76,7 @@ class OsmTables:
 
     @property
     def n_ways(self) -> int:
+        """Number of ways read."""
         return int(self.way_id.shape[0])
 
 
@@ -231,7 +232,7 @@ def _skipped_notices(
 
 
 def _valid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """libosmium's Location.valid(): a missing node has x = y = INT32_MAX."""
+    """Libosmium's Location.valid(): a missing node has x = y = INT32_MAX."""
     return (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
 
 

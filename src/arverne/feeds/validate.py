@@ -118,7 +118,8 @@ class ValidationReport:
 
     def to_json(self) -> dict[str, object]:
         """The report as a JSON-ready dict: counts, a per-code summary, every notice kept and
-        the number of notices counted but not kept per code (``notices_omitted``)."""
+        the number of notices counted but not kept per code (``notices_omitted``).
+        """
         return {
             "feed": self.feed,
             "path": self.path,

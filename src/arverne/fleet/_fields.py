@@ -196,7 +196,8 @@ def build_at(where: Where, make: Callable[..., T], *args: Any, **kwargs: Any) ->
 
 def read_text(path: Path, max_bytes: int) -> str:
     """The text of a regular file: UTF-8, else Windows-1252 with a warning (spreadsheets on
-    Windows save CSV that way); a file too big, not a regular file, or neither is refused."""
+    Windows save CSV that way); a file too big, not a regular file, or neither is refused.
+    """
     if not path.is_file():
         raise ProblemError(f"{path}: not a regular file")
     size = path.stat().st_size

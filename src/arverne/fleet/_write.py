@@ -24,7 +24,8 @@ def _clock(seconds: float) -> str:
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
     """The JSON structure of ``problem``: whole-second times as ``HH:MM[:SS]``, others as exact
-    numbers of seconds, so that reading it back gives the same problem."""
+    numbers of seconds, so that reading it back gives the same problem.
+    """
     return {
         "name": problem.name,
         "dimensions": list(problem.dimensions),

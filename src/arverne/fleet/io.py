@@ -282,7 +282,8 @@ def _visit_place(
 
 def _json_int(text: str) -> int | float:
     """A JSON integer; one too long for an exact int becomes a float (maybe inf) that the field's
-    own check then refuses, naming the field (Python refuses to parse over 4,300 digits)."""
+    own check then refuses, naming the field (Python refuses to parse over 4,300 digits).
+    """
     return int(text) if len(text) <= 30 else float(text)
 
 

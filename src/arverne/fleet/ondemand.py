@@ -143,7 +143,8 @@ class OnDemandService:
     # -- state -----------------------------------------------------------------------------------
     def _sync(self) -> None:
         """Read again the plans other processes changed since this one last read or wrote them,
-        then apply this service's clock to them."""
+        then apply this service's clock to them.
+        """
         current = self.store.versions()
         stale = [vid for vid in self._vidx if current.get(vid) != self._versions.get(vid)]
         if stale:
@@ -153,7 +154,8 @@ class OnDemandService:
 
     def _reload(self, state: StoredState) -> None:
         """Rebuild the vehicles of ``state`` (and the bookings they serve) from stored rows;
-        refuse a store that breaks a promise."""
+        refuse a store that breaks a promise.
+        """
         vehicle_ids = {r.vehicle_id for r in state.vehicles if r.vehicle_id in self._vidx}
         for bid in [b for b, row in self._bookings.items() if row.vehicle_id in vehicle_ids]:
             del self._bookings[bid]
@@ -179,7 +181,8 @@ class OnDemandService:
     def advance(self, now_s: float) -> None:
         """Move the clock: freeze every stop the vehicle leaves for before ``now_s + freeze_s``
         (it waits where it is and leaves just in time), and let no vehicle leave its last
-        frozen stop (or its depot) before ``now_s``. The clock never goes back."""
+        frozen stop (or its depot) before ``now_s``. The clock never goes back.
+        """
         if not math.isfinite(now_s):
             raise ProblemError("request: now_s must be finite")
         self._sync()
@@ -194,7 +197,8 @@ class OnDemandService:
         expect: Sequence[int] | None = None,
     ) -> bool:
         """Store ``bookings`` and the plans of ``vehicles``, planned against the versions read
-        of ``expect`` (default: ``vehicles``); False when another process changed one first."""
+        of ``expect`` (default: ``vehicles``); False when another process changed one first.
+        """
         ids = [self.vehicles[v].vehicle_id for v in vehicles]
         expected = ids if expect is None else [self.vehicles[v].vehicle_id for v in expect]
         try:
@@ -301,7 +305,8 @@ class OnDemandService:
         self, request: TripRequest, trip: Trip, now_s: float, *, commit: bool
     ) -> Offer | Refusal | None:
         """Insert a prepared request at its best place and commit; None when another process
-        changed that vehicle's plan since it was read (nothing stored, plan restored)."""
+        changed that vehicle's plan since it was read (nothing stored, plan restored).
+        """
         plans = self._plans
         booking_id = uuid.uuid4().hex
         ridx = plans.index(booking_id)

@@ -85,6 +85,7 @@ class DarpInstance:
 
     @property
     def n_requests(self) -> int:
+        """Number of requests (a pickup and a drop-off node each)."""
         return (int(self.x.shape[0]) - 2) // 2
 
     def travel(self) -> np.ndarray:

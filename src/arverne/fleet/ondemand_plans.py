@@ -51,7 +51,8 @@ Saved = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 class ShuttlePlans:
     """The plans of a fleet of shuttles, one row of each array per shuttle (layouts in
-    :mod:`arverne.fleet._darp_kernels`), and the kernel index of every booking seen."""
+    :mod:`arverne.fleet._darp_kernels`), and the kernel index of every booking seen.
+    """
 
     def __init__(self, shuttles: Sequence[Shuttle], area: ServiceArea, params: ServiceParams):
         self.shuttles = list(shuttles)
@@ -145,7 +146,8 @@ class ShuttlePlans:
 
     def load(self, v: int, rows: Sequence[PlanRow], bookings: Mapping[str, BookingRow]) -> set[str]:
         """Set shuttle ``v``'s plan to the stored ``rows`` of the confirmed ``bookings``;
-        return the booking ids it serves. A plan that breaks a promise is refused."""
+        return the booking ids it serves. A plan that breaks a promise is refused.
+        """
         vehicle_id = self.shuttles[v].vehicle_id
         if len(rows) + 2 > self.ev_f.shape[1]:
             raise StoreError(f"plan_events: vehicle {vehicle_id} holds more than max_events stops")
@@ -254,7 +256,8 @@ class ShuttlePlans:
     # -- the clock -----------------------------------------------------------------------------
     def freeze(self, now_s: float) -> None:
         """Freeze every stop a shuttle leaves for before ``now_s + freeze_s`` (it waits where it
-        is and leaves just in time), and let none leave its last frozen stop before ``now_s``."""
+        is and leaves just in time), and let none leave its last frozen stop before ``now_s``.
+        """
         horizon = now_s + self.params.freeze_s
         for v in range(len(self.shuttles)):
             n = int(self.n_ev[v])
@@ -279,7 +282,8 @@ class ShuttlePlans:
     # -- kernels -------------------------------------------------------------------------------
     def best_shuttle(self, trip: Trip, ridx: int, *, ignore_capacity: bool = False) -> int:
         """The shuttle with the cheapest feasible insertion of ``trip`` (-1 for none); the
-        positions are left in :attr:`best`."""
+        positions are left in :attr:`best`.
+        """
         return int(
             K.best_insertion(
                 self.ev_f, self.ev_i, self.n_ev, self.v_cap1, self.v_cap2, self.v_lock,
@@ -290,7 +294,8 @@ class ShuttlePlans:
 
     def insert(self, v: int, trip: Trip, ridx: int) -> tuple[int, int]:
         """Insert ``trip`` in shuttle ``v`` where :meth:`best_shuttle` found it; return the
-        positions of its pickup and drop-off."""
+        positions of its pickup and drop-off.
+        """
         i, j = int(self.best[2]), int(self.best[3])
         K.apply_insertion(
             self.ev_f, self.ev_i, self.n_ev, self.v_lock, self.v_ready, self.v_maxdur, self.tt,
@@ -312,7 +317,8 @@ class ShuttlePlans:
 
     def improve(self, *, max_runtime: float, seed: int) -> int:
         """Ruin and recreate the unfrozen bookings for ``max_runtime`` seconds, keeping every
-        stop's window; return the iterations run."""
+        stop's window; return the iterations run.
+        """
         t0 = time.perf_counter()
         nr = max(len(self.booking_ids), 1)
         r_f = np.zeros((nr, K.NRF))

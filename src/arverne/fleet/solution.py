@@ -67,10 +67,12 @@ class Tour:
 
     @property
     def start_s(self) -> float:
+        """When the tour leaves its first stop, seconds."""
         return self.stops[0].start_s
 
     @property
     def end_s(self) -> float:
+        """When the tour reaches its last stop, seconds."""
         return self.stops[-1].arrival_s
 
     @property
@@ -123,10 +125,12 @@ class TourSolution:
 
     @property
     def distance_m(self) -> float:
+        """Distance of all tours, metres."""
         return sum(t.distance_m for t in self.tours)
 
     @property
     def duration_s(self) -> float:
+        """Duration of all tours, seconds."""
         return sum(t.duration_s for t in self.tours)
 
     def summary(self) -> dict[str, Any]:

@@ -72,7 +72,8 @@ def key_hashes(
 @njit(cache=True)
 def _argsort_u64(values: np.ndarray) -> np.ndarray:
     """Stable argsort of uint64 values: a radix sort on 16-bit digits (numpy's argsort would
-    bring its generic sort and error paths into the compiled library, slower to load)."""
+    bring its generic sort and error paths into the compiled library, slower to load).
+    """
     n = values.shape[0]
     order = np.arange(n)
     spare = np.empty(n, np.int64)

@@ -433,7 +433,7 @@ def chain_trips(
 
 
 def monotone_trips(arr: np.ndarray, dep: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """bool per trip: arrival <= departure at each stop and departure <= next arrival.
+    """Bool per trip: arrival <= departure at each stop and departure <= next arrival.
 
     Trip k has the rows ``start[k]`` up to the next trip's start (or the end).
     """

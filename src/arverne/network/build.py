@@ -52,7 +52,8 @@ class BuildParams:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, or of a folder's regular files in name order (a GTFS feed may be a
-    folder: its files lie at the top, so sub-folders, links that loop and pipes are not read)."""
+    folder: its files lie at the top, so sub-folders, links that loop and pipes are not read).
+    """
     digest = hashlib.sha256()
     files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     for file in files:
@@ -217,7 +218,8 @@ def _build_parts(
 
 def _pathway_table(feeds: Sequence[Any]) -> Any:
     """The feeds' pathways.txt rows in one table, stop ids namespaced ``feed:id`` as in the
-    timetable, or None when no feed has any (or the reader gives none)."""
+    timetable, or None when no feed has any (or the reader gives none).
+    """
     import pandas as pd
 
     tables = []

@@ -80,6 +80,7 @@ class StopLinks:
 
     @property
     def n_stops(self) -> int:
+        """Number of stops linked (or not) to the streets."""
         return int(self.stop_arc.shape[0])
 
 
@@ -392,7 +393,8 @@ def _with_station_pairs(
     pair_i: np.ndarray, pair_j: np.ndarray, parent: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (sorted by (i, j)) with every ordered pair of stops of one parent station added,
-    and a bool per pair: the two stops share a parent station."""
+    and a bool per pair: the two stops share a parent station.
+    """
     n = parent.shape[0]
     child = np.flatnonzero(parent >= 0)
     child = child[np.argsort(parent[child], kind="stable")]

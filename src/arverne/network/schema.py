@@ -333,7 +333,7 @@ def _dtype_ok(dtype: np.dtype, declared: str) -> bool:
 
 
 def _is(value: Any, kind: Any) -> bool:
-    """isinstance without letting a bool pass for an int."""
+    """Isinstance without letting a bool pass for an int."""
     return isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
 
 

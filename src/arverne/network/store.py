@@ -248,7 +248,8 @@ def resolve_version(folder: Path) -> Path:
 
 def check_target(target: Path) -> None:
     """Refuse to write a network where something else is: a file, a folder with other things,
-    or a place inside another network (its pointer or a version, which the write would break)."""
+    or a place inside another network (its pointer or a version, which the write would break).
+    """
     for parent in Path(target).resolve().parents:
         if is_network_dir(parent):
             raise NetworkStoreError(f"{target}: lies inside the network {parent}; choose another")
@@ -332,7 +333,7 @@ def _locked(target: Path) -> Iterator[None]:
 
 
 def _fsync_tree(folder: Path) -> None:
-    """fsync every file and sub-folder under ``folder``, then ``folder`` itself.
+    """Fsync every file and sub-folder under ``folder``, then ``folder`` itself.
 
     They are synced from a few threads (fsync releases the GIL) and the file system commits
     them together: ten times faster than one after the other for a network's ~80 files.

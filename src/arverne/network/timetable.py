@@ -192,22 +192,27 @@ class Timetable:
 
     @property
     def n_stops(self) -> int:
+        """Number of stops."""
         return int(self.stop_id.shape[0])
 
     @property
     def n_routes(self) -> int:
+        """Number of routes."""
         return int(self.route_id.shape[0])
 
     @property
     def n_patterns(self) -> int:
+        """Number of patterns (RAPTOR routes)."""
         return int(self.pattern_route.shape[0])
 
     @property
     def n_trips(self) -> int:
+        """Number of trips, chained trips included."""
         return int(self.trip_id.shape[0])
 
     @property
     def n_stop_times(self) -> int:
+        """Number of stop times, those of chained trips included."""
         return int(self.st_arr_s.shape[0])
 
     @property

@@ -46,7 +46,8 @@ def _upsert(table: str, cols: list[str], key: str, ph: str) -> str:
 
 class StalePlanError(StoreError):
     """A commit planned against a vehicle plan that another process has changed since it was
-    read; nothing was written (read the plans again and retry)."""
+    read; nothing was written (read the plans again and retry).
+    """
 
 
 class BookingStore(ABC):
@@ -84,7 +85,8 @@ class BookingStore(ABC):
     # -- public API ----------------------------------------------------------------------------
     def init_schema(self) -> None:
         """Create the tables when missing, bring an older store up to date (one transaction,
-        serialised between processes), and refuse a store written by a newer version."""
+        serialised between processes), and refuse a store written by a newer version.
+        """
         ph = self.placeholder
         with self._transaction() as cur:
             self._lock_schema(cur)
@@ -109,7 +111,8 @@ class BookingStore(ABC):
 
     def put_vehicles(self, vehicles: Sequence[VehicleRow], *, keep_stored: bool = False) -> None:
         """Insert or update vehicles, in one transaction (``keep_stored``: insert only the
-        vehicles not stored yet, leave the others as they are)."""
+        vehicles not stored yet, leave the others as they are).
+        """
         if keep_stored:
             ph = self.placeholder
             sql = (

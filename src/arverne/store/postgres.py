@@ -45,6 +45,7 @@ class PostgresStore(BookingStore):
 
     @property
     def conn(self) -> Any:
+        """The open connection; StoreError once the store is closed."""
         if self._conn is None:
             raise StoreError(f"PostgreSQL {_safe(self.dsn)}: the bookings store is closed")
         return self._conn
@@ -79,6 +80,7 @@ class PostgresStore(BookingStore):
         return f"PostgreSQL {_safe(self.dsn)} schema {self.schema}"
 
     def close(self) -> None:
+        """Close the connection (again: nothing)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None

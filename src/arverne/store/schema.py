@@ -94,7 +94,8 @@ class VehicleRow:
 @dataclass(frozen=True)
 class BookingRow:
     """A booking and the promise made: pickup in [pickup_lo_s, pickup_hi_s], drop-off by
-    ``latest_dropoff_s``, ride at most ``max_ride_s`` (seconds since midnight of the service day)."""
+    ``latest_dropoff_s``, ride at most ``max_ride_s`` (seconds since midnight of the service day).
+    """
 
     booking_id: str
     rider: str

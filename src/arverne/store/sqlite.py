@@ -1,5 +1,6 @@
 """SQLite bookings store: one file, WAL journal, ``synchronous=FULL`` (a commit survives a
-crash of the process and of the machine)."""
+crash of the process and of the machine).
+"""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class SqliteStore(BookingStore):
 
     @property
     def conn(self) -> sqlite3.Connection:
+        """The open connection; StoreError once the store is closed."""
         if self._conn is None:
             raise StoreError(f"{self.path}: the bookings store is closed")
         return self._conn
@@ -78,6 +80,7 @@ class SqliteStore(BookingStore):
         return str(self.path)
 
     def close(self) -> None:
+        """Close the connection (again: nothing)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
