@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import json
 import math
@@ -14,13 +15,13 @@ from shapely.geometry.polygon import orient
 
 from arverne.demo._layout import (
     BUS_STATION,
+    CAR_HIGHWAYS,
     XY,
     Layout,
     StreetPlan,
-    bus_graph,
-    shortest_path,
     to_lonlat,
 )
+from arverne.demo._lines import FREQUENCIES, LINES, LineDef, minutes
 from arverne.feeds._spec import DAYS, SPEC
 
 FEED_START = dt.date(2026, 9, 1)
@@ -128,108 +129,6 @@ def _all_stops(plan: StreetPlan) -> dict[str, StopDef]:
     return stops
 
 
-@dataclass(frozen=True)
-class LineDef:
-    """One route: its stops outbound, and departures (minutes after midnight) per service."""
-
-    route_id: str
-    short_name: str
-    long_name: str
-    color: str
-    stops: tuple[str, ...]
-    departures: dict[tuple[str, int], tuple[int, ...]]
-    """(service_id, direction_id) -> departure minutes from the first stop of that direction."""
-    wheelchair: int = 1
-    loop: bool = False
-
-
-def _hm(text: str) -> int:
-    h, m = text.split(":")
-    return int(h) * 60 + int(m)
-
-
-def _deps(*times: str) -> tuple[int, ...]:
-    return tuple(_hm(t) for t in times)
-
-
-LINES = [
-    LineDef(
-        "L10",
-        "10",
-        "Vernac Gare routière – Chambourg – Saint-Vidal-d'Auze",
-        "E2001A",
-        ("GARE_A", "MARCHE", "SABLONS", "PCHAMB", "QROUTES", "CHAMB", "BERGERIE", "STVID"),
-        {
-            ("SEM", 0): _deps("06:40", "07:35", "08:45", "12:10", "16:30", "17:40", "18:45"),
-            ("SEM", 1): _deps("06:05", "07:00", "07:50", "12:05", "13:30", "17:15", "18:25"),
-            ("SAM", 0): _deps("08:30", "12:10", "17:30", "24:30"),
-            ("SAM", 1): _deps("07:30", "10:00", "14:00", "18:30"),
-            ("DIM", 0): _deps("09:30", "17:30"),
-            ("DIM", 1): _deps("10:45", "18:45"),
-        },
-    ),
-    LineDef(
-        "L20",
-        "20",
-        "Vernac Gare routière – Les Fontilles – Pérignat-la-Forêt",
-        "0072BC",
-        ("GARE_B", "HOPITAL", "PFONT", "MOULIN", "FONT", "CHAMBON", "PERI"),
-        {
-            ("SEM", 0): _deps("06:50", "07:45", "12:20", "16:45", "18:10"),
-            ("SEM", 1): _deps("06:15", "07:20", "13:15", "17:50"),
-            ("SAM", 0): _deps("09:00", "17:00"),
-            ("SAM", 1): _deps("10:15", "18:15"),
-        },
-    ),
-    LineDef(
-        "L30",
-        "30",
-        "Vernac Gare routière – Beaulieu-sur-Couze",
-        "2E8B57",
-        ("GARE_C", "HDV", "VIGNES", "PBEAU", "PONT", "BEAU"),
-        {},  # run as vehicle blocks, see _blocks
-    ),
-    LineDef(
-        "L40",
-        "40",
-        "Vernac Gare routière – Le Mas-de-Ribes",
-        "8E44AD",
-        ("GARE_A", "POSTE", "RIVAUX", "A89", "CBLANCHE", "MAS"),
-        {
-            ("SEM", 0): _deps("07:00", "12:30", "17:15"),
-            ("SEM", 1): _deps("06:25", "08:00", "18:10"),
-            ("SAM", 0): _deps(
-                "10:00",
-            ),
-            ("SAM", 1): _deps(
-                "11:00",
-            ),
-        },
-        wheelchair=0,
-    ),
-    LineDef(
-        "NAV",
-        "N",
-        "Navette du centre-ville de Vernac",
-        "F39C12",
-        ("GARE_C", "HOPITAL", "TILLEULS", "COLLEGE", "FOIRE", "CHAUMES", "VIGNES", "ZA", "GARE_C"),
-        {("SEM", 0): _deps("07:00"), ("SAM", 0): _deps("09:00")},
-        loop=True,
-    ),
-    LineDef(
-        "S1",
-        "S1",
-        "Scolaire Pérignat-la-Forêt – Collège Jules-Ferry",
-        "7F8C8D",
-        ("COLLEGE", "ZA", "PPERI", "CPERI", "PERI"),
-        {("SCO", 1): _deps("07:05"), ("SCO", 0): _deps("16:50")},
-        wheelchair=2,
-    ),
-]
-FREQUENCIES = {  # template trip -> (start, end, headway_s, exact_times)
-    "NAV-SEM-0-0700": [("07:00", "09:00", 600, 1), ("09:00", "19:00", 1200, 0)],
-    "NAV-SAM-0-0900": [("09:00", "18:00", 1800, 0)],
-}
 L30_BLOCKS = {  # (service, vehicle) -> first departure from the station, no departure after
     ("SEM", 1): ("06:00", "20:00"),
     ("SEM", 2): ("06:40", "09:00"),
@@ -571,8 +470,8 @@ def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, 
         run_min = {d: math.ceil(p.at_s[-1] / 60.0) for d, p in patterns.items()}
         for (service_id, vehicle), (first, last) in L30_BLOCKS.items():
             block_id = f"L30-{service_id}-{vehicle}"
-            dep, direction = _hm(first), 0
-            while dep < _hm(last):
+            dep, direction = minutes(first), 0
+            while dep < minutes(last):
                 trip_id = f"{block_id}-{direction}-{dep // 60:02d}{dep % 60:02d}"
                 out.append((trip_id, service_id, direction, dep, block_id))
                 dep += run_min[direction] + (10 if direction == 0 else 30)
@@ -605,3 +504,55 @@ def _flex_zone(plan: StreetPlan) -> str:
         )
         + "\n"
     )
+
+
+# --- bus paths --------------------------------------------------------------------------------
+
+BUS_SPEED_KMH = {"130": 90.0, "80": 62.0, "70": 52.0, "50": 32.0, "30": 20.0}
+
+
+def bus_graph(lay: Layout) -> dict[int, list[tuple[int, float, float]]]:
+    """Adjacency ``node -> [(next node, seconds, metres)]`` for a bus: car roads, oneways, barriers."""
+    barriers = {n for n, t in lay.node_tags.items() if "barrier" in t}
+    adj: dict[int, list[tuple[int, float, float]]] = {n: [] for n in lay.node_xy}
+    for way in lay.ways:
+        highway = way.tags.get("highway")
+        if highway not in CAR_HIGHWAYS:
+            continue
+        speed_ms = BUS_SPEED_KMH.get(way.tags.get("maxspeed", "50"), 30.0) / 3.6
+        oneway = way.tags.get("oneway") == "yes"
+        for u, v in zip(way.nodes, way.nodes[1:], strict=False):
+            if u in barriers or v in barriers:
+                continue
+            length_m = math.dist(lay.node_xy[u], lay.node_xy[v])
+            adj[u].append((v, length_m / speed_ms, length_m))
+            if not oneway:
+                adj[v].append((u, length_m / speed_ms, length_m))
+    return adj
+
+
+def shortest_path(
+    adj: dict[int, list[tuple[int, float, float]]], source: int, target: int
+) -> list[int]:
+    """Fastest node path from ``source`` to ``target`` (Dijkstra, ties broken by node id)."""
+    best = {source: 0.0}
+    prev: dict[int, int] = {}
+    heap = [(0.0, source)]
+    while heap:
+        t, u = heapq.heappop(heap)
+        if u == target:
+            break
+        if t > best[u]:
+            continue
+        for v, step_s, _ in adj[u]:
+            nt = t + step_s
+            if nt < best.get(v, math.inf) - 1e-9:
+                best[v] = nt
+                prev[v] = u
+                heapq.heappush(heap, (nt, v))
+    if target not in best:
+        raise ValueError(f"demo territory: no bus path from node {source} to node {target}")
+    path = [target]
+    while path[-1] != source:
+        path.append(prev[path[-1]])
+    return path[::-1]

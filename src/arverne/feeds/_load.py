@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,9 +42,7 @@ from arverne.feeds._spec import (
 )
 from arverne.feeds._stop_times import StopTimesReader
 from arverne.feeds._table import ERROR, INFO, WARNING, Tab
-
-if TYPE_CHECKING:
-    from arverne.feeds.gtfs import GtfsFeed
+from arverne.feeds.feed import GtfsFeed
 
 
 class FeedLoader(StopTimesReader):
@@ -155,8 +152,6 @@ class FeedLoader(StopTimesReader):
 
     def run(self) -> GtfsFeed:
         """Read every file; the feed, or GtfsError when it cannot be used."""
-        from arverne.feeds.gtfs import GtfsFeed
-
         self.check_files()
         self.source.prefetch(["shapes.txt", "stop_times.txt"])  # the big files, inflated aside
         agency, timezone = self.agency()
