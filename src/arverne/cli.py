@@ -64,6 +64,19 @@ def _output_file(path: Path, *inputs: Path) -> Path:
     return path
 
 
+def _output_dir(path: Path, *inputs: Path) -> Path:
+    """Refuse an output folder that is a file, or that is (or lies inside) an input: checked
+    before any work, so that a long solve never ends in a refusal to write.
+    """
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: is a file, not a folder; give a folder to write into")
+    target = path.resolve()
+    for source in inputs:
+        if target == source.resolve() or target.is_relative_to(source.resolve()):
+            raise InputError(f"{path}: would write inside the input {source}; choose another")
+    return path
+
+
 LimitOption = Annotated[
     list[str] | None,
     typer.Option(help="raise a read limit, NAME=VALUE (repeatable; README: Limits)"),
@@ -195,9 +208,9 @@ def tours(
     from arverne.fleet.tours import solve_tours
     from arverne.network import Network
 
-    problem = read_problem(
-        _input_path(problem_path)
-    )  # a bad problem file is refused before the network loads
+    # the problem and the output folder are checked before the network loads and the solve runs
+    _output_dir(out_dir, problem_path, network_dir)
+    problem = read_problem(_input_path(problem_path))
     network = Network.load(network_dir)
     solution = solve_tours(
         problem,

@@ -162,10 +162,19 @@ _MANIFEST_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+_MANIFEST_REQUIRED = ("schema_version", "parts", "counts")
+"""Fields every build writes: a manifest without them was not written by a build."""
+
+
 def check_manifest(manifest: Any, where: str) -> None:
     """Refuse a manifest that is not an object with fields of the declared types."""
     if not isinstance(manifest, dict):
         raise NetworkStoreError(f"{where}: manifest is a {type(manifest).__name__}, not an object")
+    for key in _MANIFEST_REQUIRED:
+        if key not in manifest:
+            raise NetworkStoreError(f"{where}: manifest lacks the field {key!r}")
+    if not manifest["parts"]:
+        raise NetworkStoreError(f"{where}: manifest names no part (no timetable, no streets)")
     for key, kind in _MANIFEST_TYPES.items():
         if key in manifest and not _is(manifest[key], kind):
             raise NetworkStoreError(
@@ -173,8 +182,8 @@ def check_manifest(manifest: Any, where: str) -> None:
                 f"not {_name(kind)}"
             )
     for key, value in manifest.get("counts", {}).items():
-        if not _is(value, int):
-            raise NetworkStoreError(f"{where}: manifest count {key!r} is not an integer")
+        if not _is(value, int) or value < 0:
+            raise NetworkStoreError(f"{where}: manifest count {key!r} is not a count: {value!r}")
     for name, values in manifest.get("parts", {}).items():
         if name not in ARRAYS:
             raise NetworkStoreError(f"{where}: manifest names an unknown part {name!r}")
