@@ -33,15 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from arverne.fleet.ondemand import (
-    Offer,
-    OnDemandService,
-    ServiceArea,
-    TripRequest,
-    Vehicle,
-    straight_line_area,
-    street_area,
-)
+from arverne.fleet.ondemand import OnDemandService
+from arverne.fleet.ondemand_model import Offer, Shuttle, TripRequest
+from arverne.fleet.service_area import ServiceArea, straight_line_area, street_area
 from tests.fleet.darp_check import check_service, check_stored
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_booking.json"
@@ -121,7 +115,7 @@ def main() -> None:
         # the depot: the point with the most points within 10 minutes (the town centre)
         depot = area.point_id[int(np.argmax((area.travel_s < 600).sum(axis=1)))]
         vehicles = [
-            Vehicle(f"bus{k:02d}", 8, 1 if k % 3 == 0 else 0, depot, 6 * H, 21 * H)
+            Shuttle(f"bus{k:02d}", 8, 1 if k % 3 == 0 else 0, depot, 6 * H, 21 * H)
             for k in range(args.vehicles)
         ]
         svc = OnDemandService.open(area, work / "bookings.sqlite", vehicles)

@@ -97,6 +97,7 @@ ARVERNE_MODULES = [
     "arverne.kernels.components",
     "arverne.kernels.dijkstra",
     "arverne.kernels.snapping",
+    "arverne.network.street_search",
     "arverne.routing.streets",
     "numba",
     "osmium",

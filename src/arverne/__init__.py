@@ -4,10 +4,8 @@ The public API is what ``__all__`` lists; everything else may change. Importing 
 cheap: submodules (and numba kernels) load on first use.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -26,15 +24,38 @@ _EXPORTS = {
     "read_problem": "arverne.fleet.io",
     "Problem": "arverne.fleet.model",
     "solve_tours": "arverne.fleet.tours",
-    "TourSolution": "arverne.fleet.tours",
+    "TourSolution": "arverne.fleet.solution",
     "OnDemandService": "arverne.fleet.ondemand",
-    "TripRequest": "arverne.fleet.ondemand",
+    "ServiceArea": "arverne.fleet.service_area",
+    "street_area": "arverne.fleet.service_area",
+    "straight_line_area": "arverne.fleet.service_area",
+    "Shuttle": "arverne.fleet.ondemand_model",
+    "ServiceParams": "arverne.fleet.ondemand_model",
+    "TripRequest": "arverne.fleet.ondemand_model",
+    "Offer": "arverne.fleet.ondemand_model",
+    "Refusal": "arverne.fleet.ondemand_model",
+    "ReadLimits": "arverne.feeds.limits",
+    # the error tree (drawn in arverne.errors) and the warnings a caller may filter
+    "ArverneError": "arverne.errors",
+    "InputError": "arverne.errors",
+    "GtfsError": "arverne.errors",
+    "OsmError": "arverne.errors",
+    "ProblemError": "arverne.errors",
+    "NetworkStoreError": "arverne.errors",
+    "NoRouteError": "arverne.errors",
+    "StoreError": "arverne.errors",
+    "ArverneWarning": "arverne.errors",
+    "FallbackWarning": "arverne.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        return getattr(_importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'arverne' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -6,19 +6,22 @@ Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing fo
 
 from __future__ import annotations
 
-import contextlib
+import datetime
 import json
+import math
 import sys
 import warnings
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from arverne.errors import ArverneError, InputError, NetworkStoreError
+from arverne.feeds.limits import ReadLimits
+from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
 
 EXIT_NOTICES = 1
 EXIT_REFUSED = 3
@@ -34,8 +37,59 @@ class FailOn(StrEnum):
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Arverne: open smart mobility.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Everything printed on ``out`` may hold text from data (ids, names, paths): never read it as
+# rich markup or emoji codes. ``err`` styles its own words and escapes the rest.
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def _input_path(path: Path) -> Path:
+    """Refuse an input that is missing or neither a regular file nor a folder (a named pipe
+    would block the reader forever).
+    """
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if not (path.is_file() or path.is_dir()):
+        raise InputError(f"{path}: not a regular file or a directory")
+    return path
+
+
+def _output_file(path: Path, *inputs: Path) -> Path:
+    """Refuse an output file that is a folder, or that is (or lies inside) an input."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; give a file name to write")
+    target = path.resolve()
+    for source in inputs:
+        if target == source.resolve() or target.is_relative_to(source.resolve()):
+            raise InputError(f"{path}: would overwrite the input {source}; choose another")
+    return path
+
+
+def _output_dir(path: Path, *inputs: Path) -> Path:
+    """Refuse an output folder that is a file, or that is (or lies inside) an input: checked
+    before any work, so that a long solve never ends in a refusal to write.
+    """
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: is a file, not a folder; give a folder to write into")
+    target = path.resolve()
+    for source in inputs:
+        if target == source.resolve() or target.is_relative_to(source.resolve()):
+            raise InputError(f"{path}: would write inside the input {source}; choose another")
+    return path
+
+
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(help="raise a read limit, NAME=VALUE (repeatable; README: Limits)"),
+]
+
+
+def _read_limits(settings: list[str] | None) -> ReadLimits:
+    """The read limits ``--limit NAME=VALUE`` options set; a bad one is a bad command line."""
+    try:
+        return ReadLimits.parse(settings or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--limit") from None
 
 
 @app.command()
@@ -48,11 +102,15 @@ def validate(
         FailOn,
         typer.Option(case_sensitive=False, help="exit 1 on notices at or above this severity"),
     ] = FailOn.ERROR,
+    limit: LimitOption = None,
 ) -> None:
     """Read and validate a GTFS feed; print a readable report."""
     from arverne.feeds.validate import validate_feed
 
-    report = validate_feed(feed)
+    limits = _read_limits(limit)
+    if json_out is not None:
+        _output_file(json_out, feed)
+    report = validate_feed(feed, limits=limits)  # refuses a special file itself, naming its kind
     out.print(report.to_text())
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
@@ -74,21 +132,34 @@ def build(
     force: Annotated[
         bool, typer.Option(help="rebuild even when an identical build exists")
     ] = False,
+    limit: LimitOption = None,
 ) -> None:
     """Compile GTFS feeds and OSM streets into a network directory."""
-    from arverne.network.build import BuildParams, build_network
+    from arverne.network.build import BuildParams, build_network, build_warnings
 
-    params = BuildParams(footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m)
+    params = BuildParams(
+        footpath_radius_m=footpath_radius_m, max_snap_m=max_snap_m, limits=_read_limits(limit)
+    )
     network = build_network(gtfs, osm, out_dir, params=params, force=force)
     _print_summary(network.summary())
+    for line in build_warnings(network.manifest):
+        err.print(f"[yellow]warning:[/yellow] {line}")
 
 
 @app.command()
-def info(network_dir: Annotated[Path, typer.Argument(help="compiled network directory")]) -> None:
-    """Print a summary of a compiled network."""
+def info(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    verify: Annotated[
+        bool, typer.Option("--verify", help="also compare every array with its recorded sha256")
+    ] = False,
+) -> None:
+    """Print a summary of a compiled network (every load checks its schema and index ranges)."""
     from arverne.network import Network
 
-    _print_summary(Network.load(network_dir).summary())
+    summary = Network.load(network_dir, verify=verify).summary()
+    if verify:
+        summary["verified"] = "every array matches its sha256"
+    _print_summary(summary)
 
 
 @app.command()
@@ -100,16 +171,37 @@ def demo(
     """Generate the demo territory, build its network and show what it holds."""
     from arverne.demo.run import run_demo
 
-    run_demo(out_dir, out)
+    run_demo(out_dir, Console(highlight=False, soft_wrap=True))  # the demo's own text, styled
+
+
+def _positive_seconds(value: float) -> float:
+    """A time limit must be a positive finite number of seconds (nan and inf would never stop)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a positive, finite number of seconds")
+    return value
 
 
 @app.command()
 def tours(
     network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
     problem_path: Annotated[Path, typer.Argument(help="problem .json file or folder of CSV files")],
-    time_s: Annotated[float, typer.Option("--time", help="search time limit, seconds")] = 30.0,
+    time_s: Annotated[
+        float,
+        typer.Option("--time", help="time limit of the solve, seconds", callback=_positive_seconds),
+    ] = 30.0,
     seed: Annotated[int, typer.Option(help="search seed")] = 0,
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="output folder")] = Path("tours-out"),
+    max_stops: Annotated[
+        int, typer.Option(min=1, help="refuse problems with more stops than this")
+    ] = MAX_STOPS,
+    max_snap: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1e7,
+            help="leave out visits farther than this from the streets, metres",
+        ),
+    ] = MAX_SNAP_M,
 ) -> None:
     """Plan tours (home care, deliveries, farm machines) and write JSON, GeoJSON and PNGs."""
     from arverne.fleet.io import read_problem
@@ -117,8 +209,18 @@ def tours(
     from arverne.fleet.tours import solve_tours
     from arverne.network import Network
 
+    # the problem and the output folder are checked before the network loads and the solve runs
+    _output_dir(out_dir, problem_path, network_dir)
+    problem = read_problem(_input_path(problem_path))
     network = Network.load(network_dir)
-    solution = solve_tours(read_problem(problem_path), network, max_runtime=time_s, seed=seed)
+    solution = solve_tours(
+        problem,
+        network,
+        max_runtime=time_s,
+        seed=seed,
+        max_stops=max_stops,
+        max_snap_m=max_snap,
+    )
     _print_summary(solution.summary())
     for item in solution.unassigned:
         out.print(f"unassigned {item.kind} {item.ref_id}: {item.reason} ({item.detail})")
@@ -129,13 +231,15 @@ def tours(
 @app.command()
 def darp(
     instance: Annotated[Path, typer.Argument(help="dial-a-ride instance in Cordeau's format")],
-    time_s: Annotated[float, typer.Option("--time", help="time limit, seconds")] = 60.0,
+    time_s: Annotated[
+        float, typer.Option("--time", help="time limit, seconds", callback=_positive_seconds)
+    ] = 60.0,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
 ) -> None:
     """Solve a static dial-a-ride instance with the on-demand service's kernels."""
     from arverne.fleet.ondemand_darp import read_cordeau, solve_darp
 
-    sol = solve_darp(read_cordeau(instance), max_runtime=time_s, seed=seed)
+    sol = solve_darp(read_cordeau(_input_path(instance)), max_runtime=time_s, seed=seed)
     used = sum(1 for r in sol.routes if len(r) > 2)
     out.print(
         f"cost {sol.cost:.3f}  unserved {len(sol.unserved)}  vehicles used {used}  {sol.runtime_s:.1f} s"
@@ -200,10 +304,7 @@ def plan(
     from arverne.network import Network
     from arverne.routing.planner import Planner, PlanOptions, parse_lat_lon
 
-    try:
-        when = dt.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise InputError(f"--at {at!r} is not 'YYYY-MM-DD HH:MM'") from None
+    when = _parse_at(at)
     options = PlanOptions(
         wheelchair=wheelchair,
         min_change_s=min_change * 60,
@@ -220,20 +321,19 @@ def plan(
     )
     planner = Planner(Network.load(network_dir))
     try:
-        with _warnings_as_lines():
-            journeys = planner.plan(
-                parse_lat_lon(origin, "--from"),
-                parse_lat_lon(destination, "--to"),
-                depart_at=when,
-                arrive_by=arrive_by,
-                window=dt.timedelta(minutes=window),
-                options=options,
-            )
+        journeys = planner.plan(
+            parse_lat_lon(origin, "--from"),
+            parse_lat_lon(destination, "--to"),
+            depart_at=when,
+            arrive_by=arrive_by,
+            window=dt.timedelta(minutes=window),
+            options=options,
+        )
     except NoRouteError as exc:
         if json_out:
             out.print_json(json.dumps({"journeys": [], "reason": exc.reason, "message": str(exc)}))
         else:
-            err.print(f"no journey ({exc.reason}): {exc}")
+            err.print(f"no journey ({exc.reason}): {escape(str(exc))}")
         raise typer.Exit(EXIT_NOTICES) from None
     first = journeys[0].arrival if arrive_by else journeys[0].departure
     other_day = first.date() != when.date()
@@ -256,16 +356,31 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-@contextlib.contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Print each warning raised inside as one readable line (no file, no line number)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        try:
-            yield
-        finally:
-            for w in caught:
-                err.print(f"[yellow]warning:[/yellow] {w.message}")
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as one readable line: its message, never Python's file and line."""
+    err.print(f"[yellow]warning:[/yellow] {escape(str(message))}")
+
+
+AT_YEARS = (1900, 2199)
+"""Years ``--at`` accepts: dates outside cannot be a timetable's (and overflow time arithmetic)."""
+
+
+def _parse_at(at: str) -> datetime.datetime:
+    """The ``--at`` option as a naive local datetime, refused in one sentence when impossible."""
+    try:
+        when = datetime.datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise InputError(f"--at {at!r} is not 'YYYY-MM-DD HH:MM'") from None
+    if not AT_YEARS[0] <= when.year <= AT_YEARS[1]:
+        raise InputError(f"--at {at!r}: the year must lie in {AT_YEARS[0]}..{AT_YEARS[1]}")
+    return when
 
 
 def _print_summary(summary: dict[str, object]) -> None:
@@ -276,6 +391,7 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 def main() -> None:
     """Entry point: run the app, turning Arverne errors into one line and an exit code."""
+    warnings.showwarning = _show_warning
     try:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
         code = app(standalone_mode=False)
@@ -284,13 +400,16 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (InputError, NetworkStoreError) as exc:
-        err.print(f"[red]refused:[/red] {exc}")
+        err.print(f"[red]refused:[/red] {escape(str(exc))}")
         sys.exit(EXIT_REFUSED)
     except ArverneError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(EXIT_REFUSED)
-    except FileNotFoundError as exc:
-        err.print(f"[red]refused:[/red] {exc.filename}: no such file or directory")
+    except OSError as exc:  # a path given on the command line cannot be used as asked
+        if exc.filename is None:
+            _internal_error(exc)
+        reason = (exc.strerror or type(exc).__name__).lower()
+        err.print(f"[red]refused:[/red] {escape(str(exc.filename))}: {escape(reason)}")
         sys.exit(EXIT_REFUSED)
     except typer.Abort:
         sys.exit(130)
@@ -298,5 +417,9 @@ def main() -> None:
         exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
     except Exception as exc:
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
-        sys.exit(EXIT_INTERNAL)
+        _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}")
+    sys.exit(EXIT_INTERNAL)

@@ -37,7 +37,12 @@ class ProblemError(InputError):
 
 
 class NetworkStoreError(ArverneError, OSError):
-    """A compiled network directory that cannot be read or written."""
+    """A compiled network directory that cannot be read or written.
+
+    Raised by ``Network.load`` for every damaged or edited network (a file truncated or of the
+    wrong dtype, shape or index range; a manifest off its schema; a path that is no network),
+    and by a write whose output is a file, a foreign folder or lies inside a network.
+    """
 
 
 class NoRouteError(ArverneError, LookupError):

@@ -33,6 +33,7 @@ def steps(total: int) -> Iterator[Steps]:
     if not sys.stderr.isatty():
         yield Steps(None, total)
         return
-    columns = (TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn())
+    # descriptions name input files: plain text, never rich markup
+    columns = (TextColumn("{task.description:<32}", markup=False), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as progress:
         yield Steps(progress, total)

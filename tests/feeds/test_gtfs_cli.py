@@ -75,3 +75,16 @@ def test_malformed_rows_never_traceback(tmp_path, monkeypatch, capsys):
     )
     assert code == 1
     assert "invalid_time" in text and "Traceback" not in text
+
+
+def test_limit_option(tmp_path, monkeypatch, capsys):
+    """--limit NAME=VALUE sets a read limit (a tiny max_member_bytes refuses the feed with
+    exit 3 naming the limit); an unknown name or a bad value is a bad command line (exit 2)."""
+    path = write_feed(tmp_path)
+    assert _run(monkeypatch, capsys, str(path), "--limit", "notices_per_code=5")[0] == 0
+    code, text = _run(monkeypatch, capsys, str(path), "--limit", "max_member_bytes=10")
+    assert code == 3 and "ReadLimits.max_member_bytes" in text
+    for bad in ("max_bytes=10", "max_member_bytes=ten", "max_inflation_ratio=nan", "x"):
+        code, text = _run(monkeypatch, capsys, str(path), "--limit", bad)
+        assert code == 2, (bad, text)
+        assert "Traceback" not in text

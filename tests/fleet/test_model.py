@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arverne.errors import ProblemError
 from arverne.fleet.io import (
@@ -273,9 +275,9 @@ def test_dataclass_validation() -> None:
 
 def test_time_parsing() -> None:
     """Times accept seconds and H:MM[:SS] past midnight; durations also accept units."""
-    from arverne.fleet.io import _Where
+    from arverne.fleet._fields import Where
 
-    w = _Where("f.csv", 3)
+    w = Where("f.csv", 3)
     assert parse_time("07:30", w, "t") == 27000.0
     assert parse_time("25:00:30", w, "t") == 90030.0
     assert parse_time(60, w, "t") == 60.0
@@ -283,3 +285,50 @@ def test_time_parsing() -> None:
     assert parse_duration("1.5h", w, "t") == 5400.0
     with pytest.raises(ProblemError, match=r"f\.csv row 3: field 't' '-5' is not a time"):
         parse_time("-5", w, "t")
+
+
+seconds = st.floats(0, 86_400, allow_nan=False).map(lambda x: round(x, 3) if x % 7 else x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    service=seconds,
+    window=st.tuples(seconds, seconds).map(sorted),
+    shift_end=st.floats(50_000, 86_400, allow_nan=False),
+    brk=st.tuples(seconds, seconds, st.floats(0, 3600, allow_nan=False)),
+    cost=st.floats(0, 1e6, allow_nan=False),
+    lon=st.floats(-180, 180, allow_nan=False),
+)
+def test_fractional_values_survive_writing(
+    tmp_path_factory: pytest.TempPathFactory, service, window, shift_end, brk, cost, lon
+) -> None:
+    """Fractional service times, windows, shifts, breaks, costs and coordinates written as JSON
+    and as CSV read back exactly (12.5 s stayed 12.5 s, no window widened)."""
+    earliest, latest = sorted(brk[:2])
+    problem = Problem(
+        (Place("base", lon, 45.5), Place("a", 3.1, 45.7)),
+        (Depot("d", "base", 0.0, 90_000.5),),
+        (
+            Vehicle(
+                "v",
+                "d",
+                shift_start_s=12.5,
+                shift_end_s=shift_end,
+                cost_per_km=cost,
+                breaks=(Break(earliest, latest, brk[2]),),
+                max_duration_s=service + 0.25,
+            ),
+        ),
+        (Visit("x", "a", service, (tuple(window),), penalty=cost),),
+        (Shipment("s", "a", "base", (), tuple(window), None, service, 0.5, max_ride_s=99.75),),
+    )
+    tmp = tmp_path_factory.mktemp("exact")
+    assert read_problem(write_problem_json(problem, tmp / "p.json")) == problem
+    back = read_problem(write_problem_csv(problem, tmp / "p"))
+    assert (back.places, back.depots, back.vehicles, back.visits, back.shipments) == (
+        problem.places,
+        problem.depots,
+        problem.vehicles,
+        problem.visits,
+        problem.shipments,
+    )

@@ -14,16 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arverne.errors import ProblemError, StoreError
-from arverne.fleet.ondemand import (
-    Offer,
-    OnDemandService,
-    Refusal,
-    ServiceArea,
-    ServiceParams,
-    TripRequest,
-    Vehicle,
-    straight_line_area,
-)
+from arverne.fleet.ondemand import OnDemandService
+from arverne.fleet.ondemand_model import Offer, Refusal, ServiceParams, Shuttle, TripRequest
+from arverne.fleet.service_area import ServiceArea, straight_line_area
+from arverne.store import open_store
 from tests.fleet.darp_check import check_service, check_stored
 
 H = 3600.0
@@ -37,12 +31,12 @@ def area(n: int = 30, seed: int = 1) -> ServiceArea:
     return straight_line_area([f"p{i}" for i in range(n)], lon, lat)
 
 
-def fleet(k: int = 4, seats: int = 6, wheelchairs: int = 1) -> list[Vehicle]:
-    return [Vehicle(f"v{i}", seats, wheelchairs, "p0", 6 * H, 21 * H) for i in range(k)]
+def fleet(k: int = 4, seats: int = 6, wheelchairs: int = 1) -> list[Shuttle]:
+    return [Shuttle(f"v{i}", seats, wheelchairs, "p0", 6 * H, 21 * H) for i in range(k)]
 
 
 def service(
-    tmp_path: Path, vehicles: list[Vehicle] | None = None, **params: float
+    tmp_path: Path, vehicles: list[Shuttle] | None = None, **params: float
 ) -> OnDemandService:
     return OnDemandService.open(
         area(),
@@ -198,13 +192,15 @@ def test_quote_books_nothing(tmp_path: Path) -> None:
 
 
 def test_store_failure_promises_nothing(tmp_path: Path) -> None:
-    """When the store cannot commit, book raises StoreError and the plans stay as they were."""
+    """When the store cannot commit, book raises StoreError and the plans stay as they were
+    (seen through the store reopened, since the views read what other processes changed)."""
     svc = service(tmp_path)
     svc.book(TripRequest("p1", "p2", earliest_pickup_s=9 * H), now_s=6 * H)
     plans = {v.vehicle_id: svc.plan(v.vehicle_id) for v in svc.vehicles}
     svc.store.close()
     with pytest.raises(StoreError):
         svc.book(TripRequest("p3", "p4", earliest_pickup_s=9 * H), now_s=6 * H)
+    svc.store = open_store(tmp_path / "b.sqlite")
     assert {v.vehicle_id: svc.plan(v.vehicle_id) for v in svc.vehicles} == plans
     assert len(svc.bookings()) == 1
 
@@ -260,7 +256,7 @@ def test_full_vehicle_refused_for_capacity(tmp_path: Path) -> None:
     and time is refused for capacity (the vehicle could come, but it is full)."""
     svc = service(
         tmp_path,
-        vehicles=[Vehicle("solo", 2, 0, "p0", 6 * H, 21 * H)],
+        vehicles=[Shuttle("solo", 2, 0, "p0", 6 * H, 21 * H)],
         max_wait_s=120.0,
         window_s=120.0,
     )
@@ -312,12 +308,12 @@ def test_bad_setup(tmp_path: Path) -> None:
         OnDemandService.open(area(), tmp_path / "e.sqlite", [])
     with pytest.raises(ProblemError, match="not a service point"):
         OnDemandService.open(
-            area(), tmp_path / "d.sqlite", [Vehicle("v", 4, 0, "ghost", 6 * H, 20 * H)]
+            area(), tmp_path / "d.sqlite", [Shuttle("v", 4, 0, "ghost", 6 * H, 20 * H)]
         )
     with pytest.raises(ProblemError, match="shift_end_s"):
-        Vehicle("v", 4, 0, "p0", 20 * H, 6 * H)
+        Shuttle("v", 4, 0, "p0", 20 * H, 6 * H)
     with pytest.raises(ProblemError, match="seats"):
-        Vehicle("v", 0, 0, "p0", 6 * H, 20 * H)
+        Shuttle("v", 0, 0, "p0", 6 * H, 20 * H)
     with pytest.raises(ProblemError, match="ride_factor"):
         ServiceParams(ride_factor=0.5)
     with pytest.raises(ProblemError, match="max_wait_s"):
@@ -363,7 +359,7 @@ def test_random_operations_keep_promises(seed: int) -> None:
 
     rng = random.Random(seed)
     vehicles = [
-        Vehicle(
+        Shuttle(
             f"v{i}", rng.randint(1, 4), rng.randint(0, 1), f"p{rng.randint(0, 29)}", 6 * H, 21 * H
         )
         for i in range(rng.randint(1, 3))
@@ -400,3 +396,47 @@ def test_random_operations_keep_promises(seed: int) -> None:
             assert check_service(svc) == []
         assert check_stored(svc.store.load(), svc.area) == []
         svc.close()
+
+
+@pytest.mark.parametrize(
+    ("request_kw", "match"),
+    [
+        ({"earliest_pickup_s": None}, "exactly one"),
+        ({"latest_arrival_s": 10 * H}, "exactly one"),
+        ({"passengers": -1}, "passengers"),
+        ({"passengers": True}, "passengers"),
+        ({"passengers": 0, "wheelchairs": 0}, "at least one"),
+        ({"wheelchairs": 1.5}, "wheelchairs"),
+        ({"earliest_pickup_s": float("nan")}, "finite"),
+        ({"earliest_pickup_s": None, "latest_arrival_s": float("inf")}, "finite"),
+        ({"earliest_pickup_s": "9:00"}, "finite"),
+        ({"pickup": (200.0, 45.0)}, "WGS84"),
+        ({"dropoff": (3.0, float("nan"))}, "WGS84"),
+        ({"pickup": ("a", "b")}, "point id or"),
+        ({"pickup": (3.0, 45.0, 0.0)}, "point id or"),
+        ({"pickup": ""}, "empty point id"),
+        ({"rider": None}, "rider"),
+    ],
+)
+def test_trip_request_checks_itself(request_kw: dict, match: str) -> None:  # type: ignore[type-arg]
+    """A malformed TripRequest is refused when it is built, before any service sees it, with a
+    ProblemError naming the field (like ServiceParams and Shuttle)."""
+    kw = {"pickup": "p1", "dropoff": "p2", "earliest_pickup_s": 9 * H, **request_kw}
+    with pytest.raises(ProblemError, match=match):
+        TripRequest(**kw)
+
+
+def test_service_area_distances_are_great_circle() -> None:
+    """The service area measures with the one distance formula (arverne.geo.haversine_m): the
+    distance to the nearest point from a third of a degree north of one, and the straight-line travel
+    times are the great-circle ones (an equirectangular formula was 0.6 % short)."""
+    from arverne.fleet.matrix import straight_line_m
+    from arverne.geo import haversine_m
+
+    a = area()
+    lon, lat = float(a.lon[3]), float(a.lat[3]) + 0.3
+    idx, dist = a.nearest(lon, lat)
+    assert dist == pytest.approx(float(haversine_m(lon, lat, a.lon[idx], a.lat[idx])), rel=1e-12)
+    assert dist == pytest.approx(float(np.min(haversine_m(lon, lat, a.lon, a.lat))), rel=1e-12)
+    expected = straight_line_m(a.lon, a.lat) / (40.0 / 3.6)
+    np.testing.assert_allclose(a.travel_s, expected, rtol=1e-12, atol=1e-9)

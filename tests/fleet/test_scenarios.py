@@ -144,3 +144,63 @@ def test_scenarios_without_territory(tmp_path: Path) -> None:
             problems["farm_machines"], None, max_runtime=10.0, max_iterations=200, seed=1
         )
     assert check_solution(solution) == []
+
+
+def test_places_far_from_the_streets(demo: tuple[Network, Path]) -> None:
+    """A visit 5,000 km from the street network (at 0, 0) is left out as off_network instead of
+    being served by a short drive from where it snapped; a depot that far is refused."""
+    import dataclasses
+
+    from arverne.errors import ProblemError
+    from arverne.fleet.model import Place, Visit
+
+    network, root = demo
+    problem = read_problem(root / "scenarios" / "farm_goods.json")
+    far = dataclasses.replace(
+        problem,
+        places=(*problem.places, Place("nowhere", 0.0, 0.0)),
+        visits=(*problem.visits, Visit("lost", "nowhere", 60.0)),
+    )
+    solution = solve_tours(far, network, max_runtime=5.0, max_iterations=200, seed=1)
+    assert check_solution(solution) == []
+    assert {u.ref_id: u.reason for u in solution.unassigned}["lost"] == "off_network"
+    assert all("lost" not in t.served for t in solution.tours)
+    depot = problem.depots[0]
+    moved = dataclasses.replace(
+        far, depots=(dataclasses.replace(depot, place_id="nowhere"), *problem.depots[1:])
+    )
+    with pytest.raises(ProblemError, match=f"depot {depot.depot_id}: place nowhere .*max_snap_m"):
+        solve_tours(moved, network, max_runtime=5.0, max_iterations=200, seed=1)
+
+
+def test_cli_reads_a_windows_1252_csv_folder(demo: tuple[Network, Path], tmp_path: Path) -> None:
+    """A CSV folder re-saved in Windows-1252 (as a spreadsheet does) is planned: exit 0 with a
+    warning that names the file, not exit 4."""
+    import shutil
+
+    network, root = demo
+    folder = tmp_path / "home_care"
+    shutil.copytree(root / "scenarios" / "home_care", folder)
+    for name in ("places.csv", "visits.csv"):  # accented names, an en dash
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_bytes(text.encode("cp1252"))
+    assert "é" in (folder / "places.csv").read_text(encoding="cp1252")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from arverne.cli import main; main()",
+            "tours",
+            str(network.path),
+            str(folder),
+            "--time",
+            "1",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "places.csv is not UTF-8" in done.stderr

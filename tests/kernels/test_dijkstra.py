@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +167,114 @@ def test_strong_components_equal_reference(graph):
     else:
         assert mask.sum() == biggest
         assert sorted(np.flatnonzero(mask).tolist()) in [c for c in expected if len(c) == biggest]
+
+
+@st.composite
+def street_graphs(draw):
+    """Random streets: segments between n nodes, each two-way (an arc and its twin at the same
+    cost) or one-way, as CSR arrays sorted by tail with twins re-indexed."""
+    n = draw(st.integers(2, 7))
+    segments = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, n - 1),
+                st.integers(0, n - 1),
+                st.floats(0.5, 50, allow_nan=False),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=14,
+        )
+    )
+    tails, heads, costs, twins = [], [], [], []
+    for u, v, c, two_way in segments:
+        a = len(tails)
+        tails.append(u)
+        heads.append(v)
+        costs.append(c)
+        twins.append(a + 1 if two_way else -1)
+        if two_way:
+            tails.append(v)
+            heads.append(u)
+            costs.append(c)
+            twins.append(a)
+    order = np.argsort(np.array(tails), kind="stable")
+    new = np.empty(len(order), np.int64)
+    new[order] = np.arange(len(order))
+    tail = np.array(tails, np.int32)[order]
+    head = np.array(heads, np.int32)[order]
+    cost = np.array(costs, np.float64)[order]
+    twin = np.array([new[t] if t >= 0 else -1 for t in np.array(twins)[order]], np.int32)
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=ptr[1:])
+    return n, tail, head, cost, twin, ptr
+
+
+def reference_point_to_point(n, tail, head, cost, twin, o, d):
+    """Plain Dijkstra between two points on the streets: a point at fraction 0 or 1 of its arc
+    is that arc's tail or head node; a point inside an arc is a new node splitting the segment
+    (reached and left along each direction the segment may be travelled)."""
+    arcs = [(int(tail[a]), int(head[a]), float(cost[a])) for a in range(tail.size)]
+    point_node = []
+    for k, (a, f) in enumerate((o, d)):
+        if f == 0.0:
+            point_node.append(int(tail[a]))
+            continue
+        if f == 1.0:
+            point_node.append(int(head[a]))
+            continue
+        p = n + k
+        point_node.append(p)
+        arcs += [(int(tail[a]), p, f * cost[a]), (p, int(head[a]), (1 - f) * cost[a])]
+        if twin[a] >= 0:
+            t = twin[a]
+            arcs += [(int(head[a]), p, (1 - f) * cost[t]), (p, int(tail[a]), f * cost[t])]
+    # both points inside one segment: straight along it, each way it may be travelled
+    (oa, of), (da, df) = o, d
+    for b, g in ((da, df), (twin[da], 1 - df)):
+        if 0 < of < 1 and 0 < g < 1 and b == oa:
+            if g >= of:
+                arcs.append((point_node[0], point_node[1], (g - of) * cost[oa]))
+            if g <= of and twin[oa] >= 0:
+                arcs.append((point_node[0], point_node[1], (of - g) * cost[twin[oa]]))
+    dist = reference_dijkstra(n + 2, arcs, [(point_node[0], 0.0)], float("inf"))
+    return dist[point_node[1]]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(graph=street_graphs(), data=st.data())
+def test_snapped_costs_equal_reference_with_points_on_nodes(graph, data):
+    """Defect 7: points on random streets with one-way arcs, many exactly on a node (fraction 0
+    or 1): snapped_many_to_many equals a plain Dijkstra in which a point on a node is that node,
+    so no point is forced through the one-way arc it was snapped to."""
+    from arverne.kernels.dijkstra import snapped_many_to_many
+
+    n, tail, head, cost, twin, ptr = graph
+    m = tail.size
+    k = data.draw(st.integers(1, 5))
+    arc = np.array(data.draw(st.lists(st.integers(0, m - 1), min_size=k, max_size=k)), np.int32)
+    frac = np.array(
+        data.draw(
+            st.lists(
+                st.one_of(st.just(0.0), st.just(1.0), st.floats(0.01, 0.99)),
+                min_size=k,
+                max_size=k,
+            )
+        )
+    )
+    b = DijkstraBuffers(n)
+    out_cost, out_len = np.empty(k * k), np.empty(k * k)
+    snapped_many_to_many(
+        ptr, tail, head, twin, cost, cost, arc, frac, arc, frac,
+        np.arange(k + 1, dtype=np.int64) * k, np.tile(np.arange(k, dtype=np.int32), k), np.inf,
+        b.dist, b.aux, b.pred_arc, b.heap_node, b.heap_pos, b.touched, b.target_flag, b.state,
+        np.empty(2 * k, np.int32), out_cost, out_len,
+    )  # fmt: skip
+    for i in range(k):
+        for j in range(k):
+            ref = reference_point_to_point(
+                n, tail, head, cost, twin, (arc[i], frac[i]), (arc[j], frac[j])
+            )
+            got = out_cost[i * k + j]
+            assert got == pytest.approx(ref, rel=1e-9, abs=1e-9), (i, j)
+            assert out_len[i * k + j] == pytest.approx(ref, rel=1e-9, abs=1e-9)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from arverne.errors import InputError
 from arverne.network import Network
 from arverne.network.build import BuildParams, build_network
 from tests.conftest import shared_path
+from tests.routing.gtfs_gen import write_feed
 
 
 def _sha256(path: Path) -> str:
@@ -55,7 +58,7 @@ def test_manifest_records_inputs_params_counts_and_notices(porto_alegre: Network
     assert manifest["params"]["footpath_radius_m"] == BuildParams().footpath_radius_m
     assert manifest["counts"]["stops"] == 4010
     assert manifest["counts"]["street_nodes"] == porto_alegre.streets.n_nodes  # type: ignore[union-attr]
-    assert set(manifest["notices"]) == {"poa_eptc", "poa_trensurb", "links"}
+    assert set(manifest["notices"]) == {"poa_eptc", "poa_trensurb", "osm", "links"}
     # EPTC carries times only at each trip's ends: the interpolation is reported, not silent.
     assert any("stop_time" in code for code in manifest["notices"]["poa_eptc"])
 
@@ -66,9 +69,9 @@ def test_identical_build_is_reused_and_force_rebuilds(tmp_path: Path) -> None:
     osm = shared_path("bundles/portland/portland-central-filtered.osm.pbf")
     out = tmp_path / "net"
     first = build_network(gtfs, osm, out)
-    stamp = (out / "manifest.json").stat().st_mtime_ns
+    stamp = (out / "current" / "manifest.json").stat().st_mtime_ns
     again = build_network(gtfs, osm, out)
-    assert (out / "manifest.json").stat().st_mtime_ns == stamp
+    assert (out / "current" / "manifest.json").stat().st_mtime_ns == stamp
     assert again.manifest["build_key"] == first.manifest["build_key"]
     other = build_network(gtfs, osm, out, params=BuildParams(footpath_radius_m=200))
     assert other.manifest["build_key"] != first.manifest["build_key"]
@@ -80,9 +83,13 @@ def test_identical_build_is_reused_and_force_rebuilds(tmp_path: Path) -> None:
 
 
 def test_timetable_only_network(tmp_path: Path) -> None:
-    """Without an OSM extract the network holds a timetable and nothing else."""
+    """Without an OSM extract the network holds a timetable and links without streets: no stop
+    is linked and every footpath is estimated (defect 6; before, no links at all)."""
     network = build_network([shared_path("gtfs/example/example.zip")], None, tmp_path / "net")
-    assert network.streets is None and network.links is None
+    assert network.streets is None and network.links is not None
+    assert (network.links.stop_arc == -1).all() and network.links.footpath_straight_line.all()
+    counts = network.manifest["counts"]
+    assert counts["footpaths_estimated"] == counts["footpaths"]
     assert network.timetable is not None
     assert network.manifest["counts"]["stops"] == 9
 
@@ -113,3 +120,147 @@ def test_cli_build_then_info(tmp_path: Path) -> None:
     refused = subprocess.run([*cli, "info", str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 3 and "not a compiled network" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+METRO = {
+    "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n"
+    "m,Metro,https://m.example,Europe/Paris",
+    # lines 1 and 2 meet at station Jaude, each at its own platform (120 m apart); no
+    # transfers.txt
+    "stops.txt": "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+    "J,Jaude,45.7770,3.0820,1,\n"
+    "J1,Jaude line 1,45.7770,3.0820,0,J\n"
+    "J2,Jaude line 2,45.7780,3.0825,0,J\n"
+    "N1,Nord,45.8000,3.0820,0,\n"
+    "S2,Sud,45.7500,3.0825,0,\n",
+    "routes.txt": "route_id,agency_id,route_short_name,route_type\nL1,m,1,1\nL2,m,2,1",
+    "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
+    "start_date,end_date\nWK,1,1,1,1,1,0,0,20240304,20240308",
+    "trips.txt": "route_id,service_id,trip_id\nL1,WK,one\nL2,WK,two",
+    "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+    "one,08:00:00,08:00:00,N1,1\none,08:05:00,08:05:00,J1,2\n"
+    "two,08:10:00,08:10:00,J2,1\ntwo,08:15:00,08:15:00,S2,2",
+}
+
+
+def test_metro_lines_change_at_a_station_without_streets(tmp_path: Path) -> None:
+    """Defect 6: two metro lines meet at station Jaude on separate platforms (stop_ids J1, J2,
+    one parent station), no transfers.txt and no street extract. The change is possible: an
+    estimated footpath J1 -> J2 (labelled in the links and counted in the manifest), and the
+    journey Nord -> Sud rides line 1 then line 2 (before the fix: no journey at all)."""
+    from arverne.routing.planner import Planner
+
+    feed = write_feed(tmp_path / "metro", METRO)
+    network = build_network([feed], None, tmp_path / "net")
+    tt, links = network.timetable, network.links
+    assert tt is not None and links is not None
+    j1, j2 = tt.stop_index("metro:J1"), tt.stop_index("metro:J2")
+    to = links.footpath_to[links.footpath_ptr[j1] : links.footpath_ptr[j1 + 1]].tolist()
+    k = int(links.footpath_ptr[j1]) + to.index(j2)
+    assert links.footpath_straight_line[k]
+    assert network.manifest["counts"]["footpaths_estimated"] >= 2
+    assert network.manifest["params"]["straight_line_detour"] == BuildParams().straight_line_detour
+    pl = Planner(network)
+    journeys = pl.plan_stops(
+        tt.stop_index("metro:N1"),
+        tt.stop_index("metro:S2"),
+        depart_at=dt.datetime(2024, 3, 4, 7, 55),
+    )
+    assert journeys
+    rides = [leg.route_short_name for leg in journeys[0].legs if leg.stops]
+    assert rides == ["1", "2"]
+
+
+def test_cli_build_reports_unlinked_stops(tmp_path: Path) -> None:
+    """Item 'unlinked stops reported at build time': a street runs past station Jaude only, so
+    Nord (2.5 km north) and Sud (3 km south) are not linked. `arverne build` says so on the
+    terminal (count, the farthest stop and its distance, the snap limit), and the manifest
+    holds the same figures."""
+    from arverne.geo import haversine_m
+    from tests.network.osm_text import write_osm
+
+    feed = write_feed(tmp_path / "metro", METRO)
+    nodes = {i: (3.080 + 0.001 * i, 45.7775) for i in range(5)}
+    osm = write_osm(tmp_path, nodes, [(10, list(range(5)), {"highway": "residential"})])
+    cli = [sys.executable, "-c", "from arverne.cli import main; main()"]
+    built = subprocess.run(
+        [*cli, "build", "--gtfs", str(feed), "--osm", str(osm), "-o", str(tmp_path / "n")],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    report = Network.load(tmp_path / "n").manifest["unlinked_stops"]
+    south_m = float(haversine_m(3.0825, 45.75, 3.0825, 45.7775))
+    assert report["count"] == 2 and report["max_snap_m"] == 300.0
+    assert report["farthest_stop_id"] == "metro:S2"
+    assert abs(report["farthest_m"] - south_m) < 0.01 * south_m
+    line = " ".join(built.stderr.split())
+    assert "2 of 5 stops lie farther than 300 m" in line
+    assert f"metro:S2, {report['farthest_m']:,.0f} m" in line
+
+
+def test_build_uses_the_feeds_pathways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed whose reader gives a pathways.txt table (Jaude: J1-J2 by a 300 s corridor, both
+    ways): the built footpath J1 -> J2 takes 300 s and is not labelled estimated, where
+    without pathways it is the 120 m straight-line estimate."""
+    import pandas as pd
+
+    import arverne.feeds.gtfs as gtfs
+
+    corridor = pd.DataFrame(
+        {
+            "pathway_id": ["c"],
+            "from_stop_id": ["J1"],
+            "to_stop_id": ["J2"],
+            "pathway_mode": [1],
+            "is_bidirectional": [1],
+            "length": [float("nan")],
+            "traversal_time": [300],
+        }
+    )
+    real_read = gtfs.read_gtfs
+
+    class WithPathways:
+        """The feed as read, plus the pathways table the reader will give."""
+
+        def __init__(self, feed: Any) -> None:
+            self._feed = feed
+            self.pathways = corridor
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._feed, name)
+
+    feed = write_feed(tmp_path / "metro", METRO)
+
+    def footpath(out: str) -> tuple[int, bool]:
+        links = build_network([feed], None, tmp_path / out).links
+        tt = Network.load(tmp_path / out).timetable
+        assert links is not None and tt is not None
+        j1, j2 = tt.stop_index("metro:J1"), tt.stop_index("metro:J2")
+        lo = int(links.footpath_ptr[j1])
+        k = lo + links.footpath_to[lo : links.footpath_ptr[j1 + 1]].tolist().index(j2)
+        return int(links.footpath_time_s[k]), bool(links.footpath_straight_line[k])
+
+    assert footpath("plain")[1]
+    monkeypatch.setattr(gtfs, "read_gtfs", lambda *a, **kw: WithPathways(real_read(*a, **kw)))
+    assert footpath("pathways") == (300, False)
+
+
+def test_folder_feed_hash_reads_only_its_own_files(tmp_path: Path) -> None:
+    """A feed folder's hash reads its top-level regular files only (`--gtfs /` hashed the whole
+    disk): a sub-folder, a link looping to the folder or a named pipe inside it changes nothing,
+    and the build is reused."""
+    import os
+    import zipfile
+
+    feed = tmp_path / "feed"
+    with zipfile.ZipFile(shared_path("gtfs/example/example.zip")) as archive:
+        archive.extractall(feed)
+    first = build_network([feed], None, tmp_path / "net")
+    (feed / "self").symlink_to(feed)
+    os.mkfifo(feed / "pipe")
+    (feed / "old").mkdir()
+    (feed / "old" / "stops.txt").write_text("stop_id\nX\n")
+    again = build_network([feed], None, tmp_path / "net")
+    assert again.manifest["build_key"] == first.manifest["build_key"]
+    assert again.manifest["counts"]["stops"] == 9

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from arverne.feeds.notices import Severity
-from arverne.network.links import build_links
+from arverne.geo import haversine_m
+from arverne.network.links import build_links, unlinked_stops
 from arverne.network.streets import build_streets
 from tests.conftest import shared_path
 from tests.network.osm_text import geodesic_m, write_osm
@@ -18,6 +19,7 @@ from tests.network.osm_text import geodesic_m, write_osm
 ROAD = {"highway": "residential"}
 UTM_REL = 2e-3  # UTM metres vs geodesic metres near the zone's edge
 WALK = 1.3
+DETOUR = 1.3  # walking distance / straight line of an estimated footpath (the default)
 
 # stops: A and B beside the street, C and D far north of it, E east along the street
 STOP_LON = np.array([0.0005, 0.0025, 0.0015, 0.0016, 0.0090])
@@ -70,7 +72,8 @@ def test_snapping_distance_and_split_fraction(streets):
 
 
 def test_footpath_times_on_streets_and_straight_line_fallback(streets):
-    """A-B walk 11.06 + 222.6 + 11.06 m at 1.3 m/s; C-D (off streets) by straight line."""
+    """A-B walk 11.06 + 222.6 + 11.06 m at 1.3 m/s; C-D (off streets) estimated: the straight
+    line times the detour factor 1.3."""
     links, _ = build_links(
         streets, STOP_LON, STOP_LAT, max_snap_m=300, footpath_radius_m=500, walk_speed_mps=WALK
     )
@@ -80,8 +83,8 @@ def test_footpath_times_on_streets_and_straight_line_fallback(streets):
     assert abs(paths[(A, B)][0] - walk_m / WALK) <= 1.0
     assert paths[(A, B)] == paths[(B, A)]
     assert not paths[(A, B)][1]
-    crow = geodesic_m((STOP_LON[C], STOP_LAT[C]), (STOP_LON[D], STOP_LAT[D]))
-    assert abs(paths[(C, D)][0] - crow / WALK) <= 1.0
+    crow = haversine_m(STOP_LON[C], STOP_LAT[C], STOP_LON[D], STOP_LAT[D])
+    assert abs(paths[(C, D)][0] - crow * DETOUR / WALK) <= 1.0
     assert paths[(C, D)][1] and paths[(D, C)][1]
     assert set(paths) == {(A, B), (B, A), (C, D), (D, C)}  # E is 700 m away, C/D 1 km
     assert links.footpath_ptr.tolist() == [0, 1, 2, 3, 4, 4]
@@ -97,7 +100,8 @@ def test_radius_limits_walking_distance(streets):
 
 def test_transfers_forbid_raise_and_add(streets):
     """type 3 A->B removes it, type 2 B->A 600 s raises it, A->A 120 s is a self footpath,
-    type 2 A->E (beyond the radius) adds the street walk, type 0 B->C adds a straight line."""
+    type 2 A->E (beyond the radius) adds the street walk, type 0 B->C adds an estimate (the
+    straight line times the detour factor)."""
     t_from = np.array([A, B, A, A, B, C])
     t_to = np.array([B, A, A, E, C, D])
     t_type = np.array([3, 2, 2, 2, 0, 3])
@@ -121,8 +125,8 @@ def test_transfers_forbid_raise_and_add(streets):
     off = geodesic_m((0.0005, 0.0), (0.0005, 0.0001))
     walk_ae = off + geodesic_m((0.0005, 0.0), (0.009, 0.0))
     assert abs(paths[(A, E)][0] - walk_ae / WALK) <= 1.0 and not paths[(A, E)][1]
-    crow_bc = geodesic_m((STOP_LON[B], STOP_LAT[B]), (STOP_LON[C], STOP_LAT[C]))
-    assert abs(paths[(B, C)][0] - crow_bc / WALK) <= 1.0 and paths[(B, C)][1]
+    crow_bc = haversine_m(STOP_LON[B], STOP_LAT[B], STOP_LON[C], STOP_LAT[C])
+    assert abs(paths[(B, C)][0] - crow_bc * DETOUR / WALK) <= 1.0 and paths[(B, C)][1]
     assert (C, D) not in paths and (D, C) in paths
 
 
@@ -231,3 +235,57 @@ def test_portland_recommended_transfers_become_footpaths():
         assert straight == (not (linked[i] and linked[j]))
         crow = geodesic_m((lon[i], lat[i]), (lon[j], lat[j]))
         assert time_s * 1.3 >= crow * (1 - UTM_REL) - 1.3
+
+
+def test_stops_of_one_station_always_change(streets):
+    """A and B (224 m apart, 245 m by the streets) share a parent station, C and D another:
+    with a 200 m radius, A-B still get a footpath (the street walk is beyond the radius, so the
+    estimate: straight line times the detour factor), and C-D, unlinked and 45 m apart, too;
+    no other pair is within the radius."""
+    parent = np.array([5, 5, 6, 6, -1, -1, -1])
+    lon = np.append(STOP_LON, [0.001, 0.0015])  # the two station nodes themselves
+    lat = np.append(STOP_LAT, [0.0, 0.0102])
+    links, _ = build_links(
+        streets, lon, lat, max_snap_m=300, footpath_radius_m=200, stop_parent=parent
+    )
+    paths = footpaths(links)
+    crow_ab = haversine_m(STOP_LON[A], STOP_LAT[A], STOP_LON[B], STOP_LAT[B])
+    assert paths[(A, B)] == paths[(B, A)] == (int(np.ceil(crow_ab * DETOUR / WALK)), True)
+    assert paths[(C, D)][1] and (D, C) in paths
+    alone, _ = build_links(streets, lon, lat, max_snap_m=300, footpath_radius_m=200)
+    assert (A, B) not in footpaths(alone)
+    # a boarding area without coordinates (allowed by GTFS) gets no footpath from its station
+    lon[B] = lat[B] = np.nan
+    unplaced, _ = build_links(None, lon, lat, footpath_radius_m=200, stop_parent=parent)
+    assert not {(A, B), (B, A)} & set(footpaths(unplaced))
+
+
+def test_without_streets_estimates_within_the_radius():
+    """No streets: a footpath exists exactly when the straight line times the detour factor is
+    within the radius (A-B 224 m: 291 m estimated, kept with 300 m, left out with 280 m), its
+    time is that estimate at the walking speed, and a larger detour factor lengthens it."""
+    crow = float(haversine_m(STOP_LON[A], STOP_LAT[A], STOP_LON[B], STOP_LAT[B]))
+    wide, _ = build_links(None, STOP_LON, STOP_LAT, footpath_radius_m=300)
+    assert footpaths(wide)[(A, B)] == (int(np.ceil(crow * DETOUR / WALK)), True)
+    assert wide.straight_line_detour == DETOUR
+    narrow, _ = build_links(None, STOP_LON, STOP_LAT, footpath_radius_m=280)
+    assert (A, B) not in footpaths(narrow)
+    slow, _ = build_links(None, STOP_LON, STOP_LAT, footpath_radius_m=500, straight_line_detour=2)
+    assert footpaths(slow)[(A, B)][0] == int(np.ceil(crow * 2 / WALK))
+    with pytest.raises(ValueError, match="straight_line_detour"):
+        build_links(None, STOP_LON, STOP_LAT, straight_line_detour=0.5)
+
+
+def test_unlinked_report_names_the_farthest_placed_stop(streets):
+    """C and D lie 1.1 and 1.15 km off the street (not linked with a 300 m limit) and a node
+    without coordinates is not linked either: the report counts the two placed ones and names
+    D, the farthest, with its distance to the street."""
+    lon, lat = np.append(STOP_LON, np.nan), np.append(STOP_LAT, np.nan)
+    tt = SimpleNamespace(stop_lon=lon, stop_lat=lat, stop_id=np.array([*"abcde", "node"]))
+    links, _ = build_links(streets, lon, lat, max_snap_m=300)
+    report = unlinked_stops(links, streets, tt)
+    assert report["count"] == 2 and report["max_snap_m"] == 300.0
+    assert report["farthest_stop_id"] == "d"
+    assert report["farthest_m"] == pytest.approx(
+        geodesic_m((0.0016, 0.0), (0.0016, 0.0104)), rel=UTM_REL
+    )

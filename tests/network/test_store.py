@@ -68,3 +68,18 @@ def test_manifest_schema_version_is_checked(tmp_path: Path) -> None:
         read_manifest(tmp_path)
     with pytest.raises(NetworkStoreError, match="not a compiled network"):
         read_manifest(tmp_path / "missing")
+
+
+def test_schema_declares_every_array_field_of_every_part() -> None:
+    """Each array field of StreetGraph, Timetable and StopLinks has a declared layout, and the
+    schema declares no field the parts do not have: a new field cannot skip the load checks."""
+    import dataclasses
+    import typing
+
+    from arverne.network.network import PARTS
+    from arverne.network.schema import ARRAYS
+
+    for name, cls in PARTS.items():
+        hints = typing.get_type_hints(cls)
+        arrays = {f.name for f in dataclasses.fields(cls) if hints[f.name] is np.ndarray}
+        assert arrays == set(ARRAYS[name]), name

@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arverne.feeds.gtfs import read_gtfs
-from arverne.network import timetable as timetable_module
+from arverne.network import _trips as trips_module
 from arverne.network._compile import (
     _argsort_u64,
     fifo_patterns,
     inseat_chains,
     key_hashes,
+    loop_free_windows,
     pattern_keys,
     trip_patterns,
 )
@@ -282,6 +283,105 @@ def test_inseat_station_test_in_a_later_feed(tmp_path: Path) -> None:
     assert tt.trip_id[tt.trip_chained].tolist() == ["two:v1+1"]
 
 
+def _chained_stations(tt: Timetable) -> list[list[int]]:
+    """Stations served by each chained trip, a change of trip at one station counted once."""
+    station = np.where(tt.stop_parent >= 0, tt.stop_parent, np.arange(tt.n_stops))
+    out = []
+    for t in np.flatnonzero(tt.trip_chained):
+        p = tt.trip_pattern[t]
+        s = station[tt.pattern_stop[tt.pattern_stop_ptr[p] : tt.pattern_stop_ptr[p + 1]]]
+        out.append(s[np.r_[True, s[1:] != s[:-1]]].tolist())
+    return out
+
+
+SHUTTLE_STOPS = STOPS + "M,Middle,45.015,3.0,0,,0\nL,Loop,45.015,3.01,0,,0\n"
+
+
+def _block_feed(tmp: Path, runs: list[str]):  # type: ignore[no-untyped-def]
+    """One block 'b' whose trips run the given stop strings ('AMB': A, M, B), ten minutes a stop
+    and two minutes at each terminus."""
+    trips = "route_id,service_id,trip_id,block_id\n" + "".join(
+        f"R,WK,t{k},b\n" for k in range(len(runs))
+    )
+    rows, minute = [], 8 * 60
+    for k, run in enumerate(runs):
+        for i, stop in enumerate(run):
+            rows.append(
+                f"t{k},{minute // 60:02d}:{minute % 60:02d}:00,"
+                f"{minute // 60:02d}:{minute % 60:02d}:00,{stop},{i + 1}"
+            )
+            minute += 10 if i < len(run) - 1 else 2
+    times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n" + "\n".join(rows)
+    return feed(tmp, "f", stops=SHUTTLE_STOPS, trips=trips, stop_times=times)
+
+
+def test_shuttle_block_never_chains_back_and_forth(tmp_path: Path) -> None:
+    """Defect 5: block 'b' shuttles A -> M -> B -> M -> A four times. Staying seated through a
+    terminus only brings the rider back past stops already served (boarding there later is the
+    same ride), so no chained trip is made: before the fix one chained trip of eight parts
+    served M eight times and doubled the stop times."""
+    tt = build_timetable([_block_feed(tmp_path, ["AMB", "BMA"] * 4)])
+    assert int(tt.trip_chained.sum()) == 0
+    assert tt.n_trips == 8 and tt.n_stop_times == 24
+
+
+def test_loop_line_block_chains_each_change_once(tmp_path: Path) -> None:
+    """A loop line split at its termini (A -> C -> B, then B -> L -> A, three times over): each
+    change of trip lies in one chained trip of two trips that closes the loop (A ... A), and no
+    chained trip serves a station twice on the way, so a rider from C to L stays seated."""
+    tt = build_timetable([_block_feed(tmp_path, ["ACB", "BLA"] * 3)])
+    ids = [str(t) for t in tt.trip_id[tt.trip_chained]]
+    assert sorted(ids) == [f"f:t{k}+1" for k in range(5)]
+    for served in _chained_stations(tt):
+        assert len(served) == 5 and served[0] == served[-1] and len(set(served)) == 4
+
+
+def _visits(stations: list[list[int]]) -> list[int]:
+    """Stations of a run of trips, a trip's first stop at its previous trip's last one merged."""
+    out: list[int] = []
+    for trip in stations:
+        out.extend(trip[1:] if out and trip[0] == out[-1] else trip)
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    chains=st.lists(
+        st.lists(st.lists(st.integers(0, 5), min_size=2, max_size=4), min_size=2, max_size=6),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_loop_free_windows_match_plain_reference(chains: list[list[list[int]]]) -> None:
+    """Random chains of trips over six stations: the kept runs are exactly the runs of two or
+    more trips whose visits are distinct (the last may close the loop at the first, with at
+    least four visits), not inside another such run; every run is checked by brute force."""
+    trips = [trip for chain in chains for trip in chain]
+    length = np.array([len(t) for t in trips], np.int64)
+    start = np.cumsum(length) - length
+    row_station = np.array([s for t in trips for s in t], np.int64)
+    sizes = np.array([len(c) for c in chains], np.int64)
+    chain_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    chain_trip = np.arange(len(trips), dtype=np.int64)
+
+    def good(a: int, b: int) -> bool:
+        v = _visits(trips[a:b])
+        if len(set(v)) == len(v):
+            return b - a >= 2
+        return b - a >= 2 and v[0] == v[-1] and len(set(v[:-1])) == len(v) - 1 and len(v) >= 4
+
+    expected = []
+    for lo, hi in itertools.pairwise(chain_ptr.tolist()):
+        runs = [(a, b) for a in range(lo, hi) for b in range(a + 2, hi + 1) if good(a, b)]
+        expected += [
+            (a, b)
+            for a, b in runs
+            if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in runs)
+        ]
+    first, end = loop_free_windows(chain_ptr, chain_trip, start, length, row_station, 6)
+    assert list(zip(first.tolist(), end.tolist(), strict=True)) == expected
+
+
 @st.composite
 def flat_trips(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     """Random trips as flat columns: few stops and permissions (keys repeat), times in a small
@@ -410,6 +510,6 @@ def test_take_ranges_gathers_range_after_range(ranges: list[tuple[int, int]], st
     start = np.array([a for a, _ in ranges], dtype=np.int64)
     length = np.array([min(n, 30 - a) for a, n in ranges], dtype=np.int64)
     expected = [values[a : a + n] for a, n in zip(start, length, strict=True)]
-    with patch.object(timetable_module, "_GATHER_ROWS", step):
-        (got,) = timetable_module._take_ranges([values], start, length)
+    with patch.object(trips_module, "_GATHER_ROWS", step):
+        (got,) = trips_module.take_ranges([values], start, length)
     np.testing.assert_array_equal(got, np.concatenate([np.zeros(0, np.int32), *expected]))

@@ -92,7 +92,8 @@ def reference_network(
         if fptr[s + 1] > fptr[s]
     }
     change = {s: int(c) for s, c in enumerate(planner.search.stop_change_s.tolist()) if c != 0}
-    return RefNetwork(tt.timezone, trips, footpaths, change, inseat)
+    station = {s: int(p) for s, p in enumerate(parent.tolist()) if p >= 0}
+    return RefNetwork(tt.timezone, trips, footpaths, change, inseat, station=station)
 
 
 def restrict(net: RefNetwork, t_lo: int, t_hi: int) -> RefNetwork:
@@ -108,4 +109,6 @@ def restrict(net: RefNetwork, t_lo: int, t_hi: int) -> RefNetwork:
                 keep.append(trip)
                 break
     inseat = {remap[a]: remap[b] for a, b in net.inseat.items() if a in remap and b in remap}
-    return RefNetwork(net.timezone, keep, net.footpaths, net.change_s, inseat, net.stop_ok)
+    return RefNetwork(
+        net.timezone, keep, net.footpaths, net.change_s, inseat, net.stop_ok, net.station
+    )

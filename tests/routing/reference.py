@@ -40,10 +40,50 @@ class RefNetwork:
     """Same-stop change time after a ride (default: the query's minimum change, 0 unless
     given); negative forbids changing there."""
     inseat: dict[int, int] = field(default_factory=dict)
-    """trip -> trip a rider may stay seated on (same service date); a chain of such trips in
-    which one trip is excluded (``ok`` False) gives no in-seat continuation at all."""
+    """trip -> trip a rider may stay seated on (same service date). A rider stays seated along
+    a *run* of such trips that serves no station twice (see :meth:`runs`); a run in which one
+    trip is excluded (``ok`` False) is not ridden."""
     stop_ok: set[int] | None = None
     """Stops where boarding and alighting are allowed (None: all)."""
+    station: dict[int, int] = field(default_factory=dict)
+    """stop -> its parent station (a stop not listed is its own station)."""
+
+    def runs(self) -> list[list[int]]:
+        """The runs of in-seat trips a rider stays seated along, by their definition.
+
+        A chain starts at a trip that follows no other and follows ``inseat`` to its end. A run
+        is two or more consecutive trips of a chain whose visits (every stop, a trip's first
+        stop at the station its previous trip ended at being the same visit) are at distinct
+        stations, except that the last may close a loop at the first one's station when there
+        are four visits or more; a run inside a longer one is left out.
+        """
+        followed = set(self.inseat.values())
+        out = []
+        for head in self.inseat:
+            if head in followed:
+                continue
+            chain = [head]
+            while chain[-1] in self.inseat and self.inseat[chain[-1]] not in chain:
+                chain.append(self.inseat[chain[-1]])
+            longest_end = 0
+            for a in range(len(chain)):
+                b = a
+                while b < len(chain) and self._loop_free(chain[a : b + 1]):
+                    b += 1
+                if b - a >= 2 and b > longest_end:
+                    out.append(chain[a:b])
+                    longest_end = b
+        return out
+
+    def _loop_free(self, trips: list[int]) -> bool:
+        visits: list[int] = []
+        for t in trips:
+            stations = [self.station.get(s, s) for s in self.trips[t].stops]
+            visits.extend(stations[1:] if visits and stations[0] == visits[-1] else stations)
+        if len(set(visits)) == len(visits):
+            return True
+        closed = visits[0] == visits[-1] and len(set(visits[:-1])) == len(visits) - 1
+        return closed and len(visits) >= 4
 
     def day_start(self, date: dt.date) -> int:
         """Unix seconds of "noon minus 12 h" on ``date``."""
@@ -67,45 +107,28 @@ class RefNetwork:
         return [rows for rows in cache[(lo, hi)] if rows[-1][1] >= t_lo and rows[0][2] <= t_hi]
 
     def _instances(self, lo: dt.date, hi: dt.date) -> list[list[tuple[int, int, int, bool, bool]]]:
-        prev = {b: a for a, b in self.inseat.items()}
-        chain_ok = {}
-        for k in range(len(self.trips)):
-            start, seen = k, {k}
-            while start in prev and prev[start] not in seen:
-                start = prev[start]
-                seen.add(start)
-            members, t = [], start
-            while t is not None and t not in members:
-                members.append(t)
-                t = self.inseat.get(t)
-            chain_ok[k] = all(self.trips[m].ok for m in members)
+        # every trip alone, and every run of trips on the dates all of them run
+        rides = [[k] for k in range(len(self.trips))] + self.runs()
         out = []
-        for k, trip in enumerate(self.trips):
-            if not trip.ok:
+        for ride in rides:
+            if not all(self.trips[t].ok for t in ride):
                 continue
-            for date in trip.dates:
+            dates = set.intersection(*(self.trips[t].dates for t in ride))
+            for date in dates:
                 if not lo <= date <= hi:
                     continue
                 base = self.day_start(date)
-                rows = []
-                seen = set()
-                t = k
-                while t is not None and t not in seen:
-                    seen.add(t)
-                    tr = self.trips[t]
-                    if t != k and (not tr.ok or date not in tr.dates):
-                        break
-                    # no boarding at a trip's last stop (staying seated into the next trip
-                    # of the block, the rider boards where that trip starts)
-                    last = len(tr.stops) - 1
-                    rows.extend(
-                        (s, a + base, d + base, b and j < last, al)
+                # no boarding at a trip's last stop: staying seated into the next trip of the
+                # run, the rider boards where that trip starts
+                out.append(
+                    [
+                        (s, a + base, d + base, b and j < len(tr.stops) - 1, al)
+                        for tr in (self.trips[t] for t in ride)
                         for j, (s, a, d, b, al) in enumerate(
                             zip(tr.stops, tr.arr, tr.dep, tr.board, tr.alight, strict=True)
                         )
-                    )
-                    t = self.inseat.get(t) if chain_ok[k] else None
-                out.append(rows)
+                    ]
+                )
         return out
 
 

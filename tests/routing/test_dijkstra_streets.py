@@ -105,6 +105,28 @@ def test_path_on_one_segment_backwards(line_graph):
     assert p.length_m == pytest.approx(geodesic_m((0.0015, 0.0), (0.0005, 0.0)), rel=2e-3)
 
 
+def test_point_on_a_node_is_not_forced_through_its_oneway_arc(tmp_path):
+    """Defect 7: a triangle 1 -> 2 (one-way), 2-3 and 3-1 (two-way). A point exactly on node 2
+    snaps to the one-way arc 1 -> 2 at its head, one on node 1 to the same arc at its tail. By
+    car from node 3 to node 2 the path is street 3-2 alone, and from node 1 to node 3 street
+    1-3 alone (before the fix both were forced along the one-way arc: 3 -> 1 -> 2, 1 -> 2 -> 3)."""
+    nodes = {1: (0.0, 0.0), 2: (0.001, 0.0), 3: (0.001, 0.001)}
+    ways = [(10, [1, 2], {**ROAD, "oneway": "yes"}), (11, [2, 3], ROAD), (12, [3, 1], ROAD)]
+    g = build_streets(write_osm(tmp_path, nodes, ways), modes=("walk", "car"))
+    arc, frac, _ = snap_points(g, [0.0, 0.001], [0.0, 0.0], mode="car")
+    assert g.arc_way_id[arc].tolist() == [10, 10] and frac.tolist() == [0.0, 1.0]
+    lon, lat = [0.0, 0.001, 0.001], [0.0, 0.0, 0.001]
+    t, d = street_matrix(g, "car", lon, lat, lon, lat)
+    assert d[2, 1] == pytest.approx(geodesic_m(nodes[3], nodes[2]), rel=UTM_REL)
+    assert d[0, 2] == pytest.approx(geodesic_m(nodes[1], nodes[3]), rel=UTM_REL)
+    for a, b in ((3, 2), (1, 3)):
+        p = street_path(g, "car", nodes[a], nodes[b])
+        assert p.time_s == pytest.approx(t[a - 1, b - 1], rel=1e-9)
+        assert p.coords[0] == pytest.approx(nodes[a], abs=1e-7)
+        assert p.coords[-1] == pytest.approx(nodes[b], abs=1e-7)
+        assert {tuple(np.round(c, 9)) for c in p.coords} == {nodes[a], nodes[b]}  # no corner
+
+
 def test_path_not_snapped_raises(line_graph):
     """A destination far from every street gives NoRouteError with reason not_snapped."""
     g, _ = line_graph

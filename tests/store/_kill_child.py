@@ -14,15 +14,9 @@ import sys
 
 import numpy as np
 
-from arverne.fleet.ondemand import (
-    Offer,
-    OnDemandService,
-    ServiceArea,
-    ServiceParams,
-    TripRequest,
-    Vehicle,
-    straight_line_area,
-)
+from arverne.fleet.ondemand import OnDemandService
+from arverne.fleet.ondemand_model import Offer, ServiceParams, Shuttle, TripRequest
+from arverne.fleet.service_area import ServiceArea, straight_line_area
 
 NOW_S = 5 * 3600.0  # before the service opens: nothing freezes, every run sees the same clock
 
@@ -35,10 +29,10 @@ def kill_area() -> ServiceArea:
     return straight_line_area([f"s{i}" for i in range(40)], lon, lat)
 
 
-def kill_fleet() -> list[Vehicle]:
+def kill_fleet() -> list[Shuttle]:
     """Eight vehicles, one with wheelchair places."""
     return [
-        Vehicle(f"v{i}", 6, 1 if i == 0 else 0, "s0", 6 * 3600.0, 21 * 3600.0) for i in range(8)
+        Shuttle(f"v{i}", 6, 1 if i == 0 else 0, "s0", 6 * 3600.0, 21 * 3600.0) for i in range(8)
     ]
 
 

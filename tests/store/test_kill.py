@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from arverne.fleet.ondemand import Offer, OnDemandService, TripRequest
+from arverne.fleet.ondemand import OnDemandService
+from arverne.fleet.ondemand_model import Offer, TripRequest
 from tests.fleet.darp_check import check_service, check_stored
 from tests.store._kill_child import KILL_PARAMS, kill_area, kill_fleet, run_child
 from tests.store.backends import StoreLocation

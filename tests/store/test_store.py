@@ -137,3 +137,74 @@ def test_sqlite_unopenable_path(tmp_path) -> None:  # type: ignore[no-untyped-de
 
     with pytest.raises(StoreError, match="nope"):
         open_store(tmp_path / "nope" / "x.sqlite")
+
+
+def test_stale_plan_version_refused(store_location: StoreLocation) -> None:
+    """A commit planned against a plan version that another writer has since raised is refused
+    as a whole (StalePlanError, nothing of it stored); at the current version it is stored and
+    the version goes up by one."""
+    from arverne.store import StalePlanError
+
+    with store_location.open() as store:
+        store.put_vehicles(VEHICLES)
+        assert store.versions() == {"v1": 0, "v2": 0}
+        assert store.commit(
+            bookings=[booking("b1")], plans={"v1": plan("b1")}, expect_versions={"v1": 0}
+        ) == {"v1": 1}
+        with pytest.raises(StalePlanError):
+            store.commit(
+                bookings=[booking("b2")], plans={"v1": plan("b2")}, expect_versions={"v1": 0}
+            )
+        state = store.load()
+        assert [b.booking_id for b in state.bookings] == ["b1"]
+        assert state.plan == plan("b1")
+        assert state.versions == {"v1": 1, "v2": 0}
+
+
+def test_load_of_some_vehicles(store_location: StoreLocation) -> None:
+    """Loading named vehicles reads their plans, their confirmed bookings and their versions
+    only (what a process refreshes after another changed those plans)."""
+    with store_location.open() as store:
+        store.put_vehicles(VEHICLES)
+        store.commit(
+            bookings=[booking("b1"), booking("b2", "v2")],
+            plans={"v1": plan("b1"), "v2": plan("b2", "v2")},
+        )
+        state = store.load(["v2"])
+    assert [v.vehicle_id for v in state.vehicles] == ["v2"]
+    assert [b.booking_id for b in state.bookings] == ["b2"]
+    assert state.plan == plan("b2", "v2")
+    assert state.versions == {"v2": 1}
+
+
+def _set_schema_version(store, version: int) -> None:  # type: ignore[no-untyped-def]
+    with store._transaction() as cur:
+        cur.execute(
+            f"UPDATE meta SET value = {store.placeholder} WHERE key = 'schema_version'",
+            (str(version),),
+        )
+
+
+def test_version_1_store_is_migrated(store_location: StoreLocation) -> None:
+    """A store written by schema version 1 (no plan versions) opens: it gains the plan_version
+    column at 0 and keeps every row."""
+    with store_location.open() as store:
+        store.put_vehicles(VEHICLES)
+        store.commit(bookings=[booking("b1")], plans={"v1": plan("b1")})
+        with store._transaction() as cur:
+            cur.execute("ALTER TABLE vehicles DROP COLUMN plan_version")
+        _set_schema_version(store, 1)
+    with store_location.open() as store:
+        state = store.load()
+    assert state.meta["schema_version"] == str(SCHEMA_VERSION)
+    assert state.versions == {"v1": 0, "v2": 0}
+    assert state.plan == plan("b1") and state.vehicles == VEHICLES
+
+
+def test_newer_store_refused(store_location: StoreLocation) -> None:
+    """A store written by a newer Arverne (a schema version above ours) is refused with a
+    StoreError naming the version, not misread."""
+    with store_location.open() as store:
+        _set_schema_version(store, SCHEMA_VERSION + 1)
+    with pytest.raises(StoreError, match=f"schema_version {SCHEMA_VERSION + 1}"):
+        store_location.open()

@@ -6,7 +6,6 @@ public entry point is :func:`arverne.demo.territory.write_territory`.
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from shapely.geometry import LineString, Point
+
+from arverne.demo._names import COL_NAMES, FARM_NAMES, HAMLET_NAMES, ROW_NAMES, VILLAGE_STREETS
 
 LON0 = 3.10
 """Longitude of the market town's centre (local origin)."""
@@ -197,41 +198,6 @@ def _curve(a: XY, b: XY, *, step_m: float, bend_m: float, wobble: float) -> list
     out[0], out[-1] = a, b
     return out
 
-
-ROW_NAMES = [
-    "Rue des Tanneurs",
-    "Rue du Couvent",
-    "Rue des Chaumes",
-    "Rue Gaspard-Monge",
-    "Rue Jean-Jaurès",
-    "Avenue de la République",
-    "Rue des Gras",
-    "Rue des Remparts",
-    "Rue du Onze-Novembre",
-    "Rue de la Treille",
-    "Rue des Vignerons",
-]
-COL_NAMES = [
-    "Rue du Pré-Long",
-    "Rue des Augustins",
-    "Rue Pasteur",
-    "Boulevard Lafayette",
-    "Rue Saint-Genès",
-    "Boulevard Vercingétorix",
-    "Rue de la Halle",
-    "Rue Blaise-Pascal",
-    "Boulevard Desaix",
-    "Rue des Jardins",
-    "Rue de la Source",
-]
-VILLAGE_STREETS = [
-    "Rue du Lavoir",
-    "Grande Rue",
-    "Rue du Four",
-    "Chemin des Écoliers",
-    "Rue de l'Église",
-    "Rue des Granges",
-]
 
 VILLAGES: list[tuple[str, str, float, float, str, str]] = [
     # name, key, bearing (deg), distance (m), road highway, road ref
@@ -467,36 +433,6 @@ def _draw_motorway(lay: Layout, villages: dict[str, Village]) -> None:
         lay.add_way(pts, {"highway": "primary", "ref": ref, "maxspeed": "80", "lanes": "2"})
 
 
-HAMLET_NAMES = [
-    "La Prade",
-    "Le Bouchet",
-    "Les Côtes",
-    "Fontfreyde",
-    "La Vialle",
-    "Le Cheix",
-    "Montcervier",
-    "La Roche-Noire",
-    "Les Cheires",
-    "Le Pradal",
-    "Chaumont",
-    "La Moutade",
-]
-FARM_NAMES = [
-    "Ferme des Granges",
-    "GAEC du Puy-Vert",
-    "Ferme de la Combe",
-    "Ferme du Bois-Joli",
-    "GAEC des Estives",
-    "Ferme de Pailhès",
-    "Ferme de la Sagne",
-    "GAEC du Montel",
-    "Ferme des Brandes",
-    "Ferme du Jouvet",
-    "GAEC de la Narse",
-    "Ferme de Chassagne",
-]
-
-
 def _outward(village: Village) -> float:
     return math.atan2(village.centre[1], village.centre[0])
 
@@ -574,58 +510,6 @@ def _draw_farms(
                 },
             )
     return out
-
-
-# --- bus paths --------------------------------------------------------------------------------
-
-BUS_SPEED_KMH = {"130": 90.0, "80": 62.0, "70": 52.0, "50": 32.0, "30": 20.0}
-
-
-def bus_graph(lay: Layout) -> dict[int, list[tuple[int, float, float]]]:
-    """Adjacency ``node -> [(next node, seconds, metres)]`` for a bus: car roads, oneways, barriers."""
-    barriers = {n for n, t in lay.node_tags.items() if "barrier" in t}
-    adj: dict[int, list[tuple[int, float, float]]] = {n: [] for n in lay.node_xy}
-    for way in lay.ways:
-        highway = way.tags.get("highway")
-        if highway not in CAR_HIGHWAYS:
-            continue
-        speed_ms = BUS_SPEED_KMH.get(way.tags.get("maxspeed", "50"), 30.0) / 3.6
-        oneway = way.tags.get("oneway") == "yes"
-        for u, v in zip(way.nodes, way.nodes[1:], strict=False):
-            if u in barriers or v in barriers:
-                continue
-            length_m = math.dist(lay.node_xy[u], lay.node_xy[v])
-            adj[u].append((v, length_m / speed_ms, length_m))
-            if not oneway:
-                adj[v].append((u, length_m / speed_ms, length_m))
-    return adj
-
-
-def shortest_path(
-    adj: dict[int, list[tuple[int, float, float]]], source: int, target: int
-) -> list[int]:
-    """Fastest node path from ``source`` to ``target`` (Dijkstra, ties broken by node id)."""
-    best = {source: 0.0}
-    prev: dict[int, int] = {}
-    heap = [(0.0, source)]
-    while heap:
-        t, u = heapq.heappop(heap)
-        if u == target:
-            break
-        if t > best[u]:
-            continue
-        for v, dt, _ in adj[u]:
-            nt = t + dt
-            if nt < best.get(v, math.inf) - 1e-9:
-                best[v] = nt
-                prev[v] = u
-                heapq.heappush(heap, (nt, v))
-    if target not in best:
-        raise ValueError(f"demo territory: no bus path from node {source} to node {target}")
-    path = [target]
-    while path[-1] != source:
-        path.append(prev[path[-1]])
-    return path[::-1]
 
 
 # --- OSM XML ----------------------------------------------------------------------------------

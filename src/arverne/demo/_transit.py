@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import json
 import math
@@ -14,13 +15,14 @@ from shapely.geometry.polygon import orient
 
 from arverne.demo._layout import (
     BUS_STATION,
+    CAR_HIGHWAYS,
     XY,
     Layout,
     StreetPlan,
-    bus_graph,
-    shortest_path,
     to_lonlat,
 )
+from arverne.demo._lines import FREQUENCIES, LINES, LineDef, minutes
+from arverne.feeds._spec import DAYS, SPEC
 
 FEED_START = dt.date(2026, 9, 1)
 FEED_END = dt.date(2027, 8, 31)
@@ -127,108 +129,6 @@ def _all_stops(plan: StreetPlan) -> dict[str, StopDef]:
     return stops
 
 
-@dataclass(frozen=True)
-class LineDef:
-    """One route: its stops outbound, and departures (minutes after midnight) per service."""
-
-    route_id: str
-    short_name: str
-    long_name: str
-    color: str
-    stops: tuple[str, ...]
-    departures: dict[tuple[str, int], tuple[int, ...]]
-    """(service_id, direction_id) -> departure minutes from the first stop of that direction."""
-    wheelchair: int = 1
-    loop: bool = False
-
-
-def _hm(text: str) -> int:
-    h, m = text.split(":")
-    return int(h) * 60 + int(m)
-
-
-def _deps(*times: str) -> tuple[int, ...]:
-    return tuple(_hm(t) for t in times)
-
-
-LINES = [
-    LineDef(
-        "L10",
-        "10",
-        "Vernac Gare routière – Chambourg – Saint-Vidal-d'Auze",
-        "E2001A",
-        ("GARE_A", "MARCHE", "SABLONS", "PCHAMB", "QROUTES", "CHAMB", "BERGERIE", "STVID"),
-        {
-            ("SEM", 0): _deps("06:40", "07:35", "08:45", "12:10", "16:30", "17:40", "18:45"),
-            ("SEM", 1): _deps("06:05", "07:00", "07:50", "12:05", "13:30", "17:15", "18:25"),
-            ("SAM", 0): _deps("08:30", "12:10", "17:30", "24:30"),
-            ("SAM", 1): _deps("07:30", "10:00", "14:00", "18:30"),
-            ("DIM", 0): _deps("09:30", "17:30"),
-            ("DIM", 1): _deps("10:45", "18:45"),
-        },
-    ),
-    LineDef(
-        "L20",
-        "20",
-        "Vernac Gare routière – Les Fontilles – Pérignat-la-Forêt",
-        "0072BC",
-        ("GARE_B", "HOPITAL", "PFONT", "MOULIN", "FONT", "CHAMBON", "PERI"),
-        {
-            ("SEM", 0): _deps("06:50", "07:45", "12:20", "16:45", "18:10"),
-            ("SEM", 1): _deps("06:15", "07:20", "13:15", "17:50"),
-            ("SAM", 0): _deps("09:00", "17:00"),
-            ("SAM", 1): _deps("10:15", "18:15"),
-        },
-    ),
-    LineDef(
-        "L30",
-        "30",
-        "Vernac Gare routière – Beaulieu-sur-Couze",
-        "2E8B57",
-        ("GARE_C", "HDV", "VIGNES", "PBEAU", "PONT", "BEAU"),
-        {},  # run as vehicle blocks, see _blocks
-    ),
-    LineDef(
-        "L40",
-        "40",
-        "Vernac Gare routière – Le Mas-de-Ribes",
-        "8E44AD",
-        ("GARE_A", "POSTE", "RIVAUX", "A89", "CBLANCHE", "MAS"),
-        {
-            ("SEM", 0): _deps("07:00", "12:30", "17:15"),
-            ("SEM", 1): _deps("06:25", "08:00", "18:10"),
-            ("SAM", 0): _deps(
-                "10:00",
-            ),
-            ("SAM", 1): _deps(
-                "11:00",
-            ),
-        },
-        wheelchair=0,
-    ),
-    LineDef(
-        "NAV",
-        "N",
-        "Navette du centre-ville de Vernac",
-        "F39C12",
-        ("GARE_C", "HOPITAL", "TILLEULS", "COLLEGE", "FOIRE", "CHAUMES", "VIGNES", "ZA", "GARE_C"),
-        {("SEM", 0): _deps("07:00"), ("SAM", 0): _deps("09:00")},
-        loop=True,
-    ),
-    LineDef(
-        "S1",
-        "S1",
-        "Scolaire Pérignat-la-Forêt – Collège Jules-Ferry",
-        "7F8C8D",
-        ("COLLEGE", "ZA", "PPERI", "CPERI", "PERI"),
-        {("SCO", 1): _deps("07:05"), ("SCO", 0): _deps("16:50")},
-        wheelchair=2,
-    ),
-]
-FREQUENCIES = {  # template trip -> (start, end, headway_s, exact_times)
-    "NAV-SEM-0-0700": [("07:00", "09:00", 600, 1), ("09:00", "19:00", 1200, 0)],
-    "NAV-SAM-0-0900": [("09:00", "18:00", 1800, 0)],
-}
 L30_BLOCKS = {  # (service, vehicle) -> first departure from the station, no departure after
     ("SEM", 1): ("06:00", "20:00"),
     ("SEM", 2): ("06:40", "09:00"),
@@ -281,57 +181,17 @@ def _time(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _service_rows() -> tuple[list[list[str]], list[list[str]]]:
+def _service_rows() -> tuple[list[Row], list[Row]]:
     fmt = "%Y%m%d"
+    weeks = {"SEM": "1111100", "SAM": "0000010", "DIM": "0000001", "SCO": "1111100"}
     calendar = [
-        [
-            "SEM",
-            "1",
-            "1",
-            "1",
-            "1",
-            "1",
-            "0",
-            "0",
-            FEED_START.strftime(fmt),
-            FEED_END.strftime(fmt),
-        ],
-        [
-            "SAM",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0",
-            "1",
-            "0",
-            FEED_START.strftime(fmt),
-            FEED_END.strftime(fmt),
-        ],
-        [
-            "DIM",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0",
-            "0",
-            "1",
-            FEED_START.strftime(fmt),
-            FEED_END.strftime(fmt),
-        ],
-        [
-            "SCO",
-            "1",
-            "1",
-            "1",
-            "1",
-            "1",
-            "0",
-            "0",
-            FEED_START.strftime(fmt),
-            SCHOOL_END.strftime(fmt),
-        ],
+        {
+            "service_id": service_id,
+            **dict(zip(DAYS, week, strict=True)),
+            "start_date": FEED_START.strftime(fmt),
+            "end_date": (SCHOOL_END if service_id == "SCO" else FEED_END).strftime(fmt),
+        }
+        for service_id, week in weeks.items()
     ]
     dates: set[tuple[str, dt.date, int]] = set()
     for day in PUBLIC_HOLIDAYS:
@@ -347,8 +207,44 @@ def _service_rows() -> tuple[list[list[str]], list[list[str]]]:
             if day.weekday() < 5:
                 dates.add(("SCO", day, 2))
             day += dt.timedelta(days=1)
-    rows = [[s, d.strftime(fmt), str(e)] for s, d, e in sorted(dates, key=lambda r: (r[0], r[1]))]
+    rows: list[Row] = [
+        {"service_id": s, "date": d.strftime(fmt), "exception_type": str(e)}
+        for s, d, e in sorted(dates, key=lambda r: (r[0], r[1]))
+    ]
     return calendar, rows
+
+
+Row = dict[str, str]
+"""One row of a GTFS file: column name -> text."""
+
+
+def gtfs_table(file: str, rows: list[Row]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one GTFS file, columns in the order of the GTFS reference.
+
+    Parameters
+    ----------
+    file
+        A file the reader's spec declares (``stops.txt``).
+    rows
+        Rows as column -> text; a column any row names is written, empty where a row omits it.
+
+    Returns
+    -------
+    tuple
+        The header and the rows as lists of text.
+
+    Raises
+    ------
+    ValueError
+        When a row names a column that is not in the GTFS reference for that file.
+    """
+    columns = SPEC[file].columns
+    used = {name for row in rows for name in row}
+    unknown = used - set(columns)
+    if unknown:
+        raise ValueError(f"{file}: columns {sorted(unknown)} are not in the GTFS reference")
+    header = [c for c in columns if c in used]
+    return header, [[row.get(c, "") for c in header] for row in rows]
 
 
 @dataclass(frozen=True)
@@ -364,65 +260,49 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
     lay = plan.layout
     adj = bus_graph(lay)
     stops = _all_stops(plan)
-    t: dict[str, tuple[list[str], list[list[str]]]] = {}
-    t["agency.txt"] = (
-        [
-            "agency_id",
-            "agency_name",
-            "agency_url",
-            "agency_timezone",
-            "agency_lang",
-            "agency_phone",
-        ],
-        [
-            [
-                AGENCY_ID,
-                "Transports du Pays de Vernac",
-                "https://transports.vernac.example.org/",
-                "Europe/Paris",
-                "fr",
-                "04 73 00 00 00",
-            ]
-        ],
-    )
+    rows: dict[str, list[Row]] = {}
+    rows["agency.txt"] = [
+        {
+            "agency_id": AGENCY_ID,
+            "agency_name": "Transports du Pays de Vernac",
+            "agency_url": "https://transports.vernac.example.org/",
+            "agency_timezone": "Europe/Paris",
+            "agency_lang": "fr",
+            "agency_phone": "04 73 00 00 00",
+        }
+    ]
     stop_rows = []
     for s in stops.values():
         lon, lat = to_lonlat(s.anchor[0] + s.offset[0], s.anchor[1] + s.offset[1])
-        code = "" if s.location_type == 1 else s.stop_id[:8]
         stop_rows.append(
-            [
-                s.stop_id,
-                code,
-                s.name,
-                f"{lat:.6f}",
-                f"{lon:.6f}",
-                str(s.location_type),
-                s.parent_station,
-                str(s.wheelchair_boarding),
-                s.platform_code,
-            ]
+            {
+                "stop_id": s.stop_id,
+                "stop_code": "" if s.location_type == 1 else s.stop_id[:8],
+                "stop_name": s.name,
+                "stop_lat": f"{lat:.6f}",
+                "stop_lon": f"{lon:.6f}",
+                "location_type": str(s.location_type),
+                "parent_station": s.parent_station,
+                "wheelchair_boarding": str(s.wheelchair_boarding),
+                "platform_code": s.platform_code,
+            }
         )
-    t["stops.txt"] = (
-        [
-            "stop_id",
-            "stop_code",
-            "stop_name",
-            "stop_lat",
-            "stop_lon",
-            "location_type",
-            "parent_station",
-            "wheelchair_boarding",
-            "platform_code",
-        ],
-        sorted(stop_rows),
-    )
-    route_rows = []
-    trip_rows: list[list[str]] = []
-    st_rows: list[list[str]] = []
-    shape_rows: list[list[str]] = []
+    rows["stops.txt"] = sorted(stop_rows, key=lambda r: list(r.values()))
+    route_rows: list[Row] = []
+    trip_rows: list[Row] = []
+    st_rows: list[Row] = []
+    shape_rows: list[Row] = []
     for line in LINES:
         route_rows.append(
-            [line.route_id, AGENCY_ID, line.short_name, line.long_name, "3", line.color, "FFFFFF"]
+            {
+                "route_id": line.route_id,
+                "agency_id": AGENCY_ID,
+                "route_short_name": line.short_name,
+                "route_long_name": line.long_name,
+                "route_type": "3",
+                "route_color": line.color,
+                "route_text_color": "FFFFFF",
+            }
         )
         patterns = {0: _pattern(lay, adj, stops, line.stops, f"{line.route_id}-0")}
         if not line.loop:
@@ -430,191 +310,125 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
         for p in patterns.values():
             for i, ((x, y), m) in enumerate(zip(p.shape_xy, p.shape_m, strict=True)):
                 lon, lat = to_lonlat(x, y)
-                shape_rows.append([p.shape_id, f"{lat:.6f}", f"{lon:.6f}", str(i + 1), f"{m:.1f}"])
+                shape_rows.append(
+                    {
+                        "shape_id": p.shape_id,
+                        "shape_pt_lat": f"{lat:.6f}",
+                        "shape_pt_lon": f"{lon:.6f}",
+                        "shape_pt_sequence": str(i + 1),
+                        "shape_dist_traveled": f"{m:.1f}",
+                    }
+                )
         trips = _trips(line, patterns)
         for trip_id, service_id, direction, dep_min, block_id in trips:
             p = patterns[direction]
             headsign = stops[p.stop_ids[-1]].name if not line.loop else "Boucle centre-ville"
             wheelchair = line.wheelchair if line.route_id != "L40" or dep_min % 60 else 1
             trip_rows.append(
-                [
-                    line.route_id,
-                    service_id,
-                    trip_id,
-                    headsign,
-                    str(direction),
-                    block_id,
-                    p.shape_id,
-                    str(wheelchair),
-                ]
+                {
+                    "route_id": line.route_id,
+                    "service_id": service_id,
+                    "trip_id": trip_id,
+                    "trip_headsign": headsign,
+                    "direction_id": str(direction),
+                    "block_id": block_id,
+                    "shape_id": p.shape_id,
+                    "wheelchair_accessible": str(wheelchair),
+                }
             )
             for k, (stop_id, at_s, at_m) in enumerate(zip(p.stop_ids, p.at_s, p.at_m, strict=True)):
                 when = _time(dep_min * 60 + 60 * round(at_s / 60.0))
                 st_rows.append(
-                    [
-                        trip_id,
-                        when,
-                        when,
-                        stop_id,
-                        "",
-                        str(k + 1),
-                        "0",
-                        "0",
-                        f"{at_m:.1f}",
-                        "1",
-                        "",
-                        "",
-                        "",
-                        "",
-                    ]
+                    {
+                        "trip_id": trip_id,
+                        "arrival_time": when,
+                        "departure_time": when,
+                        "stop_id": stop_id,
+                        "stop_sequence": str(k + 1),
+                        "pickup_type": "0",
+                        "drop_off_type": "0",
+                        "shape_dist_traveled": f"{at_m:.1f}",
+                        "timepoint": "1",
+                    }
                 )
     # on-demand (GTFS-Flex): anywhere to anywhere in the western zone, booked one hour ahead
     route_rows.append(
-        ["TAD", AGENCY_ID, "TAD", "Transport à la demande – secteur Ouest", "3", "16A085", "FFFFFF"]
+        {
+            "route_id": "TAD",
+            "agency_id": AGENCY_ID,
+            "route_short_name": "TAD",
+            "route_long_name": "Transport à la demande – secteur Ouest",
+            "route_type": "3",
+            "route_color": "16A085",
+            "route_text_color": "FFFFFF",
+        }
     )
     for service_id, start, end in (
         ("SEM", "08:00:00", "18:00:00"),
         ("SAM", "09:00:00", "12:30:00"),
     ):
         trip_id = f"TAD-{service_id}"
-        trip_rows.append(["TAD", service_id, trip_id, "Transport à la demande", "0", "", "", "1"])
-        st_rows.append(
-            [
-                trip_id,
-                "",
-                "",
-                "",
-                FLEX_ZONE_ID,
-                "1",
-                "2",
-                "1",
-                "",
-                "",
-                start,
-                end,
-                BOOKING_RULE_ID,
-                BOOKING_RULE_ID,
-            ]
+        trip_rows.append(
+            {
+                "route_id": "TAD",
+                "service_id": service_id,
+                "trip_id": trip_id,
+                "trip_headsign": "Transport à la demande",
+                "direction_id": "0",
+                "wheelchair_accessible": "1",
+            }
         )
-        st_rows.append(
-            [
-                trip_id,
-                "",
-                "",
-                "",
-                FLEX_ZONE_ID,
-                "2",
-                "1",
-                "2",
-                "",
-                "",
-                start,
-                end,
-                BOOKING_RULE_ID,
-                BOOKING_RULE_ID,
-            ]
-        )
-    t["routes.txt"] = (
-        [
-            "route_id",
-            "agency_id",
-            "route_short_name",
-            "route_long_name",
-            "route_type",
-            "route_color",
-            "route_text_color",
-        ],
-        route_rows,
-    )
-    t["trips.txt"] = (
-        [
-            "route_id",
-            "service_id",
-            "trip_id",
-            "trip_headsign",
-            "direction_id",
-            "block_id",
-            "shape_id",
-            "wheelchair_accessible",
-        ],
-        trip_rows,
-    )
-    t["stop_times.txt"] = (
-        [
-            "trip_id",
-            "arrival_time",
-            "departure_time",
-            "stop_id",
-            "location_id",
-            "stop_sequence",
-            "pickup_type",
-            "drop_off_type",
-            "shape_dist_traveled",
-            "timepoint",
-            "start_pickup_drop_off_window",
-            "end_pickup_drop_off_window",
-            "pickup_booking_rule_id",
-            "drop_off_booking_rule_id",
-        ],
-        st_rows,
-    )
-    t["shapes.txt"] = (
-        ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence", "shape_dist_traveled"],
-        shape_rows,
-    )
-    calendar, calendar_dates = _service_rows()
-    t["calendar.txt"] = (
-        [
-            "service_id",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "start_date",
-            "end_date",
-        ],
-        calendar,
-    )
-    t["calendar_dates.txt"] = (["service_id", "date", "exception_type"], calendar_dates)
-    t["frequencies.txt"] = (
-        ["trip_id", "start_time", "end_time", "headway_secs", "exact_times"],
-        [
-            [trip, f"{a}:00", f"{b}:00", str(h), str(x)]
-            for trip, rows in FREQUENCIES.items()
-            for a, b, h, x in rows
-        ],
-    )
+        for sequence, pickup, drop_off in (("1", "2", "1"), ("2", "1", "2")):
+            st_rows.append(
+                {
+                    "trip_id": trip_id,
+                    "location_id": FLEX_ZONE_ID,
+                    "stop_sequence": sequence,
+                    "pickup_type": pickup,
+                    "drop_off_type": drop_off,
+                    "start_pickup_drop_off_window": start,
+                    "end_pickup_drop_off_window": end,
+                    "pickup_booking_rule_id": BOOKING_RULE_ID,
+                    "drop_off_booking_rule_id": BOOKING_RULE_ID,
+                }
+            )
+    rows["routes.txt"] = route_rows
+    rows["trips.txt"] = trip_rows
+    rows["stop_times.txt"] = st_rows
+    rows["shapes.txt"] = shape_rows
+    rows["calendar.txt"], rows["calendar_dates.txt"] = _service_rows()
+    rows["frequencies.txt"] = [
+        {
+            "trip_id": trip,
+            "start_time": f"{a}:00",
+            "end_time": f"{b}:00",
+            "headway_secs": str(h),
+            "exact_times": str(x),
+        }
+        for trip, freq_rows in FREQUENCIES.items()
+        for a, b, h, x in freq_rows
+    ]
     platforms = ["GARE_A", "GARE_B", "GARE_C"]
-    t["transfers.txt"] = (
-        ["from_stop_id", "to_stop_id", "transfer_type", "min_transfer_time"],
-        [[a, b, "2", "120"] for a in platforms for b in platforms if a != b]
-        + [["FONT", "FONT", "2", "60"]],
-    )
-    t["feed_info.txt"] = (
-        [
-            "feed_publisher_name",
-            "feed_publisher_url",
-            "feed_lang",
-            "feed_start_date",
-            "feed_end_date",
-            "feed_version",
-            "feed_contact_email",
-        ],
-        [
-            [
-                "Arverne – territoire de démonstration",
-                "https://arverne.example.org/",
-                "fr",
-                FEED_START.strftime("%Y%m%d"),
-                FEED_END.strftime("%Y%m%d"),
-                "demo-1",
-                "contact@arverne.example.org",
-            ]
-        ],
-    )
+    pairs = [(a, b, "120") for a in platforms for b in platforms if a != b] + [
+        ("FONT", "FONT", "60")
+    ]
+    rows["transfers.txt"] = [
+        {"from_stop_id": a, "to_stop_id": b, "transfer_type": "2", "min_transfer_time": t}
+        for a, b, t in pairs
+    ]
+    rows["feed_info.txt"] = [
+        {
+            "feed_publisher_name": "Arverne – territoire de démonstration",
+            "feed_publisher_url": "https://arverne.example.org/",
+            "feed_lang": "fr",
+            "feed_start_date": FEED_START.strftime("%Y%m%d"),
+            "feed_end_date": FEED_END.strftime("%Y%m%d"),
+            "feed_version": "demo-1",
+            "feed_contact_email": "contact@arverne.example.org",
+        }
+    ]
+    t = {file: gtfs_table(file, file_rows) for file, file_rows in rows.items()}
+    # GTFS-Flex booking rules: outside the reader's spec, kept verbatim by it
     t["booking_rules.txt"] = (
         [
             "booking_rule_id",
@@ -656,8 +470,8 @@ def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, 
         run_min = {d: math.ceil(p.at_s[-1] / 60.0) for d, p in patterns.items()}
         for (service_id, vehicle), (first, last) in L30_BLOCKS.items():
             block_id = f"L30-{service_id}-{vehicle}"
-            dep, direction = _hm(first), 0
-            while dep < _hm(last):
+            dep, direction = minutes(first), 0
+            while dep < minutes(last):
                 trip_id = f"{block_id}-{direction}-{dep // 60:02d}{dep % 60:02d}"
                 out.append((trip_id, service_id, direction, dep, block_id))
                 dep += run_min[direction] + (10 if direction == 0 else 30)
@@ -690,3 +504,55 @@ def _flex_zone(plan: StreetPlan) -> str:
         )
         + "\n"
     )
+
+
+# --- bus paths --------------------------------------------------------------------------------
+
+BUS_SPEED_KMH = {"130": 90.0, "80": 62.0, "70": 52.0, "50": 32.0, "30": 20.0}
+
+
+def bus_graph(lay: Layout) -> dict[int, list[tuple[int, float, float]]]:
+    """Adjacency ``node -> [(next node, seconds, metres)]`` for a bus: car roads, oneways, barriers."""
+    barriers = {n for n, t in lay.node_tags.items() if "barrier" in t}
+    adj: dict[int, list[tuple[int, float, float]]] = {n: [] for n in lay.node_xy}
+    for way in lay.ways:
+        highway = way.tags.get("highway")
+        if highway not in CAR_HIGHWAYS:
+            continue
+        speed_ms = BUS_SPEED_KMH.get(way.tags.get("maxspeed", "50"), 30.0) / 3.6
+        oneway = way.tags.get("oneway") == "yes"
+        for u, v in zip(way.nodes, way.nodes[1:], strict=False):
+            if u in barriers or v in barriers:
+                continue
+            length_m = math.dist(lay.node_xy[u], lay.node_xy[v])
+            adj[u].append((v, length_m / speed_ms, length_m))
+            if not oneway:
+                adj[v].append((u, length_m / speed_ms, length_m))
+    return adj
+
+
+def shortest_path(
+    adj: dict[int, list[tuple[int, float, float]]], source: int, target: int
+) -> list[int]:
+    """Fastest node path from ``source`` to ``target`` (Dijkstra, ties broken by node id)."""
+    best = {source: 0.0}
+    prev: dict[int, int] = {}
+    heap = [(0.0, source)]
+    while heap:
+        t, u = heapq.heappop(heap)
+        if u == target:
+            break
+        if t > best[u]:
+            continue
+        for v, step_s, _ in adj[u]:
+            nt = t + step_s
+            if nt < best.get(v, math.inf) - 1e-9:
+                best[v] = nt
+                prev[v] = u
+                heapq.heappush(heap, (nt, v))
+    if target not in best:
+        raise ValueError(f"demo territory: no bus path from node {source} to node {target}")
+    path = [target]
+    while path[-1] != source:
+        path.append(prev[path[-1]])
+    return path[::-1]

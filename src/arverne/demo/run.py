@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from arverne.errors import NoRouteError
@@ -24,14 +25,14 @@ def run_demo(out_dir: Path, console: Console) -> None:
 
     out_dir = Path(out_dir)
     territory = write_territory(out_dir / "territory")
-    console.print(f"[bold]Demo territory[/bold] written to {territory.folder}")
+    console.print(f"[bold]Demo territory[/bold] written to {escape(str(territory.folder))}")
     network = build_network([territory.gtfs], territory.osm, out_dir / "network")
     table = Table("what", "count", title="Compiled network")
     for key, value in network.summary().items():
         if key != "path":
             table.add_row(key, str(value))
     console.print(table)
-    console.print(f"network directory: {network.path}\n")
+    console.print(f"network directory: {escape(str(network.path))}\n")
     _plan_journeys(network, pd.read_csv(territory.places), console)
     _solve_tours(network, territory.places, out_dir / "tours", console)
 
@@ -63,10 +64,10 @@ def _plan_journeys(network: Network, places: pd.DataFrame, console: Console) -> 
         try:
             journeys = planner.plan(origin, destination, depart_at=depart_at)
         except NoRouteError as exc:
-            console.print(f"  no journey: {exc}\n")
+            console.print(f"  no journey: {escape(str(exc))}\n")
             continue
         for journey in journeys[:2]:
-            console.print(journey.to_text() + "\n")
+            console.print(escape(journey.to_text()) + "\n")
 
 
 def _solve_tours(network: Network, places_csv: Path, out_dir: Path, console: Console) -> None:
@@ -86,4 +87,4 @@ def _solve_tours(network: Network, places_csv: Path, out_dir: Path, console: Con
             *(str(s[k]) for k in ("tours", "served", "unassigned", "distance_km", "duration_h")),
         )
     console.print(table)
-    console.print(f"tour problems, GeoJSON, Gantt charts and maps in {out_dir}")
+    console.print(f"tour problems, GeoJSON, Gantt charts and maps in {escape(str(out_dir))}")

@@ -1,0 +1,3 @@
+"""Outside formats in: GTFS (declared once in _spec.py, read and validated with notices), OSM
+through pyosmium, street profiles as data; reading only, no routing.
+"""

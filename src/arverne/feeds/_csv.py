@@ -1,4 +1,4 @@
-"""Low-level GTFS reading: the zip or folder, CSV files as Arrow string columns, notices.
+"""Low-level GTFS reading: CSV files as Arrow string columns (the files come from ``_source``).
 
 No Python loop touches every row of a big file: a regular file with typed columns goes through
 one compiled pass (``_scan``), the others through pyarrow's CSV reader, small files through the
@@ -9,220 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-import struct
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import cast
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from isal import isal_zlib
 
 from arverne.errors import GtfsError
+from arverne.feeds._fields import check_long_values, cut_long_runs, leave_out_cut_rows
 from arverne.feeds._scan import rescan_text, scan_csv
-from arverne.feeds.notices import Notice, Severity
+from arverne.feeds.limits import ReadLimits
+from arverne.feeds.notices import Notice, Notices, Severity, short
 
-MAX_EXAMPLE_CHARS = 60
-"""Longest excerpt of a value quoted in a notice message."""
-FIELD_TOO_LONG = 4096
-"""Values longer than this many characters get a ``field_too_long`` notice (they are kept)."""
-_ZIP_ERRORS: tuple[type[Exception], ...] = (
-    zipfile.BadZipFile,
-    zlib.error,
-    cast(type[Exception], isal_zlib.error),  # its stub declares an instance
-    EOFError,
-    OSError,
-    ValueError,
-    NotImplementedError,  # zipfile: unsupported version, compression or strong encryption
-    RuntimeError,  # zipfile: an encrypted member
-)
-"""What zipfile and the inflater raise on a damaged or unsupported archive."""
-_ZIP_FLAGS_FOR_ZIPFILE = 0x1 | 0x20 | 0x40
-"""Encrypted, patched or strongly encrypted members: left to zipfile, which refuses them."""
 SMALL_FILE_BYTES = 16_384
 """Files up to this size are parsed with the csv module: pyarrow's thread hand-offs cost more."""
-
-
-class Source:
-    """The files of a feed, from a zip archive or a folder, read as bytes on demand.
-
-    Parameters
-    ----------
-    path
-        A ``.zip`` file or a directory.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._zip: zipfile.ZipFile | None = None
-        self._members: dict[str, str] = {}
-        self._pending: dict[str, Future[bytes]] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self.subfolder: str | None = None
-        if not path.exists():
-            raise GtfsError(f"{path}: no such file or directory")
-        if path.is_dir():
-            self._members = {p.name: p.name for p in path.iterdir() if p.is_file()}
-        else:
-            try:
-                self._zip = zipfile.ZipFile(path)
-                infos = [i for i in self._zip.infolist() if not i.is_dir()]
-            except _ZIP_ERRORS as exc:
-                raise GtfsError(f"{path}: not a readable zip archive ({exc})") from None
-            top = {i.filename: i.filename for i in infos if "/" not in i.filename.strip("/")}
-            if "stop_times.txt" not in top and "stops.txt" not in top:
-                # the canonical validator flags files inside a single sub-folder; we read them
-                nested = [i.filename for i in infos if i.filename.endswith("/stops.txt")]
-                if len(nested) == 1:
-                    prefix = nested[0][: -len("stops.txt")]
-                    self.subfolder = prefix
-                    top = {
-                        i.filename[len(prefix) :]: i.filename
-                        for i in infos
-                        if i.filename.startswith(prefix) and "/" not in i.filename[len(prefix) :]
-                    }
-            self._members = top
-
-    @property
-    def names(self) -> list[str]:
-        """File names at the feed's root, sorted."""
-        return sorted(self._members)
-
-    def prefetch(self, names: Iterable[str]) -> None:
-        """Start reading files, in this order, on a background thread.
-
-        Inflating a big member (20 MB of stop_times.txt: ~20 ms) then overlaps the parsing of
-        the files read before it; :meth:`read` waits for it and raises what it raised.
-        """
-        todo = [n for n in names if n in self._members and n not in self._pending]
-        if todo and self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="gtfs-read")
-        for name in todo:
-            assert self._pool is not None
-            self._pending[name] = self._pool.submit(self._read, name)
-
-    def read(self, name: str) -> bytes:
-        """Bytes of one file.
-
-        Parameters
-        ----------
-        name
-            File name at the feed's root.
-
-        Returns
-        -------
-        bytes
-            The whole file.
-
-        Raises
-        ------
-        GtfsError
-            When the archive member is corrupt or truncated.
-        """
-        pending = self._pending.pop(name, None)
-        return self._read(name) if pending is None else pending.result()
-
-    def _read(self, name: str) -> bytes:
-        member = self._members[name]
-        if self._zip is None:
-            return (self.path / member).read_bytes()
-        try:
-            info = self._zip.getinfo(member)
-            if (
-                info.compress_type == zipfile.ZIP_DEFLATED
-                and not info.flag_bits & _ZIP_FLAGS_FOR_ZIPFILE
-            ):
-                return self._inflate(info)
-            return self._zip.read(member)
-        except _ZIP_ERRORS as exc:
-            raise GtfsError(f"{self.path}: {name} is corrupt in the zip archive ({exc})") from None
-
-    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
-        """A deflated member, inflated by ISA-L: about twice zlib's speed on big stop_times."""
-        with self.path.open("rb") as handle:
-            handle.seek(info.header_offset)
-            header = handle.read(30)
-            if len(header) < 30 or header[:4] != b"PK\x03\x04":
-                raise zipfile.BadZipFile("bad local file header")
-            name_len, extra_len = struct.unpack("<HH", header[26:30])
-            handle.seek(info.header_offset + 30 + name_len + extra_len)
-            deflated = handle.read(info.compress_size)
-        if len(deflated) < info.compress_size:
-            raise EOFError("the archive is truncated")
-        # an output buffer of the announced size: no regrowth, so no second copy at the peak
-        data = isal_zlib.decompress(deflated, -15, max(1, info.file_size))
-        if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
-            raise zipfile.BadZipFile("size or CRC-32 does not match the archive's directory")
-        return data
-
-    def close(self) -> None:
-        """Stop the background reads and close the archive, if any."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._zip is not None:
-            self._zip.close()
-
-
-class Notices:
-    """A list of notices with helpers to add many at once from boolean masks."""
-
-    def __init__(self) -> None:
-        self.items: list[Notice] = []
-
-    def add(
-        self,
-        code: str,
-        severity: Severity,
-        file: str | None,
-        row: int | None,
-        field: str | None,
-        message: str,
-    ) -> None:
-        """Append one notice."""
-        self.items.append(Notice(code, severity, file, row, field, message))
-
-    def add_rows(
-        self,
-        code: str,
-        severity: Severity,
-        file: str,
-        rows: np.ndarray,
-        field: str | None,
-        message: Callable[[int, str], str],
-        values: Iterable[object] | None = None,
-    ) -> None:
-        """Append one notice per row.
-
-        Parameters
-        ----------
-        code, severity, file, field
-            As in :class:`Notice`.
-        rows
-            CSV row numbers of the flagged rows.
-        message
-            ``message(row, value)`` -> sentence; ``value`` is the (shortened) field value.
-        values
-            The flagged values, one per row, or None.
-        """
-        vals: Iterable[object] = values if values is not None else [""] * len(rows)
-        for row, value in zip(rows.tolist(), vals, strict=True):
-            self.items.append(
-                Notice(code, severity, file, int(row), field, message(int(row), short(value)))
-            )
-
-
-def short(value: object) -> str:
-    """A value as text, cut to :data:`MAX_EXAMPLE_CHARS` characters for messages."""
-    text = "" if value is None else str(value)
-    if len(text) > MAX_EXAMPLE_CHARS:
-        return text[:MAX_EXAMPLE_CHARS] + "..."
-    return text
 
 
 def _decode_header(data: bytes) -> tuple[str, int]:
@@ -282,6 +83,7 @@ def read_csv_table(
     notices: Notices,
     types: Mapping[str, str] | None = None,
     reread: Callable[[], bytes] | None = None,
+    max_field_bytes: int = ReadLimits.max_field_bytes,
 ) -> CsvTable | None:
     """Read one GTFS CSV file.
 
@@ -299,6 +101,9 @@ def read_csv_table(
     reread
         Gives ``data`` again: then the table does not hold on to the bytes for the rare re-read
         of a typed column's text.
+    max_field_bytes
+        Longest value kept: a row holding a longer one is left out with a ``field_over_limit``
+        notice (values over ``_fields.FIELD_TOO_LONG`` bytes are kept with ``field_too_long``).
 
     Returns
     -------
@@ -339,6 +144,22 @@ def read_csv_table(
             None,
             f"{file} is UTF-16 encoded, not UTF-8; it was decoded as UTF-16.",
         )
+    cut: list[tuple[int, int, int]] = []
+    if len(data) > max_field_bytes:
+        data, cut = cut_long_runs(data, max_field_bytes)
+        if cut:
+            reread = None  # the bytes read are not the bytes parsed
+        if cut and cut[0][0] == 1:
+            notices.add(
+                "field_over_limit",
+                Severity.ERROR,
+                file,
+                1,
+                None,
+                f"{file} header: a column name is {cut[0][2]:,} bytes long, over the limit of "
+                f"{max_field_bytes:,} (ReadLimits.max_field_bytes); the file was ignored.",
+            )
+            return None
     header_text, header_length = _decode_header(data)
     header_text = header_text.rstrip("\r")
     try:
@@ -386,20 +207,24 @@ def read_csv_table(
         seen.add(name)
         names.append(name)
 
+    parsed = None
     if len(data) <= SMALL_FILE_BYTES:
-        small = _parse_small(file, data, names, notices)
-        if small is not None:
-            return CsvTable(names, *small)
+        parsed = _parse_small(file, data, names, notices)
     elif types and b"\r" not in data[: header_length - 2]:  # the header is one line
-        scanned = scan_csv(data, header_length, names, types)
-        if scanned is not None:
+        scanned = scan_csv(data, header_length, names, types, max_field_bytes)
+        if scanned is not None:  # no value is over the limit: nothing to leave out
             rows = np.arange(2, scanned.n_rows + 2, dtype=np.int32)
             text = pa.table(scanned.text)
-            _check_long_values(file, text, rows, notices, len(data))
+            check_long_values(file, text, rows, notices, len(data), max_field_bytes)
             # where the rows start in the bytes that ``read`` gives
             read, offset = (lambda: data, 0) if reread is None else (reread, trimmed)
             return CsvTable(names, text, rows, scanned.typed, (read, offset + header_length))
-    return CsvTable(names, *_parse(file, data, names, notices))
+    table, rows = parsed if parsed is not None else _parse(file, data, names, notices)
+    if cut:
+        table, rows = leave_out_cut_rows(file, names, table, rows, cut, notices, max_field_bytes)
+    return CsvTable(
+        names, *check_long_values(file, table, rows, notices, len(data), max_field_bytes)
+    )
 
 
 def _parse_small(
@@ -466,13 +291,11 @@ def _parse_small(
             None,
             f"{file} is not UTF-8; it was decoded as Windows-1252 (cp1252).",
         )
-    notices.items.extend(found)
+    notices.extend(found)
     table = pa.table(
         {name: pa.array(col, pa.string()) for name, col in zip(names, columns, strict=True)}
     )
-    row_numbers = np.array(numbers, dtype=np.int32)
-    _check_long_values(file, table, row_numbers, notices, len(data))
-    return table, row_numbers
+    return table, np.array(numbers, dtype=np.int32)
 
 
 def _parse(
@@ -590,7 +413,6 @@ def _parse(
                 f"{file} row {bad_number}: the number of values differs from the header's "
                 f"{len(names)} columns; the row was ignored ({short(text)!r}).",
             )
-    _check_long_values(file, table, row_numbers, notices, len(data))
     return table, row_numbers
 
 
@@ -610,43 +432,6 @@ def _pad_short_rows(
         lines[number - 1] = body + b"," * (n_columns - actual) + line[len(body) :]
         done.append((number, text, actual))
     return b"\n".join(lines), done
-
-
-def _check_long_values(
-    file: str, table: pa.Table, row_numbers: np.ndarray, notices: Notices, size: int
-) -> None:
-    """Flag (but keep) values longer than :data:`FIELD_TOO_LONG` characters.
-
-    ``size`` is the file's: no value is longer than its file (and Arrow's ``Table.nbytes``,
-    the other bound at hand, costs 5 ms at its first use in a process).
-    """
-    if table.num_rows == 0 or size <= FIELD_TOO_LONG:
-        return
-    for name in table.column_names:
-        column = table.column(name)
-        lengths = pc.binary_length(column)
-        longest = pc.max(lengths).as_py()
-        if longest is None or longest <= FIELD_TOO_LONG:
-            continue
-        mask = np.asarray(pc.greater(lengths, FIELD_TOO_LONG).to_numpy(zero_copy_only=False))
-        rows = row_numbers[mask]
-        notices.add_rows(
-            "field_too_long",
-            Severity.WARNING,
-            file,
-            rows,
-            name,
-            _too_long_message(file, name),
-        )
-
-
-def _too_long_message(file: str, name: str) -> Callable[[int, str], str]:
-    """Message builder for ``field_too_long`` notices of one column."""
-
-    def message(row: int, _value: str) -> str:
-        return f"{file} row {row}: {name} is longer than {FIELD_TOO_LONG} characters."
-
-    return message
 
 
 def string_array(table: pa.Table, name: str) -> pa.Array | None:

@@ -1,5 +1,6 @@
 """Orders by id (code points): rows by (id, sequence) for the reader and the compile, and id
-columns as categories in that order."""
+columns as categories in that order.
+"""
 
 from __future__ import annotations
 

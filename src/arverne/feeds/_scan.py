@@ -128,6 +128,7 @@ def _scan(
     n: int,
     row: int,
     text_at: int,
+    longest: np.ndarray,
     kinds: np.ndarray,
     slots: np.ndarray,
     whole: np.ndarray,
@@ -138,7 +139,8 @@ def _scan(
 ) -> int:
     """Fill the outputs from rows ``data[start:n]``; the number of rows, or -1 if irregular.
 
-    Rows are numbered from ``row`` and their text is written from ``text_at`` on. Column ``c`` of
+    Rows are numbered from ``row`` and their text is written from ``text_at`` on; ``longest[0]``
+    gets the length of the longest field. Column ``c`` of
     kind INT or TIME goes to ``whole[slots[c]]`` (int32; -1 empty, -2 odd), REAL to
     ``reals[slots[c]]`` (NaN empty, inf odd), TEXT to ``text[slots[c]]`` with Arrow offsets
     ``offsets[slots[c]]``. Blank lines may only end the file.
@@ -147,6 +149,7 @@ def _scan(
     filled = np.full(text.shape[0], text_at, np.int64)
     pos = start
     first = row
+    widest = 0
     while pos < n:
         b = data[pos]
         if b in (_LF, _CR):  # blank lines: allowed only at the end of the file
@@ -185,6 +188,7 @@ def _scan(
                     pos += 2
                 else:
                     return -1  # too many fields, or a lone carriage return
+            widest = max(widest, hi - lo)
             kind = kinds[c]
             slot = slots[c]
             if kind == TEXT:
@@ -201,6 +205,7 @@ def _scan(
             elif kind == REAL:
                 reals[slot, row] = _parse_real(data, lo, hi, pow10)
         row += 1
+    longest[0] = widest
     return row - first
 
 
@@ -214,8 +219,15 @@ class Scanned:
     n_rows: int
 
 
-def scan_csv(data: bytes, start: int, names: list[str], types: Mapping[str, str]) -> Scanned | None:
-    """Read a CSV body in one pass, or None when the file is not regular.
+def scan_csv(
+    data: bytes,
+    start: int,
+    names: list[str],
+    types: Mapping[str, str],
+    max_field_bytes: int | None = None,
+) -> Scanned | None:
+    """Read a CSV body in one pass, or None when the file is not regular or has a value
+    longer than ``max_field_bytes`` (the general reader leaves its row out).
 
     Parameters
     ----------
@@ -227,6 +239,8 @@ def scan_csv(data: bytes, start: int, names: list[str], types: Mapping[str, str]
         Column names, in file order.
     types
         ``{name: "int" | "time" | "real"}``; other columns are text.
+    max_field_bytes
+        Longest value the pass accepts (None: any).
 
     Returns
     -------
@@ -237,7 +251,9 @@ def scan_csv(data: bytes, start: int, names: list[str], types: Mapping[str, str]
     scanned = _run(data, start, kinds)
     if scanned is None:
         return None
-    n_rows, columns = scanned
+    n_rows, columns, longest = scanned
+    if max_field_bytes is not None and longest > max_field_bytes:
+        return None
     text: dict[str, pa.Array] = {}
     typed: dict[str, np.ndarray] = {}
     odd: list[int] = []
@@ -273,9 +289,10 @@ def rescan_text(data: bytes, start: int, n_columns: int, column: int) -> pa.Arra
     return scanned[1][column]
 
 
-def _run(data: bytes, start: int, kinds: np.ndarray) -> tuple[int, list[Any]] | None:
-    """Call the kernel with outputs sized for the file: the rows, and each column's output
-    (int32 or float64 values, an Arrow string array, or None for a skipped column).
+def _run(data: bytes, start: int, kinds: np.ndarray) -> tuple[int, list[Any], int] | None:
+    """Call the kernel with outputs sized for the file: the rows, each column's output
+    (int32 or float64 values, an Arrow string array, or None for a skipped column), and the
+    length of the longest field.
 
     A big file is read in two halves on two threads, split at a line end: a regular file's
     line ends all end rows, and a half that starts or ends inside a quoted value is irregular.
@@ -300,14 +317,15 @@ def _run(data: bytes, start: int, kinds: np.ndarray) -> tuple[int, list[Any]] | 
     # one row of the size of the body per text column: only the pages written are ever mapped
     text = np.empty((counts[TEXT], len(data) - start), dtype=np.uint8)
     outputs = (kinds, slots, whole, reals, offsets, text, _POW10)
+    longest = np.zeros(2, dtype=np.int64)  # one per half
     if not halves:
-        n_rows = _scan(buffer, start, len(data), 0, 0, *outputs)
+        n_rows = _scan(buffer, start, len(data), 0, 0, longest[:1], *outputs)
     else:
         with ThreadPoolExecutor(1) as pool:
             second = pool.submit(
-                _scan, buffer, middle, len(data), first_rows, middle - start, *outputs
+                _scan, buffer, middle, len(data), first_rows, middle - start, longest[1:], *outputs
             )
-            first = _scan(buffer, start, middle, 0, 0, *outputs)
+            first = _scan(buffer, start, middle, 0, 0, longest[:1], *outputs)
             rest = second.result()
         if first != first_rows or rest < 0:
             return None
@@ -336,12 +354,13 @@ def _run(data: bytes, start: int, kinds: np.ndarray) -> tuple[int, list[Any]] | 
             )
         else:
             columns.append(None)
-    return n_rows, columns
+    return n_rows, columns, int(longest.max())
 
 
 def _move_down(row: np.ndarray, begin: int, end: int, gap: int) -> None:
     """Move ``row[begin:end]`` to ``begin - gap``, in pieces that do not overlap (so numpy
-    copies without a temporary) unless the gap is small."""
+    copies without a temporary) unless the gap is small.
+    """
     if gap <= 0:
         return
     if gap < (end - begin) // 8:

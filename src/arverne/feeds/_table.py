@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from arverne.feeds._csv import CsvTable, Notices, short, string_array
 from arverne.feeds._parse import missing_mask, parse_date, parse_float, parse_int, parse_time
 from arverne.feeds._scan import MISSING
+from arverne.feeds._spec import Field, FileSpec
 from arverne.feeds.notices import Severity
 
 ERROR = Severity.ERROR
@@ -155,7 +156,7 @@ class Tab:
         vals = None
         if values is not None and "{value}" in text:
             column = self.s(values) if isinstance(values, str) else values
-            vals = column.take(pa.array(idx)).to_pylist()
+            vals = column.take(pa.array(idx[: self.notices.per_code])).to_pylist()
         file = self.file
         self.notices.add_rows(
             code,
@@ -198,17 +199,23 @@ class Tab:
         hi: int | None = None,
         quarantine: bool = False,
         bad_as_default: bool = True,
+        enum_error: bool = False,
     ) -> np.ndarray:
         """Parse an integer field; missing -> ``default`` (``missing_required_field`` if required).
 
         Invalid values give ``invalid_integer``; values outside ``allowed`` give
-        ``unexpected_enum_value`` (WARNING) and values outside ``[lo, hi]`` give
-        ``number_out_of_range``. Flagged rows are quarantined when ``quarantine``; otherwise their
-        value becomes ``default`` when ``bad_as_default``.
+        ``unexpected_enum_value`` (a WARNING, or with ``enum_error`` an ERROR that quarantines
+        the rows still kept) and values outside ``[lo, hi]`` give ``number_out_of_range``.
+        Flagged rows are quarantined when ``quarantine``; otherwise their value becomes
+        ``default`` when ``bad_as_default``.
         """
         if not self.has(name):
-            return np.full(self.n, default, dtype=np.int64)
-        values, missing, invalid = self._parsed(name, parse_int, empty=0)
+            if not enum_error:
+                return np.full(self.n, default, dtype=np.int64)
+            values = np.full(self.n, default, dtype=np.int64)  # every row is checked below
+            missing = invalid = np.zeros(self.n, dtype=bool)
+        else:
+            values, missing, invalid = self._parsed(name, parse_int, empty=0)
         if required:
             self.flag_empty(missing, name, quarantine=quarantine)
         self.flag(
@@ -227,15 +234,15 @@ class Tab:
                 outside = (values < choices[0]) | (values > choices[-1])
             else:
                 outside = ~np.isin(values, choices)
-            odd = ~bad & outside
+            odd = ~bad & outside & (self.keep if enum_error else True)
             self.flag(
                 odd,
                 "unexpected_enum_value",
-                WARNING,
+                ERROR if enum_error else WARNING,
                 name,
                 f"{name} '{{value}}' is not one of {list(allowed)}.",
                 values=name,
-                quarantine=False,
+                quarantine=enum_error,
             )
             bad |= odd
         if lo is not None or hi is not None:
@@ -309,6 +316,70 @@ class Tab:
             values = np.where(out, np.nan, values)
         return values
 
+    def parse(self, field: Field, parsed: Mapping[str, np.ndarray]) -> np.ndarray | pa.Array:
+        """Check and parse one column as its spec says.
+
+        Parameters
+        ----------
+        field
+            The column's spec.
+        parsed
+            Columns parsed before it (a ``required_when`` condition reads its column there).
+
+        Returns
+        -------
+        numpy.ndarray or pyarrow.Array
+            Typed values over all rows (see :meth:`integer`, :meth:`real`, :meth:`time`,
+            :meth:`date`), or the strings of a text column.
+        """
+        name = field.name
+        if field.kind == "text":
+            if field.required:
+                return self.required_id(name, quarantine=field.quarantine)
+            return self.s(name)
+        if field.kind == "int":
+            return self.integer(
+                name,
+                default=field.default,
+                required=field.required,
+                allowed=field.enum,
+                lo=None if field.lo is None else int(field.lo),
+                hi=None if field.hi is None else int(field.hi),
+                quarantine=field.quarantine,
+                bad_as_default=field.bad_as_default,
+                enum_error=field.enum_error,
+            )
+        if field.kind == "real":
+            required_mask = None
+            if field.required:
+                required_mask = np.ones(self.n, dtype=bool)
+            elif field.required_when is not None:
+                column, values = field.required_when
+                required_mask = np.isin(parsed[column], values)
+            return self.real(
+                name,
+                required_mask=required_mask,
+                lo=field.lo,
+                hi=field.hi,
+                quarantine=field.quarantine,
+            )
+        if field.kind == "time":
+            return self.time(name, required=field.required, quarantine=field.quarantine)
+        return self.date(name, quarantine=field.quarantine)
+
+    def parse_all(self, spec: FileSpec) -> dict[str, np.ndarray | pa.Array]:
+        """Check the header and parse every field of ``spec``, in its order.
+
+        Returns
+        -------
+        dict
+            Column name -> parsed values (see :meth:`parse`).
+        """
+        parsed: dict[str, np.ndarray | pa.Array] = {}
+        for field in spec.fields:
+            parsed[field.name] = self.parse(field, parsed)
+        return parsed
+
     def _parsed(
         self,
         name: str,
@@ -317,7 +388,8 @@ class Tab:
         empty: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(values, missing, invalid)`` of a column: ``parse`` of its text, or the values the
-        read parsed (every one valid; empty fields then hold ``empty``, as ``parse`` gives)."""
+        read parsed (every one valid; empty fields then hold ``empty``, as ``parse`` gives).
+        """
         typed = self.csv.typed.get(name)
         if typed is None:
             return parse(self.s(name))
@@ -415,39 +487,45 @@ class Tab:
             text = f"({label}) repeats an earlier row's key."
         self.flag(mask, "duplicate_key", ERROR, label, text, values=values, quarantine=quarantine)
 
+    def sorted_duplicates(
+        self, idx: np.ndarray, codes: np.ndarray, seq: np.ndarray, key: Sequence[str]
+    ) -> np.ndarray:
+        """``duplicate_key`` (quarantined) for rows repeating the key of the row before them.
+
+        Parameters
+        ----------
+        idx
+            Rows in key order.
+        codes, seq
+            The key of each of those rows: id code and sequence number.
+        key
+            The key's column names, for the notice.
+
+        Returns
+        -------
+        numpy.ndarray
+            bool over ``idx``: the repeated rows (the later row in the file goes).
+        """
+        same = np.zeros(len(idx), dtype=bool)
+        if len(idx) > 1:
+            same[1:] = (codes[1:] == codes[:-1]) & (seq[1:] == seq[:-1])
+        if same.any():
+            mask = np.zeros(self.n, dtype=bool)
+            mask[idx[same]] = True
+            label = ", ".join(key)
+            self.flag(
+                mask,
+                "duplicate_key",
+                ERROR,
+                label,
+                f"({label}) repeats an earlier row's key.",
+                quarantine=True,
+            )
+        return same
+
     def kept_strings(self, name: str) -> pa.Array:
         """Kept rows of a string column."""
         array = self.s(name)
         if self.keep.all():
             return array
         return array.filter(pa.array(self.keep))
-
-
-def frame(tab: Tab, columns: dict[str, object]) -> pd.DataFrame:
-    """DataFrame of the kept rows.
-
-    Parameters
-    ----------
-    tab
-        The table (its ``keep`` mask selects rows).
-    columns
-        ``{name: value}`` where a value is a column name of ``tab`` given as ``str`` (a string
-        column, empty when absent) or a numpy array over all rows of ``tab``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per entry, in order.
-    """
-    data: dict[str, object] = {}
-    mask = None if tab.keep.all() else pa.array(tab.keep)
-    for name, value in columns.items():
-        if isinstance(value, str):
-            array = tab.s(value)
-            if mask is not None:
-                array = array.filter(mask)
-            data[name] = array.to_pandas().array  # an array, not a Series: no index to align
-        else:
-            arr = np.asarray(value)
-            data[name] = arr if mask is None else arr[tab.keep]
-    return pd.DataFrame(data)

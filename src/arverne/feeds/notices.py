@@ -10,8 +10,15 @@ data row is row 2. A notice about a whole file or column has ``row=None``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+from arverne.feeds.limits import ReadLimits
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Severity(IntEnum):
@@ -86,12 +93,111 @@ class Notice:
         }
 
 
+MAX_EXAMPLE_CHARS = 60
+"""Longest excerpt of a value quoted in a notice message."""
+
+
+class Notices:
+    """Notices of one reading, at most ``per_code`` of each code kept, the rest counted.
+
+    Every notice goes through :meth:`add`, :meth:`add_rows` or :meth:`extend`, so the bound
+    holds wherever a notice comes from.
+
+    Parameters
+    ----------
+    per_code
+        Notices kept per code (``ReadLimits.notices_per_code``).
+
+    Attributes
+    ----------
+    items
+        The notices kept, in the order found.
+    per_code
+        The bound (a caller quoting values needs no more than this many of them).
+    omitted
+        ``{code: count}`` of the notices found past the bound.
+    """
+
+    def __init__(self, per_code: int = ReadLimits.notices_per_code) -> None:
+        self.items: list[Notice] = []
+        self.omitted: dict[str, int] = {}
+        self.per_code = per_code
+        self._kept: dict[str, int] = {}
+
+    def _room(self, code: str, wanted: int) -> int:
+        """How many of ``wanted`` notices of ``code`` to keep; the rest are counted."""
+        kept = self._kept.get(code, 0)
+        room = min(wanted, max(self.per_code - kept, 0))
+        self._kept[code] = kept + room
+        if room < wanted:
+            self.omitted[code] = self.omitted.get(code, 0) + wanted - room
+        return room
+
+    def add(
+        self,
+        code: str,
+        severity: Severity,
+        file: str | None,
+        row: int | None,
+        field: str | None,
+        message: str,
+    ) -> None:
+        """Append one notice."""
+        if self._room(code, 1):
+            self.items.append(Notice(code, severity, file, row, field, message))
+
+    def extend(self, notices: Iterable[Notice]) -> None:
+        """Append notices made elsewhere."""
+        for notice in notices:
+            if self._room(notice.code, 1):
+                self.items.append(notice)
+
+    def add_rows(
+        self,
+        code: str,
+        severity: Severity,
+        file: str,
+        rows: np.ndarray,
+        field: str | None,
+        message: Callable[[int, str], str],
+        values: Iterable[object] | None = None,
+    ) -> None:
+        """Append one notice per row (the first ones, up to the bound).
+
+        Parameters
+        ----------
+        code, severity, file, field
+            As in :class:`Notice`.
+        rows
+            CSV row numbers of the flagged rows.
+        message
+            ``message(row, value)`` -> sentence; ``value`` is the (shortened) field value.
+        values
+            The flagged values, one per row, or None.
+        """
+        room = self._room(code, len(rows))
+        vals: Iterable[object] = values if values is not None else [""] * room
+        for row, value in zip(rows[:room].tolist(), vals, strict=False):
+            self.items.append(
+                Notice(code, severity, file, int(row), field, message(int(row), short(value)))
+            )
+
+
+def short(value: object) -> str:
+    """A value as text, cut to :data:`MAX_EXAMPLE_CHARS` characters for messages."""
+    text = "" if value is None else str(value)
+    if len(text) > MAX_EXAMPLE_CHARS:
+        return text[:MAX_EXAMPLE_CHARS] + "..."
+    return text
+
+
 ARVERNE_CODES: dict[str, Severity] = {
     "stop_time_interpolated": Severity.INFO,
     "flex_file_kept": Severity.INFO,
     "flex_stop_times_kept": Severity.INFO,
     "non_utf8_encoding": Severity.WARNING,
     "field_too_long": Severity.WARNING,
+    "field_over_limit": Severity.ERROR,
     "frequency_trip_without_stop_times": Severity.WARNING,
     "no_usable_service": Severity.ERROR,
     "quarantined_by_dependency": Severity.INFO,
@@ -100,13 +206,15 @@ ARVERNE_CODES: dict[str, Severity] = {
 """Codes that the canonical validator does not have, with their fixed severity."""
 
 
-def count_by_code(notices: list[Notice]) -> dict[str, int]:
+def count_by_code(notices: list[Notice], omitted: dict[str, int] | None = None) -> dict[str, int]:
     """Number of notices of each code, sorted by code.
 
     Parameters
     ----------
     notices
         Notices of one feed.
+    omitted
+        Notices counted but not kept, per code (``GtfsFeed.notices_omitted``), added in.
 
     Returns
     -------
@@ -116,6 +224,8 @@ def count_by_code(notices: list[Notice]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for notice in notices:
         counts[notice.code] = counts.get(notice.code, 0) + 1
+    for code, count in (omitted or {}).items():
+        counts[code] = counts.get(code, 0) + count
     return dict(sorted(counts.items()))
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from arverne.errors import OsmError
+from arverne.feeds.notices import Notice, Severity
 from arverne.feeds.profiles import (
     Profile,
     barrier_blocks,
@@ -70,9 +71,12 @@ class OsmTables:
     """int64[b]: OSM id of each node tagged ``barrier=*``."""
     barrier_blocks: np.ndarray
     """bool[p, b]: the barrier stops the profile."""
+    notices: list[Notice] = field(default_factory=list)
+    """What was skipped, one notice per kind with its count (never one per element)."""
 
     @property
     def n_ways(self) -> int:
+        """Number of ways read."""
         return int(self.way_id.shape[0])
 
 
@@ -99,8 +103,10 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
 
     path = Path(path)
     chosen = _resolve_profiles(profiles)
-    if not path.is_file():
-        raise OsmError(f"{path}: OSM file not found")
+    if not path.is_file():  # a named pipe would block the reader forever
+        raise OsmError(
+            f"{path}: " + ("not a regular file" if path.exists() else "OSM file not found")
+        )
     if path.stat().st_size == 0:
         raise OsmError(f"{path}: OSM file is empty")
 
@@ -150,20 +156,22 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
                 add_x(loc.x)
                 add_y(loc.y)
             way_ends.append(len(node_ids))
-    except RuntimeError as exc:
-        raise OsmError(f"{path}: not a readable OSM file ({exc})") from None
+    except (RuntimeError, ValueError, OverflowError, osmium.InvalidLocationError) as exc:
+        # libosmium stops at the first element it cannot parse (a coordinate of 999 or nan, an
+        # id past its range, a tag longer than OSM allows): the file as a whole is refused.
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise OsmError(f"{path}: not a readable OSM file ({reason})") from None
 
-    pieces = _cut_at_missing_nodes(
-        np.frombuffer(way_ends, dtype=np.int64),
-        np.frombuffer(node_x, dtype=np.int32),
-        np.frombuffer(node_y, dtype=np.int32),
-    )
+    ends = np.frombuffer(way_ends, dtype=np.int64)
+    xs, ys = np.frombuffer(node_x, dtype=np.int32), np.frombuffer(node_y, dtype=np.int32)
+    pieces = _cut_at_missing_nodes(ends, xs, ys)
     if pieces is None:
         raise OsmError(
             f"{path}: no street (highway or ferry way) usable by "
             f"{', '.join(p.name for p in chosen)} in this OSM file"
         )
     piece_way, way_ptr, keep = pieces
+    notices = _skipped_notices(str(path), ends, xs, ys, piece_way)
     piece_rule = np.frombuffer(way_rules, dtype=np.int32)[piece_way]
     n_p = len(chosen)
     # (field, profile, rule); np.take keeps the [profile, piece] results C-ordered
@@ -186,7 +194,46 @@ def read_osm(path: str | Path, profiles: Sequence[Profile | str] | None = None) 
         way_ferry=np.array(rule_ferry, dtype=bool)[piece_rule],
         barrier_node_id=np.asarray(barrier_ids, dtype=np.int64),
         barrier_blocks=np.asarray(barrier_rows, dtype=bool).reshape(len(barrier_ids), n_p).T.copy(),
+        notices=notices,
     )
+
+
+def _skipped_notices(
+    path: str, way_ends: np.ndarray, x: np.ndarray, y: np.ndarray, piece_way: np.ndarray
+) -> list[Notice]:
+    """Notices for way nodes without a usable location and for ways left with no piece."""
+    notices = []
+    n_bad = int(x.size - np.count_nonzero(_valid(x, y)))
+    if n_bad:
+        notices.append(
+            Notice(
+                "osm_node_without_location",
+                Severity.INFO,
+                path,
+                None,
+                None,
+                f"{n_bad} way node positions have no location in the extract (a node outside "
+                "it, or a coordinate out of range): their ways are cut there",
+            )
+        )
+    n_dropped = int(way_ends.size - np.unique(piece_way).size)
+    if n_dropped:
+        notices.append(
+            Notice(
+                "osm_way_skipped",
+                Severity.WARNING,
+                path,
+                None,
+                None,
+                f"{n_dropped} street ways have fewer than two located nodes in a row: skipped",
+            )
+        )
+    return notices
+
+
+def _valid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Libosmium's Location.valid(): a missing node has x = y = INT32_MAX."""
+    return (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
 
 
 def _add_rule(
@@ -221,8 +268,7 @@ def _cut_at_missing_nodes(
     the node positions kept; None when no piece is left.
     """
     n = x.size
-    # libosmium's Location.valid(): a missing node has x = y = INT32_MAX
-    valid = (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
+    valid = _valid(x, y)
     cut = np.ones(n + 1, dtype=bool)  # cut[p]: positions p - 1 and p are not in one run
     cut[1:-1] = ~(valid[:-1] & valid[1:])
     cut[way_ends] = True

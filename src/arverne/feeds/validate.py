@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from arverne.errors import GtfsError
 from arverne.feeds.gtfs import GtfsFeed, load_feed
+from arverne.feeds.limits import ReadLimits
 from arverne.feeds.notices import Notice, Severity, count_by_code
 
 __all__ = ["ValidationReport", "expanded_counts", "validate_feed"]
@@ -33,7 +35,7 @@ class ValidationReport:
     path
         The validated path, as text.
     notices
-        Every notice, in the order found.
+        The notices kept (``ReadLimits.notices_per_code`` per code), in the order found.
     counts
         Rows loaded after quarantine: ``routes``, ``trips``, ``stops``, ``stop_times``,
         ``flex_stop_times``, and after frequency expansion ``trips_expanded``,
@@ -42,6 +44,8 @@ class ValidationReport:
         Rows read from each file before any quarantine (file name -> rows).
     timezone
         The feed's time zone.
+    omitted
+        Notices found past ``ReadLimits.notices_per_code``, per code: counted, not kept.
     """
 
     feed: str
@@ -50,6 +54,7 @@ class ValidationReport:
     counts: dict[str, int]
     rows_read: dict[str, int] = field(default_factory=dict)
     timezone: str = ""
+    omitted: dict[str, int] = field(default_factory=dict)
 
     def has_notices_at_or_above(self, severity_name: str) -> bool:
         """Whether any notice is at least as severe as ``severity_name``.
@@ -74,7 +79,7 @@ class ValidationReport:
 
     def summary(self) -> list[tuple[str, Severity, int]]:
         """``(code, severity, count)`` per code, most severe first, then by code."""
-        counts = count_by_code(self.notices)
+        counts = count_by_code(self.notices, self.omitted)
         severity = {n.code: n.severity for n in self.notices}
         return sorted(
             ((code, severity[code], count) for code, count in counts.items()),
@@ -88,8 +93,8 @@ class ValidationReport:
         for key, value in self.counts.items():
             lines.append(f"  {key:<{width}}  {value:>10,}")
         by_severity = {s: 0 for s in Severity}
-        for n in self.notices:
-            by_severity[n.severity] += 1
+        for _code, severity, count in self.summary():
+            by_severity[severity] += count
         lines.append(
             "Notices: "
             + ", ".join(f"{by_severity[s]} {s.name}" for s in sorted(Severity, reverse=True))
@@ -105,12 +110,16 @@ class ValidationReport:
                 lines.append(f"      {n.message}")
             if count > EXAMPLES_PER_CODE:
                 lines.append(f"      ... and {count - EXAMPLES_PER_CODE} more")
+            if code in self.omitted:
+                lines.append(f"      ({self.omitted[code]:,} of them counted but not kept)")
         if not self.notices:
             lines.append("  no notices: the feed is clean")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
-        """The report as a JSON-ready dict: counts, a per-code summary and every notice."""
+        """The report as a JSON-ready dict: counts, a per-code summary, every notice kept and
+        the number of notices counted but not kept per code (``notices_omitted``).
+        """
         return {
             "feed": self.feed,
             "path": self.path,
@@ -122,14 +131,20 @@ class ValidationReport:
                 for code, severity, count in self.summary()
             ],
             "notices": [n.to_json() for n in self.notices],
+            "notices_omitted": dict(sorted(self.omitted.items())),
         }
 
 
-def validate_feed(path: str | Path, *, name: str | None = None) -> ValidationReport:
+def validate_feed(
+    path: str | Path, *, name: str | None = None, limits: ReadLimits | None = None
+) -> ValidationReport:
     """Read and check every file of a GTFS feed.
 
-    A feed whose every trip is quarantined still gives a report (with a ``no_usable_service``
-    ERROR notice); a feed that cannot be read at all is refused.
+    Beyond what reading checks, travel speeds and the distance of stops to their shapes are
+    checked, and the span of the service calendar against ``ReadLimits.max_service_days``
+    (a ``service_calendar_too_long`` ERROR notice where a build would refuse it). A feed whose
+    every trip is quarantined still gives a report (with a ``no_usable_service`` ERROR notice);
+    a feed that cannot be read at all is refused.
 
     Parameters
     ----------
@@ -137,6 +152,8 @@ def validate_feed(path: str | Path, *, name: str | None = None) -> ValidationRep
         GTFS zip or folder.
     name
         Feed name for the report (default: the file stem).
+    limits
+        Bounds on the reading (default ``ReadLimits()``).
 
     Returns
     -------
@@ -149,14 +166,21 @@ def validate_feed(path: str | Path, *, name: str | None = None) -> ValidationRep
         When the feed is refused: unreadable or corrupt archive, or a required file missing
         or empty.
     """
-    feed = load_feed(Path(path), name=name, strict=False)
+    feed = load_feed(Path(path), name=name, strict=False, plausibility=True, limits=limits)
+    notices = list(feed.notices)
+    try:
+        feed.service_days()
+    except GtfsError as refused:
+        code = "service_calendar_too_long"
+        notices.append(Notice(code, Severity.ERROR, None, None, None, str(refused)))
     return ValidationReport(
         feed=feed.name,
         path=str(path),
-        notices=list(feed.notices),
+        notices=notices,
         counts=feed_counts(feed),
         rows_read=dict(sorted(feed.raw_counts.items())),
         timezone=feed.timezone,
+        omitted=dict(feed.notices_omitted),
     )
 
 

@@ -1,6 +1,9 @@
 """Numba kernels of the dial-a-ride (on-demand transport) service: exact schedule check,
 best insertion, removal and a ruin-and-recreate local search.
 
+(Just over 600 lines on purpose: every kernel here works on the one event layout below, and
+they call one another.)
+
 Why numba and not PyVRP: PyVRP 0.14 has pickup-and-delivery but no maximum ride time per
 request and no way to pin a promised pickup window so that re-optimisation never moves it out;
 dial-a-ride needs both, so insertion and re-optimisation are these kernels (OR-Tools could

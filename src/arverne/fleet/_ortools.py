@@ -23,14 +23,16 @@ is modelled the same way as for PyVRP:
 from __future__ import annotations
 
 import math
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from arverne.errors import ProblemError
+from arverne.fleet.deadline import Deadline
+from arverne.fleet.eligibility import Screening
 from arverne.fleet.matrix import TravelMatrix, seconds_to_units, to_solver_units
-
-if TYPE_CHECKING:
-    from arverne.fleet.model import Problem, Shipment, Visit
-    from arverne.fleet.tours import TourSolution, Unassigned
+from arverne.fleet.model import Problem
+from arverne.fleet.solution import REASONS, Stop, Tour, TourSolution, Unassigned
 
 UNITS_PER_EURO = 100_000
 
@@ -38,19 +40,19 @@ UNITS_PER_EURO = 100_000
 def solve_with_ortools(
     problem: Problem,
     matrix: TravelMatrix,
-    visits: list[Visit],
-    shipments: list[Shipment],
-    unassigned: list[Unassigned],
+    screening: Screening,
+    deadline: Deadline,
     *,
-    max_runtime: float,
     seed: int,
 ) -> TourSolution:
-    """Solve with OR-Tools routing (breaks, maximum ride times); same output as PyVRP's path."""
+    """Solve with OR-Tools routing (breaks, maximum ride times) by ``deadline``.
+
+    The output has the same form as PyVRP's path; only the screened items are planned, each on
+    the vehicles the screening allows.
+    """
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-    from arverne.fleet.tours import REASONS, Stop, Tour, TourSolution, Unassigned, _eligibility
-
-    t0 = time.perf_counter()
+    visits, shipments = screening.visits, screening.shipments
     scale = matrix.scale
     vehicles = list(problem.vehicles)
     depot_node = {d.depot_id: i for i, d in enumerate(problem.depots)}
@@ -79,16 +81,18 @@ def solve_with_ortools(
     )
     big = 10 * horizon + 1
 
-    times: dict[str, list[list[int]]] = {}
-    dists: dict[str, list[list[int]]] = {}
-    for prof in {v.profile for v in vehicles}:
+    # node-indexed int64 matrices per profile, handed to OR-Tools whole (a Python callback per
+    # arc would make the search crawl on a few hundred nodes)
+    times: dict[str, np.ndarray] = {}
+    dists: dict[str, np.ndarray] = {}
+    for prof in dict.fromkeys(v.profile for v in vehicles):
         t, d = matrix.for_profile(prof)
-        ti = to_solver_units(t, scale, up=True)[node_place][:, node_place]
-        di = to_solver_units(d, scale, up=False)[node_place][:, node_place]
+        ti = to_solver_units(t, scale, up=True)[np.ix_(node_place, node_place)]
+        di = to_solver_units(d, scale, up=False)[np.ix_(node_place, node_place)]
         ti[ti < 0] = big
         di[di < 0] = big
-        times[prof] = ti.tolist()
-        dists[prof] = di.tolist()
+        times[prof] = ti
+        dists[prof] = di
 
     manager = pywrapcp.RoutingIndexManager(
         n,
@@ -99,22 +103,18 @@ def solve_with_ortools(
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
 
-    time_cb: dict[str, int] = {}
-    for prof, tm in times.items():
-
-        def transit(i: int, j: int, tm: list[list[int]] = tm) -> int:
-            a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-            return tm[a][b] + node_service[a]
-
-        time_cb[prof] = routing.RegisterTransitCallback(transit)
+    # a stop's transit is its service, then the drive to the next stop
+    service = np.asarray(node_service, dtype=np.int64)[:, None]
+    time_cb = {
+        prof: routing.RegisterTransitMatrix((tm + service).tolist()) for prof, tm in times.items()
+    }
+    cost_cb: dict[tuple[str, float], int] = {}
     for k, v in enumerate(vehicles):
         w = v.cost_per_km / 1000.0 / scale * UNITS_PER_EURO
-        dm = dists[v.profile]
-
-        def arc_cost(i: int, j: int, dm: list[list[int]] = dm, w: float = w) -> int:
-            return round(w * dm[manager.IndexToNode(i)][manager.IndexToNode(j)])
-
-        routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitCallback(arc_cost), k)
+        if (v.profile, w) not in cost_cb:
+            arc_cost = np.rint(w * dists[v.profile]).astype(np.int64)
+            cost_cb[v.profile, w] = routing.RegisterTransitMatrix(arc_cost.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile, w], k)
         routing.SetFixedCostOfVehicle(round(v.fixed_cost * UNITS_PER_EURO), k)
     routing.AddDimensionWithVehicleTransits(
         [time_cb[v.profile] for v in vehicles], horizon, horizon, False, "time"
@@ -173,15 +173,12 @@ def solve_with_ortools(
             elif kind == "delivery":
                 delta[node] = -problem.quantity(item.amount)[dim]
 
-        def load_cb(i: int, delta: list[int] = delta) -> int:
-            return delta[manager.IndexToNode(i)]
-
         caps = [
             int(c) if math.isfinite(c) else 1 << 40
             for c in (problem.capacity(v)[dim] for v in vehicles)
         ]
         routing.AddDimensionWithVehicleCapacity(
-            routing.RegisterUnaryTransitCallback(load_cb), 0, caps, False, f"load{dim}"
+            routing.RegisterUnaryTransitVector(delta), 0, caps, False, f"load{dim}"
         )
         ldim = routing.GetDimensionOrDie(f"load{dim}")
         for node in range(len(problem.depots), n):
@@ -218,17 +215,7 @@ def solve_with_ortools(
     for x in visits:
         index = manager.NodeToIndex(node)
         windows_on(index, x.windows)
-        allowed, _ = _eligibility(
-            problem,
-            matrix,
-            x.skills,
-            tuple(
-                max(a, b)
-                for a, b in zip(problem.quantity(x.demand), problem.quantity(x.pickup), strict=True)
-            ),
-            [(x.place_id, x.service_s, x.windows)],
-        )
-        routing.VehicleVar(index).SetValues([-1, *allowed])
+        routing.VehicleVar(index).SetValues([-1, *screening.allowed[x.visit_id]])
         penalty = (
             round(x.penalty * UNITS_PER_EURO)
             if x.optional
@@ -250,15 +237,7 @@ def solve_with_ortools(
                 + node_service[node]
                 + seconds_to_units(s.max_ride_s, scale, up=False)
             )
-        steps = [
-            (s.pickup_place_id, s.pickup_service_s, (s.pickup_window,) if s.pickup_window else ()),
-            (
-                s.delivery_place_id,
-                s.delivery_service_s,
-                (s.delivery_window,) if s.delivery_window else (),
-            ),
-        ]
-        allowed, _ = _eligibility(problem, matrix, s.skills, problem.quantity(s.amount), steps)
+        allowed = screening.allowed[s.shipment_id]
         routing.VehicleVar(pi).SetValues([-1, *allowed])
         routing.VehicleVar(di).SetValues([-1, *allowed])
         penalty = (
@@ -276,11 +255,14 @@ def solve_with_ortools(
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    params.time_limit.FromMilliseconds(max(100, int(max_runtime * 1000)))
+    params.time_limit.FromMilliseconds(max(1, int(deadline.left_s() * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
-        from arverne.errors import ProblemError
-
+        if deadline.passed:
+            raise ProblemError(
+                f"solve_tours: OR-Tools found no plan within max_runtime "
+                f"({deadline.end_s - deadline.start_s:g} s); give it more time"
+            )
         raise ProblemError(
             "solve_tours: OR-Tools found no plan; check the shifts against the depots' opening hours"
         )
@@ -342,7 +324,7 @@ def solve_with_ortools(
                     )
                     pause += b1 - b0
                     last_break_end = b1
-            arrival = max(prev_end + pause + tm[prev_node][nd] / scale, last_break_end)
+            arrival = max(prev_end + pause + float(tm[prev_node, nd]) / scale, last_break_end)
             travel = float(length[node_place[prev_node], node_place[nd]])
             distance += travel
             end = start + node_service[nd] / scale
@@ -413,7 +395,7 @@ def solve_with_ortools(
         duration = stops[-1].arrival_s - stops[0].start_s
         cost = v.fixed_cost + v.cost_per_km * distance / 1000 + v.cost_per_hour * duration / 3600
         tours.append(Tour(v.vehicle_id, v.profile, tuple(stops), distance, duration, cost))
-    out = list(unassigned)
+    out = list(screening.unassigned)
     for x in visits:
         if x.visit_id not in served:
             reason = "optional_dropped" if x.optional else "no_room"
@@ -428,7 +410,7 @@ def solve_with_ortools(
         tours=tuple(tours),
         unassigned=tuple(out),
         backend="ortools",
-        runtime_s=time.perf_counter() - t0,
+        runtime_s=deadline.elapsed_s(),
         iterations=0,
         seed=seed,
         objective=int(solution.ObjectiveValue()),

@@ -1,4 +1,6 @@
-"""Travel times and distances between the places of a tour problem, one matrix per profile.
+"""Travel times and distances between places: the tour problem's matrices, one per profile,
+and the two square matrices every fleet product builds on (:func:`straight_line_m`,
+:func:`street_pairs`; the on-demand service area uses them too).
 
 Three ways to get them, always labelled on the result (:attr:`TravelMatrix.method`):
 
@@ -82,6 +84,61 @@ class TravelMatrix:
         return self.time_s[profile], self.length_m[profile]
 
 
+def straight_line_m(
+    lon: np.ndarray, lat: np.ndarray, *, detour_factor: float = DETOUR_FACTOR
+) -> np.ndarray:
+    """Great-circle distance between every pair of points x ``detour_factor``.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 coordinates of the n points, degrees.
+    detour_factor
+        Street distance over great-circle distance.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64[n, n], metres.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    return haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) * detour_factor
+
+
+def street_pairs(
+    streets: Any, mode: str, lon: np.ndarray, lat: np.ndarray, *, max_snap_m: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Street travel time and length between every pair of points (zero on the diagonal).
+
+    Parameters
+    ----------
+    streets
+        The compiled street graph.
+    mode
+        Street mode (a vehicle profile).
+    lon, lat
+        WGS84 coordinates of the n points, degrees.
+    max_snap_m
+        A point farther than this from a usable street is unreachable.
+
+    Returns
+    -------
+    time_s, length_m
+        float64[n, n] each; ``inf`` marks an unreachable pair.
+    """
+    from arverne.routing.streets import street_matrix
+
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    time_s, length_m = street_matrix(streets, mode, lon, lat, lon, lat, max_snap_m=max_snap_m)
+    t = np.array(time_s, dtype=np.float64)
+    d = np.array(length_m, dtype=np.float64)
+    np.fill_diagonal(t, 0.0)
+    np.fill_diagonal(d, 0.0)
+    return t, d
+
+
 def _profiles_of(problem: Problem, profiles: Iterable[str] | None) -> list[str]:
     if profiles is not None:
         return list(dict.fromkeys(profiles))
@@ -119,7 +176,7 @@ def straight_line_matrix(
     speeds = dict(FALLBACK_SPEED_KMH if speeds_kmh is None else speeds_kmh)
     lon = np.array([p.lon for p in problem.places], dtype=np.float64)
     lat = np.array([p.lat for p in problem.places], dtype=np.float64)
-    dist = haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) * detour_factor
+    dist = straight_line_m(lon, lat, detour_factor=detour_factor)
     times: dict[str, np.ndarray] = {}
     lengths: dict[str, np.ndarray] = {}
     for profile in _profiles_of(problem, profiles):
@@ -209,8 +266,6 @@ def street_travel_matrix(
         When a vehicle's profile is not a mode of the street graph (e.g. ``tractor`` on a network
         built without it).
     """
-    from arverne.routing.streets import street_matrix
-
     streets = network.streets
     if streets is None:
         raise ProblemError("travel matrix: the network has no streets")
@@ -224,13 +279,7 @@ def street_travel_matrix(
                 f"travel matrix: profile {profile!r} is not a mode of the street network "
                 f"(has {', '.join(streets.modes)}); rebuild the network with it"
             )
-        time_s, length_m = street_matrix(streets, profile, lon, lat, lon, lat)
-        t = np.array(time_s, dtype=np.float64)
-        d = np.array(length_m, dtype=np.float64)
-        np.fill_diagonal(t, 0.0)
-        np.fill_diagonal(d, 0.0)
-        times[profile] = t
-        lengths[profile] = d
+        times[profile], lengths[profile] = street_pairs(streets, profile, lon, lat)
     return TravelMatrix(
         place_ids=tuple(p.place_id for p in problem.places),
         time_s=times,

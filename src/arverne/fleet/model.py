@@ -28,6 +28,22 @@ PROFILES = ("car", "bike", "walk", "tractor")
 
 Window = tuple[float, float]
 
+MAX_TIME_S = 366 * 86_400.0
+"""Latest time and longest duration, seconds: a plan spans at most a year (and stays far from
+the solvers' integer limits)."""
+
+MAX_QUANTITY = 10**9
+"""Largest demand, capacity or amount in one dimension."""
+
+MAX_MONEY = 1e9
+"""Largest cost or penalty, currency units."""
+
+MAX_COORDINATE = 1e7
+"""Largest absolute coordinate (WGS84 degrees, or plane units for a given-matrix benchmark)."""
+
+MAX_PRIORITY = 100
+"""Largest absolute priority."""
+
 
 def _check_id(kind: str, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
@@ -39,6 +55,10 @@ def _check_time(owner: str, name: str, value: float) -> None:
         raise ProblemError(f"{owner}: field '{name}' {value!r} is not a finite number of seconds")
     if value < 0:
         raise ProblemError(f"{owner}: field '{name}' is negative ({value})")
+    if value > MAX_TIME_S:
+        raise ProblemError(
+            f"{owner}: field '{name}' {value:g} s is more than a year ({MAX_TIME_S:g} s)"
+        )
 
 
 def _check_window(owner: str, name: str, window: Window) -> None:
@@ -58,6 +78,8 @@ def _check_quantity(owner: str, name: str, value: tuple[int, ...]) -> None:
             raise ProblemError(f"{owner}: field '{name}' {value!r} holds {q!r}, not a whole number")
         if q < 0:
             raise ProblemError(f"{owner}: field '{name}' is negative ({q}); quantities are >= 0")
+        if q > MAX_QUANTITY:
+            raise ProblemError(f"{owner}: field '{name}' holds a number above {MAX_QUANTITY:g}")
 
 
 def _check_money(owner: str, name: str, value: float) -> None:
@@ -65,6 +87,15 @@ def _check_money(owner: str, name: str, value: float) -> None:
         raise ProblemError(f"{owner}: field '{name}' {value!r} is not a finite number")
     if value < 0:
         raise ProblemError(f"{owner}: field '{name}' is negative ({value})")
+    if value > MAX_MONEY:
+        raise ProblemError(f"{owner}: field '{name}' {value:g} is more than {MAX_MONEY:g}")
+
+
+def _check_priority(owner: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProblemError(f"{owner}: field 'priority' {value!r} is not a whole number")
+    if abs(value) > MAX_PRIORITY:
+        raise ProblemError(f"{owner}: field 'priority' is beyond +-{MAX_PRIORITY}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +116,10 @@ class Place:
             if not isinstance(value, int | float) or not math.isfinite(value):
                 raise ProblemError(
                     f"place {self.place_id}: field '{name}' {value!r} is not a number"
+                )
+            if abs(value) > MAX_COORDINATE:
+                raise ProblemError(
+                    f"place {self.place_id}: field '{name}' {value:g} is beyond {MAX_COORDINATE:g}"
                 )
 
 
@@ -207,8 +242,7 @@ class Visit:
         _check_quantity(owner, "demand", self.demand)
         _check_quantity(owner, "pickup", self.pickup)
         _check_money(owner, "penalty", self.penalty)
-        if not isinstance(self.priority, int):
-            raise ProblemError(f"{owner}: field 'priority' {self.priority!r} is not a whole number")
+        _check_priority(owner, self.priority)
 
 
 @dataclass(frozen=True)
@@ -248,6 +282,7 @@ class Shipment:
         _check_time(owner, "pickup_service_s", self.pickup_service_s)
         _check_time(owner, "delivery_service_s", self.delivery_service_s)
         _check_money(owner, "penalty", self.penalty)
+        _check_priority(owner, self.priority)
         if self.max_ride_s is not None:
             _check_time(owner, "max_ride_s", self.max_ride_s)
 

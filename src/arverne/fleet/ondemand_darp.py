@@ -12,18 +12,53 @@ reformatted a7-84/a8-96 copies: the node count is read from the lines, not from 
 Then one line per node: ``id x y service_duration load tw_start tw_end``; node 0 is the start
 depot, nodes 1..n pickups, n+1..2n the matching drop-offs, node 2n+1 the end depot (absent in
 the R files: the end depot is node 0 again). Travel time = cost = Euclidean distance.
+
+Every field is checked where it is read (a whole number or a finite decimal within
+``MAX_ABS_VALUE``, ids in order, windows that close after they open, loads within the capacity)
+and a bad one is refused with a :class:`~arverne.errors.ProblemError` naming the file, the row and
+the field; a file that is not UTF-8 is read as Windows-1252 with a warning.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from arverne.errors import ProblemError
+from arverne.errors import FallbackWarning, ProblemError
 from arverne.fleet import _darp_kernels as K
+
+MAX_REQUESTS = 1000
+"""Most requests :func:`read_cordeau` reads unless told more (the largest published instance has
+144; memory grows with the square: the travel matrix of 1,000 requests takes 32 MB)."""
+
+MAX_ABS_VALUE = 1e9
+"""Largest magnitude of any number in an instance file (coordinates, durations, times)."""
+
+_HEADER = (
+    ("vehicles", int),
+    ("requests", int),
+    ("max_route_duration", float),
+    ("capacity", int),
+    ("max_ride_time", float),
+)
+_NODE = (
+    ("id", int),
+    ("x", float),
+    ("y", float),
+    ("service", float),
+    ("load", int),
+    ("tw_start", float),
+    ("tw_end", float),
+)
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_HEADER_HINT = " (header fields: vehicles n T Q L)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +85,7 @@ class DarpInstance:
 
     @property
     def n_requests(self) -> int:
+        """Number of requests (a pickup and a drop-off node each)."""
         return (int(self.x.shape[0]) - 2) // 2
 
     def travel(self) -> np.ndarray:
@@ -59,52 +95,77 @@ class DarpInstance:
         return np.sqrt(dx * dx + dy * dy)
 
 
-def read_cordeau(path: str | Path) -> DarpInstance:
-    """Read a Cordeau dial-a-ride instance (see the module docstring for the format)."""
+def read_cordeau(path: str | Path, *, max_requests: int = MAX_REQUESTS) -> DarpInstance:
+    """Read a Cordeau dial-a-ride instance (see the module docstring for the format).
+
+    Parameters
+    ----------
+    path
+        The instance file.
+    max_requests
+        Refuse files with more requests than this (memory grows with its square).
+
+    Returns
+    -------
+    DarpInstance
+        The instance, every field checked.
+
+    Raises
+    ------
+    ProblemError
+        Naming the file, the row and the field of the first bad value.
+    """
     path = Path(path)
-    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    if not lines or len(lines[0]) < 5:
-        raise ProblemError(f"{path.name} row 1: header must hold 5 numbers (vehicles n T Q L)")
-    head = lines[0]
-    try:
-        n_veh, max_dur, cap, max_ride = int(head[0]), float(head[2]), int(head[3]), float(head[4])
-    except ValueError:
-        raise ProblemError(f"{path.name} row 1: header fields must be numbers") from None
+    name = path.name
+    text = _read_text(path, max_bytes=200 * (2 * max_requests + 3))
+    lines = [(k, ln.split()) for k, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    if not lines or len(lines[0][1]) < 5:
+        raise ProblemError(f"{name} row 1: header must hold 5 numbers (vehicles n T Q L)")
+    row_no, head = lines[0]
+    n_veh, _n, max_dur, cap, max_ride = (
+        _number(head[k], kind, f"{name} row {row_no}: field {field_name}", _HEADER_HINT)
+        for k, (field_name, kind) in enumerate(_HEADER)
+    )
     if n_veh <= 0 or cap <= 0:
         raise ProblemError(
-            f"{path.name} row 1: vehicles and capacity must be positive (empty fleet)"
+            f"{name} row {row_no}: fields vehicles and capacity must be positive (empty fleet)"
         )
-    values = []
-    for row_no, ln in enumerate(lines[1:], start=2):
-        if len(ln) < 7:
-            raise ProblemError(f"{path.name} row {row_no}: a node needs 7 fields (id x y d q e l)")
-        try:
-            values.append([float(v) for v in ln[:7]])
-        except ValueError:
-            raise ProblemError(f"{path.name} row {row_no}: a field is not a number") from None
-        if values[-1][6] < values[-1][5]:
-            raise ProblemError(f"{path.name} row {row_no}: time window ends before it starts")
-        if values[-1][3] < 0:
-            raise ProblemError(f"{path.name} row {row_no}: negative service duration")
+    for field_name, value in (("max_route_duration", max_dur), ("max_ride_time", max_ride)):
+        if value < 0:
+            raise ProblemError(f"{name} row {row_no}: field {field_name} is negative")
+    nodes = lines[1:]
+    if len(nodes) > 2 * max_requests + 2:
+        raise ProblemError(
+            f"{name}: more than {max_requests} requests ({len(nodes)} node rows); "
+            "raise max_requests to read it"
+        )
+    values = [_node(name, k, row_no, fields, int(cap)) for k, (row_no, fields) in enumerate(nodes)]
     if len(values) < 3:
-        raise ProblemError(f"{path.name}: no request")
+        raise ProblemError(f"{name}: no request")
     rows = np.array(values, dtype=np.float64)
     if rows.shape[0] % 2 == 1:  # no end-depot line: the end depot is the start depot
         rows = np.vstack([rows, rows[:1]])
     n = (rows.shape[0] - 2) // 2
-    if n <= 0:
-        raise ProblemError(f"{path.name}: no request")
     load = rows[:, 4].astype(np.int64)
     load[0] = 0
     load[-1] = 0
-    if np.any(load[1 : n + 1] <= 0) or np.any(load[n + 1 : 2 * n + 1] != -load[1 : n + 1]):
-        raise ProblemError(f"{path.name}: loads must be +q at pickups and -q at the drop-offs")
+    for r in range(1, n + 1):
+        if load[r] <= 0:
+            raise ProblemError(
+                f"{name} row {nodes[r][0]}: field load {load[r]} must be positive at a pickup "
+                "(loads must be +q at pickups and -q at the drop-offs)"
+            )
+        if load[n + r] != -load[r]:
+            raise ProblemError(
+                f"{name} row {nodes[n + r][0]}: field load {load[n + r]} should be {-load[r]} "
+                f"(loads must be +q at pickups and -q at the drop-offs)"
+            )
     return DarpInstance(
         name=path.stem.replace(".reformatted", ""),
-        n_vehicles=n_veh,
-        capacity=cap,
-        max_route_duration=max_dur,
-        max_ride_time=max_ride,
+        n_vehicles=int(n_veh),
+        capacity=int(cap),
+        max_route_duration=float(max_dur),
+        max_ride_time=float(max_ride),
         x=rows[:, 1].copy(),
         y=rows[:, 2].copy(),
         service=rows[:, 3].copy(),
@@ -112,6 +173,66 @@ def read_cordeau(path: str | Path) -> DarpInstance:
         tw_start=rows[:, 5].copy(),
         tw_end=rows[:, 6].copy(),
     )
+
+
+def _read_text(path: Path, *, max_bytes: int) -> str:
+    """The file's text: UTF-8, else Windows-1252 with a warning; a regular file of bounded size."""
+    if not path.is_file():
+        what = "does not exist" if not path.exists() else "is not a regular file"
+        raise ProblemError(f"{path}: {what}")
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ProblemError(
+            f"{path.name}: larger than {max_bytes} bytes, more than an instance of the "
+            "requests allowed (raise max_requests to read it)"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.warn(
+            f"{path.name} is not UTF-8; it was decoded as Windows-1252 (cp1252)",
+            FallbackWarning,
+            stacklevel=3,
+        )
+        return data.decode("cp1252", errors="replace")
+
+
+def _node(name: str, k: int, row_no: int, fields: list[str], capacity: int) -> list[float]:
+    """One node line as 7 numbers, each checked."""
+    where = f"{name} row {row_no}"
+    if len(fields) < 7:
+        raise ProblemError(f"{where}: a node needs 7 fields (id x y d q e l)")
+    node = [
+        float(_number(fields[i], kind, f"{where}: field {f}")) for i, (f, kind) in enumerate(_NODE)
+    ]
+    if node[0] != k:
+        raise ProblemError(f"{where}: field id {int(node[0])} should be {k} (nodes in order)")
+    if node[3] < 0:
+        raise ProblemError(f"{where}: field service is a negative service duration")
+    if abs(node[4]) > capacity:
+        raise ProblemError(
+            f"{where}: field load {int(node[4])} exceeds the vehicle capacity {capacity}"
+        )
+    if node[6] < node[5]:
+        raise ProblemError(f"{where}: time window ends before it starts (field tw_end < tw_start)")
+    return node
+
+
+def _number(text: str, kind: type, where: str, hint: str = "") -> float:
+    """A whole number (``kind`` int) or a finite decimal, within +-MAX_ABS_VALUE."""
+    shown = text if len(text) <= 24 else text[:21] + "..."
+    pattern = _WHOLE if kind is int else _DECIMAL
+    if not pattern.fullmatch(text):
+        what = "a whole number" if kind is int else "a number"
+        raise ProblemError(f"{where} {shown!r} is not {what}{hint}")
+    if kind is int:  # 11 digits already exceed the bound: never convert a 5,000-digit text
+        value: float = math.inf if len(text.lstrip("+-")) > 10 else int(text)
+    else:
+        value = float(text)
+    if not (math.isfinite(value) and abs(value) <= MAX_ABS_VALUE):
+        raise ProblemError(f"{where} {shown!r} is beyond +-{MAX_ABS_VALUE:g}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -149,9 +270,13 @@ def solve_darp(
     improved for ``stall_s`` seconds.
     """
     t_start = time.perf_counter()
+    if not (math.isfinite(max_runtime) and max_runtime >= 0):
+        raise ProblemError(
+            f"solve_darp: max_runtime must be a finite number >= 0, not {max_runtime}"
+        )
     inst = instance
     n = inst.n_requests
-    nv = inst.n_vehicles
+    nv = min(inst.n_vehicles, n)  # a vehicle beyond the n-th would stay idle: bounded memory
     tt = inst.travel()
     cap_ev = 2 * n + 4
     ev_f = np.zeros((nv, cap_ev, K.NF))
@@ -168,7 +293,11 @@ def solve_darp(
             ev_i[v, k, K.I_PARTNER] = -1
             ev_i[v, k, K.I_KIND] = kind
             ev_i[v, k, K.I_REQ] = -1
-        K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration, 0, -np.inf)
+        if not K.refresh_route(2, ev_f[v], ev_i[v], tt, inst.max_route_duration, 0, -np.inf):
+            raise ProblemError(
+                f"{inst.name}: a vehicle cannot even drive from the start depot (node 0) to the "
+                f"end depot (node {end}) within their time windows and max_route_duration"
+            )
     v_cap1 = np.full(nv, inst.capacity, dtype=np.int32)
     v_cap2 = np.zeros(nv, dtype=np.int32)
     v_lock = np.zeros(nv, dtype=np.int32)

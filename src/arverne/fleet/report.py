@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from arverne.errors import NoRouteError
 
 if TYPE_CHECKING:
-    from arverne.fleet.tours import Tour, TourSolution
+    from arverne.fleet.solution import Tour, TourSolution
     from arverne.network.network import Network
 
 
@@ -245,7 +245,7 @@ def plot_map(
                 color=_colour(row[props["vehicle_id"]]),
                 markersize=5,
             )
-    ax.set_aspect(1 / np.cos(np.radians(np.mean([p.lat for p in solution.problem.places]))))
+    ax.set_aspect(_aspect(solution))
     ax.autoscale_view()
     ax.legend(fontsize=7, loc="best")
     method = solution.matrix.method + (
@@ -256,6 +256,21 @@ def plot_map(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _aspect(solution: TourSolution) -> float:
+    """Height over width of one map unit: 1 / cos(latitude) for WGS84 places, 1 on a plane.
+
+    Coordinates are WGS84 when the travel times came from them (streets or straight lines) and
+    every latitude is one; given and Euclidean matrices may sit on any plane.
+    """
+    import numpy as np
+
+    lat = np.array([p.lat for p in solution.problem.places], dtype=np.float64)
+    if solution.matrix.method not in ("streets", "straight_line") or np.abs(lat).max() > 90:
+        return 1.0
+    # near a pole a degree of longitude shrinks to nothing: cap the stretch at 85 degrees
+    return float(1 / np.cos(np.radians(min(85.0, abs(float(lat.mean()))))))
 
 
 def write_outputs(

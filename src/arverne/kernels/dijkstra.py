@@ -336,7 +336,7 @@ def point_costs(
 
     The search must have started from :func:`origin_sources` of the same origin. A point at
     fraction f of arc a lies f * cost(a) after the tail of a and (1 - f) * cost(twin) after
-    its head in the other direction.
+    its head in the other direction; at fraction 0 or 1 it is the node itself.
 
     Parameters
     ----------
@@ -376,6 +376,14 @@ def point_costs(
                 if c < best:
                     best = c
                     best_aux = aux[arc_head[b]] + (1.0 - g) * arc_aux[tb]
+            # a destination at fraction 0 (1) is the tail (head) node: every arc entering it
+            # leads there, whatever the direction of its own arc
+            if g == 0.0 and dist[arc_tail[b]] < best:
+                best = dist[arc_tail[b]]
+                best_aux = aux[arc_tail[b]]
+            if g == 1.0 and dist[arc_head[b]] < best:
+                best = dist[arc_head[b]]
+                best_aux = aux[arc_head[b]]
             # both points on the same segment: go straight along it
             if b == o_arc or (o_twin >= 0 and b == o_twin):
                 p = g if b == o_arc else 1.0 - g
@@ -411,18 +419,32 @@ def origin_sources(
 ) -> int:
     """Fill the (at most two) search sources of a point at ``o_frac`` along ``o_arc``.
 
+    The head of the arc is a source when the arc may be travelled, the tail when its twin may;
+    a point at fraction 0 (1) *is* the tail (head) node: a source at no cost whatever the
+    arc's direction, so every arc leaving that node is open to it.
+
     Returns the number of sources written into ``src_node``/``src_cost``/``src_aux`` (length >= 2).
     """
     n = 0
     if o_arc < 0:
         return 0
-    if arc_cost[o_arc] < np.inf:
+    if o_frac == 1.0:
+        src_node[n] = arc_head[o_arc]
+        src_cost[n] = 0.0
+        src_aux[n] = 0.0
+        n += 1
+    elif arc_cost[o_arc] < np.inf:
         src_node[n] = arc_head[o_arc]
         src_cost[n] = (1.0 - o_frac) * arc_cost[o_arc]
         src_aux[n] = (1.0 - o_frac) * arc_aux[o_arc]
         n += 1
     tw = arc_twin[o_arc]
-    if tw >= 0 and arc_cost[tw] < np.inf:
+    if o_frac == 0.0:
+        src_node[n] = arc_tail[o_arc]
+        src_cost[n] = 0.0
+        src_aux[n] = 0.0
+        n += 1
+    elif tw >= 0 and arc_cost[tw] < np.inf:
         src_node[n] = arc_tail[o_arc]
         src_cost[n] = o_frac * arc_cost[tw]
         src_aux[n] = o_frac * arc_aux[tw]

@@ -15,6 +15,7 @@ from numba import njit
 
 @njit(cache=True, inline="always")
 def sift_up(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, i: int) -> None:
+    """Move the node at heap index ``i`` up to its place (after an insert or a decrease-key)."""
     v = heap_node[i]
     key = dist[v]
     while i > 0:
@@ -31,6 +32,7 @@ def sift_up(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, i: in
 
 @njit(cache=True, inline="always")
 def sift_down(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, size: int) -> None:
+    """Move the node at the root down to its place in ``heap_node[:size]`` (after a pop)."""
     i = 0
     v = heap_node[0]
     key = dist[v]

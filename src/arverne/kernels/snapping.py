@@ -1,6 +1,6 @@
 """Nearest street segment of points, on a uniform grid of metric cells (numba).
 
-Layout (built by :mod:`arverne.routing.streets`):
+Layout (built by :mod:`arverne.network.street_search`):
 
 - a *segment* is the street between two graph nodes, drawn by the points
   ``pt_x/pt_y[seg_ptr[s]:seg_ptr[s + 1]]`` (metric CRS, at least two points);

@@ -72,7 +72,8 @@ def key_hashes(
 @njit(cache=True)
 def _argsort_u64(values: np.ndarray) -> np.ndarray:
     """Stable argsort of uint64 values: a radix sort on 16-bit digits (numpy's argsort would
-    bring its generic sort and error paths into the compiled library, slower to load)."""
+    bring its generic sort and error paths into the compiled library, slower to load).
+    """
     n = values.shape[0]
     order = np.arange(n)
     spare = np.empty(n, np.int64)
@@ -371,3 +372,85 @@ def inseat_chains(
         n_chains += 1
         chain_ptr[n_chains] = size
     return chain_ptr[: n_chains + 1].copy(), chain_trip[:size].copy()
+
+
+@njit(cache=True)
+def loop_free_windows(
+    chain_ptr: np.ndarray,
+    chain_trip: np.ndarray,
+    start: np.ndarray,
+    length: np.ndarray,
+    row_station: np.ndarray,
+    n_stations: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The longest runs of consecutive trips of each chain that never serve a station twice.
+
+    A run's *visits* are its rows, where a trip's first row at the station its previous trip
+    ended at is the same visit. A run is loop-free when its visits are at distinct stations,
+    except that its last visit may close a loop at its first one's station (a loop line split
+    into trips at a terminus): then every ride inside it that stays seated across a change of
+    trip serves no station twice. For each first trip, the run goes as far as it can; a run
+    inside an earlier one is left out, and so is a run of one trip (the trip itself rides it)
+    and a closed loop of fewer than four visits (its only ride across the change ends where it
+    began). So a shuttle back and forth on one line gives no run, and every trip lies in as
+    many runs as trips it takes to serve a station again (one or two on real blocks).
+
+    Parameters
+    ----------
+    chain_ptr, chain_trip
+        The chains (see :func:`inseat_chains`).
+    start, length
+        int64 per trip: its rows.
+    row_station
+        int per row: the station (parent station, or the stop itself) of the row's stop.
+    n_stations
+        Number of stations (indices are below it).
+
+    Returns
+    -------
+    run_first, run_end
+        int64[r]: run ``k`` is ``chain_trip[run_first[k]:run_end[k]]``, chains in order.
+    """
+    seen = np.full(n_stations, -1, np.int64)  # number of the scan that last visited a station
+    run_first = np.empty(chain_trip.shape[0], np.int64)
+    run_end = np.empty(chain_trip.shape[0], np.int64)
+    n_runs = 0
+    scan = 0
+    for c in range(chain_ptr.shape[0] - 1):
+        lo, hi = chain_ptr[c], chain_ptr[c + 1]
+        kept_end = lo
+        for a in range(lo, hi - 1):
+            scan += 1
+            first = row_station[start[chain_trip[a]]]
+            previous = -1
+            visits = 0
+            end = a
+            closed = False
+            while end < hi and not closed:
+                t = chain_trip[end]
+                ok = True
+                for r in range(start[t], start[t] + length[t]):
+                    s = row_station[r]
+                    if r == start[t] and s == previous:
+                        continue  # the change of trip: one visit
+                    if seen[s] == scan:
+                        if s == first and r == start[t] + length[t] - 1 and end > a:
+                            closed = True
+                        else:
+                            ok = False
+                            break
+                    seen[s] = scan
+                    visits += 1
+                if not ok:
+                    break
+                previous = row_station[start[t] + length[t] - 1]
+                end += 1
+            useful = end - a >= 2 and (visits >= 4 or not closed)
+            if useful and end > kept_end:
+                run_first[n_runs] = a
+                run_end[n_runs] = end
+                n_runs += 1
+                kept_end = end
+            if end == hi:
+                break
+    return run_first[:n_runs].copy(), run_end[:n_runs].copy()

@@ -10,9 +10,18 @@ Footpath rules
   when at most ``footpath_radius_m``; time = distance / ``walk_speed_mps``, rounded up to the
   second.
 - A stop that could not be linked (no walkable street within ``max_snap_m``; it gets a
-  ``stop_too_far_from_street`` WARNING notice) has straight-line footpaths to every stop within
-  ``footpath_radius_m`` (both ways), labelled ``footpath_straight_line=True``: a transit
-  network outside the street extract stays usable, and every such footpath is visible.
+  ``stop_too_far_from_street`` WARNING notice), and every stop of a network built without
+  streets, has *estimated* footpaths to every stop within ``footpath_radius_m`` (both ways):
+  the great-circle distance times ``straight_line_detour`` (streets are seldom straight), at
+  the walking speed, labelled ``footpath_straight_line=True``. A transit network outside the
+  street extract, or without one, stays usable, and every estimated footpath is visible.
+  Between two linked stops the streets are trusted: a street walk beyond the radius is no
+  footpath, even where the straight line would be shorter.
+- Stops of one station (the same ``parent_station``) are one place by the feed's word: each
+  pair gets a footpath whatever the radius, the street walk when both are linked and the
+  streets join them within the radius, else the estimate (streets seldom model the inside of
+  a station). Walks through pathways.txt (``pathways=``, see :mod:`arverne.network.pathways`)
+  replace both for the stops they join.
 - transfers.txt (stop to stop rows, in stop indices): ``transfer_type=3`` (forbidden) removes
   the footpath between the two stops in that direction and wins over every other row;
   ``transfer_type`` 0, 1 or 2 adds the footpath when it is missing (street walking time without
@@ -64,10 +73,14 @@ class StopLinks:
     footpath_time_s: np.ndarray
     """int32[f]: walking time including any min_transfer_time from transfers.txt, seconds."""
     footpath_straight_line: np.ndarray
-    """bool[f]: the walking time is a straight-line fallback (a stop off the streets)."""
+    """bool[f]: the walking time is estimated from the straight line (a stop off the streets,
+    or no streets at all), not measured on the streets."""
+    straight_line_detour: float = 1.3
+    """Estimated footpaths: walking distance / great-circle distance."""
 
     @property
     def n_stops(self) -> int:
+        """Number of stops linked (or not) to the streets."""
         return int(self.stop_arc.shape[0])
 
 
@@ -84,6 +97,9 @@ def build_links(
     footpath_radius_m: float = 500.0,
     walk_speed_mps: float = 1.3,
     stop_id: Sequence[str] | np.ndarray | None = None,
+    stop_parent: np.ndarray | None = None,
+    straight_line_detour: float = 1.3,
+    pathways: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[StopLinks, list[Notice]]:
     """Snap stops onto walkable streets and compute the footpaths between them.
 
@@ -106,6 +122,14 @@ def build_links(
         Walking speed, metres per second.
     stop_id
         Stop ids used in notices (default: the stop index).
+    stop_parent
+        int[s]: parent station of each stop, -1 when none (default: the timetable's, or none).
+    straight_line_detour
+        Walking distance / great-circle distance of an estimated footpath (at least 1).
+    pathways
+        (from stop, to stop, seconds) walks through stations, as
+        :func:`arverne.network.pathways.pathway_footpaths` gives them: each replaces any other
+        footpath between its two stops (the feed knows the inside of its stations best).
 
     Returns
     -------
@@ -117,10 +141,16 @@ def build_links(
     """
     from arverne.feeds.notices import Notice, Severity
 
-    if not (max_snap_m >= 0 and footpath_radius_m >= 0 and walk_speed_mps > 0):
+    if not (
+        max_snap_m >= 0
+        and footpath_radius_m >= 0
+        and walk_speed_mps > 0
+        and straight_line_detour >= 1
+    ):
         raise ValueError(
-            "max_snap_m and footpath_radius_m must be >= 0 and walk_speed_mps > 0, got "
-            f"{max_snap_m}, {footpath_radius_m}, {walk_speed_mps}"
+            "max_snap_m and footpath_radius_m must be >= 0, walk_speed_mps > 0 and "
+            f"straight_line_detour >= 1, got {max_snap_m}, {footpath_radius_m}, "
+            f"{walk_speed_mps}, {straight_line_detour}"
         )
     if hasattr(stops, "stop_lon"):
         timetable = stops
@@ -132,6 +162,8 @@ def build_links(
         t_min = np.asarray(timetable.transfer_min_s, dtype=np.int64)
         if stop_id is None:
             stop_id = timetable.stop_id
+        if stop_parent is None:
+            stop_parent = getattr(timetable, "stop_parent", None)
     else:
         if stop_lat is None:
             raise ValueError("build_links needs stop_lat when stops are given as longitudes")
@@ -159,7 +191,7 @@ def build_links(
     frac = np.zeros(n, dtype=np.float32)
     snap_m = np.full(n, np.inf, dtype=np.float32)
     if streets is not None and n:
-        from arverne.routing.streets import snap_points
+        from arverne.network.street_search import snap_points
 
         arc, frac, snap_m = snap_points(streets, lon, lat, mode="walk", max_snap_m=max_snap_m)
         for far in np.flatnonzero(arc < 0):
@@ -175,13 +207,17 @@ def build_links(
                 )
             )
     linked = arc >= 0
+    parent = np.full(n, -1, np.int64) if stop_parent is None else np.asarray(stop_parent, np.int64)
+    if parent.shape != (n,):
+        raise ValueError(f"stop_parent has shape {parent.shape}, expected ({n},)")
 
-    # 2. candidate pairs by straight-line distance (a walk is never shorter)
+    # 2. candidate pairs: within the radius by straight line (a walk is never shorter), and
+    # the stops of one station
     x, y = _metric(streets, lon, lat)
-    # metric CRS distances are within 0.1 % of the truth in a UTM zone: search a bit wider,
-    # then measure straight lines on the ellipsoid
-    pair_i, pair_j = _pairs_within(x, y, footpath_radius_m * 1.002 + 1.0)
-    crow = _geodesic_m(lon, lat, pair_i, pair_j)
+    # metric CRS distances are within 0.5 % of great-circle ones: search a bit wider
+    pair_i, pair_j = _pairs_within(x, y, footpath_radius_m * 1.01 + 1.0)
+    pair_i, pair_j, station = _with_station_pairs(pair_i, pair_j, parent)
+    crow = _crow_m(lon, lat, pair_i, pair_j)
     both = linked[pair_i] & linked[pair_j]
 
     walk_m = np.full(pair_i.size, np.inf)
@@ -189,13 +225,22 @@ def build_links(
         walk_m[both] = _street_walk_m(
             streets, arc, frac, snap_m, pair_i[both], pair_j[both], footpath_radius_m
         )
-    straight = ~both
-    dist_m = np.where(straight, crow, walk_m)
-    keep = dist_m <= footpath_radius_m
+    straight = ~both | (station & ~np.isfinite(walk_m))
+    dist_m = np.where(straight, crow * straight_line_detour, walk_m)
+    # stops of one station always change, but a stop may have no place (GTFS allows that)
+    keep = (dist_m <= footpath_radius_m) | (station & np.isfinite(dist_m))
     # footpaths as parallel arrays sorted by (from, to); key = from * n + to
     f_key = pair_i[keep] * n + pair_j[keep]
     f_time = dist_m[keep] / walk_speed_mps
     f_straight = straight[keep]
+    if pathways is not None:
+        p_key = np.asarray(pathways[0], np.int64) * n + np.asarray(pathways[1], np.int64)
+        other = ~np.isin(f_key, p_key)
+        f_key = np.concatenate([f_key[other], p_key])
+        f_time = np.concatenate([f_time[other], np.asarray(pathways[2], np.float64)])
+        f_straight = np.concatenate([f_straight[other], np.zeros(p_key.size, bool)])
+        order = np.argsort(f_key, kind="stable")
+        f_key, f_time, f_straight = f_key[order], f_time[order], f_straight[order]
 
     # 3. transfers.txt
     forbidden: set[int] = set()
@@ -224,7 +269,18 @@ def build_links(
         wanted[key] = max(wanted.get(key, 0.0), need)
     if wanted:
         f_key, f_time, f_straight = _add_transfers(
-            streets, lon, lat, arc, frac, snap_m, walk_speed_mps, wanted, f_key, f_time, f_straight
+            streets,
+            lon,
+            lat,
+            arc,
+            frac,
+            snap_m,
+            walk_speed_mps / straight_line_detour,
+            walk_speed_mps,
+            wanted,
+            f_key,
+            f_time,
+            f_straight,
         )
     if forbidden:
         allowed = ~np.isin(f_key, np.fromiter(forbidden, dtype=np.int64, count=len(forbidden)))
@@ -245,6 +301,7 @@ def build_links(
         footpath_to=(f_key % n).astype(np.int32),
         footpath_time_s=np.maximum(np.ceil(f_time - 1e-6), 0).astype(np.int32),
         footpath_straight_line=f_straight,
+        straight_line_detour=float(straight_line_detour),
     )
     return links, notices
 
@@ -256,6 +313,7 @@ def _add_transfers(
     arc: np.ndarray,
     frac: np.ndarray,
     snap_m: np.ndarray,
+    straight_speed_mps: float,
     walk_speed_mps: float,
     wanted: dict[int, float],
     f_key: np.ndarray,
@@ -267,7 +325,8 @@ def _add_transfers(
     A pair already there keeps its walk, raised to the minimum time (in ``f_time``, in place); a
     missing pair between two stops gets its street walk without radius (a straight line when the
     streets do not join them), raised likewise; a stop to itself gets its minimum time when that
-    is positive.
+    is positive. A straight line is crossed at ``straight_speed_mps`` (the walking speed over
+    the detour factor).
     """
     n = lon.size
     w_key = np.fromiter(wanted, dtype=np.int64, count=len(wanted))
@@ -287,8 +346,10 @@ def _add_transfers(
     if streets is not None and ok.any():
         m_walk[ok] = _street_walk_m(streets, arc, frac, snap_m, mi[ok], mj[ok], np.inf)
     m_straight = ~np.isfinite(m_walk)
-    m_dist = np.where(m_straight, _geodesic_m(lon, lat, mi, mj), m_walk)
-    m_time = np.maximum(m_dist / walk_speed_mps, w_need[new])
+    m_time = np.where(
+        m_straight, _crow_m(lon, lat, mi, mj) / straight_speed_mps, m_walk / walk_speed_mps
+    )
+    m_time = np.maximum(m_time, w_need[new])
 
     own = ~found & (wi == wj) & (w_need > 0)
     key = np.concatenate([f_key, w_key[new], w_key[own]])
@@ -321,14 +382,43 @@ def _metric(
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def _geodesic_m(lon: np.ndarray, lat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Geodesic distance (WGS84) between stops i[k] and j[k], metres."""
-    from pyproj import Geod
+def _crow_m(lon: np.ndarray, lat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Great-circle distance between stops i[k] and j[k], metres."""
+    from arverne.geo import haversine_m
 
-    if i.size == 0:
-        return np.zeros(0)
-    _, _, dist = Geod(ellps="WGS84").inv(lon[i], lat[i], lon[j], lat[j])
-    return np.asarray(dist, dtype=np.float64)
+    return np.asarray(haversine_m(lon[i], lat[i], lon[j], lat[j]), dtype=np.float64)
+
+
+def _with_station_pairs(
+    pair_i: np.ndarray, pair_j: np.ndarray, parent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (sorted by (i, j)) with every ordered pair of stops of one parent station added,
+    and a bool per pair: the two stops share a parent station.
+    """
+    n = parent.shape[0]
+    child = np.flatnonzero(parent >= 0)
+    child = child[np.argsort(parent[child], kind="stable")]
+    group = parent[child]
+    first = np.flatnonzero(np.diff(group, prepend=-1))
+    size = np.diff(np.append(first, child.size))
+    # each child with every member of its group (itself dropped below)
+    reps = np.repeat(size, size)
+    own_first = np.repeat(first, size)
+    i = np.repeat(child, reps)
+    j = child[_group_ranges(own_first, reps)]
+    key = np.union1d(pair_i * n + pair_j, (i * n + j)[i != j])
+    a, b = key // n, key % n
+    return a, b, (parent[a] >= 0) & (parent[a] == parent[b])
+
+
+def _group_ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """int64 ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on."""
+    if not length.size:
+        return np.zeros(0, np.int64)
+    offset = np.arange(int(length.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(length) - length, length
+    )
+    return np.repeat(start, length).astype(np.int64) + offset
 
 
 def _pairs_within(x: np.ndarray, y: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +451,7 @@ def _street_walk_m(
 
     ``pair_i`` must be sorted; one bounded search per distinct origin stop.
     """
-    from arverne.routing.streets import street_search
+    from arverne.network.street_search import street_search
 
     search = street_search(streets, "walk", cost="length")
     origins, starts = np.unique(pair_i, return_index=True)
@@ -377,3 +467,41 @@ def _street_walk_m(
     )
     total = snap_m[pair_i].astype(np.float64) + street_m + snap_m[pair_j].astype(np.float64)
     return np.where(total <= radius_m, total, np.inf)
+
+
+def unlinked_stops(links: StopLinks, streets: StreetGraph, stops: Any) -> dict[str, Any]:
+    """What a builder must see about the stops left off the streets.
+
+    Parameters
+    ----------
+    links
+        The links built on ``streets``.
+    streets
+        The street graph.
+    stops
+        The timetable (``stop_lon``, ``stop_lat``, ``stop_id``).
+
+    Returns
+    -------
+    dict
+        ``count`` (unlinked stops that have coordinates), ``max_snap_m`` (the snap limit), and
+        when some are: ``farthest_stop_id`` and ``farthest_m``, the unlinked stop farthest
+        from any walkable street and that distance in metres (None when the extract has no
+        walkable street).
+    """
+    from arverne.network.street_search import snap_points
+
+    lon, lat = np.asarray(stops.stop_lon), np.asarray(stops.stop_lat)
+    # a stop without coordinates (GTFS allows them for nodes and boarding areas) is not far
+    placed = np.isfinite(lon) & np.isfinite(lat)
+    far = np.flatnonzero((np.asarray(links.stop_arc) < 0) & placed)
+    report: dict[str, Any] = {"count": int(far.size), "max_snap_m": float(links.max_snap_m)}
+    if far.size:
+        _, _, snap_m = snap_points(streets, lon[far], lat[far], mode="walk")
+        worst = int(np.argmax(snap_m))
+        report["farthest_stop_id"] = str(stops.stop_id[far[worst]])
+        # None when the extract has no walkable street at all
+        report["farthest_m"] = (
+            round(float(snap_m[worst]), 1) if np.isfinite(snap_m[worst]) else None
+        )
+    return report

@@ -76,10 +76,12 @@ class StreetGraph:
 
     @property
     def n_nodes(self) -> int:
+        """Number of graph nodes."""
         return int(self.node_lon.shape[0])
 
     @property
     def n_arcs(self) -> int:
+        """Number of directed arcs."""
         return int(self.arc_head.shape[0])
 
     def mode_index(self, mode: str) -> int:

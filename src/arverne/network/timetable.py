@@ -19,8 +19,9 @@ Layout, in RAPTOR terms
 * Services are ``service_active[service, day]`` booleans over ``n_days`` days from
   ``first_date`` (calendar and calendar_dates applied per feed).
 * In-seat continuations (consecutive trips of one ``block_id`` meeting at the same stop or
-  station, and ``transfer_type`` 4 rows) become extra **chained trips**: one trip that runs the
-  whole chain, so staying seated is one ride; the real trips stay as they are. ``trip_part_*``
+  station, and ``transfer_type`` 4 rows) become extra **chained trips**: one trip that runs
+  the longest runs of the chain that serve no station twice, so staying seated is one ride
+  and never a loop back to where the rider was; the real trips stay as they are. ``trip_part_*``
   tell which real trip serves each stretch of a chained trip.
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,19 @@ import numpy as np
 
 from arverne.errors import GtfsError
 from arverne.feeds._order import sort_rank, sort_trip_blocks
+from arverne.network._trips import (
+    Trips,
+    arrow,
+    chain_trips,
+    feed_trips,
+    index_in,
+    inseat_pairs,
+    prefix,
+    ranges,
+    shift,
+    take_ranges,
+    ustr,
+)
 
 if TYPE_CHECKING:
     from arverne.feeds.gtfs import GtfsFeed
@@ -161,7 +175,9 @@ class Timetable:
     """int32[j]: position of the stop in that pattern."""
 
     inseat_from_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    """int32[c]: real trip a rider may stay seated on into ``inseat_to_trip`` (same day)."""
+    """int32[c]: real trip the vehicle continues from into ``inseat_to_trip`` (same day, as
+    the feed says); a rider stays seated across it only inside a chained trip (a loop-free
+    run, see the module docstring)."""
     inseat_to_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[c]: the continuing real trip."""
 
@@ -176,22 +192,27 @@ class Timetable:
 
     @property
     def n_stops(self) -> int:
+        """Number of stops."""
         return int(self.stop_id.shape[0])
 
     @property
     def n_routes(self) -> int:
+        """Number of routes."""
         return int(self.route_id.shape[0])
 
     @property
     def n_patterns(self) -> int:
+        """Number of patterns (RAPTOR routes)."""
         return int(self.pattern_route.shape[0])
 
     @property
     def n_trips(self) -> int:
+        """Number of trips, chained trips included."""
         return int(self.trip_id.shape[0])
 
     @property
     def n_stop_times(self) -> int:
+        """Number of stop times, those of chained trips included."""
         return int(self.st_arr_s.shape[0])
 
     @property
@@ -217,169 +238,10 @@ class Timetable:
         return int(hits[0])
 
 
-# ----------------------------------------------------------------------------------------------
-# build
-#
-# The compile works on flat columns, never on one Python object per trip: a set of trips is a
-# _Trips (the stop times of trip k are rows start[k]:start[k] + length[k] of its stop-time
-# columns), the loops over trips and stop times are numba kernels (arverne.network._compile),
-# and every output array is a gather through index arrays.
-
-
-@dataclass
-class _Trips:
-    """Trips (real or chained) as flat columns; the n trips own m stop-time rows."""
-
-    start: np.ndarray
-    """int64[n]: first stop-time row of each trip."""
-    length: np.ndarray
-    """int64[n]: number of stop times of each trip."""
-    stop: np.ndarray
-    """int32[m]: stop index."""
-    arr: np.ndarray
-    """int32[m]: arrival time, seconds in the timetable's frame."""
-    dep: np.ndarray
-    """int32[m]: departure time."""
-    board: np.ndarray
-    """bool[m]: boarding allowed."""
-    alight: np.ndarray
-    """bool[m]: alighting allowed."""
-    trip_id: np.ndarray
-    """<U[n]: namespaced trip id."""
-    headsign: np.ndarray
-    """<U[n]: headsign."""
-    route: np.ndarray
-    """int32[n]: route index."""
-    service: np.ndarray
-    """int32[n]: service index."""
-    direction: np.ndarray
-    """int8[n]: direction_id."""
-    wheelchair: np.ndarray
-    """int8[n]: wheelchair_accessible."""
-    shape: np.ndarray
-    """int32[n]: shape index, -1 when none."""
-
-    @staticmethod
-    def concat(parts: Sequence[_Trips]) -> _Trips:
-        """The trips of ``parts``, one part after the other; the parts are emptied.
-
-        Each column of the parts is dropped as soon as it is copied, so the copy costs one
-        column more than the parts, not twice their size. String columns come out as wide as
-        the widest part: still exactly as wide as their longest string. When only one part has
-        trips, that part is the result, not a copy.
-        """
-        with_trips = [p for p in parts if p.start.shape[0]]
-        if len(with_trips) == 1:
-            return with_trips[0]
-        first_row = np.cumsum([0] + [p.stop.shape[0] for p in parts[:-1]])
-        n_trips = [p.start.shape[0] for p in parts]
-        columns = {}
-        for f in fields(_Trips):
-            columns[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
-            for p in parts:
-                setattr(p, f.name, np.empty(0, columns[f.name].dtype))
-        columns["start"] += np.repeat(first_row, n_trips)
-        return _Trips(**columns)
-
-
 def _utc_offset_s(zone: str, date: dt.date) -> int:
     noon = dt.datetime(date.year, date.month, date.day, 12, tzinfo=ZoneInfo(zone))
     offset = noon.utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
-
-
-def _ustr(values: Any) -> np.ndarray:
-    """Fixed-width unicode array (never object) exactly as wide as its longest string (>= 1).
-
-    ``values``: a list of str, or a column (pandas Series, Arrow array) of strings.
-    """
-    import pyarrow.compute as pc
-
-    if isinstance(values, list):
-        return np.asarray(values, dtype=str)
-    # the width is set, not left to numpy: from objects it makes "" two characters wide
-    arr = _arrow(values)
-    width = max(1, pc.max(pc.utf8_length(arr)).as_py() or 0)
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=f"<U{width}")
-
-
-def _arrow(values: Any) -> Any:
-    """A column (pandas Series, list, numpy array) as one Arrow array."""
-    import pyarrow as pa
-
-    arr = pa.array(values)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
-def _prefix(ns: str, values: Any) -> Any:
-    """Arrow strings ``ns + value`` (namespaced ids) for a column of strings."""
-    import pyarrow.compute as pc
-
-    return pc.utf8_replace_slice(_arrow(values), 0, 0, ns)
-
-
-def _index_in(values: Any, ids: Any) -> np.ndarray:
-    """int32 position of each of ``values`` in ``ids`` (the first one if repeated), -1 if absent.
-
-    Both are columns of strings; Arrow hashes them, with no Python object per value. A pandas
-    categorical column (the reader's stop_times ids) is mapped through its categories.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if getattr(getattr(values, "dtype", None), "name", None) == "category":
-        where = np.append(_index_in(values.cat.categories, ids), np.int32(-1))  # code -1: NaN
-        return where[values.cat.codes.to_numpy()]
-    values, ids = _arrow(values), _arrow(ids)
-    if pa.types.is_null(values.type):  # an empty column without a type
-        return np.full(len(values), -1, np.int32)
-    if ids.type != values.type:
-        ids = ids.cast(values.type)
-    found = pc.index_in(values, value_set=ids).fill_null(-1)
-    return np.asarray(found.to_numpy(zero_copy_only=False), np.int32)
-
-
-_GATHER_ROWS = 1 << 16
-"""Rows gathered per step of :func:`_take_ranges`."""
-
-
-def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """int64 rows ``start[0] .. start[0] + length[0] - 1``, then those of range 1, and so on.
-
-    Built in one array (steps of 1, a jump at each range start, then a cumulative sum): the
-    rows of every stop time can be millions, so no second array of that size (and int64: numpy
-    would turn a narrower index into a temporary int64 copy at each use).
-    """
-    some = length > 0
-    start, length = start[some], length[some]
-    rows = np.ones(int(length.sum()), np.int64)
-    if rows.shape[0]:
-        rows[0] = start[0]
-        rows[np.cumsum(length[:-1])] = start[1:] - (start[:-1] + length[:-1] - 1)
-        np.cumsum(rows, out=rows)
-    return rows
-
-
-def _take_ranges(
-    columns: Sequence[np.ndarray], start: np.ndarray, length: np.ndarray
-) -> list[np.ndarray]:
-    """``[c[_ranges(start, length)] for c in columns]``, built a slice of ranges at a time.
-
-    The row index of every stop time would weigh more than the int32 columns it gathers, at
-    the build's peak: only :data:`_GATHER_ROWS` rows of it exist at once.
-    """
-    ends = np.cumsum(length)
-    out = [np.empty(int(ends[-1]) if len(ends) else 0, c.dtype) for c in columns]
-    lo = at = 0
-    while lo < len(length):
-        # the ranges starting before the next _GATHER_ROWS rows (at least one)
-        hi = max(lo + 1, int(np.searchsorted(ends, at + _GATHER_ROWS, side="left")))
-        rows = _ranges(start[lo:hi], length[lo:hi])
-        for target, column in zip(out, columns, strict=True):
-            target[at : at + len(rows)] = column[rows]
-        at += len(rows)
-        lo = hi
-    return out
 
 
 def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
@@ -400,7 +262,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         The compiled arrays.
     """
     # only the build needs these: loading a network stays light
-    from arverne.network._compile import inseat_chains, trip_patterns
+    from arverne.network._compile import inseat_chains, loop_free_windows, trip_patterns
 
     if not feeds:
         raise GtfsError("build_timetable needs at least one feed")
@@ -422,7 +284,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     # per-feed pieces of the output columns, concatenated at the end
     cols: defaultdict[str, list[np.ndarray]] = defaultdict(list)
     service_ids: list[str] = []
-    feed_trips: list[_Trips] = []
+    trips_of_feeds: list[Trips] = []
     stop_base = route_base = shape_base = trip_base = n_shape_points = 0
 
     for feed_idx, (feed, sd) in enumerate(zip(feeds, days, strict=True)):
@@ -436,12 +298,12 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
 
         # stops
         stops = ef.stops
-        stop_ids = _arrow(stops["stop_id"])
+        stop_ids = arrow(stops["stop_id"])
         n_stops = len(stop_ids)
-        parent = _index_in(stops["parent_station"], stop_ids)  # local index, -1 when none
-        cols["stop_id"].append(_ustr(_prefix(ns, stop_ids)))
-        cols["stop_name"].append(_ustr(stops["stop_name"]))
-        cols["stop_code"].append(_ustr(stops["stop_code"]))
+        parent = index_in(stops["parent_station"], stop_ids)  # local index, -1 when none
+        cols["stop_id"].append(ustr(prefix(ns, stop_ids)))
+        cols["stop_name"].append(ustr(stops["stop_name"]))
+        cols["stop_code"].append(ustr(stops["stop_code"]))
         cols["stop_lon"].append(stops["stop_lon"].to_numpy(np.float64))
         cols["stop_lat"].append(stops["stop_lat"].to_numpy(np.float64))
         cols["stop_parent"].append(np.where(parent >= 0, parent + stop_base, -1))
@@ -453,13 +315,13 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         routes = ef.routes
         agency_names = dict(zip(ef.agency["agency_id"], ef.agency["agency_name"], strict=False))
         default_agency = str(ef.agency["agency_name"].iloc[0]) if len(ef.agency) else ""
-        cols["route_id"].append(_ustr(_prefix(ns, routes["route_id"])))
-        cols["route_short_name"].append(_ustr(routes["route_short_name"]))
-        cols["route_long_name"].append(_ustr(routes["route_long_name"]))
+        cols["route_id"].append(ustr(prefix(ns, routes["route_id"])))
+        cols["route_short_name"].append(ustr(routes["route_short_name"]))
+        cols["route_long_name"].append(ustr(routes["route_long_name"]))
         cols["route_type"].append(routes["route_type"].to_numpy(np.int16))
-        cols["route_color"].append(_ustr(routes["route_color"]))
+        cols["route_color"].append(ustr(routes["route_color"]))
         cols["route_agency_name"].append(
-            _ustr([agency_names.get(a, default_agency) for a in routes["agency_id"]])
+            ustr([agency_names.get(a, default_agency) for a in routes["agency_id"]])
         )
 
         # services, re-based on the global first date
@@ -467,14 +329,14 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         active = np.zeros((len(sd.service_id), n_days), bool)
         active[:, offset : offset + sd.active.shape[1]] = sd.active
         cols["service_active"].append(active)
-        service_of_row = _shift(_index_in(ef.trips["service_id"], sd.service_id), len(service_ids))
+        service_of_row = shift(index_in(ef.trips["service_id"], sd.service_id), len(service_ids))
         service_ids.extend(ns + str(sid) for sid in sd.service_id)
 
         # shapes, sorted by (shape_id, shape_pt_sequence)
-        shape_names = _arrow([])
+        shape_names = arrow([])
         shapes = ef.shapes
         if len(shapes):
-            encoded = _arrow(shapes["shape_id"]).dictionary_encode()
+            encoded = arrow(shapes["shape_id"]).dictionary_encode()
             names = encoded.dictionary
             codes = np.asarray(encoded.indices.to_numpy(), np.int64)
             seq = shapes["shape_pt_sequence"].to_numpy(np.int64)
@@ -482,25 +344,25 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
             codes = codes[order]
             first = np.flatnonzero(np.diff(codes, prepend=-1))
             shape_names = names.take(codes[first])
-            cols["shape_id"].append(_ustr(_prefix(ns, shape_names)))
+            cols["shape_id"].append(ustr(prefix(ns, shape_names)))
             cols["shape_ptr"].append(n_shape_points + np.append(first[1:], len(codes)))
             cols["shape_lon"].append(shapes["shape_pt_lon"].to_numpy(np.float64)[order])
             cols["shape_lat"].append(shapes["shape_pt_lat"].to_numpy(np.float64)[order])
             n_shape_points += len(codes)
-        shape_of_row = _shift(_index_in(ef.trips["shape_id"], shape_names), shape_base)
+        shape_of_row = shift(index_in(ef.trips["shape_id"], shape_names), shape_base)
 
         # trips and stop times
-        route_of_row = _shift(_index_in(ef.trips["route_id"], routes["route_id"]), route_base)
-        trips, trip_of_row = _feed_trips(
+        route_of_row = shift(index_in(ef.trips["route_id"], routes["route_id"]), route_base)
+        trips, trip_of_row = feed_trips(
             ef, ns, stop_ids, stop_base, route_of_row, service_of_row, shape_of_row, shift_s
         )
-        feed_trips.append(trips)
+        trips_of_feeds.append(trips)
 
         # transfers between stops
         tr = ef.transfers
         if len(tr):
-            a = _index_in(tr["from_stop_id"], stop_ids)
-            b = _index_in(tr["to_stop_id"], stop_ids)
+            a = index_in(tr["from_stop_id"], stop_ids)
+            b = index_in(tr["to_stop_id"], stop_ids)
             plain = (
                 (
                     (tr["from_trip_id"] == "")
@@ -519,7 +381,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
 
         # in-seat continuations: block_id chains and transfer_type 4 (type 5 forbids)
         station = np.where(parent >= 0, parent, np.arange(n_stops))
-        pair_from, pair_to = _inseat_pairs(ef, trips, trip_of_row, station, stop_base)
+        pair_from, pair_to = inseat_pairs(ef, trips, trip_of_row, station, stop_base)
         cols["pair_from"].append(pair_from + trip_base)
         cols["pair_to"].append(pair_to + trip_base)
 
@@ -544,18 +406,26 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     n_stops = parent.shape[0]
 
     # chained (in-seat) trips after the real ones; a real trip is its own single part
-    real = _Trips.concat(feed_trips)
+    real = Trips.concat(trips_of_feeds)
     n_real = real.start.shape[0]
     pair_from, pair_to = cat("pair_from", np.int64), cat("pair_to", np.int64)
     if pair_from.shape[0]:
         chain_ptr, chain_trip = inseat_chains(pair_from, pair_to, n_real)
+        # a chained trip never serves a station twice: a rider who would pass the same place
+        # again boards there later (and a block shuttling all day would double the stop times)
+        station = np.where(parent >= 0, parent, np.arange(n_stops)).astype(np.int32)
+        run_first, run_end = loop_free_windows(
+            chain_ptr, chain_trip, real.start, real.length, station[real.stop], n_stops
+        )
+        chain_trip = chain_trip[ranges(run_first, run_end - run_first)]
+        chain_ptr = np.concatenate([[0], np.cumsum(run_end - run_first)]).astype(np.int64)
     else:  # no block_id nor in-seat transfer: no kernel to load
         chain_ptr, chain_trip = np.zeros(1, np.int64), np.zeros(0, np.int64)
-    chained, chain_part_start, service_ids, service_active = _chain_trips(
+    chained, chain_part_start, service_ids, service_active = chain_trips(
         real, chain_ptr, chain_trip, service_ids, np.concatenate(cols["service_active"])
     )
-    trips = _Trips.concat([real, chained])
-    del real, chained, feed_trips
+    trips = Trips.concat([real, chained])
+    del real, chained, trips_of_feeds
     n_trips = trips.start.shape[0]
     part_count = np.concatenate([np.ones(n_real, np.int64), np.diff(chain_ptr)])
     part_trip = np.concatenate([np.arange(n_real, dtype=np.int64), chain_trip])
@@ -571,7 +441,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     by_route = np.lexsort((trips.dep[trips.start[head]], trips.route[head]))
     head = head[by_route]
     pattern_size = np.diff(pattern_ptr)[by_route]
-    order = pattern_trip[_ranges(pattern_ptr[by_route], pattern_size)]  # trips, output order
+    order = pattern_trip[ranges(pattern_ptr[by_route], pattern_size)]  # trips, output order
     n_patterns = head.shape[0]
     new_index = np.empty(n_trips, np.int64)
     new_index[order] = np.arange(n_trips)
@@ -583,7 +453,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     trip_parts = part_count[order]
     trip_part_ptr = np.zeros(n_trips + 1, np.int64)
     np.cumsum(trip_parts, out=trip_part_ptr[1:])
-    part_rows = _ranges((np.cumsum(part_count) - part_count)[order], trip_parts)
+    part_rows = ranges((np.cumsum(part_count) - part_count)[order], trip_parts)
     trip_len = trips.length[order]
 
     # the big gathers last, each index array dropped once used, then the trips themselves: the
@@ -598,10 +468,10 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         "trip_shape": trips.shape[order],
         "pattern_route": trips.route[head],
     }
-    pattern_stop, timetable["pattern_board"], timetable["pattern_alight"] = _take_ranges(
+    pattern_stop, timetable["pattern_board"], timetable["pattern_alight"] = take_ranges(
         [trips.stop, trips.board, trips.alight], trips.start[head], pattern_len
     )
-    timetable["st_arr_s"], timetable["st_dep_s"] = _take_ranges(
+    timetable["st_arr_s"], timetable["st_dep_s"] = take_ranges(
         [trips.arr, trips.dep], trips.start[order], trip_len
     )
     del trips
@@ -634,7 +504,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         transfer_type=cat("transfer_type", np.int8),
         transfer_min_s=cat("transfer_min_s", np.int32),
         n_days=int(n_days),
-        feed_name=_ustr([feed.name for feed in feeds]),
+        feed_name=ustr([feed.name for feed in feeds]),
         stop_code=cat_str("stop_code"),
         stop_parent=parent.astype(np.int32),
         stop_location_type=cat("stop_location_type", np.int8),
@@ -646,7 +516,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         route_type=cat("route_type", np.int16),
         route_color=cat_str("route_color"),
         route_agency_name=cat_str("route_agency_name"),
-        service_id=_ustr(service_ids),
+        service_id=ustr(service_ids),
         service_active=service_active,
         trip_pattern=np.repeat(np.arange(n_patterns, dtype=np.int32), pattern_size),
         trip_chained=trip_parts > 1,
@@ -666,281 +536,3 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
         shape_lat=cat("shape_lat", np.float64),
         **timetable,
     )
-
-
-def _shift(index: np.ndarray, base: int) -> np.ndarray:
-    """Local indices made global (``+ base``), -1 (none) kept."""
-    return np.where(index >= 0, index + base, -1)
-
-
-def _feed_trips(
-    feed: GtfsFeed,
-    ns: str,
-    stop_ids: Any,
-    stop_base: int,
-    route: np.ndarray,
-    service: np.ndarray,
-    shape: np.ndarray,
-    shift_s: int,
-) -> tuple[_Trips, np.ndarray]:
-    """The real trips of one feed in trip_id order, and the trip of each trips.txt row.
-
-    A stop time whose trip or stop is unknown is left out; then a trip is left out when it has
-    fewer than two stop times, times running backwards (the reader already leaves those out:
-    the kernels rely on times never decreasing along a trip), or an unknown route or service.
-
-    Parameters
-    ----------
-    feed
-        The feed (frequencies expanded).
-    ns
-        Id namespace (``"name:"``).
-    stop_ids
-        Arrow strings: stop id of each local stop index (stops.txt order).
-    stop_base
-        Global index of the feed's first stop.
-    route, service, shape
-        int32: global route, service and shape index of each trips.txt row, -1 when unknown.
-    shift_s
-        Seconds added to every time (time zone of the timetable).
-
-    Returns
-    -------
-    trips
-        The trips (feed-local rows and trip indices).
-    trip_of_row
-        int64: trip index of each trips.txt row, -1 when left out.
-    """
-    import pyarrow as pa
-
-    table, st = feed.trips, feed.stop_times
-    trip_ids = _arrow(table["trip_id"])
-    # trips.txt row of each stop time: trip ids are unique (the reader quarantines repeats)
-    row = _index_in(st["trip_id"], trip_ids)
-    stop = _index_in(st["stop_id"], stop_ids)
-    keep = np.flatnonzero((row >= 0) & (stop >= 0))
-    # sorted by (trip_id, stop_sequence), ties in file order; trips in trip_id order
-    seq = st["stop_sequence"].to_numpy()[keep]
-    keep = keep[sort_trip_blocks(row[keep], sort_rank(trip_ids), seq)]
-    # the kept stop times in that order, as int32 and bool columns (low peak memory)
-    row, stop = row[keep], stop[keep]
-    arr = st["arrival_s"].to_numpy(np.int32)[keep] + shift_s
-    dep = st["departure_s"].to_numpy(np.int32)[keep] + shift_s
-    board = st["pickup_type"].to_numpy()[keep] != 1
-    alight = st["drop_off_type"].to_numpy()[keep] != 1
-    del keep, seq
-    first = np.flatnonzero(np.diff(row, prepend=-1))
-    length = np.diff(np.append(first, row.shape[0]))
-    r = row[first]
-    ok = (length >= 2) & _monotone_trips(arr, dep, first) & (route[r] >= 0) & (service[r] >= 0)
-    r, first, length = r[ok], first[ok], length[ok]
-    stop, arr, dep, board, alight = _take_ranges([stop, arr, dep, board, alight], first, length)
-    stop += np.int32(stop_base)
-    trip_of_row = np.full(len(table), -1, np.int64)
-    trip_of_row[r] = np.arange(r.shape[0])
-    trips = _Trips(
-        start=np.cumsum(length) - length,
-        length=length,
-        stop=stop,
-        arr=arr,
-        dep=dep,
-        board=board,
-        alight=alight,
-        trip_id=_ustr(_prefix(ns, trip_ids.take(pa.array(r)))),
-        headsign=_ustr(_arrow(table["trip_headsign"]).take(pa.array(r))),
-        route=route[r].astype(np.int32),
-        service=service[r].astype(np.int32),
-        direction=table["direction_id"].to_numpy(np.int8)[r],
-        wheelchair=table["wheelchair_accessible"].to_numpy(np.int8)[r],
-        shape=shape[r].astype(np.int32),
-    )
-    return trips, trip_of_row
-
-
-def _inseat_pairs(
-    feed: GtfsFeed, trips: _Trips, trip_of_row: np.ndarray, station: np.ndarray, stop_base: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(trip, next trip) pairs a rider may stay seated on, for one feed (its trip indices).
-
-    First the transfer_type 4 rows (file order; the first one of a trip wins), then the
-    consecutive trips of each (block_id, service_id) group that meet at one station (the same
-    stop, or stops of one parent station) without going back in time: groups in order of first
-    appearance in trips.txt, trips by first departure (ties: file order), and no block pair
-    for a trip that has a transfer_type 4 one. Pairs of a transfer_type 5 row are left out.
-
-    Parameters
-    ----------
-    feed
-        The feed.
-    trips
-        Its real trips (feed-local rows and trip indices, global stop indices).
-    trip_of_row
-        int64: trip index of each trips.txt row, -1 when left out.
-    station
-        int64: local stop index of the parent station of each local stop, itself when none.
-    stop_base
-        Global index of the feed's first stop.
-
-    Returns
-    -------
-    pair_from, pair_to
-        int64 trip indices.
-    """
-    table = feed.trips
-    trip_ids = _arrow(table["trip_id"])
-    trip_of = np.append(trip_of_row, -1)  # trip_of[-1]: a trip id not in trips.txt
-    type4: dict[int, int] = {}
-    forbidden: set[tuple[int, int]] = set()
-    tr = feed.transfers
-    if len(tr):
-        rows = tr[(tr["from_trip_id"] != "") & (tr["to_trip_id"] != "")]
-        from_trip = trip_of[_index_in(rows["from_trip_id"], trip_ids)].tolist()
-        to_trip = trip_of[_index_in(rows["to_trip_id"], trip_ids)].tolist()
-        kinds = rows["transfer_type"].tolist()
-        for a, b, kind in zip(from_trip, to_trip, kinds, strict=True):
-            if a < 0 or b < 0 or a == b:
-                continue
-            if kind == 4:
-                type4.setdefault(a, b)
-            elif kind == 5:
-                forbidden.add((a, b))
-    first = [(a, b) for a, b in type4.items() if (a, b) not in forbidden]
-    pair_from = np.array([a for a, _ in first], np.int64)
-    pair_to = np.array([b for _, b in first], np.int64)
-
-    in_block = np.flatnonzero((table["block_id"] != "").to_numpy(bool))
-    if not in_block.size:
-        return pair_from, pair_to
-    # group of each block row: the position of its group's first row (so groups sort in order
-    # of first appearance), over every block row, even of trips left out
-    block = _arrow(table["block_id"]).take(in_block)
-    service = _arrow(table["service_id"]).take(in_block)
-    key = _index_in(block, block).astype(np.int64) * in_block.shape[0] + _index_in(service, service)
-    _, group_first, group_of = np.unique(key, return_index=True, return_inverse=True)
-    group = group_first[group_of]
-    trip = trip_of_row[in_block]
-    trip, group = trip[trip >= 0], group[trip >= 0]
-    order = np.lexsort((trips.dep[trips.start[trip]], group))  # stable: ties in file order
-    trip, group = trip[order], group[order]
-    same = np.flatnonzero(group[1:] == group[:-1])
-    a, b = trip[same], trip[same + 1]
-    a_last = trips.start[a] + trips.length[a] - 1
-    b_first = trips.start[b]
-    ok = (trips.dep[b_first] >= trips.arr[a_last]) & (
-        station[trips.stop[a_last] - stop_base] == station[trips.stop[b_first] - stop_base]
-    )
-    if type4 or forbidden:
-        # trip ids are unique, so a trip follows at most one other in its block: only the
-        # transfer rows can have given it a pair already
-        ok &= np.array(
-            [
-                x not in type4 and (x, y) not in forbidden
-                for x, y in zip(a.tolist(), b.tolist(), strict=True)
-            ],
-            bool,
-        )
-    return np.concatenate([pair_from, a[ok]]), np.concatenate([pair_to, b[ok]])
-
-
-def _chain_trips(
-    real: _Trips,
-    chain_ptr: np.ndarray,
-    chain_trip: np.ndarray,
-    service_ids: list[str],
-    service_active: np.ndarray,
-) -> tuple[_Trips, np.ndarray, list[str], np.ndarray]:
-    """One chained trip per in-seat chain: the stop times of its real trips one after the other.
-
-    The meeting stop stays twice (arrival with one trip, departure with the next), so each
-    trip keeps its own pickup/drop-off permission there. A chain of trips of several services
-    runs on the days all of them run: a new service ``a&b`` (services sorted), added once.
-
-    Parameters
-    ----------
-    real
-        The real trips.
-    chain_ptr, chain_trip
-        The chains (see :func:`arverne.network._compile.inseat_chains`).
-    service_ids, service_active
-        The services so far.
-
-    Returns
-    -------
-    chained
-        The chained trips (rows of their own).
-    part_start
-        int64, per entry of ``chain_trip``: position of the part's first stop in its chain.
-    service_ids, service_active
-        The services with the new intersections added.
-    """
-    n_chains = chain_ptr.shape[0] - 1
-    size = np.diff(chain_ptr)
-    head, tail = chain_trip[chain_ptr[:-1]], chain_trip[chain_ptr[1:] - 1]
-    chain_of = np.repeat(np.arange(n_chains), size)
-    length = real.length[chain_trip]
-    offset = np.cumsum(length) - length  # of each part in the chained trips' rows
-    chain_start = offset[chain_ptr[:-1]]
-    part_start = offset - chain_start[chain_of]
-
-    service = real.service[chain_trip]
-    chain_service = service[chain_ptr[:-1]].astype(np.int32)
-    mixed = np.unique(chain_of[service != chain_service[chain_of]])
-    service_ids = list(service_ids)
-    extra: dict[tuple[int, ...], int] = {}
-    rows: list[np.ndarray] = []
-    for c in mixed.tolist():
-        services = tuple(sorted(set(service[chain_ptr[c] : chain_ptr[c + 1]].tolist())))
-        if services not in extra:
-            extra[services] = len(service_ids)
-            service_ids.append("&".join(service_ids[s] for s in services))
-            rows.append(np.logical_and.reduce(service_active[list(services)]))
-        chain_service[c] = extra[services]
-    if rows:
-        service_active = np.concatenate([service_active, np.array(rows, bool)])
-
-    # accessible (1) only when every part is; refused (2) when one part is; else unknown (0)
-    wheelchair = real.wheelchair[chain_trip]
-    all_yes = np.bincount(chain_of[wheelchair != 1], minlength=n_chains) == 0
-    any_no = np.bincount(chain_of[wheelchair == 2], minlength=n_chains) > 0
-    stop, arr, dep, board, alight = _take_ranges(
-        [real.stop, real.arr, real.dep, real.board, real.alight], real.start[chain_trip], length
-    )
-    chained = _Trips(
-        start=chain_start,
-        length=np.diff(np.append(chain_start, int(length.sum()))),
-        stop=stop,
-        arr=arr,
-        dep=dep,
-        board=board,
-        alight=alight,
-        trip_id=_ustr(
-            [
-                f"{real.trip_id[h]}+{s - 1}"
-                for h, s in zip(head.tolist(), size.tolist(), strict=True)
-            ]
-        ),
-        headsign=real.headsign[tail],
-        route=real.route[head],
-        service=chain_service,
-        direction=real.direction[head],
-        wheelchair=np.where(all_yes, 1, np.where(any_no, 2, 0)).astype(np.int8),
-        shape=np.full(n_chains, -1, np.int32),
-    )
-    return chained, part_start, service_ids, service_active
-
-
-def _monotone_trips(arr: np.ndarray, dep: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """bool per trip: arrival <= departure at each stop and departure <= next arrival.
-
-    Trip k has the rows ``start[k]`` up to the next trip's start (or the end).
-    """
-    n = arr.shape[0]
-    bad = np.zeros(n, bool)
-    bad |= dep < arr
-    if n > 1:
-        same = np.ones(n - 1, bool)
-        same[(start[1:] - 1)[start[1:] - 1 < n - 1]] = False
-        bad[1:] |= same & (arr[1:] < dep[:-1])
-    if not start.size:
-        return np.zeros(0, bool)
-    return ~np.logical_or.reduceat(bad, start) if n else np.ones(start.size, bool)

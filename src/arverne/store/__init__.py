@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arverne.store.base import BookingStore
+from arverne.store.base import BookingStore, StalePlanError
 from arverne.store.schema import BookingRow, PlanRow, StoredState, VehicleRow
 
-__all__ = ["BookingRow", "BookingStore", "PlanRow", "StoredState", "VehicleRow", "open_store"]
+__all__ = [
+    "BookingRow",
+    "BookingStore",
+    "PlanRow",
+    "StalePlanError",
+    "StoredState",
+    "VehicleRow",
+    "open_store",
+]
 
 
 def open_store(location: str | Path, *, schema: str = "public") -> BookingStore:

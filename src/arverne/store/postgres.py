@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from arverne.errors import StoreError
 from arverne.store.base import BookingStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_LOCK = 0x4172_7665  # advisory lock key held while a store's schema is created or migrated
 
 
 class PostgresStore(BookingStore):
@@ -35,7 +36,6 @@ class PostgresStore(BookingStore):
             self._conn: Any = psycopg.connect(
                 dsn, autocommit=True, connect_timeout=connect_timeout_s
             )
-            self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             self._conn.execute(f"SET search_path TO {schema}")
         except psycopg.Error as exc:
             raise StoreError(
@@ -45,6 +45,7 @@ class PostgresStore(BookingStore):
 
     @property
     def conn(self) -> Any:
+        """The open connection; StoreError once the store is closed."""
         if self._conn is None:
             raise StoreError(f"PostgreSQL {_safe(self.dsn)}: the bookings store is closed")
         return self._conn
@@ -60,15 +61,26 @@ class PostgresStore(BookingStore):
                 f"PostgreSQL {_safe(self.dsn)}: write refused, nothing stored ({exc})"
             ) from exc
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        psycopg = self._psycopg
         try:
-            with self.conn.cursor() as cur:
-                cur.execute(sql, params)
-                return list(cur.fetchall())
-        except self._psycopg.Error as exc:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield cur
+        except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL {_safe(self.dsn)}: read failed ({exc})") from exc
 
+    def _lock_schema(self, cur: Any) -> None:
+        # one creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+
+    def __str__(self) -> str:
+        return f"PostgreSQL {_safe(self.dsn)} schema {self.schema}"
+
     def close(self) -> None:
+        """Close the connection (again: nothing)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None

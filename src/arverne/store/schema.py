@@ -7,7 +7,9 @@ placeholder.
 Tables
 ------
 ``meta(key, value)``: schema version and service settings worth keeping.
-``vehicles``: the fleet (seats, wheelchair places, depot, shift).
+``vehicles``: the fleet (seats, wheelchair places, depot, shift) and each plan's version
+(``plan_version``, raised by every write of that vehicle's plan: a writer that planned against
+an older version is refused and plans again, see :meth:`arverne.store.BookingStore.commit`).
 ``bookings``: every confirmed or cancelled booking with the promise made to the rider.
 ``plan_events``: each vehicle's ordered pickups and drop-offs (depots are implied by the
 vehicle); a confirmed booking has exactly two rows here, a cancelled one none. Every change of
@@ -16,9 +18,15 @@ a booking is written in the same transaction as the plan rows it changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 1 -> 2: plan versions, so that several processes can share one store
+    1: ("ALTER TABLE vehicles ADD COLUMN plan_version INTEGER NOT NULL DEFAULT 0",),
+}
+"""The statements that bring a store from a version (the key) to the next one."""
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS meta (
@@ -31,7 +39,8 @@ TABLES: tuple[str, ...] = (
         wheelchairs INTEGER NOT NULL CHECK (wheelchairs >= 0),
         depot_point TEXT NOT NULL,
         shift_start_s DOUBLE PRECISION NOT NULL,
-        shift_end_s DOUBLE PRECISION NOT NULL CHECK (shift_end_s >= shift_start_s)
+        shift_end_s DOUBLE PRECISION NOT NULL CHECK (shift_end_s >= shift_start_s),
+        plan_version INTEGER NOT NULL DEFAULT 0
     )""",
     """CREATE TABLE IF NOT EXISTS bookings (
         booking_id TEXT PRIMARY KEY,
@@ -85,7 +94,8 @@ class VehicleRow:
 @dataclass(frozen=True)
 class BookingRow:
     """A booking and the promise made: pickup in [pickup_lo_s, pickup_hi_s], drop-off by
-    ``latest_dropoff_s``, ride at most ``max_ride_s`` (seconds since midnight of the service day)."""
+    ``latest_dropoff_s``, ride at most ``max_ride_s`` (seconds since midnight of the service day).
+    """
 
     booking_id: str
     rider: str
@@ -133,3 +143,5 @@ class StoredState:
     plan: list[PlanRow]
     """Plan rows sorted by vehicle then ``seq``."""
     meta: dict[str, str]
+    versions: dict[str, int] = field(default_factory=dict)
+    """Plan version of each vehicle read (see ``vehicles.plan_version``)."""

@@ -1,10 +1,11 @@
 """SQLite bookings store: one file, WAL journal, ``synchronous=FULL`` (a commit survives a
-crash of the process and of the machine)."""
+crash of the process and of the machine).
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class SqliteStore(BookingStore):
 
     @property
     def conn(self) -> sqlite3.Connection:
+        """The open connection; StoreError once the store is closed."""
         if self._conn is None:
             raise StoreError(f"{self.path}: the bookings store is closed")
         return self._conn
@@ -59,13 +61,26 @@ class SqliteStore(BookingStore):
             conn.execute("ROLLBACK")
             raise StoreError(f"{self.path}: commit failed, nothing stored ({exc})") from exc
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        conn = self.conn
         try:
-            return list(self.conn.execute(sql, params).fetchall())
+            conn.execute("BEGIN")  # deferred: a WAL read snapshot from the first SELECT on
+            try:
+                yield conn.cursor()
+            finally:
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: read failed ({exc})") from exc
 
+    def _lock_schema(self, cur: Any) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+
+    def __str__(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
+        """Close the connection (again: nothing)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
