@@ -162,8 +162,8 @@ _MANIFEST_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-_MANIFEST_REQUIRED = ("schema_version", "parts", "counts")
-"""Fields every build writes: a manifest without them was not written by a build."""
+_MANIFEST_REQUIRED = ("schema_version", "parts")
+"""Fields every saved network has: a manifest without them was not written by Arverne."""
 
 
 def check_manifest(manifest: Any, where: str) -> None:
