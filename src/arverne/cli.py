@@ -6,14 +6,16 @@ Exit codes: 0 done; 1 notices at or above ``--fail-on`` (validate) or nothing fo
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import math
 import sys
 import warnings
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -356,16 +358,16 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    """Print a warning as one readable line: its message, never Python's file and line."""
-    err.print(f"[yellow]warning:[/yellow] {escape(str(message))}")
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Print each warning raised inside as one readable line (no file, no line number)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for w in caught:
+                err.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}")
 
 
 AT_YEARS = (1900, 2199)
@@ -391,10 +393,10 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 def main() -> None:
     """Entry point: run the app, turning Arverne errors into one line and an exit code."""
-    warnings.showwarning = _show_warning
     try:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
-        code = app(standalone_mode=False)
+        with _warnings_as_lines():
+            code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except typer.Exit as exc:

@@ -1,4 +1,4 @@
-"""The fleet package's import graph: no cycle between its modules, no private solver imports."""
+"""The fleet package uses its solvers' public API only (import cycles: tests/test_architecture.py)."""
 
 from __future__ import annotations
 
@@ -19,27 +19,6 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
         elif isinstance(node, ast.Import):
             out.extend((a.name, []) for a in node.names)
     return out
-
-
-def test_no_cycle_between_fleet_modules() -> None:
-    """Following the imports between arverne.fleet modules never leads back to the start
-    (tours.py and _ortools.py used to import each other)."""
-    graph = {
-        f"arverne.fleet.{p.stem}": {
-            m for m, _ in _imports(p) if m.startswith("arverne.fleet.") and m != "arverne.fleet"
-        }
-        for p in FLEET.glob("*.py")
-        if p.stem != "__init__"
-    }
-
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in graph.get(start, ()):
-            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
-                return True
-        return False
-
-    cyclic = [m for m in graph if reaches(m, m, {m})]
-    assert cyclic == []
 
 
 def test_no_private_solver_imports() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
-from arverne.cli import app
+from arverne.cli import app, main
 from arverne.feeds.gtfs import read_gtfs
 from arverne.network.network import Network
 from arverne.network.timetable import build_timetable
@@ -131,7 +133,9 @@ def test_plan_school_bus_left_out_with_no_school(tmp_path: Path) -> None:
     assert runner.invoke(app, [*args, "--no-school"]).exit_code == 1
 
 
-def test_plan_prints_warnings_as_one_line(tmp_path: Path, monkeypatch: object) -> None:
+def test_plan_prints_warnings_as_one_line(
+    tmp_path: Path, monkeypatch: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Issue 10 defect 8: a warning raised while planning (here a straight-line fallback) is
     printed as one readable line, without Python's file and line number."""
     import warnings
@@ -149,10 +153,10 @@ def test_plan_prints_warnings_as_one_line(tmp_path: Path, monkeypatch: object) -
         return real_plan(self, *args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Planner, "plan", plan_warning)  # type: ignore[attr-defined]
-    runner = CliRunner()
     args = ["plan", str(net), "--from", "45.700,3.080", "--to", "45.800,3.080"]
-    result = runner.invoke(app, [*args, "--at", "2024-03-04 07:30"])
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if "no walk street" in line]
+    monkeypatch.setattr(sys, "argv", ["arverne", *args, "--at", "2024-03-04 07:30"])  # type: ignore[attr-defined]
+    main()  # the entry point, which turns warnings into lines for every command (returns on 0)
+    output = "".join(capsys.readouterr())
+    lines = [line for line in output.splitlines() if "no walk street" in line]
     assert lines == ["warning: origin 45.70000,3.08000: no walk street within 500 m"]
-    assert ".py:" not in result.output and "warnings.warn" not in result.output
+    assert ".py:" not in output and "warnings.warn" not in output

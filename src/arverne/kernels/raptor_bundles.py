@@ -14,7 +14,8 @@ import numpy as np
 
 class RaptorTimetable(NamedTuple):
     """The timetable as the kernel reads it, in one time direction (forward, or reversed for
-    arrive-by); layout as in :class:`arverne.network.timetable.Timetable`."""
+    arrive-by); layout as in :class:`arverne.network.timetable.Timetable`.
+    """
 
     pattern_stop_ptr: np.ndarray
     """int64[P + 1]: stops of pattern p are pattern_stop[ptr[p]:ptr[p + 1]]."""

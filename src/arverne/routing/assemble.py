@@ -27,6 +27,7 @@ def to_datetime(search: Search, q: Query, t: int) -> dt.datetime:
 
 
 def journey(search: Search, q: Query, trace: Trace) -> Journey:
+    """The journey a search trace describes: access, rides, walks between them, egress."""
     tt = search.tt
     legs: list[Leg] = []
     steps = trace.steps
@@ -62,6 +63,7 @@ def journey(search: Search, q: Query, trace: Trace) -> Journey:
 
 
 def walk_leg(search: Search, q: Query, a: int, b: int, t_start: int, t_end: int) -> Leg:
+    """A walk leg from stop ``a`` to stop ``b`` (street geometry where the network has it)."""
     na, pa = stop_point(search, a)
     nb, pb = stop_point(search, b)
     streets, links = search.network.streets, search.network.links

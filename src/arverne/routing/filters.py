@@ -62,7 +62,8 @@ def _kept(
     spellings: list[np.ndarray], allow: tuple[Any, ...] | None, exclude: tuple[Any, ...]
 ) -> np.ndarray:
     """bool: routes named (in any of their spellings) in ``allow`` (all when None) and in no
-    way in ``exclude``."""
+    way in ``exclude``.
+    """
 
     def named(names: tuple[Any, ...]) -> np.ndarray:
         hits = [np.isin(v, np.array(names, dtype=v.dtype)) for v in spellings]

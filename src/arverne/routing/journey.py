@@ -102,7 +102,8 @@ class Leg:
 
     def geometry(self) -> list[tuple[float, float]]:
         """(lon, lat) line of the leg: the street path for street legs, the trip's shape between
-        the two stops (else the stop sequence) for transit legs; computed once, on demand."""
+        the two stops (else the stop sequence) for transit legs; computed once, on demand.
+        """
         cached = self.__dict__.get("_geometry")
         if cached is None:
             cached = self.coords
@@ -116,15 +117,18 @@ class Leg:
 
     @property
     def is_transit(self) -> bool:
+        """Whether the leg rides a vehicle of the timetable."""
         return self.mode not in STREET_MODES
 
     @property
     def duration_s(self) -> int:
+        """Seconds from the leg's start to its end."""
         return int((self.end - self.start).total_seconds())
 
     def describe(self, day: dt.date | None = None) -> str:
         """One line of text; times carry their date when it is not ``day`` (the start's day
-        by default)."""
+        by default).
+        """
         day = day or self.start.date()
         span = f"{_clock(self.start, day)}-{_clock(self.end, self.start.date())}"
         if self.is_transit:
@@ -196,14 +200,17 @@ class Journey:
 
     @property
     def departure(self) -> dt.datetime:
+        """When the journey leaves its origin."""
         return self.legs[0].start
 
     @property
     def arrival(self) -> dt.datetime:
+        """When the journey reaches its destination."""
         return self.legs[-1].end
 
     @property
     def duration_s(self) -> int:
+        """Seconds from departure to arrival."""
         return int((self.arrival - self.departure).total_seconds())
 
     @property
@@ -213,6 +220,7 @@ class Journey:
 
     @property
     def transfers(self) -> int:
+        """Changes of vehicle (rides minus one)."""
         return max(self.n_rides - 1, 0)
 
     @property
@@ -222,7 +230,8 @@ class Journey:
 
     def to_text(self, day: dt.date | None = None) -> str:
         """A readable multi-line description; a leg starting on another day than ``day`` (the
-        query's; the departure's by default) shows its date."""
+        query's; the departure's by default) shows its date.
+        """
         day = day or self.departure.date()
         head = (
             f"{self.departure:%Y-%m-%d %H:%M} -> {_clock(self.arrival, self.departure.date())}  "

@@ -48,7 +48,8 @@ def latest_departure_s(
     planner: Planner, q: Query, when: dt.datetime, options: PlanOptions = DEFAULT_OPTIONS
 ) -> np.ndarray:
     """Arrive-by: latest departure with at most k rides arriving by ``when`` (frame s, -INF if
-    none)."""
+    none).
+    """
     search = planner.search
     search.run(q, _query.frame_seconds(search, q, when), options, reverse=True, reset=True)
     return -search.state.tgt[: options.max_transfers + 2, 0].copy()
@@ -65,7 +66,8 @@ def pareto_stops(
     options: PlanOptions = DEFAULT_OPTIONS,
 ) -> list[tuple[int, int, int]]:
     """The search's answer to :meth:`Planner.plan_stops` as (departure, arrival, rides) in Unix
-    seconds, without building journeys."""
+    seconds, without building journeys.
+    """
     search = planner.search
     q = _query.stop_query(search, from_stop_idx, to_stop_idx, depart_at, options)
     t = _query.frame_seconds(search, q, depart_at)

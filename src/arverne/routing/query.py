@@ -71,7 +71,8 @@ def time_frame(search: Search, when: dt.datetime) -> tuple[int, int, np.ndarray,
 
 def straight_line(dist_m: np.ndarray | float, mode: str, options: PlanOptions) -> tuple[Any, Any]:
     """(seconds, metres) of a street leg estimated on the straight line (great circle times
-    ``options.straight_line_detour``)."""
+    ``options.straight_line_detour``).
+    """
     length = np.asarray(dist_m, np.float64) * options.straight_line_detour
     speed = options.walk_speed_mps if mode == "walk" else STRAIGHT_LINE_SPEED_MPS[mode]
     return np.ceil(length / speed).astype(np.int64), length
@@ -347,7 +348,8 @@ def _street_direct(
 ) -> tuple[int, float] | None:
     """(seconds, metres) of the street journey between two (lon, lat) points, both snaps
     included; ``(-1, nan)`` when a point has no street within ``max_snap_m``; None when the
-    streets do not join them within ``max_direct_s``."""
+    streets do not join them within ``max_direct_s``.
+    """
     from arverne.routing.streets import snap_points, street_search
 
     streets = search.network.streets

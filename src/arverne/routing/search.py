@@ -131,7 +131,8 @@ class Search:
 
     def change_times(self) -> tuple[np.ndarray, np.ndarray]:
         """Same-stop change time after a trip from transfers.txt a->a (type 2: its time, 3:
-        forbidden, -1), and where a row sets it (it then overrides the query's minimum)."""
+        forbidden, -1), and where a row sets it (it then overrides the query's minimum).
+        """
         tt = self.tt
         change = np.zeros(tt.n_stops, np.int32)
         given = np.zeros(tt.n_stops, np.bool_)
@@ -155,7 +156,8 @@ class Search:
 
     def change_for(self, options: PlanOptions) -> np.ndarray:
         """Same-stop change times of a query: the feed's where it gives one, else the
-        query's ``min_change_s``."""
+        query's ``min_change_s``.
+        """
         if options.min_change_s == 0:
             return self.stop_change_s
         key = options.min_change_s
@@ -234,6 +236,7 @@ class Search:
         return out
 
     def straight_walk_s(self, a: int, b: int, speed: float) -> int:
+        """Seconds to walk the straight line between stops ``a`` and ``b`` at ``speed`` m/s."""
         d = haversine_m(self.stop_lon[a], self.stop_lat[a], self.stop_lon[b], self.stop_lat[b])
         return math.ceil(float(d) / speed)
 
@@ -486,6 +489,7 @@ class Search:
         return Trace(-arrival, -t_dep, rides, walk, tuple(fw_steps))
 
     def pattern_len(self, trip: int) -> int:
+        """Number of stops of the pattern of ``trip``."""
         p = int(self.tt.trip_pattern[trip])
         return int(self.fw.pattern_stop_ptr[p + 1] - self.fw.pattern_stop_ptr[p])
 

@@ -83,7 +83,8 @@ def _hop_min(ar: SearchArrays) -> np.ndarray:
 def _board_flags(tt: Timetable, sptr: np.ndarray) -> np.ndarray:
     """Boarding allowed per pattern position, except at the last stop of a chained trip's
     parts: a rider staying seated into a block's next trip boards where that trip starts, so
-    a journey leaves when the vehicle does (not when it waits at a terminus)."""
+    a journey leaves when the vehicle does (not when it waits at a terminus).
+    """
     board = np.array(tt.pattern_board, dtype=np.bool_)
     part_ptr, part_trip = np.asarray(tt.trip_part_ptr), np.asarray(tt.part_trip)
     part_start, pattern = np.asarray(tt.part_start), np.asarray(tt.trip_pattern)
