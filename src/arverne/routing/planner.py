@@ -32,6 +32,10 @@ __all__ = ["INF", "PlanOptions", "Planner", "parse_lat_lon"]
 DEFAULT_OPTIONS = PlanOptions()
 
 
+MAX_WINDOW = dt.timedelta(hours=24)
+"""Longest range query: a range search's work grows with its departures (README, Limits)."""
+
+
 class Planner:
     """Plans journeys on a compiled :class:`~arverne.network.network.Network`.
 
@@ -94,8 +98,8 @@ class Planner:
     ) -> list[Journey]:
         t = frame_seconds(self.search, q, when)
         window_s = int(window.total_seconds())
-        if window_s < 0:
-            raise InputError(f"window must be >= 0, got {window}")
+        if not dt.timedelta(0) <= window <= MAX_WINDOW:
+            raise InputError(f"window must lie between 0 and {MAX_WINDOW}, got {window}")
         traces = self.search.traces(q, t, window_s, options, arrive_by=arrive_by)
         journeys = [journey(self.search, q, tr) for tr in traces]
         if direct is not None:
