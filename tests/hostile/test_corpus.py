@@ -72,12 +72,7 @@ def _arverne(argv: list[str], cwd: Path) -> tuple[int, str, int]:
             time.sleep(0.02)
         proc.returncode = 0  # reaped by wait4: keep Popen from waiting again
     code = os.waitstatus_to_exitcode(status)
-    return (
-        code,
-        out_path.read_text("utf-8", "replace"),
-        usage.ru_maxrss * 1024,
-        time.monotonic() - start,
-    )
+    return code, out_path.read_text("utf-8", "replace"), usage.ru_maxrss * 1024
 
 
 def _digest(path: Path) -> str:
