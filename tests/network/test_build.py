@@ -147,7 +147,8 @@ def test_metro_lines_change_at_a_station_without_streets(tmp_path: Path) -> None
     """Defect 6: two metro lines meet at station Jaude on separate platforms (stop_ids J1, J2,
     one parent station), no transfers.txt and no street extract. The change is possible: an
     estimated footpath J1 -> J2 (labelled in the links and counted in the manifest), and the
-    journey Nord -> Sud rides line 1 then line 2 (before the fix: no journey at all)."""
+    journey Nord -> Sud rides line 1 then line 2 (before the fix: no journey at all), its walk
+    between the platforms labelled a straight-line estimate."""
     from arverne.routing.planner import Planner
 
     feed = write_feed(tmp_path / "metro", METRO)
@@ -169,6 +170,9 @@ def test_metro_lines_change_at_a_station_without_streets(tmp_path: Path) -> None
     assert journeys
     rides = [leg.route_short_name for leg in journeys[0].legs if leg.stops]
     assert rides == ["1", "2"]
+    (change,) = [leg for leg in journeys[0].legs if leg.mode == "walk"]
+    assert change.estimated and "straight-line estimate" in change.describe()
+    assert change.to_dict()["estimated"] is True
 
 
 def test_cli_build_reports_unlinked_stops(tmp_path: Path) -> None:

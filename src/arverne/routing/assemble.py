@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,6 +18,9 @@ from arverne.errors import NoRouteError
 from arverne.routing.journey import Journey, Leg, StopCall, transit_mode
 from arverne.routing.query import stop_point, street_drawer
 from arverne.routing.search import Query, Search, Step, Trace
+
+if TYPE_CHECKING:
+    from arverne.network.links import StopLinks
 
 
 def to_datetime(search: Search, q: Query, t: int) -> dt.datetime:
@@ -93,7 +96,19 @@ def walk_leg(search: Search, q: Query, a: int, b: int, t_start: int, t_end: int)
         from_stop_idx=a,
         to_stop_idx=b,
         geometry_fn=draw,
+        estimated=_estimated_footpath(links, a, b),
     )
+
+
+def _estimated_footpath(links: StopLinks | None, a: int, b: int) -> bool:
+    """Whether the network's footpath ``a -> b`` was estimated on the straight line (a stop
+    without a street, or a network built without streets) rather than walked on the streets.
+    """
+    if links is None or not links.footpath_to.shape[0]:
+        return False
+    lo, hi = int(links.footpath_ptr[a]), int(links.footpath_ptr[a + 1])
+    hits = np.flatnonzero(np.asarray(links.footpath_to[lo:hi]) == b)
+    return bool(hits.size and links.footpath_straight_line[lo + int(hits[0])])
 
 
 def street_leg(search: Search, q: Query, info: dict[str, Any], t_start: int, t_end: int) -> Leg:
