@@ -194,16 +194,20 @@ def build_at(where: Where, make: Callable[..., T], *args: Any, **kwargs: Any) ->
         raise ProblemError(f"{where}: {exc}") from None
 
 
-def read_text(path: Path, max_bytes: int) -> str:
+def read_text(path: Path, max_bytes: int, *, raise_with: str = "it") -> str:
     """The text of a regular file: UTF-8, else Windows-1252 with a warning (spreadsheets on
     Windows save CSV that way); a file too big, not a regular file, or neither is refused.
+
+    ``raise_with`` names what raises ``max_bytes`` when a caller derives it from another limit.
     """
     if not path.is_file():
-        raise ProblemError(f"{path}: not a regular file")
+        what = "does not exist" if not path.exists() else "not a regular file"
+        raise ProblemError(f"{path}: {what}")
     size = path.stat().st_size
     if size > max_bytes:
         raise ProblemError(
-            f"{path.name}: {size:,} bytes, more than max_bytes={max_bytes:,} (raise it to read it)"
+            f"{path.name}: {size:,} bytes, more than max_bytes={max_bytes:,} "
+            f"(raise {raise_with} to read it)"
         )
     data = path.read_bytes()
     try:

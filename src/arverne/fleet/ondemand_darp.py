@@ -24,14 +24,14 @@ from __future__ import annotations
 import math
 import re
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from arverne.errors import FallbackWarning, ProblemError
+from arverne.errors import ProblemError
 from arverne.fleet import _darp_kernels as K
+from arverne.fleet._fields import read_text
 
 MAX_REQUESTS = 1000
 """Most requests :func:`read_cordeau` reads unless told more (the largest published instance has
@@ -117,7 +117,7 @@ def read_cordeau(path: str | Path, *, max_requests: int = MAX_REQUESTS) -> DarpI
     """
     path = Path(path)
     name = path.name
-    text = _read_text(path, max_bytes=200 * (2 * max_requests + 3))
+    text = read_text(path, 200 * (2 * max_requests + 3), raise_with="max_requests")
     lines = [(k, ln.split()) for k, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
     if not lines or len(lines[0][1]) < 5:
         raise ProblemError(f"{name} row 1: header must hold 5 numbers (vehicles n T Q L)")
@@ -173,29 +173,6 @@ def read_cordeau(path: str | Path, *, max_requests: int = MAX_REQUESTS) -> DarpI
         tw_start=rows[:, 5].copy(),
         tw_end=rows[:, 6].copy(),
     )
-
-
-def _read_text(path: Path, *, max_bytes: int) -> str:
-    """The file's text: UTF-8, else Windows-1252 with a warning; a regular file of bounded size."""
-    if not path.is_file():
-        what = "does not exist" if not path.exists() else "is not a regular file"
-        raise ProblemError(f"{path}: {what}")
-    with path.open("rb") as fh:
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ProblemError(
-            f"{path.name}: larger than {max_bytes} bytes, more than an instance of the "
-            "requests allowed (raise max_requests to read it)"
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        warnings.warn(
-            f"{path.name} is not UTF-8; it was decoded as Windows-1252 (cp1252)",
-            FallbackWarning,
-            stacklevel=3,
-        )
-        return data.decode("cp1252", errors="replace")
 
 
 def _node(name: str, k: int, row_no: int, fields: list[str], capacity: int) -> list[float]:
