@@ -15,6 +15,7 @@ FLOORS: dict[str, int] = {
     "progress": 0,
     "memory": 0,
     "geo": 0,
+    "paths": 0,
     "kernels": 1,
     "feeds": 2,
     "network": 3,

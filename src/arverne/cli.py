@@ -24,6 +24,7 @@ from rich.markup import escape
 from arverne.errors import ArverneError, InputError, NetworkStoreError
 from arverne.feeds.limits import ReadLimits
 from arverne.fleet.limits import MAX_SNAP_M, MAX_STOPS
+from arverne.paths import check_input, check_outside_inputs
 
 EXIT_NOTICES = 1
 EXIT_REFUSED = 3
@@ -45,26 +46,11 @@ out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
-def _input_path(path: Path) -> Path:
-    """Refuse an input that is missing or neither a regular file nor a folder (a named pipe
-    would block the reader forever).
-    """
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if not (path.is_file() or path.is_dir()):
-        raise InputError(f"{path}: not a regular file or a directory")
-    return path
-
-
 def _output_file(path: Path, *inputs: Path) -> Path:
     """Refuse an output file that is a folder, or that is (or lies inside) an input."""
     if path.is_dir():
         raise InputError(f"{path}: is a directory; give a file name to write")
-    target = path.resolve()
-    for source in inputs:
-        if target == source.resolve() or target.is_relative_to(source.resolve()):
-            raise InputError(f"{path}: would overwrite the input {source}; choose another")
-    return path
+    return check_outside_inputs(path, inputs)
 
 
 def _output_dir(path: Path, *inputs: Path) -> Path:
@@ -73,11 +59,7 @@ def _output_dir(path: Path, *inputs: Path) -> Path:
     """
     if path.exists() and not path.is_dir():
         raise InputError(f"{path}: is a file, not a folder; give a folder to write into")
-    target = path.resolve()
-    for source in inputs:
-        if target == source.resolve() or target.is_relative_to(source.resolve()):
-            raise InputError(f"{path}: would write inside the input {source}; choose another")
-    return path
+    return check_outside_inputs(path, inputs)
 
 
 LimitOption = Annotated[
@@ -213,7 +195,7 @@ def tours(
 
     # the problem and the output folder are checked before the network loads and the solve runs
     _output_dir(out_dir, problem_path, network_dir)
-    problem = read_problem(_input_path(problem_path))
+    problem = read_problem(check_input(problem_path))
     network = Network.load(network_dir)
     solution = solve_tours(
         problem,
@@ -241,7 +223,7 @@ def darp(
     """Solve a static dial-a-ride instance with the on-demand service's kernels."""
     from arverne.fleet.ondemand_darp import read_cordeau, solve_darp
 
-    sol = solve_darp(read_cordeau(_input_path(instance)), max_runtime=time_s, seed=seed)
+    sol = solve_darp(read_cordeau(check_input(instance)), max_runtime=time_s, seed=seed)
     used = sum(1 for r in sol.routes if len(r) > 2)
     out.print(
         f"cost {sol.cost:.3f}  unserved {len(sol.unserved)}  vehicles used {used}  {sol.runtime_s:.1f} s"

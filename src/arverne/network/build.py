@@ -14,6 +14,7 @@ from arverne.errors import GtfsError, InputError, NetworkStoreError
 from arverne.feeds.limits import ReadLimits
 from arverne.network.network import Network
 from arverne.network.store import SCHEMA_VERSION, check_target, read_manifest
+from arverne.paths import check_input, check_outside_inputs
 from arverne.progress import steps
 
 STREET_MODES = ("walk", "bike", "car", "tractor")
@@ -137,17 +138,8 @@ def check_paths(inputs: Sequence[Path], out: Path) -> None:
     itself must be new, empty, or a network (:func:`arverne.network.store.check_target`).
     """
     for path in inputs:
-        if not path.exists():
-            raise InputError(f"{path}: no such file or directory")
-        if not (path.is_file() or path.is_dir()):
-            raise InputError(f"{path}: not a regular file or a directory")
-    target = out.resolve()
-    for path in inputs:
-        source = path.resolve()
-        if target == source or target.is_relative_to(source):
-            raise InputError(f"{out}: the output lies inside the input {path}; choose another")
-        if source.is_relative_to(target):
-            raise InputError(f"{out}: the output holds the input {path}; choose another")
+        check_input(path)
+    check_outside_inputs(out, inputs, holds=True)
     check_target(out)
 
 
