@@ -45,23 +45,8 @@ class SearchArrays:
 
     def kernel(self, service_active: np.ndarray) -> RaptorTimetable:
         """The arrays the kernel reads, as its typed bundle."""
-        return RaptorTimetable(
-            pattern_stop_ptr=self.pattern_stop_ptr,
-            pattern_stop=self.pattern_stop,
-            pattern_board=self.pattern_board,
-            pattern_alight=self.pattern_alight,
-            pattern_trip_ptr=self.pattern_trip_ptr,
-            pattern_first_dep=self.pattern_first_dep,
-            pattern_last_dep=self.pattern_last_dep,
-            trip_st_ptr=self.trip_st_ptr,
-            st_arr=self.st_arr,
-            st_dep=self.st_dep,
-            trip_service=self.trip_service,
-            stop_pattern_ptr=self.stop_pattern_ptr,
-            stop_pattern=self.stop_pattern,
-            stop_pattern_pos=self.stop_pattern_pos,
-            service_active=service_active,
-        )
+        arrays = {f: getattr(self, f) for f in RaptorTimetable._fields if f != "service_active"}
+        return RaptorTimetable(service_active=service_active, **arrays)
 
 
 def _hop_min(ar: SearchArrays) -> np.ndarray:
