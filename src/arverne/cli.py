@@ -349,7 +349,7 @@ def _warnings_as_lines() -> Iterator[None]:
             yield
         finally:
             for w in caught:
-                err.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}")
+                err.print(f"[yellow]warning:[/yellow] {escape(' '.join(str(w.message).split()))}")
 
 
 AT_YEARS = (1900, 2199)

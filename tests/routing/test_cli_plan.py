@@ -160,3 +160,28 @@ def test_plan_prints_warnings_as_one_line(
     lines = [line for line in output.splitlines() if "no walk street" in line]
     assert lines == ["warning: origin 45.70000,3.08000: no walk street within 500 m"]
     assert ".py:" not in output and "warnings.warn" not in output
+
+
+def test_multi_line_warning_prints_as_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A library's warning written over several indented lines (PyVRP's penalty warning is)
+    reaches the terminal as one line with its words in order."""
+    import warnings
+
+    from arverne.routing.planner import Planner
+
+    net = _far_network(tmp_path)
+    real_plan = Planner.plan
+
+    def plan_warning(self: Planner, *args: object, **kw: object) -> object:
+        warnings.warn("\n    A penalty parameter\n    has reached its maximum.\n    ", stacklevel=2)
+        return real_plan(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Planner, "plan", plan_warning)
+    args = ["plan", str(net), "--from", "45.700,3.080", "--to", "45.800,3.080"]
+    monkeypatch.setattr(sys, "argv", ["arverne", *args, "--at", "2024-03-04 07:30"])
+    main()
+    output = "".join(capsys.readouterr())
+    lines = [line for line in output.splitlines() if "penalty" in line]
+    assert lines == ["warning: A penalty parameter has reached its maximum."]
