@@ -335,6 +335,55 @@ def plan(
     out.print("\n\n".join(j.to_text(when.date()) for j in journeys))
 
 
+@app.command()
+def serve(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+    store: Annotated[
+        str | None, typer.Option(help="bookings store: SQLite file or postgresql:// DSN")
+    ] = None,
+    ondemand: Annotated[
+        Path | None, typer.Option(help="on-demand service description (JSON; needs --store)")
+    ] = None,
+    jobs: Annotated[
+        Path | None, typer.Option(help="folder for jobs' state and results (tours, matrices)")
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="file holding the bearer token of writes (else $ARVERNE_TOKEN)"),
+    ] = None,
+) -> None:
+    """Serve the HTTP API (and the map) on a compiled network; writes need a token."""
+    import os
+
+    from arverne.service.serve import serve as run_server
+    from arverne.service.settings import ENV_TOKEN, ServiceSettings
+
+    token = (
+        check_input(token_file).read_text("utf-8").strip()
+        if token_file
+        else os.environ.get(ENV_TOKEN)
+    )
+    settings = ServiceSettings(
+        network_dir=network_dir,
+        store_dsn=store,
+        ondemand_config=ondemand,
+        job_dir=jobs,
+        token=token or None,
+        host=host,
+        port=port,
+        workers=workers,
+    )
+    if token is None:
+        err.print("[yellow]note:[/yellow] no token: writes (bookings, jobs) are refused")
+    err.print(f"serving {escape(str(network_dir))} on http://{escape(host)}:{port}/v1/docs")
+    run_server(settings)
+
+
 def _names(text: str) -> tuple[str, ...]:
     """A comma-separated option as a tuple of names."""
     return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -1,0 +1,163 @@
+"""The app factory: ``create_app(settings) -> FastAPI``.
+
+Nothing lives at module level: each call builds its own :class:`ServiceContext` (network
+holder, admission queue, jobs, on-demand service) and keeps it in ``app.state.context``. Routers
+are the ``router`` of every module of :mod:`arverne.service.routes` (a new resource is a new
+module there). Static files: when the package :mod:`arverne.service.web` exists and defines
+``mount(app, settings)``, it is called last, so the map page is served at the root.
+
+``uvicorn`` workers build the app with :func:`create_app_from_env` (a factory: the settings come
+from the environment variable ``arverne serve`` set).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from arverne import __version__
+from arverne.errors import InputError, NetworkStoreError, NoRouteError
+from arverne.service.context import ServiceContext
+from arverne.service.limits import Admission, BodyTooLarge, Guard
+from arverne.service.problems import MEDIA_TYPE, HttpProblem, Problem, problem_response
+from arverne.service.routes import routers
+from arverne.service.settings import ServiceSettings
+from arverne.service.snapshot import NetworkHolder
+
+log = logging.getLogger("arverne.service")
+
+_STATUS_CODES = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    """A FastAPI app serving the network of ``settings`` (see the module docstring).
+
+    The network is loaded (memory-mapped and checked) here, so a service that cannot read it
+    fails at start, not at its first request.
+
+    Parameters
+    ----------
+    settings
+        The service's settings.
+
+    Returns
+    -------
+    FastAPI
+        The app; ``app.state.context`` holds its :class:`ServiceContext`.
+    """
+    limits = settings.limits
+    ctx = ServiceContext(
+        settings=settings,
+        networks=NetworkHolder(settings.network_dir),
+        admission=Admission(
+            limits.planner_slots, limits.queue_depth, limits.queue_wait_s, limits.retry_after_s
+        ),
+    )
+    ctx.networks.snapshot()
+    app = FastAPI(
+        title="Arverne",
+        version=__version__,
+        summary="Journeys, territories, tours and on-demand transport over one open network.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.context = ctx
+    _add_error_handlers(app)
+    for router in routers():
+        app.include_router(router)
+    _mount_web(app, settings)
+    app.add_middleware(Guard, limits=limits)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of the settings ``arverne serve`` put in the environment (uvicorn's factory)."""
+    return create_app(ServiceSettings.from_env())
+
+
+def _mount_web(app: FastAPI, settings: ServiceSettings) -> None:
+    """Let :mod:`arverne.service.web` mount the map page and its assets, when it exists."""
+    try:
+        web = importlib.import_module("arverne.service.web")
+    except ModuleNotFoundError as exc:
+        if exc.name != "arverne.service.web":
+            raise
+        return
+    mount = getattr(web, "mount", None)
+    if mount is not None:
+        mount(app, settings)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every refusal as a problem document (application/problem+json)."""
+
+    @app.exception_handler(HttpProblem)
+    async def _problem(request: Request, exc: HttpProblem) -> JSONResponse:
+        return problem_response(exc.code, exc.detail, headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
+        detail = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        return problem_response("invalid-parameter", detail)
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        return problem_response("invalid-parameter", str(exc))
+
+    @app.exception_handler(NoRouteError)
+    async def _no_route(request: Request, exc: NoRouteError) -> JSONResponse:
+        return problem_response("no-route", str(exc), reason=exc.reason)
+
+    @app.exception_handler(NetworkStoreError)
+    async def _store(request: Request, exc: NetworkStoreError) -> JSONResponse:
+        log.error("network unavailable: %s", exc)
+        return problem_response("unavailable", "the network cannot be read now")
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return problem_response("body-too-large", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "invalid-parameter")
+        return problem_response(code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return problem_response("internal", "the request failed inside the service")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """OpenAPI 3.1 with every problem response documented as application/problem+json."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=__doc__ or "",
+        routes=app.routes,
+    )
+    ref = f"#/components/schemas/{Problem.__name__}"
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                json_body = content.get("application/json")
+                if json_body is not None and json_body.get("schema", {}).get("$ref") == ref:
+                    content[MEDIA_TYPE] = content.pop("application/json")
+    app.openapi_schema = schema
+    return schema

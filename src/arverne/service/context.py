@@ -1,0 +1,66 @@
+"""What every route reaches through ``request``: the service context and its dependencies.
+
+:class:`ServiceContext` is made by :func:`arverne.service.app.create_app` and kept in
+``app.state.context``: no module-level state, so two apps in one process never share anything.
+Routes take what they need as FastAPI dependencies: :func:`snapshot` (the one network version a
+request uses), :func:`context`, and :func:`require_token` for writes.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from arverne.service.limits import Admission
+from arverne.service.problems import HttpProblem
+from arverne.service.settings import ServiceSettings
+from arverne.service.snapshot import NetworkHolder, Snapshot
+
+
+@dataclass
+class ServiceContext:
+    """The state of one app: its settings, network holder and admission queue."""
+
+    settings: ServiceSettings
+    networks: NetworkHolder
+    admission: Admission
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Per-app services other modules attach at start-up (jobs, on-demand), by name."""
+
+
+def context(request: Request) -> ServiceContext:
+    """The app's :class:`ServiceContext`."""
+    ctx: ServiceContext = request.app.state.context
+    return ctx
+
+
+def snapshot(request: Request) -> Snapshot:
+    """The network version this request uses, resolved once (FastAPI caches a dependency per
+    request, so every part of one request sees the same version).
+    """
+    return context(request).networks.snapshot()
+
+
+def require_token(request: Request) -> None:
+    """Refuse a write without the configured bearer token (403 when none is configured)."""
+    token = context(request).settings.token
+    if token is None:
+        raise HttpProblem("writes-disabled", "the service was started without a token")
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        value.strip().encode(), token.encode()
+    ):
+        raise HttpProblem(
+            "unauthorized",
+            "this request needs the header 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": 'Bearer realm="arverne"'},
+        )
+
+
+Context = Annotated[ServiceContext, Depends(context)]
+CurrentSnapshot = Annotated[Snapshot, Depends(snapshot)]
+Writer = Depends(require_token)

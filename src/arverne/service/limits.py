@@ -1,0 +1,159 @@
+"""Protection before any computation: body size, per-client rate, a bounded planner queue.
+
+:class:`Guard` is a plain ASGI middleware (no per-request task or body copy): it refuses a body
+larger than the limit (by its Content-Length, or while it streams) and a client over its rate
+(token bucket per address, per worker process). :class:`Admission` bounds the planner work of a
+worker: ``slots`` calls run, ``queue_depth`` wait at most ``queue_wait_s``; any other request is
+answered 503 with Retry-After at once rather than queued without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from arverne.service.problems import HttpProblem, problem_body
+from arverne.service.settings import ServiceLimits
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_CLIENTS = 10_000
+"""Client buckets kept per worker (least recently seen dropped first): memory stays bounded."""
+
+
+class BodyTooLarge(Exception):
+    """A streamed request body passed the limit (raised from ``receive``)."""
+
+
+class RateLimiter:
+    """Token buckets per client address: ``rate`` per second sustained, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def allow(self, client: str) -> bool:
+        """Take one token of ``client``'s bucket; False when it is empty."""
+        now = self.clock()
+        tokens, last = self._buckets.pop(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        allowed = tokens >= 1.0
+        self._buckets[client] = (tokens - 1.0 if allowed else tokens, now)
+        if len(self._buckets) > MAX_CLIENTS:
+            self._buckets.popitem(last=False)
+        return allowed
+
+
+class Guard:
+    """ASGI middleware: body-size limit and per-client rate limit, before the app runs."""
+
+    def __init__(self, app: ASGIApp, limits: ServiceLimits) -> None:
+        self.app = app
+        self.limits = limits
+        self.rate = RateLimiter(limits.rate_per_s, limits.rate_burst)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an over-rate client or an oversized body; otherwise call the app."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        if not self.rate.allow(client[0] if client else "?"):
+            retry = str(self.limits.retry_after_s)
+            await _send_problem(
+                send, "rate-limited", "this client sent too many requests", {"Retry-After": retry}
+            )
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.limits.max_body_bytes:
+            await _send_problem(
+                send,
+                "body-too-large",
+                f"the body has {declared} bytes, more than {self.limits.max_body_bytes}",
+            )
+            return
+        if declared is None and any(k == b"transfer-encoding" for k, _ in scope["headers"]):
+            receive = self._counted(receive)
+        await self.app(scope, receive, send)
+
+    def _counted(self, receive: Receive) -> Receive:
+        """``receive`` that raises :class:`BodyTooLarge` once the streamed body passes the limit."""
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limits.max_body_bytes:
+                raise BodyTooLarge(f"the body has more than {self.limits.max_body_bytes} bytes")
+            return message
+
+        return counted
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_problem(
+    send: Send, code: str, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    import json
+
+    body = json.dumps(problem_body(code, detail)).encode()
+    status = problem_body(code, detail)["status"]
+    raw = [(b"content-type", b"application/problem+json"), (b"content-length", b"%d" % len(body))]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Admission:
+    """A bounded queue in front of the planner of one worker process (see the module doc)."""
+
+    def __init__(self, slots: int, queue_depth: int, wait_s: float, retry_after_s: int) -> None:
+        self.slots = slots
+        self.queue_depth = queue_depth
+        self.wait_s = wait_s
+        self.retry_after_s = retry_after_s
+        self._semaphore: asyncio.Semaphore | None = None  # made in the serving event loop
+        self.waiting = 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a planner slot; raise an ``overloaded`` problem when none comes in time."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.slots)
+        semaphore = self._semaphore
+        if semaphore.locked() and self.waiting >= self.queue_depth:
+            raise self._overloaded("the planner queue is full")
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(semaphore.acquire(), self.wait_s)
+        except TimeoutError:
+            raise self._overloaded("no planner slot freed in time") from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+    def _overloaded(self, detail: str) -> HttpProblem:
+        return HttpProblem("overloaded", detail, headers={"Retry-After": str(self.retry_after_s)})

@@ -1,0 +1,132 @@
+"""One network version per request, swapped without a restart.
+
+A network directory's ``current`` pointer names the version to serve (``network/store.py``). A
+:class:`NetworkHolder` reads the pointer at the start of each request (one ``readlink``); when it
+names a version other than the one loaded, that version is loaded (memory-mapped, checked) and
+becomes the holder's snapshot. A request keeps the :class:`Snapshot` it was given for its whole
+life, so it never sees two networks; the store keeps the previous version's files until the next
+swap, and memory-mapped arrays stay readable even after their files are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arverne.errors import NetworkStoreError
+from arverne.network.network import Network
+from arverne.network.store import MANIFEST, resolve_version
+from arverne.routing.planner import Planner
+
+
+@dataclass
+class Snapshot:
+    """One loaded network version and the planners that search it (one per running call)."""
+
+    version: str
+    """Name of the version folder (``v-<id>``; the folder name of a flat-layout network)."""
+    network: Network
+    loaded_at: dt.datetime
+    built_at: dt.datetime | None
+    _free: list[Planner] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def planner(self) -> Iterator[Planner]:
+        """A planner of this version, for one call at a time (a planner owns search state)."""
+        with self._lock:
+            planner = self._free.pop() if self._free else None
+        if planner is None:
+            planner = Planner(self.network)
+        try:
+            yield planner
+        finally:
+            with self._lock:
+                self._free.append(planner)
+
+    def feeds(self) -> list[dict[str, Any]]:
+        """Each merged feed's name and the first and last day one of its services runs."""
+        tt = self.network.timetable
+        if tt is None:
+            return []
+        first = dt.date.fromisoformat(tt.first_date)
+        service_feed = np.array([s.split(":", 1)[0] for s in np.asarray(tt.service_id).tolist()])
+        active = np.asarray(tt.service_active, dtype=bool)
+        out = []
+        for name in np.asarray(tt.feed_name).tolist():
+            days = np.flatnonzero(active[service_feed == name].any(axis=0))
+            out.append(
+                {
+                    "name": name,
+                    "start_date": (first + dt.timedelta(int(days[0]))).isoformat()
+                    if days.size
+                    else None,
+                    "end_date": (first + dt.timedelta(int(days[-1]))).isoformat()
+                    if days.size
+                    else None,
+                }
+            )
+        return out
+
+
+class NetworkHolder:
+    """The snapshot of the version a network directory's pointer names now."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._current: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot to use for one whole request (loads a new version when it moved).
+
+        Raises
+        ------
+        NetworkStoreError
+            When the directory holds no readable network.
+        """
+        version = resolve_version(self.folder)
+        current = self._current
+        if current is not None and current.version == version.name:
+            return current
+        with self._lock:  # one thread loads; the others wait and share it
+            current = self._current
+            if current is not None and current.version == version.name:
+                return current
+            current = self._load()
+            self._current = current
+            return current
+
+    def _load(self) -> Snapshot:
+        """Load the version the pointer names now, again if it moved during the read."""
+        version = resolve_version(self.folder)
+        try:
+            # a version folder read on its own: what is loaded is exactly that version
+            network = Network.load(version)
+        except NetworkStoreError:
+            if resolve_version(self.folder) == version:
+                raise
+            version = resolve_version(self.folder)  # swapped (and the old one removed) meanwhile
+            network = Network.load(version)
+        return Snapshot(
+            version=version.name,
+            network=network,
+            loaded_at=dt.datetime.now(dt.UTC),
+            built_at=_mtime(version / MANIFEST),
+        )
+
+
+def _mtime(path: Path) -> dt.datetime | None:
+    """When ``path`` was last written (the version's build time), None when unreadable."""
+    try:
+        return dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.UTC)
+    except OSError:
+        return None
