@@ -6,15 +6,17 @@ from fastapi.testclient import TestClient
 
 
 def test_status_names_version_feeds_and_validity(client: TestClient) -> None:
-    """The small network's status: its version folder, one feed valid 4-8 March 2024."""
+    """The demo network's status: its version folder, its one feed and its validity dates."""
     r = client.get("/v1/status")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["network"]["version"].startswith("v-")
-    assert body["network"]["feeds"] == [
-        {"name": "t2c", "start_date": "2024-03-04", "end_date": "2024-03-08"}
-    ]
+    [feed] = body["network"]["feeds"]
+    assert feed["name"] == "territory-gtfs"
+    assert feed["start_date"] >= "2026-09-01"
+    assert feed["end_date"] > feed["start_date"]
     assert body["network"]["timezone"] == "Europe/Paris"
+    assert body["network"]["counts"]["stops"] == 34
     assert body["writes_enabled"] is True
 
 

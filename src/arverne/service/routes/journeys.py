@@ -1,0 +1,230 @@
+"""``GET /v1/journeys``: door-to-door journeys, in Navitia's parameter grammar.
+
+``from`` and ``to`` are ``lon;lat`` (Navitia's order) or a stop id of the network;
+``datetime`` is ``YYYYMMDDThhmm[ss]`` in the network's time zone; ``datetime_represents`` is
+``departure`` or ``arrival``; ``timeframe_duration`` (or ``window``) asks for every
+Pareto-optimal journey over that many seconds. ``forbidden_uris[]`` and ``allowed_id[]`` take
+``line:<route_id>`` (or ``route:``), ``route_type:<n>``, ``mode:<bus|tram|...>`` (or
+``physical_mode:``), ``network:<agency name>`` (or ``agency:``). Each maps onto one field of
+:class:`arverne.routing.options.PlanOptions`; the answer is one GeoJSON FeatureCollection per
+journey (one LineString per leg).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from arverne.errors import InputError
+from arverne.routing.options import PlanOptions
+from arverne.service.context import Context, CurrentSnapshot
+from arverne.service.geojson import FeatureCollection, json_response
+from arverne.service.params import parse_datetime, parse_place
+from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
+from arverne.service.snapshot import Snapshot
+
+router = APIRouter(prefix="/v1", tags=["journeys"])
+
+MAX_URIS = 100
+"""Most entries of ``forbidden_uris[]`` or ``allowed_id[]``."""
+
+_URI_KINDS = {
+    "line": "routes",
+    "route": "routes",
+    "route_type": "route_types",
+    "mode": "modes",
+    "physical_mode": "modes",
+    "commercial_mode": "modes",
+    "network": "agencies",
+    "agency": "agencies",
+}
+
+
+class JourneysOut(BaseModel):
+    """Journeys (earliest first), each a GeoJSON FeatureCollection of its legs."""
+
+    journeys: list[FeatureCollection]
+    other_day: bool = Field(description="the first journey leaves (arrives) on another day")
+    network_version: str
+
+
+@router.get(
+    "/journeys",
+    response_model=JourneysOut,
+    responses=problem_responses(*COMMON_ERRORS, 404),
+)
+async def get_journeys(
+    ctx: Context,
+    snap: CurrentSnapshot,
+    from_: Annotated[str, Query(alias="from", max_length=200, description="lon;lat or stop id")],
+    to: Annotated[str, Query(max_length=200, description="lon;lat or stop id")],
+    datetime: Annotated[
+        str | None,
+        Query(max_length=20, description="YYYYMMDDThhmm[ss], network time (default: now)"),
+    ] = None,
+    datetime_represents: Literal["departure", "arrival"] = "departure",
+    timeframe_duration: Annotated[
+        int | None, Query(ge=0, description="range query over this many seconds")
+    ] = None,
+    window: Annotated[int | None, Query(ge=0, description="alias of timeframe_duration")] = None,
+    wheelchair: bool = False,
+    max_walking_duration_to_pt: Annotated[
+        int | None, Query(ge=0, le=7200, description="longest walk to or from a stop, s")
+    ] = None,
+    max_walking_transfer_duration: Annotated[
+        int | None, Query(ge=0, le=7200, description="longest walk between two stops, s")
+    ] = None,
+    walking_speed: Annotated[float | None, Query(ge=0.1, le=5.0)] = None,
+    max_nb_transfers: Annotated[int | None, Query(ge=0, le=20)] = None,
+    min_change: Annotated[
+        int | None, Query(ge=0, le=3600, description="least time for a change of vehicle, s")
+    ] = None,
+    max_duration: Annotated[int | None, Query(ge=1, le=2 * 86400)] = None,
+    first_section_mode: Annotated[
+        list[Literal["walk", "bike", "car"]] | None, Query(alias="first_section_mode[]")
+    ] = None,
+    last_section_mode: Annotated[
+        list[Literal["walk", "bike"]] | None, Query(alias="last_section_mode[]")
+    ] = None,
+    forbidden_uris: Annotated[
+        list[str] | None, Query(alias="forbidden_uris[]", max_length=MAX_URIS)
+    ] = None,
+    allowed_id: Annotated[
+        list[str] | None, Query(alias="allowed_id[]", max_length=MAX_URIS)
+    ] = None,
+    school: Annotated[bool, Query(description="use school services")] = True,
+) -> Any:
+    """Door-to-door journeys between two places, Pareto-optimal on (arrival, transfers)."""
+    if timeframe_duration is not None and window is not None:
+        raise HttpProblem("invalid-parameter", "give timeframe_duration or window, not both")
+    window_s = timeframe_duration if timeframe_duration is not None else window or 0
+    if window_s > ctx.settings.limits.max_window_s:
+        raise HttpProblem(
+            "limit-exceeded",
+            f"timeframe_duration {window_s} s is more than {ctx.settings.limits.max_window_s} s",
+        )
+    tt = snap.network.timetable
+    assert tt is not None  # a network without a timetable is refused when loaded by Planner
+    origin = parse_place(from_, tt, "from")
+    destination = parse_place(to, tt, "to")
+    when = parse_datetime(datetime, tt.timezone)
+    options = _options(
+        wheelchair=wheelchair,
+        walk_to_pt=max_walking_duration_to_pt,
+        walk_transfer=max_walking_transfer_duration,
+        walking_speed=walking_speed,
+        max_nb_transfers=max_nb_transfers,
+        min_change=min_change,
+        max_duration=max_duration,
+        first=first_section_mode,
+        last=last_section_mode,
+        forbidden=forbidden_uris or [],
+        allowed=allowed_id,
+        school=school,
+    )
+    arrive_by = datetime_represents == "arrival"
+    async with ctx.admission.slot():
+        body = await run_in_threadpool(
+            _plan, snap, origin, destination, when, arrive_by, window_s, options
+        )
+    return json_response(body)
+
+
+def _plan(
+    snap: Snapshot,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    when: dt.datetime,
+    arrive_by: bool,
+    window_s: int,
+    options: PlanOptions,
+) -> dict[str, Any]:
+    """Plan on the request's snapshot and serialise (in a worker thread)."""
+    with snap.planner() as planner:
+        journeys = planner.plan(
+            origin,
+            destination,
+            depart_at=when,
+            arrive_by=arrive_by,
+            window=dt.timedelta(seconds=window_s),
+            options=options,
+        )
+        first = journeys[0].arrival if arrive_by else journeys[0].departure
+        return {
+            "journeys": [j.to_geojson() for j in journeys],
+            "other_day": first.date() != when.date(),
+            "network_version": snap.version,
+        }
+
+
+def _options(
+    *,
+    wheelchair: bool,
+    walk_to_pt: int | None,
+    walk_transfer: int | None,
+    walking_speed: float | None,
+    max_nb_transfers: int | None,
+    min_change: int | None,
+    max_duration: int | None,
+    first: list[str] | None,
+    last: list[str] | None,
+    forbidden: list[str],
+    allowed: list[str] | None,
+    school: bool,
+) -> PlanOptions:
+    """The planner options a query's parameters ask for (defaults where none is given)."""
+    values: dict[str, Any] = {"wheelchair": wheelchair, "school": school}
+    if walk_to_pt is not None:
+        values["max_walk_access_s"] = values["max_walk_egress_s"] = walk_to_pt
+    if walk_transfer is not None:
+        values["max_walk_transfer_s"] = walk_transfer
+    if walking_speed is not None:
+        values["walk_speed_mps"] = walking_speed
+    if max_nb_transfers is not None:
+        values["max_transfers"] = max_nb_transfers
+    if min_change is not None:
+        values["min_change_s"] = min_change
+    if max_duration is not None:
+        values["max_duration_s"] = max_duration
+    for name, modes in (("access_mode", first), ("egress_mode", last)):
+        if modes:
+            if len(set(modes)) > 1:
+                raise HttpProblem("invalid-parameter", f"{name}: give one mode, got {modes}")
+            values[name] = modes[0]
+    for field, names in _uri_fields(forbidden, "forbidden_uris[]").items():
+        values[f"exclude_{field}"] = names
+    if allowed is not None:
+        for field, names in _uri_fields(allowed, "allowed_id[]").items():
+            values[field] = names
+    try:
+        return PlanOptions(**values)
+    except InputError as exc:
+        raise HttpProblem("invalid-parameter", str(exc)) from None
+
+
+def _uri_fields(uris: list[str], param: str) -> dict[str, tuple[Any, ...]]:
+    """``kind:value`` entries grouped by the PlanOptions field they fill."""
+    out: dict[str, list[Any]] = {}
+    for uri in uris:
+        kind, sep, value = uri.partition(":")
+        field = _URI_KINDS.get(kind)
+        if not sep or field is None or not value:
+            raise HttpProblem(
+                "invalid-parameter",
+                f"{param} {uri!r} is not one of {', '.join(sorted(_URI_KINDS))} followed by "
+                "':' and a value",
+            )
+        if field == "route_types":
+            try:
+                out.setdefault(field, []).append(int(value))
+            except ValueError:
+                raise HttpProblem(
+                    "invalid-parameter", f"{param} {uri!r}: route_type is not a number"
+                ) from None
+        else:
+            out.setdefault(field, []).append(value.lower() if field == "modes" else value)
+    return {k: tuple(v) for k, v in out.items()}
