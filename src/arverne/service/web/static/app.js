@@ -43,6 +43,7 @@ function clock(iso) {
   return new Intl.DateTimeFormat(lang(), {
     hour: "2-digit",
     minute: "2-digit",
+    hourCycle: "h23",
     timeZone: state.extent?.timezone || undefined,
   }).format(new Date(iso));
 }
@@ -341,12 +342,15 @@ async function planJourney(event) {
       to: lonlat(state.destination.lonlat),
       datetime: navitiaTime($("when").value),
       datetime_represents: document.querySelector('input[name="represents"]:checked').value,
+      timeframe_duration: $("window").value,
       wheelchair: $("wheelchair").checked ? "true" : undefined,
     });
     state.journeys = asJourneys(data);
     state.selected = state.journeys.length ? 0 : -1;
-    if (state.selected >= 0) selectJourney(0);
-    else {
+    if (state.selected >= 0) {
+      selectJourney(0);
+      $("itineraries").firstElementChild.scrollIntoView({ block: "nearest" });
+    } else {
       renderJourneys();
       show(state.map, "journey", null);
     }

@@ -1,0 +1,176 @@
+"""The web map in a real browser (Debian's Chromium, headless) on the demo territory.
+
+One service (uvicorn on a free loopback port) and one browser serve the whole module. Each test
+drives the page as a person would (clicks on the map, typing, keys) and checks what the map
+holds and draws by asking MapLibre (sources, rendered features), with a screenshot saved for a
+person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arverne.service.settings import ServiceLimits, ServiceSettings
+from tests.service.conftest import TOKEN
+from tests.service.web_browser import (
+    artifacts_dir,
+    chromium,
+    click_lonlat,
+    open_page,
+    rendered,
+    require_browser,
+    running_service,
+    source_features,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+WHEN = "2026-11-30T07:00"  # a Monday of the demo's school year
+CHAMBOURG = "territory-gtfs:CHAMB"
+MARCHE = "territory-gtfs:MARCHE"
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_net: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service over the demo network, with a token and jobs, on a free loopback port."""
+    require_browser()
+    settings = ServiceSettings(
+        network_dir=demo_net,
+        token=TOKEN,
+        job_dir=tmp_path_factory.mktemp("web-jobs"),
+        limits=ServiceLimits(rate_per_s=1000.0, rate_burst=1000),
+    )
+    with running_service(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[Any]:
+    """Chromium, once for the module."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture()
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """The map page in English, ready (base layers drawn); no page error at the end."""
+    page = open_page(browser, base_url, viewport={"width": 1280, "height": 800})
+    yield page
+    errors = page.errors
+    page.context.close()
+    assert errors == []
+
+
+def _stop(page: Any, stop_id: str) -> tuple[float, float]:
+    """(lon, lat) of a stop as the map's stops layer holds it."""
+    for f in source_features(page, "stops"):
+        if f["properties"]["stop_id"] == stop_id:
+            lon, lat = f["geometry"]["coordinates"]
+            return float(lon), float(lat)
+    raise AssertionError(f"no stop {stop_id} on the map")
+
+
+def _plan_by_clicks(page: Any) -> None:
+    """Chambourg to the market square at 07:00: two clicks on the map, then wait for the list."""
+    page.fill("#when", WHEN)
+    click_lonlat(page, *_stop(page, CHAMBOURG))
+    click_lonlat(page, *_stop(page, MARCHE))
+    page.wait_for_selector("#itineraries li", timeout=30_000)
+    wait_idle(page)
+
+
+def test_page_draws_our_base_map(page: Any) -> None:
+    """The page loads with no outside request: streets, lines in their colours and stops drawn."""
+    assert len(source_features(page, "streets")) > 100
+    lines = {f["short_name"]: f["color"] for f in rendered(page, "lines")}
+    assert lines["10"] == "#e2001a"
+    assert len({f["stop_id"] for f in rendered(page, "stops")}) >= 20
+    page.screenshot(path=artifacts_dir() / "base-map.png")
+
+
+def test_two_clicks_draw_and_list_an_itinerary(page: Any) -> None:
+    """Two clicks (Chambourg, market square) plan at once: bus 10 at 07:09 is listed, its leg
+    drawn in line 10's red, the walks drawn as walks, with markers for both ends.
+    """
+    _plan_by_clicks(page)
+    first = page.inner_text("#itineraries li:first-child")
+    assert "07:09" in first and "10" in first
+    assert page.get_attribute("#itineraries li:first-child button", "aria-expanded") == "true"
+    legs = page.locator("#itinerary-0 li").all_inner_texts()
+    assert any("bus 10" in leg for leg in legs)
+    drawn = rendered(page, "journey-transit")
+    assert drawn and {f["_color"] for f in drawn} == {"#e2001a"}
+    held = source_features(page, "journey")
+    assert {f["properties"]["mode"] for f in held} >= {"bus", "walk"}
+    assert page.locator(".marker-origin").count() == 1
+    assert page.locator(".marker-destination").count() == 1
+    page.screenshot(path=artifacts_dir() / "journey.png")
+
+
+def test_choosing_another_itinerary_redraws_it(page: Any) -> None:
+    """Each listed itinerary is a button: pressing the second draws the second one's legs."""
+    _plan_by_clicks(page)
+    heads = page.locator("#itineraries .itinerary-head")
+    if heads.count() < 2:
+        pytest.skip("one itinerary only at that hour")
+    heads.nth(1).press("Enter")
+    wait_idle(page)
+    assert heads.nth(1).get_attribute("aria-expanded") == "true"
+    assert page.evaluate("() => window.arverne.state.selected") == 1
+
+
+def test_language_switch_translates_the_page(page: Any) -> None:
+    """The language button switches every label to French and back, html lang included."""
+    assert page.inner_text("label[for=origin]") == "From"
+    page.click("#lang")
+    assert page.get_attribute("html", "lang") == "fr"
+    assert page.inner_text("label[for=origin]") == "Départ"
+    assert page.inner_text("#tab-journey") == "Itinéraire"
+    assert page.get_attribute("#lang", "lang") == "en"
+    page.click("#lang")
+    assert page.inner_text("label[for=origin]") == "From"
+
+
+def test_tabs_and_map_centre_buttons_work_from_the_keyboard(page: Any) -> None:
+    """Arrow keys move between tabs (WAI-ARIA tabs); the "at the map centre" buttons set a
+    point without a mouse; every control has a name a screen reader reads.
+    """
+    page.focus("#tab-journey")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.activeElement.id") == "tab-isochrones"
+    assert page.is_visible("#pane-isochrones") and not page.is_visible("#pane-journey")
+    page.keyboard.press("Home")
+    assert page.evaluate("() => document.activeElement.id") == "tab-journey"
+    page.focus("#origin-centre")
+    page.keyboard.press("Enter")
+    assert page.input_value("#origin") != ""
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('button, input, select')]
+            .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')
+                            && !el.textContent.trim() && el.offsetParent !== null)
+            .map((el) => el.outerHTML)"""
+    )
+    assert unnamed == []
+
+
+def test_phone_layout_shows_map_and_panel(browser: Any, base_url: str) -> None:
+    """On a phone-sized screen the map sits above the panel, both visible, nothing wider than
+    the screen.
+    """
+    page = open_page(
+        browser, base_url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    try:
+        map_box = page.locator("#map").bounding_box()
+        panel_box = page.locator("#panel").bounding_box()
+        assert map_box["height"] > 200 and panel_box["height"] > 200
+        assert map_box["y"] < panel_box["y"]
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=artifacts_dir() / "phone.png")
+    finally:
+        page.context.close()
