@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,6 +25,8 @@ from arverne.errors import NetworkStoreError
 from arverne.network.network import Network
 from arverne.network.store import MANIFEST, resolve_version
 from arverne.routing.planner import Planner
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Snapshot:
     loaded_at: dt.datetime
     built_at: dt.datetime | None
     _free: list[Planner] = field(default_factory=list, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @contextmanager
@@ -52,8 +55,20 @@ class Snapshot:
             with self._lock:
                 self._free.append(planner)
 
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per version (derived tables: line paths, feeds' dates, ...)."""
+        if key not in self._memo:
+            value = compute()
+            with self._lock:
+                self._memo.setdefault(key, value)
+        result: T = self._memo[key]
+        return result
+
     def feeds(self) -> list[dict[str, Any]]:
         """Each merged feed's name and the first and last day one of its services runs."""
+        return self.memo("feeds", self._feeds)
+
+    def _feeds(self) -> list[dict[str, Any]]:
         tt = self.network.timetable
         if tt is None:
             return []
