@@ -56,14 +56,23 @@ def browser(base_url: str) -> Iterator[Any]:
         yield b
 
 
-@pytest.fixture()
-def page(browser: Any, base_url: str) -> Iterator[Any]:
-    """The map page in English, ready (base layers drawn); no page error at the end."""
+@pytest.fixture(scope="module")
+def shared_page(browser: Any, base_url: str) -> Iterator[Any]:
+    """The map page in English, loaded once for the module (a load takes seconds of software
+    WebGL); each test starts from the journey tab.
+    """
     page = open_page(browser, base_url, viewport={"width": 1280, "height": 800})
     yield page
-    errors = page.errors
     page.context.close()
-    assert errors == []
+
+
+@pytest.fixture()
+def page(shared_page: Any) -> Iterator[Any]:
+    """The shared page on its journey tab; no page error may happen during the test."""
+    shared_page.click("#tab-journey")
+    start = len(shared_page.errors)
+    yield shared_page
+    assert shared_page.errors[start:] == []
 
 
 def _stop(page: Any, stop_id: str) -> tuple[float, float]:

@@ -1,8 +1,8 @@
-"""The web map's base layers drawn from our own network: streets, lines and stops as GeoJSON.
+"""The web map's streets, drawn from our own network as GeoJSON by bounding box.
 
-No outside tiles: the page draws the territory from the compiled network it plans on. A
-:class:`BaseMap` is computed once per network (a few numpy passes) and answers bounding-box
-queries for the streets; lines and stops are small enough to send whole.
+No outside tiles: the page draws the territory from the compiled network it plans on (lines
+and stops come from ``/v1/lines`` and ``/v1/stops``). A :class:`BaseMap` is computed once per
+network version (a few numpy passes) and answers bounding-box queries for the streets.
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ import numpy as np
 
 from arverne.errors import InputError
 from arverne.network.network import Network
-from arverne.routing.journey import transit_mode
-
-#: Colour of a line whose feed gives none (GTFS's default is white on white paper maps).
-DEFAULT_LINE_COLOR = "#4a4a4a"
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -89,12 +85,8 @@ class BaseMap:
     """float64[k]: shape point longitudes."""
     geom_lat: np.ndarray
     """float64[k]: shape point latitudes."""
-    lines: dict[str, Any]
-    """GeoJSON FeatureCollection: one MultiLineString per route, with its colour."""
-    stops: dict[str, Any]
-    """GeoJSON FeatureCollection: one Point per stop, with the lines serving it."""
     extent: dict[str, Any]
-    """Bounding box, centre, counts and the timetable's dates, for the page's first view."""
+    """Bounding box and centre of streets and stops, and the street count: the first view."""
 
     @classmethod
     def build(cls, network: Network) -> BaseMap:
@@ -130,8 +122,6 @@ class BaseMap:
             geom_ptr=geom_ptr,
             geom_lon=geom_lon,
             geom_lat=geom_lat,
-            lines=_lines(network),
-            stops=_stops(network),
             extent=_extent(network, seg_box),
         )
 
@@ -208,97 +198,8 @@ def _segment_kinds(network: Network, seg_arc: np.ndarray, twin: np.ndarray) -> l
     return _street_kind(passable("walk"), passable("bike"), passable("car"), passable("tractor"))
 
 
-def line_color(raw: str) -> str:
-    """A GTFS ``route_color`` (``RRGGBB``) as CSS ``#rrggbb``; the default when absent or bad."""
-    raw = raw.strip().lstrip("#")
-    if len(raw) == 6 and all(c in "0123456789abcdefABCDEF" for c in raw):
-        return "#" + raw.lower()
-    return DEFAULT_LINE_COLOR
-
-
-def _lines(network: Network) -> dict[str, Any]:
-    """One MultiLineString per route: its trips' distinct shapes, else its patterns' stop
-    sequences, so a feed without shapes.txt still draws its lines.
-    """
-    tt = network.timetable
-    if tt is None:
-        return {"type": "FeatureCollection", "features": []}
-    paths: dict[int, dict[tuple[str, int], list[list[float]]]] = {}
-    pattern_ptr = np.asarray(tt.pattern_stop_ptr)
-    trip_ptr = np.asarray(tt.pattern_trip_ptr)
-    for p in range(len(tt.pattern_route)):
-        route = int(tt.pattern_route[p])
-        trips = np.arange(trip_ptr[p], trip_ptr[p + 1])
-        trips = trips[~np.asarray(tt.trip_chained)[trips]]  # a chained trip repeats its parts
-        shapes = {int(s) for s in np.asarray(tt.trip_shape)[trips] if s >= 0}
-        drawn = paths.setdefault(route, {})
-        for h in shapes:
-            lo, hi = int(tt.shape_ptr[h]), int(tt.shape_ptr[h + 1])
-            drawn[("shape", h)] = (
-                np.column_stack([tt.shape_lon[lo:hi], tt.shape_lat[lo:hi]]).round(6).tolist()
-            )
-        if not shapes and trips.size:
-            stops = np.asarray(tt.pattern_stop)[pattern_ptr[p] : pattern_ptr[p + 1]]
-            drawn[("pattern", p)] = (
-                np.column_stack([tt.stop_lon[stops], tt.stop_lat[stops]]).round(6).tolist()
-            )
-    features = []
-    for r in range(len(tt.route_id)):
-        lines = [c for c in paths.get(r, {}).values() if len(c) >= 2]
-        if not lines:
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "MultiLineString", "coordinates": lines},
-                "properties": {
-                    "route_id": str(tt.route_id[r]),
-                    "short_name": str(tt.route_short_name[r]),
-                    "long_name": str(tt.route_long_name[r]),
-                    "mode": transit_mode(int(tt.route_type[r])),
-                    "color": line_color(str(tt.route_color[r])),
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _stops(network: Network) -> dict[str, Any]:
-    """Every stop and station as a Point, with the short names of the lines through it."""
-    tt = network.timetable
-    if tt is None:
-        return {"type": "FeatureCollection", "features": []}
-    ptr = np.asarray(tt.stop_pattern_ptr)
-    route_of = np.asarray(tt.pattern_route)[np.asarray(tt.stop_pattern)]
-    features = []
-    for s in range(tt.n_stops):
-        routes = sorted({int(r) for r in route_of[ptr[s] : ptr[s + 1]]})
-        names = sorted({str(tt.route_short_name[r]) or str(tt.route_id[r]) for r in routes})
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [
-                        round(float(tt.stop_lon[s]), 6),
-                        round(float(tt.stop_lat[s]), 6),
-                    ],
-                },
-                "properties": {
-                    "stop_id": str(tt.stop_id[s]),
-                    "name": str(tt.stop_name[s]),
-                    "station": bool(tt.stop_location_type[s] == 1)
-                    if tt.stop_location_type.size
-                    else False,
-                    "lines": names,
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
 def _extent(network: Network, seg_box: np.ndarray) -> dict[str, Any]:
-    """The box holding every street and stop, its centre, and the timetable's first day and span."""
+    """The box holding every street and stop, its centre and the number of street segments."""
     lons: list[np.ndarray] = [seg_box[:, 0], seg_box[:, 2]]
     lats: list[np.ndarray] = [seg_box[:, 1], seg_box[:, 3]]
     tt = network.timetable
@@ -321,7 +222,4 @@ def _extent(network: Network, seg_box: np.ndarray) -> dict[str, Any]:
         "center": [round((bbox[0] + bbox[2]) / 2, 6), round((bbox[1] + bbox[3]) / 2, 6)],
         "street_segments": int(seg_box.shape[0]),
         "stops": 0 if tt is None else tt.n_stops,
-        "timezone": None if tt is None else tt.timezone,
-        "first_date": None if tt is None else tt.first_date,
-        "days": 0 if tt is None else int(tt.n_days),
     }

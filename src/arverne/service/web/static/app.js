@@ -3,7 +3,7 @@
 
 import { ApiError, get, lonlat, navitiaTime, post, waitJob } from "./api.js";
 import { initialLang, saveLang, setLang, t, lang } from "./i18n.js";
-import { createMap, diverging, fitTo, ramp, show } from "./map.js";
+import { createMap, diverging, fitTo, lineColor, ramp, show } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -11,6 +11,8 @@ const state = {
   maplibregl: null,
   map: null,
   extent: null,
+  timezone: null, // the network's: every time shown is local to the territory
+  feeds: [],
   lineColors: new Map(),
   tab: "journey",
   origin: null, // {lonlat, name}
@@ -44,13 +46,13 @@ function clock(iso) {
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
-    timeZone: state.extent?.timezone || undefined,
+    timeZone: state.timezone || undefined,
   }).format(new Date(iso));
 }
 
 function defaultWhen() {
   // now, in the network's time zone, when the timetable covers today; else its first weekday 08:00
-  const zone = state.extent.timezone || undefined;
+  const zone = state.timezone || undefined;
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat("en-CA", {
       timeZone: zone,
@@ -65,10 +67,11 @@ function defaultWhen() {
       .map((p) => [p.type, p.value]),
   );
   const today = `${parts.year}-${parts.month}-${parts.day}`;
-  const first = state.extent.first_date;
-  if (first) {
-    const start = new Date(`${first}T12:00:00Z`);
-    const end = new Date(start.getTime() + (state.extent.days - 1) * 86400000);
+  const starts = state.feeds.map((f) => f.start_date).filter(Boolean).sort();
+  const ends = state.feeds.map((f) => f.end_date).filter(Boolean).sort();
+  if (starts.length) {
+    const start = new Date(`${starts[0]}T12:00:00Z`);
+    const end = new Date(`${ends[ends.length - 1]}T12:00:00Z`);
     const now = new Date(`${today}T12:00:00Z`);
     if (now < start || now > end) {
       while ([0, 6].includes(start.getUTCDay())) start.setUTCDate(start.getUTCDate() + 1);
@@ -228,8 +231,7 @@ function asJourneys(data) {
         leg.geojson?.coordinates ||
         [[leg.from.lon, leg.from.lat], ...(leg.stops || []).map((s) => [s.lon, s.lat]), [leg.to.lon, leg.to.lat]];
       const transit = !["walk", "bike", "car"].includes(leg.mode);
-      const raw = leg.route_color || state.lineColors.get(leg.route_id);
-      const color = raw ? (raw.startsWith("#") ? raw : `#${raw}`) : "#4a4a4a";
+      const color = leg.route_color ? lineColor(leg.route_color) : state.lineColors.get(leg.route_id) || lineColor("");
       return { ...leg, _geometry: geometry, _transit: transit, _color: color };
     });
     return { ...j, legs };
@@ -683,7 +685,10 @@ async function main() {
     return;
   }
   try {
-    state.extent = await get("map/extent");
+    const [extent, status] = await Promise.all([get("map/extent"), get("status")]);
+    state.extent = extent;
+    state.timezone = status.network.timezone;
+    state.feeds = status.network.feeds;
     for (const id of ["when", "iso-when", "book-when"]) $(id).value = defaultWhen();
     state.map = await createMap(state.maplibregl, $("map"), state.extent, { map: t("map_label") });
     const lines = await state.map.getSource("lines").getData();

@@ -4,9 +4,11 @@
 import { get } from "./api.js";
 
 const EMPTY = { type: "FeatureCollection", features: [] };
-// Streets are fetched for the whole territory when it is small, else by view above this zoom.
+// Streets and stops are fetched for the whole territory when it is small, else by view above
+// this zoom (the API refuses a street box of more than 50,000 segments, lists 500 stops at most).
 const WHOLE_STREETS = 20000;
-const STREETS_MIN_ZOOM = 13;
+const WHOLE_STOPS = 500;
+const BY_VIEW_ZOOM = 13;
 
 const STREET_STYLE = {
   motorway: { color: "#d9822b", width: 4 },
@@ -143,6 +145,12 @@ function baseStyle() {
   };
 }
 
+/** A GTFS route_color ("E2001A", maybe empty) as CSS; a dark grey when absent or bad. */
+export function lineColor(raw) {
+  const hex = (raw || "").replace(/^#/, "");
+  return /^[0-9a-fA-F]{6}$/.test(hex) ? `#${hex.toLowerCase()}` : "#4a4a4a";
+}
+
 /** Create the map in `container`, draw our base layers, and resolve once they are drawn. */
 export async function createMap(maplibregl, container, extent, labels) {
   const [west, south, east, north] = extent.bbox;
@@ -162,32 +170,35 @@ export async function createMap(maplibregl, container, extent, labels) {
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.getCanvas().setAttribute("aria-label", labels.map);
   await new Promise((resolve) => map.once("load", resolve));
-  const [lines, stops] = await Promise.all([get("map/lines"), get("map/stops")]);
+  const lines = await get("lines");
+  lines.features = lines.features.filter((f) => f.geometry);
+  for (const f of lines.features) f.properties.color = lineColor(f.properties.color);
   map.getSource("lines").setData(lines);
-  map.getSource("stops").setData(stops);
-  await loadStreets(map, extent);
-  map.on("moveend", () => loadStreets(map, extent));
+  const layers = [
+    // source, API path, how many the whole network has, how many one answer may hold
+    ["streets", "map/streets", extent.street_segments, WHOLE_STREETS, {}],
+    ["stops", "stops", extent.stops, WHOLE_STOPS, { count: WHOLE_STOPS }],
+  ];
+  const load = () => Promise.all(layers.map((layer) => loadByView(map, extent, ...layer)));
+  await load();
+  map.on("moveend", load);
   return map;
 }
 
-let streetsLoaded = null;
+const loaded = {};
 
-async function loadStreets(map, extent) {
-  if (extent.street_segments <= WHOLE_STREETS) {
-    if (streetsLoaded === "all") return;
-    streetsLoaded = "all";
-    map.getSource("streets").setData(await get("map/streets", { bbox: extent.bbox.join(",") }));
-    return;
-  }
-  if (map.getZoom() < STREETS_MIN_ZOOM) {
-    map.getSource("streets").setData(EMPTY);
-    return;
-  }
-  const b = map.getBounds();
-  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
-  if (bbox === streetsLoaded) return;
-  streetsLoaded = bbox;
-  map.getSource("streets").setData(await get("map/streets", { bbox }));
+/** Fill `source` from `path`: the whole network once when it is small, else the view's box
+ * above BY_VIEW_ZOOM (nothing below it). */
+async function loadByView(map, extent, source, path, total, whole, params) {
+  let bbox;
+  if (total <= whole) bbox = extent.bbox.join(",");
+  else if (map.getZoom() >= BY_VIEW_ZOOM) {
+    const b = map.getBounds();
+    bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+  } else bbox = null;
+  if (bbox === loaded[source]) return;
+  loaded[source] = bbox;
+  map.getSource(source).setData(bbox ? await get(path, { ...params, bbox }) : EMPTY);
 }
 
 /** Show `data` (a FeatureCollection, or null to clear) in the overlay source `name`. */
