@@ -183,3 +183,32 @@ def test_phone_layout_shows_map_and_panel(browser: Any, base_url: str) -> None:
         page.screenshot(path=artifacts_dir() / "phone.png")
     finally:
         page.context.close()
+
+
+def test_search_by_name_with_the_keyboard(page: Any) -> None:
+    """Typing part of a stop name (accents ignored) lists stops; arrows and Enter pick one; the
+    form is sent with Enter: an itinerary from Chambourg to the market square is listed.
+    """
+    page.fill("#when", WHEN)
+    page.fill("#origin", "")
+    page.type("#origin", "chamb")
+    page.wait_for_selector("#origin-list li")
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#origin", "aria-activedescendant") == "origin-opt-0"
+    page.keyboard.press("Enter")
+    assert page.input_value("#origin").startswith("Chambourg")
+    page.fill("#destination", "")
+    page.type("#destination", "marche")
+    page.wait_for_selector("#destination-list li")
+    options = page.locator("#destination-list li").all_inner_texts()
+    pick = next(i for i, name in enumerate(options) if "Place du Marché" in name)
+    for _ in range(pick + 1):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert "Place du Marché" in page.input_value("#destination")
+    page.focus("#plan")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#itineraries li') && window.arverne.state.journeys.length"
+    )
+    assert "07:09" in page.inner_text("#itineraries li:first-child")
