@@ -60,6 +60,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         ),
     )
     ctx.networks.snapshot()
+    if settings.job_dir is not None:
+        from arverne.service.jobs import JobStore
+
+        ctx.jobs = JobStore(settings.job_dir)
+    if settings.ondemand_config is not None and settings.store_dsn is not None:
+        from arverne.service.ondemand import OnDemandDesk
+
+        ctx.ondemand = OnDemandDesk.open(
+            settings.ondemand_config, settings.store_dsn, ctx.networks.snapshot().network
+        )
     app = FastAPI(
         title="Arverne",
         version=__version__,
