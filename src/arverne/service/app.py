@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from arverne import __version__
 from arverne.errors import InputError, NetworkStoreError, NoRouteError
 from arverne.service.context import ServiceContext
-from arverne.service.limits import Admission, BodyTooLarge, Guard
+from arverne.service.limits import Admission, Guard
 from arverne.service.problems import MEDIA_TYPE, HttpProblem, Problem, problem_response
 from arverne.service.routes import routers
 from arverne.service.settings import ServiceSettings
@@ -132,10 +132,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _store(request: Request, exc: NetworkStoreError) -> JSONResponse:
         log.error("network unavailable: %s", exc)
         return problem_response("unavailable", "the network cannot be read now")
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
-        return problem_response("body-too-large", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
