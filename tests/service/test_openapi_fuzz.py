@@ -50,7 +50,7 @@ def fuzz_app(demo_net: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         ondemand_config=config,
         limits=ServiceLimits(
             rate_per_s=1e6, rate_burst=1_000_000, queue_wait_s=10.0, max_solve_s=1.0
-        ),  # fmt: skip
+        ),
     )
     with make_client(settings_) as client:
         yield client
@@ -101,7 +101,7 @@ FIXED = {
             "pickup": "territory-gtfs:CHAMB",
             "dropoff": "territory-gtfs:GARE",
             "earliest_pickup": "23:00",
-        }  # fmt: skip
+        }
     },
 }
 
