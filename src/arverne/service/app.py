@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from arverne import __version__
 from arverne.errors import InputError, NetworkStoreError, NoRouteError
 from arverne.service.context import ServiceContext
-from arverne.service.limits import Admission, BodyTooLarge, Guard
+from arverne.service.limits import Admission, Guard
 from arverne.service.problems import MEDIA_TYPE, HttpProblem, Problem, problem_response
 from arverne.service.routes import routers
 from arverne.service.settings import ServiceSettings
@@ -60,6 +60,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         ),
     )
     ctx.networks.snapshot()
+    if settings.job_dir is not None:
+        from arverne.service.jobs import JobStore
+
+        ctx.jobs = JobStore(settings.job_dir)
+    if settings.ondemand_config is not None and settings.store_dsn is not None:
+        from arverne.service.ondemand import OnDemandDesk
+
+        ctx.ondemand = OnDemandDesk.open(
+            settings.ondemand_config, settings.store_dsn, ctx.networks.snapshot().network
+        )
     app = FastAPI(
         title="Arverne",
         version=__version__,
@@ -122,10 +132,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _store(request: Request, exc: NetworkStoreError) -> JSONResponse:
         log.error("network unavailable: %s", exc)
         return problem_response("unavailable", "the network cannot be read now")
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
-        return problem_response("body-too-large", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

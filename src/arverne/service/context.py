@@ -9,8 +9,8 @@ request uses), :func:`context`, and :func:`require_token` for writes.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
@@ -18,6 +18,10 @@ from arverne.service.limits import Admission
 from arverne.service.problems import HttpProblem
 from arverne.service.settings import ServiceSettings
 from arverne.service.snapshot import NetworkHolder, Snapshot
+
+if TYPE_CHECKING:
+    from arverne.service.jobs import JobStore
+    from arverne.service.ondemand import OnDemandDesk
 
 
 @dataclass
@@ -27,8 +31,16 @@ class ServiceContext:
     settings: ServiceSettings
     networks: NetworkHolder
     admission: Admission
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Per-app services other modules attach at start-up (jobs, on-demand), by name."""
+    jobs: JobStore | None = None
+    """The job store (None: the service was started without a job folder)."""
+    ondemand: OnDemandDesk | None = None
+    """The on-demand booking desk (None: no on-demand service configured)."""
+
+    def need_jobs(self) -> JobStore:
+        """The job store, or a problem saying this service runs no jobs."""
+        if self.jobs is None:
+            raise HttpProblem("unavailable", "this service was started without a job folder")
+        return self.jobs
 
 
 def context(request: Request) -> ServiceContext:

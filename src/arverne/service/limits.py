@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.exceptions import HTTPException
+
 from arverne.service.problems import HttpProblem, problem_body
 from arverne.service.settings import ServiceLimits
 
@@ -29,8 +31,13 @@ MAX_CLIENTS = 10_000
 """Client buckets kept per worker (least recently seen dropped first): memory stays bounded."""
 
 
-class BodyTooLarge(Exception):
-    """A streamed request body passed the limit (raised from ``receive``)."""
+class BodyTooLarge(HTTPException):
+    """A streamed request body passed the limit (raised from ``receive``; an HTTP 413, so the
+    framework's body parsing passes it on rather than calling it a parse error).
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 class RateLimiter:

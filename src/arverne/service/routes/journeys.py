@@ -13,6 +13,7 @@ journey (one LineString per leg).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -170,8 +171,8 @@ def _options(
     max_nb_transfers: int | None,
     min_change: int | None,
     max_duration: int | None,
-    first: list[str] | None,
-    last: list[str] | None,
+    first: Sequence[str] | None,
+    last: Sequence[str] | None,
     forbidden: list[str],
     allowed: list[str] | None,
     school: bool,

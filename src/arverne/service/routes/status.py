@@ -66,6 +66,6 @@ def get_status(ctx: Context, snap: CurrentSnapshot) -> StatusOut:
             feeds=[FeedOut(**f) for f in snap.feeds()],
         ),
         writes_enabled=ctx.settings.token is not None,
-        ondemand="ondemand" in ctx.extras,
-        jobs="jobs" in ctx.extras,
+        ondemand=ctx.ondemand is not None,
+        jobs=ctx.jobs is not None,
     )

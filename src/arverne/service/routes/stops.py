@@ -34,7 +34,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
         raise HttpProblem(
             "invalid-parameter", f"bbox {text[:80]!r} is not min_lon,min_lat,max_lon,max_lat"
         )
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2], values[3]
 
 
 @router.get(

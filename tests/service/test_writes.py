@@ -1,0 +1,197 @@
+"""Writes through the API: tour jobs and on-demand bookings, each behind the bearer token."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from arverne.demo.territory import Territory
+from arverne.fleet.scenarios import write_scenarios
+from arverne.service.settings import ServiceLimits, ServiceSettings
+from tests.service.conftest import TOKEN, make_client
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def home_care(territory: Territory, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo's home-care tour problem as JSON (nurses, patients, time windows)."""
+    paths = write_scenarios(tmp_path_factory.mktemp("scenarios"), territory.places)
+    problem: dict[str, Any] = json.loads(paths["home_care"].read_text("utf-8"))
+    return problem
+
+
+@pytest.fixture(scope="module")
+def ondemand_client(
+    demo_net: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """An app with an on-demand shuttle (every stop a service point) over a SQLite store,
+    its clock at 07:00."""
+    folder = tmp_path_factory.mktemp("ondemand")
+    config = folder / "ondemand.json"
+    config.write_text(
+        json.dumps(
+            {
+                "points": "stops",
+                "vehicles": [
+                    {
+                        "vehicle_id": "tad-1",
+                        "seats": 8,
+                        "wheelchairs": 1,
+                        "depot": "territory-gtfs:GARE",
+                        "shift_start": "06:00",
+                        "shift_end": "20:00",
+                    }
+                ],
+            }
+        ),
+        "utf-8",
+    )
+    settings = ServiceSettings(
+        network_dir=demo_net,
+        store_dsn=str(folder / "bookings.sqlite"),
+        ondemand_config=config,
+        token=TOKEN,
+        limits=ServiceLimits(rate_per_s=1000.0, rate_burst=1000),
+    )
+    with make_client(settings) as c:
+        c.app.state.context.ondemand.now_s = lambda: 7 * 3600.0  # type: ignore[attr-defined]
+        yield c
+
+
+def test_tour_job_runs_to_results(client: TestClient, home_care: dict[str, Any]) -> None:
+    """POST the home-care problem: 202 and a job that succeeds with solution, GeoJSON, Gantt."""
+    r = client.post("/v1/tours", json=home_care, params={"time_limit": 2}, headers=AUTH)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert r.headers["location"] == f"/v1/jobs/{job['job_id']}"
+    assert job["status"] in ("queued", "running")
+    deadline = time.monotonic() + 120
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = client.get(f"/v1/jobs/{job['job_id']}").json()
+    assert job["status"] == "succeeded", job
+    assert set(job["results"]) == {"solution", "geojson", "gantt"}
+    solution = client.get(job["results"]["solution"])
+    assert solution.status_code == 200 and solution.json()["tours"]
+    geo = client.get(job["results"]["geojson"])
+    assert geo.headers["content-type"] == "application/geo+json"
+    assert geo.json()["type"] == "FeatureCollection"
+    png = client.get(job["results"]["gantt"])
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_problem_refused_before_any_job(client: TestClient) -> None:
+    """A problem without vehicles is a 400 at once, naming what is wrong; no job is made."""
+    r = client.post("/v1/tours", json={"places": []}, headers=AUTH)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "invalid-parameter"
+
+
+def test_writes_need_the_token(client: TestClient, home_care: dict[str, Any]) -> None:
+    """No token or a wrong one: 401 with WWW-Authenticate; the job is never made."""
+    r = client.post("/v1/tours", json=home_care)
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    r = client.post("/v1/tours", json=home_care, headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+
+
+def test_no_token_configured_refuses_writes(demo_net: Path, home_care: dict[str, Any]) -> None:
+    """A service started without a token refuses every write with 403 writes-disabled."""
+    with make_client(ServiceSettings(network_dir=demo_net)) as c:
+        r = c.post("/v1/tours", json=home_care, headers=AUTH)
+        assert r.status_code == 403 and r.json()["code"] == "writes-disabled"
+
+
+def test_unknown_job_ids_never_touch_the_disk(client: TestClient) -> None:
+    """Ids that are not uuid hex (paths, dots) and unknown ones are 404, results too."""
+    for job_id in ("..", "..%2F..%2Fetc", "0" * 32, "jobs.sqlite"):
+        r = client.get(f"/v1/jobs/{job_id}")
+        assert r.status_code == 404, (job_id, r.text)
+    r = client.get(f"/v1/jobs/{'0' * 32}/results/solution")
+    assert r.status_code == 404
+    r = client.get(f"/v1/jobs/{'0' * 32}/results/passwd")
+    assert r.status_code == 400
+
+
+def test_problem_size_limit(demo_net: Path, tmp_path: Path, home_care: dict[str, Any]) -> None:
+    """A problem with more stops than the limit is refused with limit-exceeded."""
+    settings = ServiceSettings(
+        network_dir=demo_net,
+        token=TOKEN,
+        job_dir=tmp_path,
+        limits=ServiceLimits(max_problem_stops=3),
+    )
+    with make_client(settings) as c:
+        r = c.post("/v1/tours", json=home_care, headers=AUTH)
+        assert r.status_code == 400 and r.json()["code"] == "limit-exceeded", r.text
+
+
+def test_booking_offer_plan_and_cancel(ondemand_client: TestClient) -> None:
+    """Book Chambourg to the station at 08:00: an offer, the ride in the shuttle's plan, then
+    cancelled and gone from the plan; a second cancel is 404."""
+    c = ondemand_client
+    r = c.post(
+        "/v1/ondemand/requests",
+        json={
+            "pickup": "territory-gtfs:CHAMB",
+            "dropoff": "territory-gtfs:GARE",
+            "earliest_pickup": "08:00",
+        },
+        headers=AUTH,
+    )
+    assert r.status_code == 201, r.text
+    offer = r.json()
+    assert offer["status"] == "offer" and offer["vehicle_id"] == "tad-1"
+    assert "08:00:00" <= offer["pickup_window"][0] <= offer["pickup_window"][1] <= "08:30:00"
+    plan = c.get("/v1/ondemand/vehicles/tad-1/plan").json()
+    assert [s["kind"] for s in plan["stops"]] == ["start", "pickup", "dropoff", "end"]
+    assert plan["stops"][1]["booking_id"] == offer["booking_id"]
+    cancel = c.post(f"/v1/ondemand/bookings/{offer['booking_id']}/cancel", headers=AUTH)
+    assert cancel.status_code == 200, cancel.text
+    plan = c.get("/v1/ondemand/vehicles/tad-1/plan").json()
+    assert [s["kind"] for s in plan["stops"]] == ["start", "end"]
+    again = c.post(f"/v1/ondemand/bookings/{offer['booking_id']}/cancel", headers=AUTH)
+    assert again.status_code == 404
+
+
+def test_refusal_with_reason(ondemand_client: TestClient) -> None:
+    """A pickup at 21:30 (service ends 21:00) is refused at once with reason outside_hours
+    (200, not an error);
+    an unknown point is a 400; a request without a time is a 400."""
+    c = ondemand_client
+    r = c.post(
+        "/v1/ondemand/requests",
+        json={
+            "pickup": "territory-gtfs:CHAMB",
+            "dropoff": "territory-gtfs:GARE",
+            "earliest_pickup": "21:30",
+        },
+        headers=AUTH,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "refusal" and r.json()["reason"] == "outside_hours"
+    r = c.post(
+        "/v1/ondemand/requests",
+        json={"pickup": "nowhere", "dropoff": "territory-gtfs:GARE", "earliest_pickup": "09:00"},
+        headers=AUTH,
+    )
+    assert r.status_code == 400
+    r = c.post(
+        "/v1/ondemand/requests",
+        json={"pickup": "territory-gtfs:CHAMB", "dropoff": "territory-gtfs:GARE"},
+        headers=AUTH,
+    )
+    assert r.status_code == 400
+
+
+def test_unknown_vehicle_and_no_ondemand(client: TestClient, ondemand_client: TestClient) -> None:
+    """An unknown vehicle is 404; a service without on-demand answers 404 not-found."""
+    assert ondemand_client.get("/v1/ondemand/vehicles/nope/plan").status_code == 404
+    assert client.get("/v1/ondemand/vehicles/tad-1/plan").status_code == 404
