@@ -8,12 +8,14 @@ person to look at.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from arverne.service.app import create_app
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from tests.service.conftest import TOKEN
 from tests.service.web_browser import (
@@ -37,15 +39,26 @@ MARCHE = "territory-gtfs:MARCHE"
 
 @pytest.fixture(scope="module")
 def base_url(demo_net: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service over the demo network, with a token and jobs, on a free loopback port."""
+    """The service over the demo network on a free loopback port, with a token, jobs and an
+    on-demand shuttle (tad-1, from the bus station, every stop a service point) whose clock
+    says 07:00.
+    """
     require_browser()
+    folder = tmp_path_factory.mktemp("web-service")
+    config = folder / "ondemand.json"
+    shuttle = {"vehicle_id": "tad-1", "seats": 8, "depot": "territory-gtfs:GARE"}
+    config.write_text(json.dumps({"points": "stops", "vehicles": [shuttle]}), "utf-8")
     settings = ServiceSettings(
         network_dir=demo_net,
         token=TOKEN,
-        job_dir=tmp_path_factory.mktemp("web-jobs"),
+        job_dir=folder / "jobs",
+        store_dsn=str(folder / "bookings.sqlite"),
+        ondemand_config=config,
         limits=ServiceLimits(rate_per_s=1000.0, rate_burst=1000),
     )
-    with running_service(settings) as url:
+    app = create_app(settings)
+    app.state.context.ondemand.now_s = lambda: 7 * 3600.0
+    with running_service(app) as url:
         yield url
 
 
@@ -89,7 +102,7 @@ def _plan_by_clicks(page: Any) -> None:
     page.fill("#when", WHEN)
     click_lonlat(page, *_stop(page, CHAMBOURG))
     click_lonlat(page, *_stop(page, MARCHE))
-    page.wait_for_selector("#itineraries li", timeout=30_000)
+    page.wait_for_selector("#itineraries[aria-busy=false] li", timeout=30_000)
     wait_idle(page)
 
 
@@ -208,7 +221,47 @@ def test_search_by_name_with_the_keyboard(page: Any) -> None:
     assert "Place du Marché" in page.input_value("#destination")
     page.focus("#plan")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "() => document.querySelector('#itineraries li') && window.arverne.state.journeys.length"
-    )
+    page.wait_for_selector("#itineraries[aria-busy=false] li")
     assert "07:09" in page.inner_text("#itineraries li:first-child")
+
+
+def test_book_an_on_demand_ride_with_the_token(page: Any) -> None:
+    """On the on-demand tab: two clicks (Chambourg, the market square) set pickup and drop-off;
+    without the token the page asks for it; with it, the booking is offered at once and the
+    shuttle's plan (pickup then drop-off) is listed and drawn.
+    """
+    page.click("#tab-ondemand")
+    click_lonlat(page, *_stop(page, CHAMBOURG))
+    click_lonlat(page, *_stop(page, MARCHE))
+    assert page.input_value("#pickup") and page.input_value("#dropoff")
+    page.fill("#book-when", "08:00")
+    page.fill("#token", "")
+    page.click("#book")
+    assert "token" in page.inner_text("#status")
+    page.fill("#token", TOKEN)
+    page.click("#book")
+    page.wait_for_function("() => /tad-1/.test(document.getElementById('booking').textContent)")
+    booked = page.inner_text("#booking")
+    assert booked.startswith("Booked (") and "pickup between 08:" in booked
+    page.wait_for_selector("#plan-list li")
+    plan = page.locator("#plan-list li").all_inner_texts()
+    kinds = [next(k for k in ("depot", "pickup", "drop-off") if k in line) for line in plan]
+    assert kinds == ["depot", "pickup", "drop-off", "depot"]
+    assert "Chambourg" in plan[1] and "Place du Marché" in plan[2]
+    wait_idle(page)
+    drawn = rendered(page, "plan-stops")
+    assert {f["kind"] for f in drawn} >= {"pickup", "dropoff"}
+    assert rendered(page, "plan-route")
+    assert rendered(page, "journey-transit") == []  # another tab's drawing is hidden
+    page.screenshot(path=artifacts_dir() / "ondemand.png")
+
+
+def test_booking_with_a_wrong_token_says_so(page: Any) -> None:
+    """A wrong token: the page shows the API's refusal (401) and books nothing."""
+    page.click("#tab-ondemand")
+    click_lonlat(page, *_stop(page, CHAMBOURG))
+    click_lonlat(page, *_stop(page, MARCHE))
+    page.fill("#token", "not-the-token-0123456789")
+    page.click("#book")
+    page.wait_for_function("() => /Bearer/.test(document.getElementById('booking').textContent)")
+    assert page.inner_text("#booking").startswith("Error:")

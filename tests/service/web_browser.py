@@ -19,8 +19,6 @@ from typing import Any
 
 import pytest
 
-from arverne.service.app import create_app
-from arverne.service.settings import ServiceSettings
 from arverne.service.web import maplibre_installed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,14 +58,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(settings: ServiceSettings) -> Iterator[str]:
-    """uvicorn serving ``create_app(settings)`` in a thread; yields its base URL."""
+def running_service(app: Any) -> Iterator[str]:
+    """uvicorn serving ``app`` (from ``create_app``) in a thread; yields its base URL."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -26,6 +26,8 @@ const state = {
   dropoff: null,
   booking: null,
   plan: null,
+  points: null, // stop id -> [lon, lat], to draw a shuttle's plan
+  stopNames: new Map(),
 };
 
 function say(text) {
@@ -81,10 +83,43 @@ function defaultWhen() {
   return `${today}T${parts.hour}:${parts.minute}`;
 }
 
+function soon() {
+  // a quarter of an hour from now, on a five-minute step, in the network's time zone
+  const later = new Date(Date.now() + 15 * 60000);
+  const [h, m] = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: state.timezone || undefined })
+    .format(later)
+    .split(":")
+    .map(Number);
+  const minutes = Math.min(h * 60 + Math.ceil(m / 5) * 5, 23 * 60 + 55);
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
 // ---------- tabs (WAI-ARIA tabs pattern: arrows, Home, End) ----------
+
+// What each tab draws: only the open tab's overlays and markers show.
+const TAB_LAYERS = {
+  journey: ["journey-casing", "journey-walk", "journey-transit"],
+  isochrones: ["isochrones-fill", "isochrones-line"],
+  territory: ["diagnosis-fill"],
+  ondemand: ["plan-route", "plan-stops"],
+};
+const TAB_MARKERS = { journey: ["origin", "destination"], isochrones: ["iso"], ondemand: ["pickup", "dropoff"] };
+
+function showTabOverlays() {
+  for (const [tab, layers] of Object.entries(TAB_LAYERS)) {
+    for (const id of layers) state.map?.setLayoutProperty(id, "visibility", tab === state.tab ? "visible" : "none");
+  }
+  for (const [tab, roles] of Object.entries(TAB_MARKERS)) {
+    for (const role of roles) {
+      const marker = state.markers[role];
+      if (marker) marker.getElement().style.display = tab === state.tab ? "" : "none";
+    }
+  }
+}
 
 function selectTab(name, focus = false) {
   state.tab = name;
+  showTabOverlays();
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const on = tab.id === `tab-${name}`;
     tab.setAttribute("aria-selected", String(on));
@@ -114,7 +149,7 @@ function pointName(ll) {
   return `${ll[1].toFixed(5)}, ${ll[0].toFixed(5)}`;
 }
 
-function placeMarker(role, place, color) {
+function placeMarker(role, place) {
   state.markers[role]?.remove();
   if (!place) {
     delete state.markers[role];
@@ -124,7 +159,7 @@ function placeMarker(role, place, color) {
   el.className = `marker marker-${role}`;
   el.setAttribute("role", "img");
   el.setAttribute("aria-label", `${t(`${role}_marker`, { name: place.name })}`);
-  const marker = new state.maplibregl.Marker({ element: el, color, draggable: false });
+  const marker = new state.maplibregl.Marker({ element: el });
   marker.setLngLat(place.lonlat).addTo(state.map);
   state.markers[role] = marker;
 }
@@ -338,6 +373,7 @@ async function planJourney(event) {
   if (!state.origin || !state.destination) return say(t("need_both"));
   say(t("planning"));
   $("plan").disabled = true;
+  $("itineraries").setAttribute("aria-busy", "true");
   try {
     const data = await get("journeys", {
       from: lonlat(state.origin.lonlat),
@@ -364,6 +400,7 @@ async function planJourney(event) {
     say(error instanceof ApiError && error.status === 404 ? `${t("none_found")} ${error.message}` : failure(error));
   } finally {
     $("plan").disabled = false;
+    $("itineraries").setAttribute("aria-busy", "false");
   }
 }
 
@@ -504,10 +541,7 @@ function setRide(role, ll) {
   placeMarker(role, { name: pointName(ll), lonlat: ll });
 }
 
-function isoLocal(value) {
-  // a datetime-local value read in the network's time zone, as the API's ISO text (no offset)
-  return `${value}:00`;
-}
+const hhmm = (clockText) => (clockText ? clockText.slice(0, 5) : "–");
 
 async function book(event) {
   event?.preventDefault();
@@ -520,36 +554,39 @@ async function book(event) {
     const { data } = await post(
       "ondemand/requests",
       {
-        pickup: { lon: state.pickup[0], lat: state.pickup[1] },
-        dropoff: { lon: state.dropoff[0], lat: state.dropoff[1] },
-        earliest_pickup: isoLocal($("book-when").value),
+        pickup: state.pickup,
+        dropoff: state.dropoff,
+        earliest_pickup: $("book-when").value,
         passengers: Number($("passengers").value),
       },
       token,
     );
     state.booking = data;
     renderBooking();
-    if (data.vehicle_id) {
+    if (data.status === "offer") {
       $("vehicle").value = data.vehicle_id;
       await showPlan();
     }
   } catch (error) {
     state.booking = null;
     $("booking").textContent = failure(error);
+    say(failure(error));
   }
 }
 
 function renderBooking() {
   const b = state.booking;
   if (!b) return;
-  const text = b.reason && !b.booking_id
-    ? t("refusal", { reason: b.detail || b.reason })
-    : t("offer", {
-        id: b.booking_id,
-        from: clock(b.pickup_window?.[0] ?? b.pickup_earliest),
-        to: clock(b.pickup_window?.[1] ?? b.pickup_latest),
-        drop: clock(b.latest_dropoff ?? b.dropoff_latest),
-      });
+  const text =
+    b.status === "offer"
+      ? t("offer", {
+          id: b.booking_id,
+          vehicle: b.vehicle_id,
+          from: hhmm(b.pickup_window[0]),
+          to: hhmm(b.pickup_window[1]),
+          drop: hhmm(b.latest_dropoff),
+        })
+      : t("refusal", { reason: b.message || b.reason });
   $("booking").textContent = text;
   say(text);
 }
@@ -559,10 +596,13 @@ async function showPlan() {
   if (!vehicle) return;
   try {
     state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`);
+    const stops = await state.map.getSource("stops").getData();
+    state.points = new Map(stops.features.map((f) => [f.properties.stop_id, f.geometry.coordinates]));
     renderPlan();
   } catch (error) {
     state.plan = null;
     $("plan-list").replaceChildren();
+    show(state.map, "plan", null);
     say(failure(error));
   }
 }
@@ -570,31 +610,32 @@ async function showPlan() {
 function renderPlan() {
   const stops = state.plan?.stops || [];
   const list = $("plan-list");
-  if (!stops.length) {
-    list.replaceChildren(Object.assign(document.createElement("li"), { textContent: t("plan_empty") }));
-  } else {
-    list.replaceChildren(
-      ...stops.map((s) => {
-        const li = document.createElement("li");
-        li.textContent = t("plan_stop", {
-          time: s.time ? clock(s.time) : "",
-          kind: t(`${s.kind}_kind`),
-          booking: s.booking_id || "",
-        });
-        return li;
-      }),
-    );
-  }
-  const features = stops.map((s) => ({
+  const rides = stops.filter((s) => s.kind === "pickup" || s.kind === "dropoff");
+  list.replaceChildren(
+    ...(rides.length ? stops : []).map((s) => {
+      const li = document.createElement("li");
+      li.textContent = t("plan_stop", {
+        time: hhmm(s.planned),
+        kind: t(`${s.kind}_kind`),
+        place: state.stopNames.get(s.point) || s.point,
+        booking: s.booking_id ? `(${s.booking_id})` : "",
+      });
+      return li;
+    }),
+  );
+  if (!rides.length) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: t("plan_empty") }));
+  // drawn where the points are stops of the network (a service whose points are its stops)
+  const placed = stops.filter((s) => state.points?.has(s.point));
+  const features = placed.map((s) => ({
     type: "Feature",
-    geometry: { type: "Point", coordinates: [s.lon, s.lat] },
-    properties: { kind: s.kind, booking_id: s.booking_id },
+    geometry: { type: "Point", coordinates: state.points.get(s.point) },
+    properties: { kind: s.kind, booking_id: s.booking_id || "" },
   }));
-  if (stops.length > 1) {
+  if (placed.length > 1) {
     features.push({
       type: "Feature",
-      geometry: state.plan.geometry || { type: "LineString", coordinates: stops.map((s) => [s.lon, s.lat]) },
-      properties: {},
+      geometry: { type: "LineString", coordinates: placed.map((s) => state.points.get(s.point)) },
+      properties: { kind: "route" },
     });
   }
   show(state.map, "plan", { type: "FeatureCollection", features });
@@ -689,11 +730,15 @@ async function main() {
     state.extent = extent;
     state.timezone = status.network.timezone;
     state.feeds = status.network.feeds;
-    for (const id of ["when", "iso-when", "book-when"]) $(id).value = defaultWhen();
+    for (const id of ["when", "iso-when"]) $(id).value = defaultWhen();
+    $("book-when").value = soon();
     state.map = await createMap(state.maplibregl, $("map"), state.extent, { map: t("map_label") });
     const lines = await state.map.getSource("lines").getData();
     for (const f of lines.features) state.lineColors.set(f.properties.route_id, f.properties.color);
+    const stops = await state.map.getSource("stops").getData();
+    for (const f of stops.features) state.stopNames.set(f.properties.stop_id, f.properties.name);
     wire();
+    showTabOverlays();
     // for the browser tests and the curious: the map and the page's state
     window.arverne = { map: state.map, state };
     document.body.dataset.ready = "true";

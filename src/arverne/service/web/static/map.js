@@ -136,7 +136,7 @@ function baseStyle() {
         filter: ["==", ["geometry-type"], "Point"],
         paint: {
           "circle-radius": 7,
-          "circle-color": ["match", ["get", "kind"], "pickup", "#1b7f3b", "#b3261e"],
+          "circle-color": ["match", ["get", "kind"], "pickup", "#1b7f3b", "dropoff", "#b3261e", "#555555"],
           "circle-stroke-color": "#ffffff",
           "circle-stroke-width": 2,
         },
