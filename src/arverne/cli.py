@@ -151,11 +151,23 @@ def demo(
     out_dir: Annotated[
         Path, typer.Option("--out", help="where to write the demo territory")
     ] = Path("demo-out"),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="then serve the API and the map until Ctrl-C")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port of --serve")] = 8000,
 ) -> None:
-    """Generate the demo territory, build its network and show what it holds."""
-    from arverne.demo.run import run_demo
+    """Generate the demo territory, build its network and show what it holds; with --serve,
+    then serve the API and the map on it at http://127.0.0.1:PORT/.
+    """
+    console = Console(highlight=False, soft_wrap=True)  # the demo's own text, styled
+    if serve:
+        from arverne.service.demo import serve_demo
 
-    run_demo(out_dir, Console(highlight=False, soft_wrap=True))  # the demo's own text, styled
+        serve_demo(out_dir, console, port=port)
+    else:
+        from arverne.demo.run import run_demo
+
+        run_demo(out_dir, console)
 
 
 def _positive_seconds(value: float) -> float:

@@ -1,0 +1,84 @@
+"""``arverne demo --serve`` (``make demo``): the settings it serves the demo with, and what it says."""
+
+from __future__ import annotations
+
+import io
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from rich.console import Console
+
+from arverne.service import demo as demo_service
+from arverne.service.app import create_app
+from arverne.service.demo import demo_settings, serve_demo
+
+
+@pytest.fixture()
+def demo_dir(demo_net: Path, tmp_path: Path) -> Path:
+    """A demo output folder whose ``network`` is the demo network built once for the session."""
+    (tmp_path / "network").symlink_to(demo_net, target_is_directory=True)
+    return tmp_path
+
+
+def test_settings_have_a_private_token_made_once(demo_dir: Path) -> None:
+    """The token is made once, readable by its owner only, long enough, and kept on a rerun;
+    the service listens on the loopback interface.
+    """
+    first = demo_settings(demo_dir)
+    token_file = demo_dir / "token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert first.token is not None and len(first.token) >= 24
+    assert demo_settings(demo_dir).token == first.token
+    assert first.loopback and (first.host, first.port) == ("127.0.0.1", 8000)
+
+
+def test_demo_service_books_a_shuttle_ride(demo_dir: Path) -> None:
+    """The served demo takes a booking with its token (Chambourg to the market square at 08:00)
+    and shows it in shuttle tad-1's plan; without the token the booking is refused.
+    """
+    settings = demo_settings(demo_dir)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.app.state.context.ondemand.now_s = lambda: 7 * 3600.0  # type: ignore[attr-defined]
+        status = client.get("/v1/status").json()
+        assert status["ondemand"] and status["writes_enabled"] and status["jobs"]
+        ride = {
+            "pickup": "territory-gtfs:CHAMB",
+            "dropoff": "territory-gtfs:MARCHE",
+            "earliest_pickup": "08:00",
+        }
+        assert client.post("/v1/ondemand/requests", json=ride).status_code == 401
+        r = client.post(
+            "/v1/ondemand/requests",
+            json=ride,
+            headers={"Authorization": f"Bearer {settings.token}"},
+        )
+        assert r.status_code == 201, r.text
+        offer = r.json()
+        plan = client.get(f"/v1/ondemand/vehicles/{offer['vehicle_id']}/plan").json()
+        assert offer["booking_id"] in {s["booking_id"] for s in plan["stops"]}
+        assert client.get("/").status_code == 200
+
+
+def test_serve_demo_builds_then_says_where_it_serves(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve_demo`` builds the demo first, then prints the map's address and the token before
+    serving with the demo's settings (the build and the server are stood in for here).
+    """
+    calls: list[tuple[str, Any]] = []
+    monkeypatch.setattr(
+        "arverne.demo.run.run_demo", lambda out, console: calls.append(("run", out))
+    )
+    monkeypatch.setattr("arverne.service.serve.serve", lambda s: calls.append(("serve", s)))
+    text = io.StringIO()
+    serve_demo(demo_dir, Console(file=text, width=200, color_system=None))
+    assert [c[0] for c in calls] == ["run", "serve"]
+    settings = calls[1][1]
+    assert settings.network_dir == demo_dir / "network"
+    out = text.getvalue()
+    assert "Serving the API and the map at http://127.0.0.1:8000/" in out
+    assert settings.token in out
+    assert all(s["vehicle_id"] in out for s in demo_service.SHUTTLES)
