@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/arverne demo --out demo-out
+	$(BIN)/arverne demo --out demo-out $(if $(BATCH),,--serve)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -151,11 +151,24 @@ def demo(
     out_dir: Annotated[
         Path, typer.Option("--out", help="where to write the demo territory")
     ] = Path("demo-out"),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="then serve the API and the map on 127.0.0.1:8000")
+    ] = False,
 ) -> None:
     """Generate the demo territory, build its network and show what it holds."""
     from arverne.demo.run import run_demo
 
     run_demo(out_dir, Console(highlight=False, soft_wrap=True))  # the demo's own text, styled
+    if serve:
+        from arverne.service.demo import demo_settings
+        from arverne.service.serve import serve as run_server
+
+        settings = demo_settings(out_dir)
+        err.print(
+            f"[bold]Serving the demo[/bold] on http://{settings.host}:{settings.port}/ "
+            f"(API: /v1/docs); bearer token for bookings and jobs: {escape(settings.token or '')}"
+        )
+        run_server(settings)
 
 
 def _positive_seconds(value: float) -> float:
