@@ -6,18 +6,23 @@ Run as ``.venv/bin/python -m benchmarks.bench_service [--queries 300] [--step-s 
 The service runs as ``arverne serve`` does (uvicorn, 4 worker processes, loopback) on the Porto
 Alegre network (EPTC bus + Trensurb metro + streets). The queries are door-to-door journeys as in
 ``bench_planner`` (b): random linked stops moved ~200 m, departing 12:00-16:00 on a random
-weekday of spring 2019. The load generator is this process: an asyncio HTTP/1.1 client with
-keep-alive connections on 127.0.0.1, open loop (request i is due at ``t0 + i / rate``; its
-latency counts from then, so a slow server is not hidden by a slow sender), bounded in
-requests and seconds. In one run:
+weekday of spring 2019. The load generator is this process: an asyncio HTTP/1.1 client on
+127.0.0.1, open loop (request i is due at ``t0 + i / rate``; its latency counts from then, so a
+slow server is not hidden by a slow sender), bounded in requests and seconds, one connection
+per request under load (uvicorn's workers share one listening socket and a keep-alive
+connection stays with the worker that accepted it: a few long-lived connections pile onto one
+worker, which is not how many clients behave; connecting costs ~0.1 ms on loopback). In one
+run:
 
 - the planner's own time on the same queries, in process (``Planner.plan``; and with the
   GeoJSON serialisation the endpoint adds), the peer of the HTTP figures;
-- HTTP overhead: the same queries one at a time over one connection; overhead = HTTP p50 -
-  planner p50, as a share of the planner p50 (target <= 20 %);
-- throughput ladder: open-loop rates rising until p99 > 100 ms or any answer is not 200; the
+- HTTP overhead: each query in process, then over HTTP (one keep-alive connection), one after
+  the other so both see the same machine load; overhead = HTTP p50 - in-process p50 of the
+  same work (plan + GeoJSON), as a share of it (target <= 20 %); also against the plan alone;
+- throughput ladder: open-loop rates rising until p99 > 100 ms or any answer is neither 200
+  nor 404 (no route); the
   best rate with p99 <= 100 ms (target >= 200 journeys/s);
-- overload: 3x that rate: every answer must be 200 or 503 (with Retry-After), none failed,
+- overload: 3x that rate: every answer must be 200/404 or 503 (with Retry-After), none failed,
   and the p99 of the accepted ones <= 250 ms.
 
 The server's rate limit per client is lifted (every request comes from 127.0.0.1); the
@@ -169,8 +174,9 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 class Connection:
     """One keep-alive HTTP/1.1 connection to the service (GET only, Content-Length bodies)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, keep_alive: bool = True) -> None:
         self.port = port
+        self.keep_alive = keep_alive
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -179,7 +185,8 @@ class Connection:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         self.writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode()
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+            f"Connection: {'keep-alive' if self.keep_alive else 'close'}\r\n\r\n".encode()
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -190,7 +197,7 @@ class Connection:
                 k, v = line.split(":", 1)
                 headers[k.strip().lower()] = v.strip()
         body = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        if headers.get("connection", "").lower() == "close":
+        if not self.keep_alive or headers.get("connection", "").lower() == "close":
             self.close()
         return status, headers, body
 
@@ -200,11 +207,13 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def open_loop(port: int, paths: list[str], rate: float, seconds: float) -> dict[str, Any]:
+async def open_loop(
+    port: int, paths: list[str], rate: float, seconds: float, *, keep_alive: bool = False
+) -> dict[str, Any]:
     """Send ``rate`` requests per second for ``seconds`` (open loop); latencies and codes."""
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(CONNECTIONS):
-        pool.put_nowait(Connection(port))
+        pool.put_nowait(Connection(port, keep_alive=keep_alive))
     n = int(rate * seconds)
     results: list[tuple[int, float, bool]] = []  # (status, ms, retry-after given)
     loop = asyncio.get_running_loop()
