@@ -128,6 +128,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
         detail = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        if first.get("type") == "json_invalid":
+            detail = "the body is not valid JSON"
         return problem_response("invalid-parameter", detail)
 
     @app.exception_handler(InputError)
