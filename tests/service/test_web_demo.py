@@ -1,9 +1,8 @@
-"""``arverne demo --serve`` (``make demo``): the settings it serves the demo with, and what it says."""
+"""``arverne demo --serve`` (``make demo``): the demo served books rides, and says where it serves."""
 
 from __future__ import annotations
 
 import io
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +20,6 @@ def demo_dir(demo_net: Path, tmp_path: Path) -> Path:
     """A demo output folder whose ``network`` is the demo network built once for the session."""
     (tmp_path / "network").symlink_to(demo_net, target_is_directory=True)
     return tmp_path
-
-
-def test_settings_have_a_private_token_made_once(demo_dir: Path) -> None:
-    """The token is made once, readable by its owner only, long enough, and kept on a rerun;
-    the service listens on the loopback interface.
-    """
-    first = demo_settings(demo_dir)
-    token_file = demo_dir / "token"
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    assert first.token is not None and len(first.token) >= 24
-    assert demo_settings(demo_dir).token == first.token
-    assert first.loopback and (first.host, first.port) == ("127.0.0.1", 8000)
 
 
 def test_demo_service_books_a_shuttle_ride(demo_dir: Path) -> None:

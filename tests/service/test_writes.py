@@ -195,3 +195,17 @@ def test_unknown_vehicle_and_no_ondemand(client: TestClient, ondemand_client: Te
     """An unknown vehicle is 404; a service without on-demand answers 404 not-found."""
     assert ondemand_client.get("/v1/ondemand/vehicles/nope/plan").status_code == 404
     assert client.get("/v1/ondemand/vehicles/tad-1/plan").status_code == 404
+
+
+def test_demo_settings_serve_everything(demo_net: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`arverne demo --serve` settings: on-demand, jobs and writes on; without $ARVERNE_TOKEN a
+    fresh random token each time (no fixed default); loopback."""
+    from arverne.service.demo import demo_settings
+
+    monkeypatch.delenv("ARVERNE_TOKEN", raising=False)
+    first, second = demo_settings(demo_net.parent), demo_settings(demo_net.parent)
+    assert first.token and second.token and first.token != second.token
+    assert first.loopback
+    with make_client(first) as c:
+        status = c.get("/v1/status").json()
+    assert status["ondemand"] and status["jobs"] and status["writes_enabled"]

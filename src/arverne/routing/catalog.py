@@ -90,7 +90,8 @@ def lines(tt: Timetable) -> list[Line]:
     trip_ptr = np.asarray(tt.pattern_trip_ptr)
     for p in range(tt.n_patterns):
         first_trip = int(trip_ptr[p])
-        if first_trip >= int(trip_ptr[p + 1]):
+        # a pattern of in-seat chains repeats its real trips' paths end to end: not drawn
+        if first_trip >= int(trip_ptr[p + 1]) or tt.trip_chained[first_trip]:
             continue
         path = tuple(_trip_path(tt, p, first_trip))
         r = int(tt.pattern_route[p])

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -70,7 +72,15 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         ctx.ondemand = OnDemandDesk.open(
             settings.ondemand_config, settings.store_dsn, ctx.networks.snapshot().network
         )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if ctx.ondemand is not None:  # the bookings store's connection, closed at shutdown
+            ctx.ondemand.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Arverne",
         version=__version__,
         summary="Journeys, territories, tours and on-demand transport over one open network.",
@@ -118,6 +128,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
         detail = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        if first.get("type") == "json_invalid":
+            detail = "the body is not valid JSON"
         return problem_response("invalid-parameter", detail)
 
     @app.exception_handler(InputError)

@@ -1,10 +1,11 @@
 """``arverne demo --serve`` (what ``make demo`` runs): the demo territory, then the API and the
-map served on it at http://127.0.0.1:8000 until Ctrl-C.
+map served on it at http://127.0.0.1:8000 until Ctrl-C, with every feature on.
 
-Besides the network the batch demo builds, the service gets what its writes need, kept in the
-output folder: a bearer token made once (``token``, readable by its owner only), an on-demand
-service of two shuttles based at the bus station with every stop a service point
-(``ondemand.json``), its bookings store (``bookings.sqlite``) and a jobs folder (``jobs/``).
+Besides the network the batch demo builds, the service gets what its writes need, in the
+output folder: an on-demand service of two shuttles based at the bus station with every stop a
+service point (``ondemand.json``), its bookings store (``bookings.sqlite``) and a jobs folder
+(``jobs/``). The bearer token is ``$ARVERNE_TOKEN``, else a new random one for this run (never a
+fixed default), printed with the address.
 """
 
 from __future__ import annotations
@@ -17,22 +18,29 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from arverne.demo.territory import GTFS_NAME
-from arverne.service.settings import ServiceSettings
+from arverne.service.settings import ENV_TOKEN, ServiceSettings
 
-#: The bus station of Vernac-le-Marché, as the network names it (feed name, then GTFS id).
-DEPOT = f"{GTFS_NAME.removesuffix('.zip')}:GARE"
+DEMO_DEPOT = "territory-gtfs:GARE"
+"""The bus station of Vernac-le-Marché, where the demo's on-demand shuttles start and end."""
 SHUTTLES = [
-    {"vehicle_id": "tad-1", "seats": 8, "wheelchairs": 1, "depot": DEPOT},
-    {"vehicle_id": "tad-2", "seats": 8, "wheelchairs": 0, "depot": DEPOT},
+    {
+        "vehicle_id": f"tad-{i}",
+        "seats": 8,
+        "wheelchairs": 1,
+        "depot": DEMO_DEPOT,
+        "shift_start": "06:00",
+        "shift_end": "21:00",
+    }
+    for i in (1, 2)
 ]
+"""The demo's on-demand shuttles."""
 
 
 def demo_settings(
-    out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1
+    out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2
 ) -> ServiceSettings:
-    """The service settings of a built demo folder, writing the token (once) and the on-demand
-    description beside its network.
+    """Settings serving ``out_dir/network`` (written by ``arverne demo``) with jobs, the two
+    shuttles over ``out_dir/bookings.sqlite`` and a token (see the module docstring).
 
     Parameters
     ----------
@@ -47,34 +55,23 @@ def demo_settings(
         Settings with the token, the on-demand shuttles, their store and a jobs folder.
     """
     out_dir = Path(out_dir)
-    token_path = out_dir / "token"
-    if not token_path.is_file():
-        # created readable by its owner only, before the secret is written into it
-        fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_urlsafe(24))
     config = out_dir / "ondemand.json"
-    config.write_text(
-        json.dumps({"points": "stops", "travel_times": "streets", "vehicles": SHUTTLES}, indent=1),
-        "utf-8",
-    )
+    config.write_text(json.dumps({"points": "stops", "vehicles": SHUTTLES}, indent=1), "utf-8")
     return ServiceSettings(
         network_dir=out_dir / "network",
         store_dsn=str(out_dir / "bookings.sqlite"),
         ondemand_config=config,
         job_dir=out_dir / "jobs",
-        token=token_path.read_text("utf-8").strip(),
+        token=os.environ.get(ENV_TOKEN) or secrets.token_urlsafe(24),
         host=host,
         port=port,
         workers=workers,
     )
 
 
-def serve_demo(
-    out_dir: Path, console: Console, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1
-) -> None:
+def serve_demo(out_dir: Path, console: Console, *, port: int = 8000) -> None:
     """Build the demo territory into ``out_dir`` (as ``arverne demo``), then serve the API and
-    the map on it, saying where, until interrupted.
+    the map on it on 127.0.0.1, saying where and with which token, until interrupted.
 
     Parameters
     ----------
@@ -82,22 +79,22 @@ def serve_demo(
         Output folder of the demo.
     console
         Where the demo and the service's address are printed.
-    host, port, workers
-        Where to listen and how many worker processes.
+    port
+        Port to listen on.
     """
     from arverne.demo.run import run_demo
     from arverne.service.serve import serve
 
     run_demo(out_dir, console)
-    settings = demo_settings(out_dir, host=host, port=port, workers=workers)
-    url = f"http://{host}:{port}/"
+    settings = demo_settings(out_dir, port=port)
+    url = f"http://{settings.host}:{settings.port}/"
     console.print(
         f"\n[bold]Serving the API and the map at {escape(url)}[/bold]  "
         f"(OpenAPI document at {escape(url)}v1/openapi.json; Ctrl-C stops)"
     )
     console.print(
-        f"Bearer token for bookings and jobs, to paste in the map's on-demand tab: "
-        f"{escape(settings.token or '')}  (kept in {escape(str(out_dir / 'token'))}); "
-        f"shuttles: {', '.join(str(s['vehicle_id']) for s in SHUTTLES)}"
+        "Bearer token for bookings and jobs, to paste in the map's on-demand tab: "
+        f"{escape(settings.token or '')}; shuttles: "
+        + ", ".join(str(s["vehicle_id"]) for s in SHUTTLES)
     )
     serve(settings)

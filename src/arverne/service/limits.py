@@ -150,13 +150,16 @@ class Admission:
         semaphore = self._semaphore
         if semaphore.locked() and self.waiting >= self.queue_depth:
             raise self._overloaded("the planner queue is full")
-        self.waiting += 1
-        try:
-            await asyncio.wait_for(semaphore.acquire(), self.wait_s)
-        except TimeoutError:
-            raise self._overloaded("no planner slot freed in time") from None
-        finally:
-            self.waiting -= 1
+        if semaphore.locked():
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(semaphore.acquire(), self.wait_s)
+            except TimeoutError:
+                raise self._overloaded("no planner slot freed in time") from None
+            finally:
+                self.waiting -= 1
+        else:  # a free slot: taken at once, without wait_for's extra task
+            await semaphore.acquire()
         try:
             yield
         finally:

@@ -66,6 +66,11 @@ class OnDemandDesk:
         now = dt.datetime.now(self.zone)
         return now.hour * 3600.0 + now.minute * 60 + now.second + now.microsecond / 1e6
 
+    def close(self) -> None:
+        """Close the bookings store."""
+        with self.lock:
+            self.service.close()
+
     def call(self, fn: Callable[[Any, float], T]) -> T:
         """Run ``fn(service, now_s)`` alone (the service object is single-threaded)."""
         with self.lock:

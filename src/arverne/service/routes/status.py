@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from fastapi import APIRouter
@@ -42,6 +43,8 @@ class StatusOut(BaseModel):
     writes_enabled: bool
     ondemand: bool
     jobs: bool
+    limits: dict[str, int | float]
+    """The bounds requests are checked against (window, problem size, body size, rate...)."""
 
 
 @router.get("/status", response_model=StatusOut, responses=problem_responses(*COMMON_ERRORS))
@@ -68,4 +71,5 @@ def get_status(ctx: Context, snap: CurrentSnapshot) -> StatusOut:
         writes_enabled=ctx.settings.token is not None,
         ondemand=ctx.ondemand is not None,
         jobs=ctx.jobs is not None,
+        limits=dataclasses.asdict(ctx.settings.limits),
     )

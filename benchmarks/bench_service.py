@@ -1,0 +1,367 @@
+"""HTTP service benchmark: journeys on Porto Alegre through ``arverne serve`` with 4 workers.
+
+Run as ``.venv/bin/python -m benchmarks.bench_service [--queries 300] [--step-s 8]``; writes
+``benchmarks/results/bench_service.json``.
+
+The service runs as ``arverne serve`` does (uvicorn, 4 worker processes, loopback) on the Porto
+Alegre network (EPTC bus + Trensurb metro + streets). The queries are door-to-door journeys as in
+``bench_planner`` (b): random linked stops moved ~200 m, departing 12:00-16:00 on a random
+weekday of spring 2019. The load generator is this process: an asyncio HTTP/1.1 client on
+127.0.0.1, open loop (request i is due at ``t0 + i / rate``; its latency counts from then, so a
+slow server is not hidden by a slow sender), bounded in requests and seconds, one connection
+per request under load (uvicorn's workers share one listening socket and a keep-alive
+connection stays with the worker that accepted it: a few long-lived connections pile onto one
+worker, which is not how many clients behave; connecting costs ~0.1 ms on loopback). In one
+run:
+
+- the planner's own time on the same queries, in process (``Planner.plan``; and with the
+  GeoJSON serialisation the endpoint adds), the peer of the HTTP figures;
+- HTTP overhead: each query in process, then over HTTP (one keep-alive connection), one after
+  the other so both see the same machine load; overhead = HTTP p50 - in-process p50 of the
+  same work (plan + GeoJSON), as a share of it (target <= 20 %); also against the plan alone;
+- throughput ladder: open-loop rates rising until p99 > 100 ms or any answer is neither 200
+  nor 404 (no route); the
+  best rate with p99 <= 100 ms (target >= 200 journeys/s);
+- overload: 3x that rate: every answer must be 200/404 or 503 (with Retry-After), none failed,
+  and the p99 of the accepted ones <= 250 ms.
+
+The server's rate limit per client is lifted (every request comes from 127.0.0.1); the
+admission queue (one planner call per worker, ``--queue-depth`` waiting, ``--queue-wait-s``)
+is what answers 503. The machine has 2 cores shared by the 4 workers and the generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "bundles" / "porto-alegre"
+FEEDS = (DATA / "poa_eptc.zip", DATA / "poa_trensurb.zip")
+OSM = DATA / "poa_osm.pbf"
+RESULTS = ROOT / "benchmarks" / "results" / "bench_service.json"
+CACHE = ROOT / "benchmarks" / "results" / ".cache"
+CONNECTIONS = 64
+"""Keep-alive connections of the load generator (enough for ~600 requests/s at 100 ms)."""
+
+
+PLANNED = (200, 404)
+"""Answers the planner gave: journeys, or 404 no-route (a query with no journey, 1 in 100)."""
+
+
+def _answered(step: dict[str, Any]) -> int:
+    """Requests the planner answered (200 journeys or 404 no-route)."""
+    return sum(step["codes"].get(str(code), 0) for code in PLANNED)
+
+
+def _stats(ms: list[float] | np.ndarray) -> dict[str, float]:
+    arr = np.asarray(ms, dtype=float)
+    if arr.size == 0:
+        return {"n": 0}
+    return {
+        "p50_ms": round(float(np.median(arr)), 3),
+        "p95_ms": round(float(np.percentile(arr, 95)), 3),
+        "p99_ms": round(float(np.percentile(arr, 99)), 3),
+        "mean_ms": round(float(arr.mean()), 3),
+        "n": int(arr.size),
+    }
+
+
+def make_queries(network: Any, n: int, seed: int) -> list[dict[str, Any]]:
+    """Door-to-door queries as in bench_planner (b): linked stops moved ~200 m, 12:00-16:00."""
+    tt = network.timetable
+    rng = np.random.default_rng(seed)
+    day, days = dt.date(2019, 4, 15), []
+    while day <= dt.date(2019, 7, 15):
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    linked = np.flatnonzero(np.asarray(network.links.stop_arc) >= 0)
+    out = []
+    for _ in range(n):
+        a, b = (int(x) for x in rng.choice(linked, 2, replace=False))
+        jitter = rng.normal(0, 0.002, 4)
+        when = dt.datetime.combine(days[int(rng.integers(len(days)))], dt.time()) + dt.timedelta(
+            seconds=int(rng.integers(12 * 3600, 16 * 3600))
+        )
+        origin = (float(tt.stop_lat[a] + jitter[0]), float(tt.stop_lon[a] + jitter[1]))
+        destination = (float(tt.stop_lat[b] + jitter[2]), float(tt.stop_lon[b] + jitter[3]))
+        path = (
+            f"/v1/journeys?from={origin[1]:.6f};{origin[0]:.6f}"
+            f"&to={destination[1]:.6f};{destination[0]:.6f}&datetime={when:%Y%m%dT%H%M%S}"
+        )
+        out.append({"origin": origin, "destination": destination, "when": when, "path": path})
+    return out
+
+
+def plan_once(planner: Any, q: dict[str, Any]) -> tuple[float, float, bool]:
+    """One query in process: (plan ms, plan + GeoJSON ms, whether journeys were found)."""
+    from arverne.errors import NoRouteError
+
+    t0 = time.perf_counter()
+    try:
+        journeys = planner.plan(q["origin"], q["destination"], depart_at=q["when"])
+    except NoRouteError:
+        journeys = []
+    t1 = time.perf_counter()
+    json.dumps([j.to_geojson() for j in journeys], ensure_ascii=False)
+    t2 = time.perf_counter()
+    return (t1 - t0) * 1000, (t2 - t0) * 1000, bool(journeys)
+
+
+# ------------------------------------------------------------------ the server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(
+    network_dir: Path, port: int, workers: int, queue_depth: int, queue_wait_s: float
+) -> subprocess.Popen[bytes]:
+    """``arverne serve`` with the per-client rate limit lifted (one client: this process)."""
+    code = f"""
+from arverne.service.serve import serve
+from arverne.service.settings import ServiceLimits, ServiceSettings
+serve(ServiceSettings(network_dir={str(network_dir)!r}, port={port}, workers={workers},
+      limits=ServiceLimits(rate_per_s=1e9, rate_burst=10**9, planner_slots=1,
+                           queue_depth={queue_depth}, queue_wait_s={queue_wait_s})))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/status", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError("the service did not start within 120 s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server we started (its own process group: uvicorn and its workers)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# ------------------------------------------------------------------ the load generator
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the service (GET only, Content-Length bodies)."""
+
+    def __init__(self, port: int, *, keep_alive: bool = True) -> None:
+        self.port = port
+        self.keep_alive = keep_alive
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+            f"Connection: {'keep-alive' if self.keep_alive else 'close'}\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if not self.keep_alive or headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def open_loop(
+    port: int, paths: list[str], rate: float, seconds: float, *, keep_alive: bool = False
+) -> dict[str, Any]:
+    """Send ``rate`` requests per second for ``seconds`` (open loop); latencies and codes."""
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        pool.put_nowait(Connection(port, keep_alive=keep_alive))
+    n = int(rate * seconds)
+    results: list[tuple[int, float, bool]] = []  # (status, ms, retry-after given)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time() + 0.05
+
+    async def one(i: int) -> None:
+        due = t0 + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        conn = await pool.get()
+        try:
+            status, headers, _ = await conn.get(paths[i % len(paths)])
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            conn.close()
+            status, headers = -1, {}
+        finally:
+            pool.put_nowait(conn)
+        results.append((status, (loop.time() - due) * 1000, "retry-after" in headers))
+
+    start = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), seconds * 4 + 30)
+    elapsed = time.perf_counter() - start
+    while not pool.empty():
+        pool.get_nowait().close()
+    codes: dict[str, int] = {}
+    for status, _, _ in results:
+        codes[str(status)] = codes.get(str(status), 0) + 1
+    ok = [ms for status, ms, _ in results if status in PLANNED]
+    return {
+        "rate_asked": rate,
+        "requests": n,
+        "elapsed_s": round(elapsed, 2),
+        "answered_per_s": round(n / elapsed, 1),
+        "ok_per_s": round(len(ok) / elapsed, 1),
+        "codes": codes,
+        "all": _stats([ms for _, ms, _ in results]),
+        "accepted": _stats(ok),
+        "503_without_retry_after": sum(1 for s, _, r in results if s == 503 and not r),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--step-s", type=float, default=8.0, help="seconds per load step")
+    parser.add_argument("--rates", default="50,100,150,200,250,300,350,400,500")
+    parser.add_argument("--queue-depth", type=int, default=2)
+    parser.add_argument("--queue-wait-s", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=2019)
+    args = parser.parse_args(argv)
+
+    from arverne.network import Network
+    from arverne.network.build import build_network
+
+    out: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": os.getloadavg(),
+        },
+        "data": [str(p.relative_to(ROOT.parent)) for p in (*FEEDS, OSM)],
+        "settings": vars(args),
+    }
+    network_dir = build_network(list(FEEDS), OSM, CACHE / "poa_network").path
+    assert network_dir is not None
+    network = Network.load(network_dir)
+    queries = make_queries(network, args.queries, args.seed)
+    paths = [q["path"] for q in queries]
+    from arverne.routing.planner import Planner
+
+    planner = Planner(network)
+    for q in queries[:20]:  # numba kernels loaded, search state sized
+        plan_once(planner, q)
+    port = free_port()
+    server = start_server(network_dir, port, args.workers, args.queue_depth, args.queue_wait_s)
+    try:
+        # every worker loads its kernels and sizes its search state (a few rounds each)
+        asyncio.run(open_loop(port, paths, 40.0, 3.0))
+        # each query in process then over HTTP, one after the other: paired under the same
+        # machine load (2 cores shared with other work)
+        plan_ms, full_ms, http_ms = [], [], []
+        codes: dict[str, int] = {}
+        conn_loop = asyncio.new_event_loop()
+        conn = Connection(port)
+        for q in queries:
+            p, f, _found = plan_once(planner, q)
+            t0 = time.perf_counter()
+            status, _, _ = conn_loop.run_until_complete(conn.get(q["path"]))
+            http_ms.append((time.perf_counter() - t0) * 1000)
+            plan_ms.append(p)
+            full_ms.append(f)
+            codes[str(status)] = codes.get(str(status), 0) + 1
+        conn.close()
+        conn_loop.close()
+        plan_p50, full_p50 = float(np.median(plan_ms)), float(np.median(full_ms))
+        http_p50 = float(np.median(http_ms))
+        out["planner_in_process"] = {"plan": _stats(plan_ms), "plan_and_geojson": _stats(full_ms)}
+        out["http_one_at_a_time"] = {
+            **_stats(http_ms),
+            "codes": codes,
+            "overhead_p50_ms": round(http_p50 - full_p50, 3),
+            "overhead_share_of_planner_p50": round((http_p50 - full_p50) / full_p50, 3),
+            "overhead_vs_plan_only_p50_ms": round(http_p50 - plan_p50, 3),
+            "overhead_vs_plan_only_share": round((http_p50 - plan_p50) / plan_p50, 3),
+            "median_paired_difference_ms": round(
+                float(np.median(np.asarray(http_ms) - np.asarray(full_ms))), 3
+            ),
+        }
+        print("planner:", json.dumps(out["planner_in_process"]), flush=True)
+        print("one at a time:", json.dumps(out["http_one_at_a_time"]), flush=True)
+
+        ladder, best = [], None
+        for rate in (float(r) for r in args.rates.split(",")):
+            step = asyncio.run(open_loop(port, paths, rate, args.step_s))
+            ladder.append(step)
+            print("rate", rate, json.dumps(step), flush=True)
+            good = _answered(step) == step["requests"] and step["all"]["p99_ms"] <= 100
+            if not good:
+                break
+            best = step
+        out["ladder"] = ladder
+        out["throughput_at_p99_le_100ms"] = (
+            {
+                "rate": best["rate_asked"],
+                "ok_per_s": best["ok_per_s"],
+                "p99_ms": best["all"]["p99_ms"],
+            }
+            if best
+            else None
+        )
+        base = best["rate_asked"] if best else float(args.rates.split(",")[0])
+        over = asyncio.run(open_loop(port, paths, 3 * base, args.step_s))
+        print("overload:", json.dumps(over), flush=True)
+        refused = over["codes"].get("503", 0)
+        out["overload_3x"] = {
+            **over,
+            "every_answer_planned_or_503": _answered(over) + refused == over["requests"],
+            "accepted_p99_le_250ms": over["accepted"].get("p99_ms", 0) <= 250,
+        }
+    finally:
+        stop_server(server)
+    out["load_avg_at_end"] = os.getloadavg()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2, default=str), "utf-8")
+    print(f"written {RESULTS}")
+    return out
+
+
+if __name__ == "__main__":
+    main()
