@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from arverne.demo.territory import Territory
+from arverne.fleet.scenarios import write_scenarios
 from arverne.service.app import create_app
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from tests.service.conftest import TOKEN
@@ -265,3 +267,33 @@ def test_booking_with_a_wrong_token_says_so(page: Any) -> None:
     page.click("#book")
     page.wait_for_function("() => /Bearer/.test(document.getElementById('booking').textContent)")
     assert page.inner_text("#booking").startswith("Error:")
+
+
+def test_todays_tours_are_solved_and_drawn(page: Any, territory: Territory, tmp_path: Path) -> None:
+    """On the tours tab, the demo's home-care round (its problem file, as `arverne tours` reads
+    it) is sent with the token, solved as a job and drawn tour by tour, each in its own colour,
+    with one line per nurse listed and the Gantt chart linked.
+    """
+    problem = write_scenarios(tmp_path, territory.places)["home_care"]
+    page.click("#tab-tours")
+    assert page.is_visible("#token")
+    page.fill("#token", TOKEN)
+    page.set_input_files("#tours-file", str(problem))
+    page.select_option("#tours-time", "2")
+    page.click("#tours-go")
+    page.wait_for_function(
+        "() => /solved|failed/.test(document.getElementById('tours-progress').textContent)",
+        timeout=120_000,
+    )
+    assert "solved" in page.inner_text("#tours-progress"), page.inner_text("#tours-progress")
+    vehicles = {v["id"] for v in json.loads(problem.read_text("utf-8"))["vehicles"]}
+    listed = page.locator("#tours-list li").all_inner_texts()
+    assert listed and all(line.split(":")[0] in vehicles for line in listed)
+    wait_idle(page)
+    routes = rendered(page, "tours-route")
+    assert (
+        len({f["_color"] for f in routes}) == len({f["vehicle_id"] for f in routes}) == len(listed)
+    )
+    assert rendered(page, "tours-stops")
+    assert page.get_attribute("#tours-gantt", "href").endswith("/results/gantt")
+    page.screenshot(path=artifacts_dir() / "tours.png")

@@ -42,8 +42,8 @@ export async function get(path, params) {
 }
 
 /** POST JSON; resolves to {status, data, headers} (202 for a job). */
-export function post(path, body, token) {
-  return send(path, { method: "POST", body, token });
+export function post(path, body, token, params) {
+  return send(path, { method: "POST", body, token, params });
 }
 
 /** A point as Navitia writes it: "lon;lat". */
@@ -61,7 +61,7 @@ export async function waitJob(url, onProgress, { every = 500, limit = 600 } = {}
   for (let i = 0; i < limit; i += 1) {
     const job = (await send(new URL(url, location.href).href)).data;
     onProgress(job);
-    if (["succeeded", "done", "finished", "failed", "error"].includes(job.status)) return job;
+    if (["succeeded", "failed"].includes(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, every));
   }
   throw new ApiError(504, { detail: "job did not finish" });

@@ -3,7 +3,7 @@
 
 import { ApiError, get, lonlat, navitiaTime, post, waitJob } from "./api.js";
 import { initialLang, saveLang, setLang, t, lang } from "./i18n.js";
-import { createMap, diverging, fitTo, lineColor, ramp, show } from "./map.js";
+import { createMap, diverging, fitTo, lineColor, palette, ramp, show } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,6 +26,7 @@ const state = {
   dropoff: null,
   booking: null,
   plan: null,
+  tours: null,
   points: null, // stop id -> [lon, lat], to draw a shuttle's plan
   stopNames: new Map(),
 };
@@ -101,8 +102,10 @@ const TAB_LAYERS = {
   journey: ["journey-casing", "journey-walk", "journey-transit"],
   isochrones: ["isochrones-fill", "isochrones-line"],
   territory: ["diagnosis-fill"],
+  tours: ["tours-route", "tours-stops"],
   ondemand: ["plan-route", "plan-stops"],
 };
+const TAB_WRITES = ["tours", "ondemand"]; // tabs that need the token
 const TAB_MARKERS = { journey: ["origin", "destination"], isochrones: ["iso"], ondemand: ["pickup", "dropoff"] };
 
 function showTabOverlays() {
@@ -120,6 +123,7 @@ function showTabOverlays() {
 function selectTab(name, focus = false) {
   state.tab = name;
   showTabOverlays();
+  $("token-field").hidden = !TAB_WRITES.includes(name);
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const on = tab.id === `tab-${name}`;
     tab.setAttribute("aria-selected", String(on));
@@ -533,6 +537,73 @@ async function runDiagnosis(event) {
   }
 }
 
+// ---------- today's tours ----------
+
+async function solveTours(event) {
+  event?.preventDefault();
+  const token = $("token").value.trim();
+  const file = $("tours-file").files[0];
+  if (!file) return say(t("tours_need_file"));
+  if (!token) return say(t("book_need_token"));
+  sessionStorage.setItem("arverne.token", token);
+  let problem;
+  try {
+    problem = JSON.parse(await file.text());
+  } catch {
+    return say(t("tours_bad_file"));
+  }
+  const progress = (text) => {
+    $("tours-progress").textContent = text;
+    say(text);
+  };
+  progress(t("tours_queued"));
+  $("tours-go").disabled = true;
+  try {
+    const started = await post("tours", problem, token, { time_limit: $("tours-time").value });
+    const job = await waitJob(`v1/jobs/${encodeURIComponent(started.data.job_id)}`, (j) => {
+      $("tours-progress").textContent = t("tours_running", { pct: Math.round(100 * (j.progress ?? 0)) });
+    });
+    if (job.status !== "succeeded") throw new ApiError(500, { detail: job.message });
+    const tours = await get(job.results.geojson);
+    state.tours = tours;
+    renderTours();
+    fitTo(state.map, tours);
+    const gantt = $("tours-gantt");
+    gantt.hidden = !job.results.gantt;
+    if (job.results.gantt) gantt.href = job.results.gantt;
+    progress(t("tours_done", { n: tours.features.filter((f) => f.geometry?.type === "LineString").length }));
+  } catch (error) {
+    progress(t("tours_failed", { msg: error.message }));
+  } finally {
+    $("tours-go").disabled = false;
+  }
+}
+
+function renderTours() {
+  const tours = state.tours;
+  if (!tours) return;
+  const routes = tours.features.filter((f) => f.geometry?.type === "LineString");
+  const colors = new Map(routes.map((f, i) => [f.properties.vehicle_id, palette(routes.length)[i]]));
+  for (const f of tours.features) f.properties._color = colors.get(f.properties.vehicle_id) || "#555555";
+  show(state.map, "tours", tours);
+  $("tours-list").replaceChildren(
+    ...routes.map((route) => {
+      const id = route.properties.vehicle_id;
+      const stops = tours.features.filter((f) => f.geometry?.type === "Point" && f.properties.vehicle_id === id);
+      const li = document.createElement("li");
+      li.style.borderLeftColor = colors.get(id);
+      li.textContent = t("tour_line", {
+        vehicle: id,
+        stops: route.properties.stops,
+        km: (route.properties.distance_m / 1000).toLocaleString(lang(), { maximumFractionDigits: 1 }),
+        start: stops[0]?.properties.start || "",
+        end: stops[stops.length - 1]?.properties.end || "",
+      });
+      return li;
+    }),
+  );
+}
+
 // ---------- on-demand ----------
 
 function setRide(role, ll) {
@@ -683,6 +754,7 @@ function retranslate() {
   renderJourneys();
   renderIsoLegend();
   renderBooking();
+  renderTours();
   if (state.plan) renderPlan();
 }
 
@@ -708,6 +780,7 @@ function wire() {
   $("iso-centre").addEventListener("click", () => setIsoFrom(centre()));
   $("diag-form").addEventListener("submit", runDiagnosis);
   $("book-form").addEventListener("submit", book);
+  $("tours-form").addEventListener("submit", solveTours);
   $("pickup-centre").addEventListener("click", () => setRide("pickup", centre()));
   $("dropoff-centre").addEventListener("click", () => setRide("dropoff", centre()));
   $("show-plan").addEventListener("click", showPlan);

@@ -36,6 +36,7 @@ function baseStyle() {
       diagnosis: source(),
       isochrones: source(),
       journey: source(),
+      tours: source(),
       plan: source(),
     },
     layers: [
@@ -121,6 +122,26 @@ function baseStyle() {
         filter: ["get", "_transit"],
         layout: { "line-cap": "round", "line-join": "round" },
         paint: { "line-color": ["get", "_color"], "line-width": 5.5 },
+      },
+      {
+        id: "tours-route",
+        type: "line",
+        source: "tours",
+        filter: ["==", ["geometry-type"], "LineString"],
+        layout: { "line-cap": "round", "line-join": "round" },
+        paint: { "line-color": ["get", "_color"], "line-width": 4 },
+      },
+      {
+        id: "tours-stops",
+        type: "circle",
+        source: "tours",
+        filter: ["==", ["geometry-type"], "Point"],
+        paint: {
+          "circle-radius": 5,
+          "circle-color": ["get", "_color"],
+          "circle-stroke-color": "#ffffff",
+          "circle-stroke-width": 1.5,
+        },
       },
       {
         id: "plan-route",
@@ -224,6 +245,12 @@ export function ramp(n, reverse = false) {
   const out = [];
   for (let i = 0; i < n; i += 1) out.push(stops[Math.round((i * (stops.length - 1)) / Math.max(n - 1, 1))]);
   return reverse ? out.reverse() : out;
+}
+
+/** Distinct colours for `n` tours (Okabe-Ito, told apart with colour-blindness too). */
+export function palette(n) {
+  const colors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"];
+  return Array.from({ length: n }, (_, i) => colors[i % colors.length]);
 }
 
 /** Blue for a gain, red for a loss, white for none (scenario differences). */
