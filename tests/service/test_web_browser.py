@@ -9,6 +9,7 @@ person to look at.
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -297,3 +298,32 @@ def test_todays_tours_are_solved_and_drawn(page: Any, territory: Territory, tmp_
     assert rendered(page, "tours-stops")
     assert page.get_attribute("#tours-gantt", "href").endswith("/results/gantt")
     page.screenshot(path=artifacts_dir() / "tours.png")
+
+
+def _served(base_url: str, path: str) -> bool:
+    """Whether the service's OpenAPI document lists ``path``."""
+    with urllib.request.urlopen(base_url + "v1/openapi.json") as r:
+        return path in json.load(r)["paths"]
+
+
+def test_isochrones_from_a_clicked_point(page: Any, base_url: str) -> None:
+    """On the isochrones tab a click on the market square asks for isochrones at 07:00: drawn
+    as nested areas with a legend when the API serves them, else the page says it does not.
+    """
+    page.click("#tab-isochrones")
+    page.fill("#iso-when", WHEN)
+    click_lonlat(page, *_stop(page, MARCHE))
+    assert page.input_value("#iso-from")
+    page.wait_for_function(
+        "() => /Isochrones|isochrones/.test(document.getElementById('status').textContent)"
+    )
+    page.wait_for_function("() => !/Computing/.test(document.getElementById('status').textContent)")
+    if _served(base_url, "/v1/isochrones"):
+        assert page.inner_text("#status").startswith("Isochrones drawn")
+        wait_idle(page)
+        drawn = rendered(page, "isochrones-fill")
+        assert len({f["_minutes"] for f in drawn}) == 3
+        assert page.locator("#iso-legend > div").count() == 3
+    else:
+        assert page.inner_text("#status") == "This API does not serve isochrones yet."
+    page.screenshot(path=artifacts_dir() / "isochrones.png")

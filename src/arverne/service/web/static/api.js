@@ -15,7 +15,10 @@ const BASE = new URL("v1/", document.baseURI).href;
 async function send(path, { method = "GET", params, body, token } = {}) {
   const url = new URL(path, BASE);
   for (const [key, value] of Object.entries(params || {})) {
-    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+    // a list repeats its key (Navitia's `forbidden_uris[]=a&forbidden_uris[]=b`)
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== "") url.searchParams.append(key, item);
+    }
   }
   const headers = { Accept: "application/json, application/geo+json, application/problem+json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -439,10 +439,12 @@ async function computeIsochrones(event) {
   const cutoffs = [max / 3, (2 * max) / 3, max].map(Math.round);
   say(t("iso_working"));
   try {
+    // Navitia's grammar: the longest duration and each boundary, in seconds
     const data = await get("isochrones", {
       from: lonlat(state.isoFrom),
       datetime: navitiaTime($("iso-when").value),
-      cutoffs: cutoffs.join(","),
+      max_duration: max * 60,
+      "boundary_duration[]": cutoffs.map((c) => c * 60),
     });
     const iso = asIsochrones(data);
     state.isoLast = iso;
@@ -451,7 +453,7 @@ async function computeIsochrones(event) {
     renderIsoLegend();
     say(t("iso_done", { cutoffs: iso.features.map((f) => f.properties._minutes).reverse().join(", ") }));
   } catch (error) {
-    say(error instanceof ApiError && error.status === 404 && !error.problem.type ? t("iso_missing") : failure(error));
+    say(error instanceof ApiError && error.problem.code === "not-found" ? t("iso_missing") : failure(error));
   }
 }
 
@@ -531,7 +533,7 @@ async function runDiagnosis(event) {
     $("diag-progress").textContent = t("diag_done", { n: data.features.length });
     say(t("diag_done", { n: data.features.length }));
   } catch (error) {
-    const text = error instanceof ApiError && error.status === 404 && !error.problem.type ? t("diag_missing") : t("diag_failed", { msg: error.message });
+    const text = error instanceof ApiError && error.problem.code === "not-found" ? t("diag_missing") : t("diag_failed", { msg: error.message });
     $("diag-progress").textContent = text;
     say(text);
   }
