@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,14 +71,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             settings.ondemand_config, settings.store_dsn, ctx.networks.snapshot().network
         )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if ctx.ondemand is not None:  # the bookings store's connection, closed at shutdown
-            ctx.ondemand.close()
-
     app = FastAPI(
-        lifespan=lifespan,
         title="Arverne",
         version=__version__,
         summary="Journeys, territories, tours and on-demand transport over one open network.",

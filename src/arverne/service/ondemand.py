@@ -11,7 +11,9 @@ The service is described by a JSON file (``arverne serve --ondemand FILE --store
 ``"stops"`` makes every stop of the network a service point (named by its stop id). Each worker
 opens its own :class:`~arverne.fleet.ondemand.OnDemandService` on the same store: the store
 serialises bookings per vehicle across processes. Inside a worker one call runs at a time (a
-service object is single-threaded). Times of day are the network's local time.
+service object is single-threaded). Times of day are the network's local time. The store's
+connection lives as long as the worker (every booking is committed before it is answered, so
+nothing waits for a close).
 """
 
 from __future__ import annotations
@@ -65,11 +67,6 @@ class OnDemandDesk:
     def _now_s(self) -> float:
         now = dt.datetime.now(self.zone)
         return now.hour * 3600.0 + now.minute * 60 + now.second + now.microsecond / 1e6
-
-    def close(self) -> None:
-        """Close the bookings store."""
-        with self.lock:
-            self.service.close()
 
     def call(self, fn: Callable[[Any, float], T]) -> T:
         """Run ``fn(service, now_s)`` alone (the service object is single-threaded)."""
