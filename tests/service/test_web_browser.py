@@ -20,6 +20,7 @@ from arverne.demo.territory import Territory
 from arverne.fleet.scenarios import write_scenarios
 from arverne.service.app import create_app
 from arverne.service.settings import ServiceLimits, ServiceSettings
+from arverne.service.web import WEB_DIR
 from tests.service.conftest import TOKEN
 from tests.service.web_browser import (
     artifacts_dir,
@@ -35,6 +36,7 @@ from tests.service.web_browser import (
 
 pytestmark = pytest.mark.xdist_group("browser")
 
+AXE = WEB_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WHEN = "2026-11-30T07:00"  # a Monday of the demo's school year
 CHAMBOURG = "territory-gtfs:CHAMB"
 MARCHE = "territory-gtfs:MARCHE"
@@ -327,3 +329,21 @@ def test_isochrones_from_a_clicked_point(page: Any, base_url: str) -> None:
     else:
         assert page.inner_text("#status") == "This API does not serve isochrones yet."
     page.screenshot(path=artifacts_dir() / "isochrones.png")
+
+
+@pytest.mark.parametrize("tab", ["journey", "isochrones", "territory", "tours", "ondemand"])
+def test_no_serious_accessibility_violation(page: Any, tab: str) -> None:
+    """axe-core (the WCAG rules engine, from npm) finds no violation at all, of any impact, on
+    each tab, an itinerary listed on the journey tab: names, labels, contrast, ARIA use.
+    """
+    if tab == "journey":
+        _plan_by_clicks(page)
+    else:
+        page.click(f"#tab-{tab}")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, { resultTypes: ['violations'] })")
+    found = [
+        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+    ]
+    assert found == []
