@@ -2,7 +2,7 @@
 // through the public API. State lives in `state`; every text goes through i18n's t().
 
 import { ApiError, get, lonlat, navitiaTime, post, waitJob } from "./api.js";
-import { initialLang, saveLang, setLang, t, lang } from "./i18n.js";
+import { initialLang, lang, modeName, saveLang, setLang, t } from "./i18n.js";
 import { createMap, diverging, fitTo, lineColor, palette, ramp, show } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -288,21 +288,28 @@ function journeyGeoJSON(journey) {
   };
 }
 
+function placeName(name) {
+  // the planner names a journey's two ends "origin" and "destination": say what they are
+  if (name === "origin") return state.origin?.name || t("origin");
+  if (name === "destination") return state.destination?.name || t("destination");
+  return name;
+}
+
 function legText(leg) {
-  const values = { start: clock(leg.start), end: clock(leg.end), from: leg.from.name, to: leg.to.name };
+  const values = { start: clock(leg.start), end: clock(leg.end), from: placeName(leg.from.name), to: placeName(leg.to.name) };
   const min = Math.round(leg.duration_s / 60);
   if (leg.mode === "walk") {
     const dist = leg.length_m ? `, ${Math.round(leg.length_m)} m` : "";
     return t("leg_walk", { ...values, min, dist });
   }
-  if (!leg._transit) return t("leg_street", { ...values, min, mode: leg.mode });
+  if (!leg._transit) return t("leg_street", { ...values, min, mode: modeName(leg.mode) });
   const head = (leg.headsign ? t("towards", { head: leg.headsign }) : "") + (leg.stay_seated ? t("stay_seated") : "");
   return t("leg_transit", {
     ...values,
-    mode: leg.mode,
+    mode: modeName(leg.mode),
     line: leg.route_short_name || leg.route_long_name || "",
     head,
-    n: Math.max((leg.stops || []).length - 2, 0),
+    between: leg.stops?.length > 2 ? t("stops_between", { n: leg.stops.length - 2 }) : "",
   });
 }
 
@@ -396,7 +403,8 @@ async function planJourney(event) {
       renderJourneys();
       show(state.map, "journey", null);
     }
-    say(state.journeys.length ? t("found", { n: state.journeys.length }) : t("none_found"));
+    const found = state.journeys.length ? t("found", { n: state.journeys.length }) : t("none_found");
+    say(data.other_day ? `${found} ${t("other_day")}` : found);
   } catch (error) {
     state.journeys = [];
     renderJourneys();

@@ -51,10 +51,21 @@ const WORDS = {
     planning: "Recherche des itinéraires…",
     found: "{n} itinéraire(s) trouvé(s).",
     none_found: "Aucun itinéraire.",
+    other_day: "Attention : le premier part un autre jour que celui demandé.",
     journey_summary: "{dep} → {arr}, {min} min, {tr} correspondance(s), {walk} min à pied",
     leg_walk: "{start}–{end} à pied, {min} min{dist} : {from} → {to}",
     leg_street: "{start}–{end} {mode}, {min} min : {from} → {to}",
-    leg_transit: "{start}–{end} {mode} {line}{head} : {from} → {to} ({n} arrêts entre)",
+    leg_transit: "{start}–{end} {mode} {line}{head} : {from} → {to}{between}",
+    stops_between: " ({n} arrêt(s) entre)",
+    mode_rail: "train",
+    mode_metro: "métro",
+    mode_coach: "car",
+    mode_ferry: "bac",
+    mode_aerial_lift: "téléphérique",
+    mode_funicular: "funiculaire",
+    mode_cable_tram: "tramway à câble",
+    mode_bike: "vélo",
+    mode_car: "voiture",
     towards: " direction {head}",
     stay_seated: " (restez à bord)",
     show_on_map: "Itinéraire {n}",
@@ -160,10 +171,15 @@ const WORDS = {
     planning: "Looking for journeys…",
     found: "{n} journey(s) found.",
     none_found: "No journey.",
+    other_day: "Note: the first one leaves on another day than the one asked.",
     journey_summary: "{dep} → {arr}, {min} min, {tr} transfer(s), {walk} min walking",
     leg_walk: "{start}–{end} walk, {min} min{dist}: {from} → {to}",
     leg_street: "{start}–{end} {mode}, {min} min: {from} → {to}",
-    leg_transit: "{start}–{end} {mode} {line}{head}: {from} → {to} ({n} stops between)",
+    leg_transit: "{start}–{end} {mode} {line}{head}: {from} → {to}{between}",
+    stops_between: " ({n} stop(s) between)",
+    mode_rail: "train",
+    mode_aerial_lift: "aerial lift",
+    mode_cable_tram: "cable tram",
     towards: " towards {head}",
     stay_seated: " (stay on board)",
     show_on_map: "Journey {n}",
@@ -223,6 +239,11 @@ const WORDS = {
 };
 
 let current = "fr";
+
+/** A mode's word (bus, rail, ...) in the current language; the API's word when there is none. */
+export function modeName(mode) {
+  return WORDS[current][`mode_${mode}`] ?? WORDS.en[`mode_${mode}`] ?? mode;
+}
 
 /** The page's language ("fr" or "en"). */
 export function lang() {
