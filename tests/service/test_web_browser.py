@@ -347,3 +347,23 @@ def test_no_serious_accessibility_violation(page: Any, tab: str) -> None:
         for v in result["violations"]
     ]
     assert found == []
+
+
+def test_territory_diagnosis(page: Any, base_url: str) -> None:
+    """On the territory tab, running the diagnosis starts a job and draws its choropleth with a
+    legend when the API serves diagnoses, else the page says it does not.
+    """
+    page.click("#tab-territory")
+    page.fill("#token", TOKEN)
+    page.click("#diag-go")
+    page.wait_for_function(
+        "() => /done|failed|yet/.test(document.getElementById('diag-progress').textContent)",
+        timeout=120_000,
+    )
+    if _served(base_url, "/v1/diagnoses"):
+        assert page.inner_text("#diag-progress").startswith("Diagnosis done")
+        wait_idle(page)
+        assert rendered(page, "diagnosis-fill")
+        assert page.locator("#diag-legend > div").count() >= 2
+    else:
+        assert page.inner_text("#diag-progress") == "This API does not serve diagnoses yet."

@@ -105,7 +105,7 @@ const TAB_LAYERS = {
   tours: ["tours-route", "tours-stops"],
   ondemand: ["plan-route", "plan-stops"],
 };
-const TAB_WRITES = ["tours", "ondemand"]; // tabs that need the token
+const TAB_WRITES = ["territory", "tours", "ondemand"]; // tabs that need the token (jobs, bookings)
 const TAB_MARKERS = { journey: ["origin", "destination"], isochrones: ["iso"], ondemand: ["pickup", "dropoff"] };
 
 function showTabOverlays() {
@@ -509,25 +509,24 @@ function choropleth(data, key) {
 async function runDiagnosis(event) {
   event?.preventDefault();
   const scenario = $("diag-scenario").value;
-  say(t("diag_queued"));
-  $("diag-progress").textContent = t("diag_queued");
+  const progress = (text) => {
+    $("diag-progress").textContent = text;
+    say(text);
+  };
+  progress(t("diag_queued"));
   try {
-    const started = await post("diagnoses", scenario ? { scenario } : {});
-    let job = started.data;
-    const where = started.headers.get("Location") || job.links?.self || `v1/diagnoses/${job.id}`;
-    if (started.status === 202) {
-      job = await waitJob(where, (j) => {
-        $("diag-progress").textContent = t("diag_running", { pct: Math.round(100 * (j.progress ?? 0)) });
-      });
-    }
-    if (["failed", "error"].includes(job.status)) throw new ApiError(500, { detail: job.error || job.detail });
-    const resultUrl = job.links?.result || job.result_url || `${where.replace(/\/$/, "")}/result`;
-    const data = await (await fetch(new URL(resultUrl, location.href), { headers: { Accept: "application/geo+json" } })).json();
-    const key = scenario ? "difference" : data.properties?.indicator || Object.keys(data.features[0]?.properties || {}).find((k) => typeof data.features[0].properties[k] === "number");
+    // a job, as every long computation of the API: 202, then /v1/jobs/{id} until it is done
+    const started = await post("diagnoses", scenario ? { scenario } : {}, $("token").value.trim());
+    const job = await waitJob(`v1/jobs/${encodeURIComponent(started.data.job_id)}`, (j) => {
+      $("diag-progress").textContent = t("diag_running", { pct: Math.round(100 * (j.progress ?? 0)) });
+    });
+    if (job.status !== "succeeded") throw new ApiError(500, { detail: job.message });
+    const data = await get(job.results.geojson);
+    const first = data.features[0]?.properties || {};
+    const key = scenario ? "difference" : data.properties?.indicator || Object.keys(first).find((k) => typeof first[k] === "number");
     const legend = choropleth(data, key);
     show(state.map, "diagnosis", data);
-    const box = $("diag-legend");
-    box.replaceChildren(
+    $("diag-legend").replaceChildren(
       Object.assign(document.createElement("p"), { textContent: scenario ? t("diag_difference") : key }),
       ...legend.map(([color, value]) => {
         const row = document.createElement("div");
@@ -538,12 +537,9 @@ async function runDiagnosis(event) {
         return row;
       }),
     );
-    $("diag-progress").textContent = t("diag_done", { n: data.features.length });
-    say(t("diag_done", { n: data.features.length }));
+    progress(t("diag_done", { n: data.features.length }));
   } catch (error) {
-    const text = error instanceof ApiError && error.problem.code === "not-found" ? t("diag_missing") : t("diag_failed", { msg: error.message });
-    $("diag-progress").textContent = text;
-    say(text);
+    progress(error instanceof ApiError && error.problem.code === "not-found" ? t("diag_missing") : t("diag_failed", { msg: error.message }));
   }
 }
 
