@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arverne.network.network import Network
-from arverne.service.web import STATIC_DIR, WEB_DIR, maplibre_installed
+from arverne.service.web import STATIC_DIR, WEB_DIR
+from tests.service.web_browser import require_browser
 
 GEOJSON = "application/geo+json"
 
@@ -162,8 +163,7 @@ def test_page_and_every_asset_it_names_are_served(client: TestClient) -> None:
     """``/`` is the page; every stylesheet, script and module it or its modules name is served
     with the right type, MapLibre from the npm install.
     """
-    if not maplibre_installed():
-        pytest.skip("MapLibre GL JS is not installed (npm ci): checked by the browser tests")
+    require_browser(need_chromium=False)
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     names = re.findall(r'(?:href|src)="(web/[^"]+)"', r.text)
