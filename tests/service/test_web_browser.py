@@ -121,10 +121,13 @@ def test_page_draws_our_base_map(page: Any) -> None:
 
 
 def test_two_clicks_draw_and_list_an_itinerary(page: Any) -> None:
-    """Two clicks (Chambourg, market square) plan at once: bus 10 at 07:09 is listed, its leg
-    drawn in line 10's red, the walks drawn as walks, with markers for both ends.
+    """Two clicks (Chambourg, market square) plan at once: both points are named after the
+    nearest stop, bus 10 at 07:09 is listed, its leg drawn in line 10's red, the walks drawn as
+    walks, with markers for both ends.
     """
     _plan_by_clicks(page)
+    assert page.input_value("#origin").startswith("near Chambourg Église (45.")
+    assert page.input_value("#destination").startswith("near Place du Marché (45.")
     first = page.inner_text("#itineraries li:first-child")
     assert "07:09" in first and "10" in first
     assert page.get_attribute("#itineraries li:first-child button", "aria-expanded") == "true"

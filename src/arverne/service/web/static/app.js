@@ -149,8 +149,21 @@ function setupTabs() {
 
 // ---------- places: markers, search ----------
 
+const NEAR_M = 150; // a clicked point this close to a stop is named after it
+
 function pointName(ll) {
-  return `${ll[1].toFixed(5)}, ${ll[0].toFixed(5)}`;
+  // equirectangular distance: exact enough over a few hundred metres
+  const metres = ([lon, lat]) => {
+    const k = Math.cos((ll[1] * Math.PI) / 180);
+    return 111320 * Math.hypot((lon - ll[0]) * k, lat - ll[1]);
+  };
+  let best = null;
+  for (const [id, lonlat] of state.points || []) {
+    const d = metres(lonlat);
+    if (d <= NEAR_M && (!best || d < best.d)) best = { d, id };
+  }
+  const where = `${ll[1].toFixed(5)}, ${ll[0].toFixed(5)}`;
+  return best ? t("near", { name: state.stopNames.get(best.id), where }) : where;
 }
 
 function placeMarker(role, place) {
@@ -673,8 +686,7 @@ async function showPlan() {
   if (!vehicle) return;
   try {
     state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`);
-    const stops = await state.map.getSource("stops").getData();
-    state.points = new Map(stops.features.map((f) => [f.properties.stop_id, f.geometry.coordinates]));
+    await loadStopIndex();
     renderPlan();
   } catch (error) {
     state.plan = null;
@@ -716,6 +728,13 @@ function renderPlan() {
     });
   }
   show(state.map, "plan", { type: "FeatureCollection", features });
+}
+
+/** Names and positions of the stops the map holds (all of them, or the view's on a big network). */
+async function loadStopIndex() {
+  const stops = await state.map.getSource("stops").getData();
+  state.points = new Map(stops.features.map((f) => [f.properties.stop_id, f.geometry.coordinates]));
+  for (const f of stops.features) state.stopNames.set(f.properties.stop_id, f.properties.name);
 }
 
 // ---------- map clicks (and the keyboard's "at the map centre" buttons) ----------
@@ -814,8 +833,7 @@ async function main() {
     state.map = await createMap(state.maplibregl, $("map"), state.extent, { map: t("map_label") });
     const lines = await state.map.getSource("lines").getData();
     for (const f of lines.features) state.lineColors.set(f.properties.route_id, f.properties.color);
-    const stops = await state.map.getSource("stops").getData();
-    for (const f of stops.features) state.stopNames.set(f.properties.stop_id, f.properties.name);
+    await loadStopIndex();
     wire();
     showTabOverlays();
     // for the browser tests and the curious: the map and the page's state
