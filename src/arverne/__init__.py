@@ -43,6 +43,7 @@ _EXPORTS = {
     "ProblemError": "arverne.errors",
     "NetworkStoreError": "arverne.errors",
     "NoRouteError": "arverne.errors",
+    "OfferExpiredError": "arverne.errors",
     "StoreError": "arverne.errors",
     "ArverneWarning": "arverne.errors",
     "FallbackWarning": "arverne.errors",

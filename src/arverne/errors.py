@@ -56,7 +56,8 @@ class NoRouteError(ArverneError, LookupError):
 
 class OfferExpiredError(ArverneError, LookupError):
     """An on-demand offer that can no longer be booked with the times it showed (the vehicle
-    plans changed since); nothing was booked, plan the journey again."""
+    plans changed since); nothing was booked, plan the journey again.
+    """
 
 
 class StoreError(ArverneError, RuntimeError):

@@ -22,8 +22,7 @@ def _feed(tmp_path: Path, *, stop_times: str, rules: str, features: list[dict]) 
         {
             "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n"
             "ag,A,https://a.example,Europe/Paris",
-            "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nS1,One,45.05,3.05\n"
-            "S2,Two,45.2,3.2",
+            "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nS1,One,45.05,3.05\nS2,Two,45.2,3.2",
             "routes.txt": "route_id,agency_id,route_short_name,route_type\nR,ag,R,3",
             "trips.txt": "route_id,service_id,trip_id,wheelchair_accessible\nR,WK,T1,1\nR,WK,T2,2\n"
             "R,WK,T3,0",
@@ -31,10 +30,8 @@ def _feed(tmp_path: Path, *, stop_times: str, rules: str, features: list[dict]) 
             "sunday,start_date,end_date\nWK,1,1,1,1,1,0,0,20240304,20240315",
             "stop_times.txt": stop_times,
             "booking_rules.txt": rules,
-            "location_groups.txt": "location_group_id,location_group_name\nG1,Group one\n"
-            "G2,Empty",
-            "location_group_stops.txt": "location_group_id,stop_id\nG1,S1\nG1,S2\nG1,NOPE\n"
-            "GX,S1",
+            "location_groups.txt": "location_group_id,location_group_name\nG1,Group one\nG2,Empty",
+            "location_group_stops.txt": "location_group_id,stop_id\nG1,S1\nG1,S2\nG1,NOPE\nGX,S1",
             "locations.geojson": json.dumps({"type": "FeatureCollection", "features": features}),
         },
     )

@@ -17,8 +17,8 @@ from arverne.feeds.gtfs import read_gtfs
 from arverne.fleet.ondemand import OnDemandService
 from arverne.fleet.ondemand_model import ServiceParams, Shuttle
 from arverne.fleet.service_area import straight_line_area
-from arverne.network.timetable import build_timetable
 from arverne.network.network import Network
+from arverne.network.timetable import build_timetable
 from arverne.routing.planner import Planner
 from tests.routing.gtfs_gen import write_feed
 

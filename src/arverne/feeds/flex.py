@@ -96,7 +96,7 @@ class FlexZone:
     """shapely Polygon or MultiPolygon, WGS84 (lon, lat)."""
 
     def contains(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """bool per point: inside the zone (or on its border)."""
+        """Bool per point: inside the zone (or on its border)."""
         import shapely
 
         return np.asarray(shapely.intersects_xy(self.geometry, lon, lat), dtype=bool)
@@ -202,7 +202,9 @@ def read_flex(feed: GtfsFeed | str | Path) -> FlexFeed:
     }
     stops = feed.stops.set_index("stop_id") if len(feed.stops) else None
     members: dict[str, list[str]] = {g: [] for g in group_names}
-    for row, r in _rows(feed, "location_group_stops.txt", ["location_group_id", "stop_id"], notices):
+    for row, r in _rows(
+        feed, "location_group_stops.txt", ["location_group_id", "stop_id"], notices
+    ):
         g, s = r["location_group_id"], r["stop_id"]
         if g not in members:
             _foreign(notices, "location_group_stops.txt", row, "location_group_id", g)
@@ -214,11 +216,10 @@ def read_flex(feed: GtfsFeed | str | Path) -> FlexFeed:
     rules = _rules(feed, notices)
     windows = _windows(feed, zones, groups, rules, stops, notices)
     used = {s for m in groups.values() for s in m} | {w.where for w in windows if w.kind == "stop"}
-    stop_lonlat = (
-        {s: (float(stops.at[s, "stop_lon"]), float(stops.at[s, "stop_lat"])) for s in used}
-        if stops is not None
-        else {}
-    )
+    stop_lonlat: dict[str, tuple[float, float]] = {}
+    if stops is not None:
+        where = stops.loc[sorted(used), ["stop_lon", "stop_lat"]].astype(float)
+        stop_lonlat = {str(s): (lo, la) for s, lo, la in where.itertuples(name=None)}
     flex = FlexFeed(zones, groups, group_names, rules, windows, stop_lonlat, feed.timezone)
     services = sorted({w.service_id for w in windows})
     if services:
@@ -455,16 +456,16 @@ def _windows(
             seq = int(r.get("stop_sequence", ""))
             pickup_type = int(r.get("pickup_type") or 0)
             drop_off_type = int(r.get("drop_off_type") or 0)
-            factors = [
+            mf, mo, sf, so = (
                 float(r.get(c) or d)
                 for c, d in (("mean_duration_factor", 1.0), ("mean_duration_offset", 0.0),
                              ("safe_duration_factor", 1.0), ("safe_duration_offset", 0.0))
-            ]  # fmt: skip
+            )  # fmt: skip
         except ValueError:
             _note(notices, "invalid_integer", "stop_sequence",
                   f"{where}: stop_sequence, a pickup/drop-off type or a duration is not a number")  # fmt: skip
             continue
-        if not all(math.isfinite(x) and x >= 0 for x in factors) or not (
+        if not all(math.isfinite(x) and x >= 0 for x in (mf, mo, sf, so)) or not (
             0 <= pickup_type <= 3 and 0 <= drop_off_type <= 3
         ):
             _note(notices, "number_out_of_range", "pickup_type",
@@ -475,8 +476,8 @@ def _windows(
         out.append(
             FlexWindow(
                 trip_id, str(trip["route_id"]), str(trip["service_id"]), seq, place, kind,
-                start, end, pickup_type, drop_off_type, pu, do, *factors,
-                wheelchair_accessible=int(wc) if wc == wc and str(wc).isdigit() else 0,
+                start, end, pickup_type, drop_off_type, pu, do, mf, mo, sf, so,
+                int(wc) if wc == wc and str(wc).isdigit() else 0,
             )
         )  # fmt: skip
     out.sort(key=lambda w: (w.trip_id, w.stop_sequence))

@@ -145,12 +145,13 @@ class ServiceFeeder:
             return None
         tz = earliest.tzinfo
         a, b = int(k[0]), int(k[1])
+        names = area.point_id
         return DemandOffer(
             provider=self.name,
             zone=self.zone,
-            pickup_name=trip.pickup,
+            pickup_name=names[a],
             pickup_lonlat=(float(area.lon[a]), float(area.lat[a])),
-            dropoff_name=trip.dropoff,
+            dropoff_name=names[b],
             dropoff_lonlat=(float(area.lon[b]), float(area.lat[b])),
             pickup_window=(
                 self._time(answer.pickup_window_s[0], tz),
@@ -187,8 +188,10 @@ class ServiceFeeder:
         lo, hi = (self._seconds(t) for t in offer.pickup_window)
         latest = self._seconds(offer.latest_dropoff)
         blo, bhi = answer.pickup_window_s
-        if blo < lo - TOLERANCE_S or bhi > hi + TOLERANCE_S or answer.latest_dropoff_s > (
-            latest + TOLERANCE_S
+        if (
+            blo < lo - TOLERANCE_S
+            or bhi > hi + TOLERANCE_S
+            or answer.latest_dropoff_s > (latest + TOLERANCE_S)
         ):
             self.service.cancel(answer.booking_id, now_s=req.now_s)
             raise OfferExpiredError(

@@ -211,7 +211,6 @@ class FlexFeeder:
             best = (arrive + walk_b, offer)
         return None if best is None else best[1]
 
-
     def _zone_name(self, w: FlexWindow) -> str:
         zone = self.flex.zones.get(w.where)
         if zone is not None:

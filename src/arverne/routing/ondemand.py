@@ -27,7 +27,6 @@ Arrive-by and range queries do not use feeders (an offer depends on its pickup t
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -257,7 +256,12 @@ def offer_legs(offer: DemandOffer, start: Leg | tuple[str, LonLat, str, LonLat])
     (lon, lat)) of the ride's two ends.
     """
     if isinstance(start, Leg):
-        from_name, a, to_name, b = start.from_name, start.from_lonlat, start.to_name, start.to_lonlat
+        from_name, a, to_name, b = (
+            start.from_name,
+            start.from_lonlat,
+            start.to_name,
+            start.to_lonlat,
+        )
     else:
         from_name, a, to_name, b = start
     legs = []
