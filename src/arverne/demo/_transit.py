@@ -51,6 +51,11 @@ DWELL_S = 20.0
 AGENCY_ID = "TPV"
 FLEX_ZONE_ID = "zone-tad-ouest"
 BOOKING_RULE_ID = "tad-1h"
+ARVERNE_ZONE_ID = "zone-tad-nord-est"
+"""The north-eastern on-demand zone, run by Arverne's live dispatcher in the demo."""
+ARVERNE_RULE_ID = "tad-arverne"
+GARE_GROUP_ID = "grp-gare"
+"""Location group of the bus station's platforms, where the north-eastern zone's rides end."""
 
 
 @dataclass(frozen=True)
@@ -392,6 +397,7 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
                     "drop_off_booking_rule_id": BOOKING_RULE_ID,
                 }
             )
+    _arverne_zone_rows(route_rows, trip_rows, st_rows)
     rows["routes.txt"] = route_rows
     rows["trips.txt"] = trip_rows
     rows["stop_times.txt"] = st_rows
@@ -446,10 +452,75 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
                 "Réservez au moins une heure avant votre trajet, par téléphone ou en ligne.",
                 "04 73 00 00 01",
                 "https://transports.vernac.example.org/tad",
-            ]
+            ],
+            [
+                ARVERNE_RULE_ID,
+                "0",
+                "",
+                "Réservation immédiate avec le trajet (Arverne) ou par téléphone.",
+                "04 73 00 00 02",
+                "https://transports.vernac.example.org/tad-nord-est",
+            ],
         ],
     )
-    return GtfsTables(t, _flex_zone(plan))
+    t["location_groups.txt"] = (
+        ["location_group_id", "location_group_name"],
+        [[GARE_GROUP_ID, "Vernac Gare routière"]],
+    )
+    t["location_group_stops.txt"] = (
+        ["location_group_id", "stop_id"],
+        [[GARE_GROUP_ID, f"GARE_{q}"] for q in "ABC"],
+    )
+    return GtfsTables(t, _flex_zones(plan))
+
+
+def _arverne_zone_rows(route_rows: list[Row], trip_rows: list[Row], st_rows: list[Row]) -> None:
+    """The north-eastern zone (GTFS-Flex): door to door inside it, or to and from the bus
+    station's platforms, on weekdays 06:30-19:30, booked up to the trip.
+    """
+    route_rows.append(
+        {
+            "route_id": "TADNE",
+            "agency_id": AGENCY_ID,
+            "route_short_name": "TAD NE",
+            "route_long_name": "Transport à la demande – secteur Nord-Est",
+            "route_type": "3",
+            "route_color": "D35400",
+            "route_text_color": "FFFFFF",
+        }
+    )
+    # (trip, [(location_id or group, sequence, pickup_type, drop_off_type)])
+    trips = {
+        "TADNE-SEM-0": [(ARVERNE_ZONE_ID, "", "2", "1"), (ARVERNE_ZONE_ID, "", "1", "2"),
+                        ("", GARE_GROUP_ID, "1", "2")],
+        "TADNE-SEM-1": [("", GARE_GROUP_ID, "2", "1"), (ARVERNE_ZONE_ID, "", "1", "2")],
+    }  # fmt: skip
+    for trip_id, calls in trips.items():
+        trip_rows.append(
+            {
+                "route_id": "TADNE",
+                "service_id": "SEM",
+                "trip_id": trip_id,
+                "trip_headsign": "Transport à la demande Nord-Est",
+                "direction_id": trip_id[-1],
+                "wheelchair_accessible": "1",
+            }
+        )
+        for k, (zone, group, pickup, drop_off) in enumerate(calls):
+            st_rows.append(
+                {
+                    "trip_id": trip_id,
+                    "location_id": zone,
+                    "location_group_id": group,
+                    "stop_sequence": str(k + 1),
+                    "pickup_type": pickup,
+                    "drop_off_type": drop_off,
+                    "start_pickup_drop_off_window": "06:30:00",
+                    "end_pickup_drop_off_window": "19:30:00",
+                    "pickup_booking_rule_id": ARVERNE_RULE_ID,
+                    "drop_off_booking_rule_id": ARVERNE_RULE_ID,
+                }
+            )
 
 
 def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, int, int, str]]:
@@ -482,25 +553,38 @@ def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, 
     return out
 
 
-def _flex_zone(plan: StreetPlan) -> str:
-    """locations.geojson: one polygon around the western and southern villages and hamlets."""
-    points = [plan.villages["W"].centre, plan.villages["S"].centre]
-    points += [c for _, key, c, _ in plan.hamlets if key in ("W", "S")]
-    points += [c for _, key, c in plan.farms if key in ("W", "S")]
+def _zone_feature(zone_id: str, name: str, desc: str, points: list[XY]) -> dict[str, object]:
+    """A locations.geojson feature: the points' convex hull, 900 m around, counter-clockwise."""
     zone = orient(MultiPoint(points).convex_hull.buffer(900.0, quad_segs=4).simplify(50.0), 1.0)
     ring = [[round(v, 6) for v in to_lonlat(x, y)] for x, y in zone.exterior.coords]
-    feature = {
-        "id": FLEX_ZONE_ID,
+    return {
+        "id": zone_id,
         "type": "Feature",
-        "properties": {
-            "stop_name": "Zone TAD Ouest",
-            "stop_desc": "Le Mas-de-Ribes, Beaulieu-sur-Couze et leurs hameaux",
-        },
+        "properties": {"stop_name": name, "stop_desc": desc},
         "geometry": {"type": "Polygon", "coordinates": [ring]},
     }
+
+
+def _flex_zones(plan: StreetPlan) -> str:
+    """locations.geojson: the western zone (villages W and S, booked an hour ahead) and the
+    north-eastern one (villages N and NE, run by Arverne), each around its villages, hamlets
+    and farms.
+    """
+
+    def points(keys: tuple[str, ...]) -> list[XY]:
+        out = [plan.villages[k].centre for k in keys]
+        out += [c for _, key, c, _ in plan.hamlets if key in keys]
+        return out + [c for _, key, c in plan.farms if key in keys]
+
+    features = [
+        _zone_feature(FLEX_ZONE_ID, "Zone TAD Ouest",
+                      "Le Mas-de-Ribes, Beaulieu-sur-Couze et leurs hameaux", points(("W", "S"))),
+        _zone_feature(ARVERNE_ZONE_ID, "Zone TAD Nord-Est",
+                      "Chambourg, Saint-Vidal-d'Auze et leurs hameaux", points(("N", "NE"))),
+    ]  # fmt: skip
     return (
         json.dumps(
-            {"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False, indent=2
+            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=2
         )
         + "\n"
     )
