@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +58,8 @@ class ServiceFeeder:
         The feeder's name (an offer's ``provider``).
     zone
         The zone's name shown on the leg.
+    names
+        Names shown for the meeting points, by point id (default: the ids).
     walk_speed_mps
         Walking speed to and from the meeting points.
     """
@@ -69,6 +71,7 @@ class ServiceFeeder:
         day: dt.date,
         name: str = "arverne",
         zone: str = "on-demand zone",
+        names: Mapping[str, str] | None = None,
         walk_speed_mps: float = 1.3,
     ) -> None:
         if not walk_speed_mps > 0:
@@ -77,6 +80,7 @@ class ServiceFeeder:
         self.day = day
         self.name = name
         self.zone = zone
+        self.names = dict(names or {})
         self.walk_speed_mps = walk_speed_mps
         self.last_refusal: Refusal | None = None
         """The service's answer to the last offer refused (why there was none)."""
@@ -145,13 +149,13 @@ class ServiceFeeder:
             return None
         tz = earliest.tzinfo
         a, b = int(k[0]), int(k[1])
-        names = area.point_id
+        names = [self.names.get(p, p) for p in (area.point_id[a], area.point_id[b])]
         return DemandOffer(
             provider=self.name,
             zone=self.zone,
-            pickup_name=names[a],
+            pickup_name=names[0],
             pickup_lonlat=(float(area.lon[a]), float(area.lat[a])),
-            dropoff_name=names[b],
+            dropoff_name=names[1],
             dropoff_lonlat=(float(area.lon[b]), float(area.lat[b])),
             pickup_window=(
                 self._time(answer.pickup_window_s[0], tz),
