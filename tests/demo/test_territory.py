@@ -277,7 +277,7 @@ def test_gtfs_flex_on_demand_zones(territory: Territory) -> None:
     """locations.geojson holds a zone around the western villages (booked an hour ahead) and
     one around the north-eastern ones (run by Arverne, rides to the bus station's location
     group), both used by booked flex trips; the Flex reader finds no fault."""
-    from arverne.demo._transit import ARVERNE_ZONE_ID, FLEX_ZONE_ID, GARE_GROUP_ID
+    from arverne.demo._flex import ARVERNE_ZONE_ID, FLEX_ZONE_ID, GARE_GROUP_ID
     from arverne.feeds.flex import read_flex
     from arverne.feeds.gtfs import read_gtfs
 

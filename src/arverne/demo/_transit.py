@@ -1,18 +1,15 @@
-"""Bus lines, school line and on-demand zone of the demo territory, as GTFS (+ GTFS-Flex) tables."""
+"""Bus lines and school line of the demo territory as GTFS tables (the GTFS-Flex zones: _flex)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
 import itertools
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shapely.geometry import MultiPoint
-from shapely.geometry.polygon import orient
-
+from arverne.demo._flex import flex_rows, flex_tables, flex_zones
 from arverne.demo._layout import (
     BUS_STATION,
     CAR_HIGHWAYS,
@@ -49,13 +46,6 @@ SCHOOL_HOLIDAYS = [  # zone A, first and last day without school
 ]
 DWELL_S = 20.0
 AGENCY_ID = "TPV"
-FLEX_ZONE_ID = "zone-tad-ouest"
-BOOKING_RULE_ID = "tad-1h"
-ARVERNE_ZONE_ID = "zone-tad-nord-est"
-"""The north-eastern on-demand zone, run by Arverne's live dispatcher in the demo."""
-ARVERNE_RULE_ID = "tad-arverne"
-GARE_GROUP_ID = "grp-gare"
-"""Location group of the bus station's platforms, where the north-eastern zone's rides end."""
 
 
 @dataclass(frozen=True)
@@ -356,48 +346,7 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
                         "timepoint": "1",
                     }
                 )
-    # on-demand (GTFS-Flex): anywhere to anywhere in the western zone, booked one hour ahead
-    route_rows.append(
-        {
-            "route_id": "TAD",
-            "agency_id": AGENCY_ID,
-            "route_short_name": "TAD",
-            "route_long_name": "Transport à la demande – secteur Ouest",
-            "route_type": "3",
-            "route_color": "16A085",
-            "route_text_color": "FFFFFF",
-        }
-    )
-    for service_id, start, end in (
-        ("SEM", "08:00:00", "18:00:00"),
-        ("SAM", "09:00:00", "12:30:00"),
-    ):
-        trip_id = f"TAD-{service_id}"
-        trip_rows.append(
-            {
-                "route_id": "TAD",
-                "service_id": service_id,
-                "trip_id": trip_id,
-                "trip_headsign": "Transport à la demande",
-                "direction_id": "0",
-                "wheelchair_accessible": "1",
-            }
-        )
-        for sequence, pickup, drop_off in (("1", "2", "1"), ("2", "1", "2")):
-            st_rows.append(
-                {
-                    "trip_id": trip_id,
-                    "location_id": FLEX_ZONE_ID,
-                    "stop_sequence": sequence,
-                    "pickup_type": pickup,
-                    "drop_off_type": drop_off,
-                    "start_pickup_drop_off_window": start,
-                    "end_pickup_drop_off_window": end,
-                    "pickup_booking_rule_id": BOOKING_RULE_ID,
-                    "drop_off_booking_rule_id": BOOKING_RULE_ID,
-                }
-            )
-    _arverne_zone_rows(route_rows, trip_rows, st_rows)
+    flex_rows(AGENCY_ID, route_rows, trip_rows, st_rows)
     rows["routes.txt"] = route_rows
     rows["trips.txt"] = trip_rows
     rows["stop_times.txt"] = st_rows
@@ -434,93 +383,8 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
         }
     ]
     t = {file: gtfs_table(file, file_rows) for file, file_rows in rows.items()}
-    # GTFS-Flex booking rules: outside the reader's spec, kept verbatim by it
-    t["booking_rules.txt"] = (
-        [
-            "booking_rule_id",
-            "booking_type",
-            "prior_notice_duration_min",
-            "message",
-            "phone_number",
-            "booking_url",
-        ],
-        [
-            [
-                BOOKING_RULE_ID,
-                "1",
-                "60",
-                "Réservez au moins une heure avant votre trajet, par téléphone ou en ligne.",
-                "04 73 00 00 01",
-                "https://transports.vernac.example.org/tad",
-            ],
-            [
-                ARVERNE_RULE_ID,
-                "0",
-                "",
-                "Réservation immédiate avec le trajet (Arverne) ou par téléphone.",
-                "04 73 00 00 02",
-                "https://transports.vernac.example.org/tad-nord-est",
-            ],
-        ],
-    )
-    t["location_groups.txt"] = (
-        ["location_group_id", "location_group_name"],
-        [[GARE_GROUP_ID, "Vernac Gare routière"]],
-    )
-    t["location_group_stops.txt"] = (
-        ["location_group_id", "stop_id"],
-        [[GARE_GROUP_ID, f"GARE_{q}"] for q in "ABC"],
-    )
-    return GtfsTables(t, _flex_zones(plan))
-
-
-def _arverne_zone_rows(route_rows: list[Row], trip_rows: list[Row], st_rows: list[Row]) -> None:
-    """The north-eastern zone (GTFS-Flex): door to door inside it, or to and from the bus
-    station's platforms, on weekdays 06:30-19:30, booked up to the trip.
-    """
-    route_rows.append(
-        {
-            "route_id": "TADNE",
-            "agency_id": AGENCY_ID,
-            "route_short_name": "TAD NE",
-            "route_long_name": "Transport à la demande – secteur Nord-Est",
-            "route_type": "3",
-            "route_color": "D35400",
-            "route_text_color": "FFFFFF",
-        }
-    )
-    # (trip, [(location_id or group, sequence, pickup_type, drop_off_type)])
-    trips = {
-        "TADNE-SEM-0": [(ARVERNE_ZONE_ID, "", "2", "1"), (ARVERNE_ZONE_ID, "", "1", "2"),
-                        ("", GARE_GROUP_ID, "1", "2")],
-        "TADNE-SEM-1": [("", GARE_GROUP_ID, "2", "1"), (ARVERNE_ZONE_ID, "", "1", "2")],
-    }  # fmt: skip
-    for trip_id, calls in trips.items():
-        trip_rows.append(
-            {
-                "route_id": "TADNE",
-                "service_id": "SEM",
-                "trip_id": trip_id,
-                "trip_headsign": "Transport à la demande Nord-Est",
-                "direction_id": trip_id[-1],
-                "wheelchair_accessible": "1",
-            }
-        )
-        for k, (zone, group, pickup, drop_off) in enumerate(calls):
-            st_rows.append(
-                {
-                    "trip_id": trip_id,
-                    "location_id": zone,
-                    "location_group_id": group,
-                    "stop_sequence": str(k + 1),
-                    "pickup_type": pickup,
-                    "drop_off_type": drop_off,
-                    "start_pickup_drop_off_window": "06:30:00",
-                    "end_pickup_drop_off_window": "19:30:00",
-                    "pickup_booking_rule_id": ARVERNE_RULE_ID,
-                    "drop_off_booking_rule_id": ARVERNE_RULE_ID,
-                }
-            )
+    t.update(flex_tables())
+    return GtfsTables(t, flex_zones(plan))
 
 
 def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, int, int, str]]:
@@ -551,43 +415,6 @@ def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, 
                 trip_id = f"{block_id}-1-{dep // 60:02d}{dep % 60:02d}"
                 out.append((trip_id, service_id, 1, dep, block_id))
     return out
-
-
-def _zone_feature(zone_id: str, name: str, desc: str, points: list[XY]) -> dict[str, object]:
-    """A locations.geojson feature: the points' convex hull, 900 m around, counter-clockwise."""
-    zone = orient(MultiPoint(points).convex_hull.buffer(900.0, quad_segs=4).simplify(50.0), 1.0)
-    ring = [[round(v, 6) for v in to_lonlat(x, y)] for x, y in zone.exterior.coords]
-    return {
-        "id": zone_id,
-        "type": "Feature",
-        "properties": {"stop_name": name, "stop_desc": desc},
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-    }
-
-
-def _flex_zones(plan: StreetPlan) -> str:
-    """locations.geojson: the western zone (villages W and S, booked an hour ahead) and the
-    north-eastern one (villages N and NE, run by Arverne), each around its villages, hamlets
-    and farms.
-    """
-
-    def points(keys: tuple[str, ...]) -> list[XY]:
-        out = [plan.villages[k].centre for k in keys]
-        out += [c for _, key, c, _ in plan.hamlets if key in keys]
-        return out + [c for _, key, c in plan.farms if key in keys]
-
-    features = [
-        _zone_feature(FLEX_ZONE_ID, "Zone TAD Ouest",
-                      "Le Mas-de-Ribes, Beaulieu-sur-Couze et leurs hameaux", points(("W", "S"))),
-        _zone_feature(ARVERNE_ZONE_ID, "Zone TAD Nord-Est",
-                      "Chambourg, Saint-Vidal-d'Auze et leurs hameaux", points(("N", "NE"))),
-    ]  # fmt: skip
-    return (
-        json.dumps(
-            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=2
-        )
-        + "\n"
-    )
 
 
 # --- bus paths --------------------------------------------------------------------------------

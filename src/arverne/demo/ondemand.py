@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from arverne.demo._transit import ARVERNE_ZONE_ID, FLEX_ZONE_ID, GARE_GROUP_ID
+from arverne.demo._flex import ARVERNE_ZONE_ID, FLEX_ZONE_ID, GARE_GROUP_ID
 from arverne.demo.territory import Territory
 from arverne.errors import NoRouteError
 from arverne.feeds.flex import FlexFeed, read_flex
