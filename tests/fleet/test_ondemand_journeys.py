@@ -233,3 +233,20 @@ def test_feeders_refuse_arrive_by(scenario, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="departure queries"):
         planner.plan(POINTS["HAM1"], SANTE, depart_at=at("09:00"), arrive_by=True,
                      feeders=[feeder])  # fmt: skip
+
+
+def test_a_question_about_the_past_is_answered_now(scenario, tmp_path: Path) -> None:
+    """The service's clock stands at 08:20: a journey planned for 08:00 gets no shuttle picking
+    up before 08:20 (the quote is asked at the service's time, not the query's); at 09:00 the
+    08:00 departure is past its longest wait and no shuttle is offered."""
+    planner, _ = scenario
+    svc = scenario_service(tmp_path / "b.sqlite")
+    svc.advance(8 * 3600.0 + 1200.0)
+    feeder = ServiceFeeder(svc, day=DAY)
+    journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])
+    offers = [o for j in journeys for o in _demand(j)]
+    assert offers and all(o.pickup_window[0].replace(tzinfo=None) >= at("08:20") for o in offers)
+    svc.advance(9 * 3600.0)
+    journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])
+    assert not [o for j in journeys for o in _demand(j)]
+    assert feeder.last_refusal is not None

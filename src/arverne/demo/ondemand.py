@@ -40,9 +40,18 @@ RIDERS_BEFORE = 12
 
 
 def zone_service(
-    network: Network, flex: FlexFeed, places: pd.DataFrame, store: Path
+    network: Network,
+    flex: FlexFeed,
+    places: pd.DataFrame,
+    store: Path,
+    *,
+    vehicles: int = 3,
+    riders: int = RIDERS_BEFORE,
+    until_s: float = 8 * H,
 ) -> OnDemandService:
-    """Arverne's dispatcher for the north-eastern zone, with its morning's bookings."""
+    """Arverne's dispatcher for the north-eastern zone (a new store at ``store``), with
+    ``riders`` booked from 06:45 to ``until_s`` on ``vehicles`` shuttles.
+    """
     zone = flex.zones[ARVERNE_ZONE_ID]
     tt = network.timetable
     assert tt is not None and network.streets is not None
@@ -62,19 +71,18 @@ def zone_service(
         drop_unreachable=True,
     )
     store.unlink(missing_ok=True)
-    fleet = [
-        Shuttle("TAD-1", 6, 1, "GARE_A", 6.5 * H, 19.5 * H),
-        Shuttle("TAD-2", 8, 0, "GARE_A", 6.5 * H, 19.5 * H),
-        Shuttle("TAD-3", 4, 1, "GARE_A", 6.5 * H, 19.5 * H),
+    fleet = [  # 6, 8 and 4 seats in turn; every other one with a wheelchair place
+        Shuttle(f"TAD-{k + 1}", (6, 8, 4)[k % 3], 1 - k % 2, "GARE_A", 6.5 * H, 19.5 * H)
+        for k in range(vehicles)
     ]
     params = ServiceParams(
         start_s=6.5 * H, end_s=19.5 * H, window_s=300.0, ride_factor=1.3, ride_constant_s=300.0
     )
     service = OnDemandService.open(area, store, fleet, params=params)
     rng = random.Random(3)
-    for k in range(RIDERS_BEFORE):
+    for k in range(riders):
         a, b = rng.sample(area.point_id, 2)
-        now = 6.75 * H + k * 375.0
+        now = 6.75 * H + k * (until_s - 6.75 * H) / riders
         service.book(TripRequest(a, b, earliest_pickup_s=now + rng.uniform(600, 5400),
                                  rider=f"rider-{k}"), now_s=now)  # fmt: skip
     return service

@@ -142,7 +142,8 @@ class ServiceFeeder:
             passengers=0 if wheelchair else 1,
             wheelchairs=1 if wheelchair else 0,
         )
-        now_s = self._seconds(asked_at)
+        # the service's clock never goes back: a question about the past is asked now
+        now_s = max(self._seconds(asked_at), self.service.now_s or -math.inf)
         answer = self.service.quote(trip, now_s=now_s)
         if isinstance(answer, Refusal):
             self.last_refusal = answer
