@@ -145,6 +145,14 @@ def _random_offers(planner: Planner, svc, n: int, seed: int) -> tuple[int, int]:
             journeys = planner.plan(a, b, depart_at=t, options=options, feeders=[feeder])
         except NoRouteError:
             continue
+        for j in journeys:  # legs follow one another; a ride's times are its offer's
+            assert all(b.start >= a.end for a, b in zip(j.legs, j.legs[1:], strict=False))
+            for leg in j.legs:
+                if leg.on_demand is not None:
+                    assert (leg.start, leg.end) == (
+                        leg.on_demand.pickup_window[0],
+                        leg.on_demand.latest_dropoff,
+                    )
         with_shuttle = [j for j in journeys if any(o.bookable for o in _demand(j))]
         if not with_shuttle:
             continue
@@ -171,9 +179,9 @@ def _random_offers(planner: Planner, svc, n: int, seed: int) -> tuple[int, int]:
 @pytest.mark.parametrize("n", [100, pytest.param(1000, marks=pytest.mark.slow)])
 def test_random_offers_booked_as_shown(scenario, tmp_path: Path, n: int) -> None:
     """Random riders (hamlets, village, station, health centre; 10 % in wheelchairs) plan
-    through the zone and book a journey with a shuttle at once: every one of ``n`` offers is
-    accepted with the window and latest arrival it showed (0 broken promises), and the stored
-    plans pass the independent checker."""
+    through the zone and book a journey with a shuttle at once: every journey's legs follow one
+    another, every one of ``n`` offers is accepted with the window and latest arrival it showed
+    (0 broken promises), and the stored plans pass the independent checker."""
     planner, _ = scenario
     svc = scenario_service(tmp_path / "b.sqlite", vehicles=30, extra_points=20)
     booked, refused = _random_offers(planner, svc, n, seed=n)

@@ -135,7 +135,9 @@ class DemandLegs:
     def _offer(self, feeder: Feeder, a: LonLat, b: LonLat, t: dt.datetime) -> DemandOffer | None:
         return feeder.offer(a, b, earliest=t, asked_at=self.t0, wheelchair=self.wheelchair)
 
-    def _candidates(self, feeder: Feeder, point: LonLat, other: LonLat, *, from_point: bool):
+    def _candidates(
+        self, feeder: Feeder, point: LonLat, other: LonLat, *, from_point: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(stop indices, estimated seconds) of the served stops worth asking."""
         s = self.usable
         lon, lat = self.search.stop_lon[s], self.search.stop_lat[s]
