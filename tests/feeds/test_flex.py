@@ -91,7 +91,7 @@ def test_inline_flex_feed_with_bad_rows(tmp_path: Path) -> None:
         ("T1", 1, "zone"), ("T1", 2, "group"), ("T2", 1, "group"), ("T2", 2, "zone"),
     ]  # fmt: skip
     w = flex.windows[0]
-    assert (w.start_s, w.end_s, w.mean_duration_factor, w.mean_duration_offset_min) == (
+    assert (w.start_s, w.end_s, w.mean_duration_factor, w.mean_duration_offset_s) == (
         8 * 3600, 18 * 3600, 1.2, 5.0,
     )  # fmt: skip
     assert w.picks_up and not w.drops_off and w.wheelchair_accessible == 1

@@ -122,9 +122,11 @@ class FlexWindow:
     pickup_booking_rule_id: str = ""
     drop_off_booking_rule_id: str = ""
     mean_duration_factor: float = 1.0
-    mean_duration_offset_min: float = 0.0
+    mean_duration_offset_s: float = 0.0
+    """Ride time = factor x driving time + offset. The offsets are read as seconds, as
+    producers write them (C-TRAN: a factor of 1.3 with 1,200) and OpenTripPlanner reads them."""
     safe_duration_factor: float = 1.0
-    safe_duration_offset_min: float = 0.0
+    safe_duration_offset_s: float = 0.0
     wheelchair_accessible: int = 0
     """Of the trip: 0 unknown, 1 yes, 2 no."""
 

@@ -125,7 +125,7 @@ class FlexFeeder:
         seen: set[tuple[str, str, float, float]] = set()
         for r in self.rides:
             key = (r.pickup.where, r.dropoff.where, r.pickup.mean_duration_factor,
-                   r.pickup.mean_duration_offset_min)  # fmt: skip
+                   r.pickup.mean_duration_offset_s)  # fmt: skip
             if key in seen:
                 continue
             seen.add(key)
@@ -175,7 +175,7 @@ class FlexFeeder:
             drive = float(self._drive_s((float(alon[0]), float(alat[0])), blon, blat)[0])
             mean = _mean(r.pickup, drive)
             safe = max(mean, r.pickup.safe_duration_factor * drive
-                       + 60.0 * r.pickup.safe_duration_offset_min)  # fmt: skip
+                       + r.pickup.safe_duration_offset_s)  # fmt: skip
             arrive = pick_s + safe
             if pick_s + mean < r.dropoff.start_s or arrive > r.dropoff.end_s:
                 continue
@@ -219,5 +219,5 @@ class FlexFeeder:
 
 
 def _mean(w: FlexWindow, drive_s: np.ndarray | float):
-    """GTFS-Flex mean travel duration (the offset is in minutes)."""
-    return w.mean_duration_factor * drive_s + 60.0 * w.mean_duration_offset_min
+    """GTFS-Flex mean travel duration, seconds."""
+    return w.mean_duration_factor * drive_s + w.mean_duration_offset_s
