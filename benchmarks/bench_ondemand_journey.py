@@ -74,7 +74,8 @@ def main() -> None:
         svc = zone_service(network, flex, places, work / "od.sqlite", vehicles=args.vehicles,
                            riders=args.riders, until_s=12 * H)  # fmt: skip
         setup_s = time.perf_counter() - t0
-        feeder = ServiceFeeder(svc, day=DEMO_DAY)
+        now = [dt.datetime.combine(DEMO_DAY, dt.time(11, 55))]
+        feeder = ServiceFeeder(svc, day=DEMO_DAY, clock=lambda: now[0])
         quotes = [0]
         quote = svc.quote
 
@@ -106,6 +107,7 @@ def main() -> None:
             if k % 2:
                 a, b = b, a
             when = dt.datetime.combine(DEMO_DAY, dt.time(0)) + dt.timedelta(seconds=round(s))
+            now[0] = when  # riders ask as they leave
             q0 = time.perf_counter()
             try:
                 journeys = planner.plan(a, b, depart_at=when, feeders=[feeder])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Planner, Path]:
     return scenario_planner(tmp_path_factory.mktemp("ondemand"))
 
 
+def clock(hhmm: str) -> Callable[[], dt.datetime]:
+    """A clock standing at ``hhmm`` of the scenario's day."""
+    return lambda: at(hhmm)
+
+
 def _demand(j: Journey) -> list:
     return [leg.on_demand for leg in j.legs if leg.on_demand is not None]
 
@@ -47,7 +53,9 @@ def test_village_at_eight_gets_the_on_demand_leg(scenario, tmp_path: Path) -> No
     planner, _ = scenario
     bus_only = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"))
     assert bus_only[0].legs[1].start.strftime("%H:%M") == "12:03"
-    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY, zone="TAD")
+    feeder = ServiceFeeder(
+        scenario_service(tmp_path / "b.sqlite"), day=DAY, zone="TAD", clock=clock("08:00")
+    )
     journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])
     best = journeys[0]
     assert best.legs[0].mode == "on_demand" and best.legs[1].mode == "bus"
@@ -73,7 +81,7 @@ def test_last_mile_is_offered_at_the_arrival(scenario, tmp_path: Path) -> None:
     the shuttle, asked for two minutes after the bus arrives (its pickup window starts then or
     later)."""
     planner, _ = scenario
-    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY)
+    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY, clock=clock("09:00"))
     best = planner.plan(SANTE, POINTS["HAM1"], depart_at=at("09:00"), feeders=[feeder])[0]
     assert [leg.mode for leg in best.legs][-2:] == ["bus", "on_demand"]
     bus, shuttle = best.legs[-2:]
@@ -86,7 +94,7 @@ def test_door_to_door_inside_the_zone(scenario, tmp_path: Path) -> None:
     """Between two hamlets 2.5 km apart, no bus: the shuttle door to door, promised before
     the walk would arrive."""
     planner, _ = scenario
-    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY)
+    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY, clock=clock("08:00"))
     journeys = planner.plan(POINTS["HAM2"], POINTS["HAM3"], depart_at=at("08:00"), feeders=[feeder])
     shuttle = [j for j in journeys if _demand(j)]
     assert shuttle and [leg.mode for leg in shuttle[0].legs] == ["on_demand"]
@@ -101,7 +109,7 @@ def test_wheelchair_needs_a_wheelchair_place(scenario, tmp_path: Path, places: i
     comes, the offer says wheelchair, and the booking takes that place on v0."""
     planner, _ = scenario
     svc = scenario_service(tmp_path / "b.sqlite", wheelchairs=places)
-    feeder = ServiceFeeder(svc, day=DAY)
+    feeder = ServiceFeeder(svc, day=DAY, clock=clock("08:00"))
     journeys = planner.plan(
         POINTS["HAM1"], SANTE, depart_at=at("08:00"), options=WHEELCHAIR, feeders=[feeder]
     )
@@ -111,7 +119,7 @@ def test_wheelchair_needs_a_wheelchair_place(scenario, tmp_path: Path, places: i
         gare = (POINTS["GARE"][1], POINTS["GARE"][0])
         ham = (POINTS["HAM1"][1], POINTS["HAM1"][0])
         when = at("08:00")
-        assert feeder.offer(ham, gare, earliest=when, asked_at=when, wheelchair=True) is None
+        assert feeder.offer(ham, gare, earliest=when, wheelchair=True) is None
         assert feeder.last_refusal is not None and feeder.last_refusal.reason == "capacity"
         return
     assert offers and all(o.wheelchair for o in offers)
@@ -125,7 +133,8 @@ def _random_offers(planner: Planner, svc, n: int, seed: int) -> tuple[int, int]:
     were booked (two in three are cancelled again before their pickup, as riders do, so the
     fleet does not fill up); return (booked, refused at booking).
     """
-    feeder = ServiceFeeder(svc, day=DAY)
+    now = [at("07:00")]
+    feeder = ServiceFeeder(svc, day=DAY, clock=lambda: now[0])
     rng = random.Random(seed)
     ends = [*POINTS.values(), SANTE]
     zone = [p for k, p in POINTS.items() if k != "GARE"]
@@ -135,6 +144,7 @@ def _random_offers(planner: Planner, svc, n: int, seed: int) -> tuple[int, int]:
         if booked >= n:
             break
         t = at("07:00") + dt.timedelta(seconds=round((k + rng.random()) * 11 * 3600 / tries))
+        now[0] = t  # riders ask as they leave
         a = rng.choice(zone)
         a = (a[0] + rng.uniform(-0.002, 0.002), a[1] + rng.uniform(-0.002, 0.002))
         b = rng.choice(ends)
@@ -195,7 +205,7 @@ def test_changed_plans_expire_an_offer_or_keep_it(scenario, tmp_path: Path) -> N
     for that rider."""
     planner, _ = scenario
     svc = scenario_service(tmp_path / "b.sqlite", vehicles=1)
-    feeder = ServiceFeeder(svc, day=DAY)
+    feeder = ServiceFeeder(svc, day=DAY, clock=clock("08:00"))
     journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])
     j = next(j for j in journeys if _demand(j))
     for k in range(6):
@@ -220,7 +230,7 @@ def test_zone_run_by_someone_else_shows_booking_rules(scenario) -> None:
         with the phone number and the window; booking the journey books nothing. On Saturday the
     zone does not run."""
     planner, path = scenario
-    feeder = FlexFeeder(read_flex(path), name="tad-sud")
+    feeder = FlexFeeder(read_flex(path), name="tad-sud", clock=clock("08:00"))
     a, b = (45.676, 2.972), (45.718, 3.028)
     journeys = planner.plan(a, b, depart_at=at("08:00"), feeders=[feeder])
     (j,) = [j for j in journeys if _demand(j)]
@@ -237,7 +247,7 @@ def test_zone_run_by_someone_else_shows_booking_rules(scenario) -> None:
 def test_feeders_refuse_arrive_by(scenario, tmp_path: Path) -> None:
     """Feeders answer departure queries only: arrive-by with a feeder is an InputError."""
     planner, _ = scenario
-    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY)
+    feeder = ServiceFeeder(scenario_service(tmp_path / "b.sqlite"), day=DAY, clock=clock("09:00"))
     with pytest.raises(InputError, match="departure queries"):
         planner.plan(POINTS["HAM1"], SANTE, depart_at=at("09:00"), arrive_by=True,
                      feeders=[feeder])  # fmt: skip
@@ -250,7 +260,7 @@ def test_a_question_about_the_past_is_answered_now(scenario, tmp_path: Path) -> 
     planner, _ = scenario
     svc = scenario_service(tmp_path / "b.sqlite")
     svc.advance(8 * 3600.0 + 1200.0)
-    feeder = ServiceFeeder(svc, day=DAY)
+    feeder = ServiceFeeder(svc, day=DAY, clock=clock("08:00"))
     journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])
     offers = [o for j in journeys for o in _demand(j)]
     assert offers and all(o.pickup_window[0].replace(tzinfo=None) >= at("08:20") for o in offers)

@@ -35,11 +35,11 @@ def test_ride_inside_a_ctran_zone(ctran: FlexFeed) -> None:
     the offer picks up at 09:00, arrives after the feed's mean duration (1.3 x the straight
     line driving estimate + 1,200 s, computed here by hand), shows C-TRAN's phone number and the
     05:30-19:00 window, is estimated and not bookable; the feeder satisfies the Feeder protocol."""
-    feeder = FlexFeeder(ctran, name="the-current")
+    t = dt.datetime(2025, 10, 6, 9, 0, tzinfo=PACIFIC)
+    feeder = FlexFeeder(ctran, name="the-current", clock=lambda: t)
     assert isinstance(feeder, Feeder)
     a, b = _inside(ctran, "Rose Village")
-    t = dt.datetime(2025, 10, 6, 9, 0, tzinfo=PACIFIC)
-    offer = feeder.offer(a, b, earliest=t, asked_at=t, wheelchair=False)
+    offer = feeder.offer(a, b, earliest=t, wheelchair=False)
     assert offer is not None and not offer.bookable and offer.estimated
     drive = float(haversine_m(a[0], a[1], b[0], b[1])) * 1.3 / 8.0
     assert offer.pickup_window == (t, t)
@@ -54,10 +54,10 @@ def test_ride_inside_a_ctran_zone(ctran: FlexFeed) -> None:
 def test_no_ride_outside_the_zones_or_the_window(ctran: FlexFeed) -> None:
     """From the middle of the Columbia river no ride is offered; inside Rose Village at 19:30,
     after the window, neither."""
-    feeder = FlexFeeder(ctran)
-    a, b = _inside(ctran, "Rose Village")
     t = dt.datetime(2025, 10, 6, 9, 0, tzinfo=PACIFIC)
+    feeder = FlexFeeder(ctran, clock=lambda: t)
+    a, b = _inside(ctran, "Rose Village")
     river = (-122.70, 45.61)
-    assert feeder.offer(river, b, earliest=t, asked_at=t, wheelchair=False) is None
+    assert feeder.offer(river, b, earliest=t, wheelchair=False) is None
     late = t.replace(hour=19, minute=30)
-    assert feeder.offer(a, b, earliest=late, asked_at=late, wheelchair=False) is None
+    assert feeder.offer(a, b, earliest=late, wheelchair=False) is None

@@ -105,11 +105,14 @@ def show_on_demand_journey(
         (str(s).split(":", 1)[-1], str(n)) for s, n in zip(tt.stop_id, tt.stop_name, strict=True)
     )
     zone = flex.zones[ARVERNE_ZONE_ID].name
-    arverne = ServiceFeeder(service, day=day, name="arverne", zone=zone, names=names)
-    west = FlexFeeder(flex, name="tad-ouest", zones=(FLEX_ZONE_ID,))
+    start = dt.datetime.combine(day, dt.time(8))
+    # the demo's clock: she asks at 08:00 on the demo day
+    arverne = ServiceFeeder(
+        service, day=day, name="arverne", zone=zone, names=names, clock=lambda: start
+    )
+    west = FlexFeeder(flex, name="tad-ouest", zones=(FLEX_ZONE_ID,), clock=lambda: start)
     origin = places[places["name"] == ORIGIN].iloc[0]
     health = places[places["kind"] == "health_centre"].iloc[0]
-    start = dt.datetime.combine(day, dt.time(8))
     planner = Planner(network)
     ends = (
         (float(origin["lat"]), float(origin["lon"])),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,7 @@ from arverne.fleet.ondemand import OnDemandService
 from arverne.fleet.ondemand_model import Offer, Refusal, TripRequest
 from arverne.geo import haversine_m
 from arverne.routing.journey import DemandOffer, Journey
+from arverne.routing.ondemand import as_zone_of, wall_clock
 
 LonLat = tuple[float, float]
 TOLERANCE_S = 1e-6
@@ -62,6 +63,9 @@ class ServiceFeeder:
         Names shown for the meeting points, by point id (default: the ids).
     walk_speed_mps
         Walking speed to and from the meeting points.
+    clock
+        The time now: offers are asked, and booked, at it (never before the service's own
+        clock); default: the computer's clock. A simulation passes its own.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class ServiceFeeder:
         zone: str = "on-demand zone",
         names: Mapping[str, str] | None = None,
         walk_speed_mps: float = 1.3,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         if not walk_speed_mps > 0:
             raise ProblemError("ServiceFeeder: walk_speed_mps must be > 0")
@@ -82,6 +87,7 @@ class ServiceFeeder:
         self.zone = zone
         self.names = dict(names or {})
         self.walk_speed_mps = walk_speed_mps
+        self.clock = clock or wall_clock
         self.last_refusal: Refusal | None = None
         """The service's answer to the last offer refused (why there was none)."""
 
@@ -107,6 +113,11 @@ class ServiceFeeder:
         out = drive + (walk + wp) / self.walk_speed_mps
         return np.where(np.isfinite(walk) & (k != p) & np.isfinite(wp), out, np.inf)
 
+    def _now_s(self, like: dt.datetime) -> float:
+        """Now in the service's seconds (its clock never goes back: never before its own)."""
+        now = self._seconds(as_zone_of(self.clock(), like))
+        return max(now, self.service.now_s or -math.inf)
+
     def _seconds(self, t: dt.datetime) -> float:
         midnight = dt.datetime.combine(self.day, dt.time(0), tzinfo=t.tzinfo)
         return (t - midnight).total_seconds()
@@ -120,10 +131,11 @@ class ServiceFeeder:
         dropoff: LonLat,
         *,
         earliest: dt.datetime,
-        asked_at: dt.datetime,
         wheelchair: bool,
     ) -> DemandOffer | None:
-        """The service's quote for the ride (None, with ``last_refusal`` set, when refused)."""
+        """The service's quote for the ride, asked now (``clock``; None, with
+        ``last_refusal`` set, when refused).
+        """
         if earliest.date() != self.day:
             self.last_refusal = Refusal("outside_hours", f"the service plans {self.day} only")
             return None
@@ -142,8 +154,7 @@ class ServiceFeeder:
             passengers=0 if wheelchair else 1,
             wheelchairs=1 if wheelchair else 0,
         )
-        # the service's clock never goes back: a question about the past is asked now
-        now_s = max(self._seconds(asked_at), self.service.now_s or -math.inf)
+        now_s = self._now_s(earliest)
         answer = self.service.quote(trip, now_s=now_s)
         if isinstance(answer, Refusal):
             self.last_refusal = answer
@@ -175,6 +186,9 @@ class ServiceFeeder:
     def book(self, offer: DemandOffer, *, rider: str = "") -> Offer:
         """Book an offer this feeder made; the booking keeps the times shown or is undone.
 
+        It is booked now (``clock``, never before the quote's time): when the clock or the
+        plans moved since the quote, the service plans it again.
+
         Raises
         ------
         OfferExpiredError
@@ -184,7 +198,8 @@ class ServiceFeeder:
         req = offer.request
         if offer.provider != self.name or not isinstance(req, _Request):
             raise ProblemError(f"{self.name}: the offer was made by {offer.provider!r}")
-        answer = self.service.book(dataclasses.replace(req.trip, rider=rider), now_s=req.now_s)
+        now_s = max(req.now_s, self._now_s(offer.pickup_window[0]))
+        answer = self.service.book(dataclasses.replace(req.trip, rider=rider), now_s=now_s)
         if isinstance(answer, Refusal):
             raise OfferExpiredError(
                 f"{self.name}: the ride from {req.trip.pickup} can no longer be booked "
@@ -198,7 +213,7 @@ class ServiceFeeder:
             or bhi > hi + TOLERANCE_S
             or answer.latest_dropoff_s > (latest + TOLERANCE_S)
         ):
-            self.service.cancel(answer.booking_id, now_s=req.now_s)
+            self.service.cancel(answer.booking_id, now_s=now_s)
             raise OfferExpiredError(
                 f"{self.name}: the vehicle plans changed; the ride from {req.trip.pickup} is now "
                 "offered at other times (plan the journey again)"
@@ -244,7 +259,7 @@ def book_journey(
         When a bookable leg's feeder is not among ``feeders``.
     """
     by_name = {f.name: f for f in feeders}
-    done: list[tuple[int, Offer, ServiceFeeder, float]] = []
+    done: list[tuple[int, Offer, ServiceFeeder]] = []
     try:
         for i, leg in enumerate(journey.legs):
             od = leg.on_demand
@@ -253,9 +268,9 @@ def book_journey(
             feeder = by_name.get(od.provider)
             if feeder is None:
                 raise ProblemError(f"book_journey: no feeder named {od.provider!r}")
-            done.append((i, feeder.book(od, rider=rider), feeder, od.request.now_s))
+            done.append((i, feeder.book(od, rider=rider), feeder))
     except BaseException:
-        for _, booked, feeder, now_s in done:
-            feeder.service.cancel(booked.booking_id, now_s=now_s)
+        for _, booked, feeder in done:  # its clock stands where the booking left it
+            feeder.service.cancel(booked.booking_id, now_s=feeder.service.now_s or 0.0)
         raise
-    return BookedJourney(journey, [(i, booked) for i, booked, _, _ in done])
+    return BookedJourney(journey, [(i, booked) for i, booked, _ in done])

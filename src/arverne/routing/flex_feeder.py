@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from arverne.errors import InputError
 from arverne.feeds.flex import FlexFeed, FlexWindow
 from arverne.geo import haversine_m
 from arverne.routing.journey import DemandOffer
+from arverne.routing.ondemand import as_zone_of, wall_clock
 from arverne.routing.query import STRAIGHT_LINE_SPEED_MPS
 
 LonLat = tuple[float, float]
@@ -58,6 +60,8 @@ class FlexFeeder:
         A location group or stop serves the points this close to one of its stops.
     walk_speed_mps
         Walking speed to and from a group's stop.
+    clock
+        The time now (booking notices count from it); default: the computer's clock.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class FlexFeeder:
         detour: float = 1.3,
         walk_m: float = 300.0,
         walk_speed_mps: float = 1.3,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         if not (speed_kmh > 0 and detour >= 1 and walk_m >= 0 and walk_speed_mps > 0):
             raise InputError("FlexFeeder: speed_kmh and walk_speed_mps must be > 0, detour >= 1")
@@ -79,6 +84,7 @@ class FlexFeeder:
         self.detour = detour
         self.walk_m = walk_m
         self.walk_speed_mps = walk_speed_mps
+        self.clock = clock or wall_clock
         self.rides: list[_Ride] = []
         for trip_id, rows in flex.trips().items():
             if zones is not None and not any(w.where in zones for w in rows):
@@ -143,16 +149,15 @@ class FlexFeeder:
         dropoff: LonLat,
         *,
         earliest: dt.datetime,
-        asked_at: dt.datetime,
         wheelchair: bool,
     ) -> DemandOffer | None:
         """The earliest-arriving ride of a trip running that day whose window and booking
-        rule still allow it when asked at ``asked_at`` (None when there is none).
+        rule still allow it when asked now (``clock``); None when there is none.
         """
         day = earliest.date()
         midnight = dt.datetime.combine(day, dt.time(0), tzinfo=earliest.tzinfo)
         t_s = (earliest - midnight).total_seconds()
-        now_s = (asked_at - midnight).total_seconds()
+        now_s = (as_zone_of(self.clock(), earliest) - midnight).total_seconds()
         best: tuple[float, DemandOffer] | None = None
         a_lon, a_lat = np.array([pickup[0]]), np.array([pickup[1]])
         b_lon, b_lat = np.array([dropoff[0]]), np.array([dropoff[1]])

@@ -72,13 +72,27 @@ class Feeder(Protocol):
         dropoff: LonLat,
         *,
         earliest: dt.datetime,
-        asked_at: dt.datetime,
         wheelchair: bool,
     ) -> DemandOffer | None:
-        """The ride picking up at ``pickup`` from ``earliest`` on, asked at ``asked_at``; None
-        when the service cannot take it.
+        """The ride picking up at ``pickup`` from ``earliest`` on, asked now (the feeder's own
+        clock: booking notices and the dispatcher's plans run on real time, not on the
+        query's); None when the service cannot take it.
         """
         ...
+
+
+def wall_clock() -> dt.datetime:
+    """The computer's time now, with its zone: a feeder's default clock."""
+    return dt.datetime.now().astimezone()
+
+
+def as_zone_of(t: dt.datetime, like: dt.datetime) -> dt.datetime:
+    """``t`` on the clock of ``like``: in its zone, or naive when ``like`` is (a naive time is
+    taken as on that clock already).
+    """
+    if like.tzinfo is None:
+        return t if t.tzinfo is None else t.astimezone().replace(tzinfo=None)
+    return t.astimezone(like.tzinfo) if t.tzinfo is not None else t.replace(tzinfo=like.tzinfo)
 
 
 class DemandLegs:
@@ -94,7 +108,7 @@ class DemandLegs:
     origin, destination
         WGS84 (lat, lon), as the planner takes them.
     when
-        The departure; also when the rider asks.
+        The departure.
     options
         Query options (``wheelchair`` asks for a wheelchair place).
     """
@@ -133,7 +147,7 @@ class DemandLegs:
                 self.direct.append(Journey(offer_legs(offer, ends)))
 
     def _offer(self, feeder: Feeder, a: LonLat, b: LonLat, t: dt.datetime) -> DemandOffer | None:
-        return feeder.offer(a, b, earliest=t, asked_at=self.t0, wheelchair=self.wheelchair)
+        return feeder.offer(a, b, earliest=t, wheelchair=self.wheelchair)
 
     def _candidates(
         self, feeder: Feeder, point: LonLat, other: LonLat, *, from_point: bool
