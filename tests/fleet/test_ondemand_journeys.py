@@ -268,3 +268,21 @@ def test_a_question_about_the_past_is_answered_now(scenario, tmp_path: Path) -> 
     journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])
     assert not [o for j in journeys for o in _demand(j)]
     assert feeder.last_refusal is not None
+
+
+def test_planning_ahead_leaves_the_dispatcher_clock_alone(scenario, tmp_path: Path) -> None:
+    """At 08:00 a rider plans for 16:00: the shuttle is offered for 16:00 and the service's
+    clock stays at 08:00 (nothing frozen ahead). Booked only at 16:10, after its pickup window
+    opened, the same offer is refused as expired and nothing is booked."""
+    planner, _ = scenario
+    svc = scenario_service(tmp_path / "b.sqlite")
+    now = [at("08:00")]
+    feeder = ServiceFeeder(svc, day=DAY, clock=lambda: now[0])
+    journeys = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("16:00"), feeders=[feeder])
+    j = next(j for j in journeys if _demand(j))
+    assert _demand(j)[0].pickup_window[0].replace(tzinfo=None) >= at("16:00")
+    assert svc.now_s == 8 * 3600.0
+    now[0] = at("16:10")
+    with pytest.raises(OfferExpiredError):
+        book_journey(j, [feeder], rider="late")
+    assert svc.bookings() == {}

@@ -184,25 +184,51 @@ class ServiceFeeder:
         )
 
     def book(self, offer: DemandOffer, *, rider: str = "") -> Offer:
-        """Book an offer this feeder made; the booking keeps the times shown or is undone.
+        """Book an offer this feeder made; the booking keeps the times shown or is not made.
 
-        It is booked now (``clock``, never before the quote's time): when the clock or the
-        plans moved since the quote, the service plans it again.
+        It is booked now (``clock``, never before the quote's time). The service is first
+        asked again without booking: when the clock or the plans moved since the offer and its
+        answer no longer fits the times shown, nothing is booked. Otherwise it is booked, and
+        checked again (another process may have booked in between): a booking that does not fit
+        is cancelled.
 
         Raises
         ------
         OfferExpiredError
-            When the service refuses it now, or would only take it with a pickup window or a
-            latest drop-off outside the ones shown (then nothing stays booked).
+            When the service refuses the ride now, or would take it only with a pickup window
+            or a latest drop-off outside the ones shown. Nothing stays booked, except in one
+            race: another process changed the plan between the check and the booking, and the
+            shuttle must already leave for the rider (the booking can no longer be cancelled;
+            the message names it).
         """
         req = offer.request
         if offer.provider != self.name or not isinstance(req, _Request):
             raise ProblemError(f"{self.name}: the offer was made by {offer.provider!r}")
         now_s = max(req.now_s, self._now_s(offer.pickup_window[0]))
-        answer = self.service.book(dataclasses.replace(req.trip, rider=rider), now_s=now_s)
+        trip = dataclasses.replace(req.trip, rider=rider)
+        self._check(offer, self.service.quote(trip, now_s=now_s))
+        answer = self.service.book(trip, now_s=now_s)
+        try:
+            self._check(offer, answer)
+        except OfferExpiredError:
+            assert isinstance(answer, Offer)
+            try:
+                self.service.cancel(answer.booking_id, now_s=now_s)
+            except ProblemError:
+                raise OfferExpiredError(
+                    f"{self.name}: another booking changed the plan meanwhile; booking "
+                    f"{answer.booking_id} stands at other times (the shuttle is on its way)"
+                ) from None
+            raise
+        assert isinstance(answer, Offer)
+        return answer
+
+    def _check(self, offer: DemandOffer, answer: Offer | Refusal) -> None:
+        """Raise OfferExpiredError unless ``answer`` keeps the times ``offer`` showed."""
+        where = offer.pickup_name
         if isinstance(answer, Refusal):
             raise OfferExpiredError(
-                f"{self.name}: the ride from {req.trip.pickup} can no longer be booked "
+                f"{self.name}: the ride from {where} can no longer be booked "
                 f"({answer.reason}: {answer.message})"
             )
         lo, hi = (self._seconds(t) for t in offer.pickup_window)
@@ -211,14 +237,12 @@ class ServiceFeeder:
         if (
             blo < lo - TOLERANCE_S
             or bhi > hi + TOLERANCE_S
-            or answer.latest_dropoff_s > (latest + TOLERANCE_S)
+            or answer.latest_dropoff_s > latest + TOLERANCE_S
         ):
-            self.service.cancel(answer.booking_id, now_s=now_s)
             raise OfferExpiredError(
-                f"{self.name}: the vehicle plans changed; the ride from {req.trip.pickup} is now "
+                f"{self.name}: the plans or the clock moved; the ride from {where} is now "
                 "offered at other times (plan the journey again)"
             )
-        return answer
 
 
 @dataclass(frozen=True)
@@ -254,7 +278,7 @@ def book_journey(
     ------
     OfferExpiredError
         When a leg can no longer be booked as shown: the legs already booked for this journey
-        are cancelled.
+        are cancelled (those whose shuttle already left for the rider stand, and are named).
     ProblemError
         When a bookable leg's feeder is not among ``feeders``.
     """
@@ -269,8 +293,17 @@ def book_journey(
             if feeder is None:
                 raise ProblemError(f"book_journey: no feeder named {od.provider!r}")
             done.append((i, feeder.book(od, rider=rider), feeder))
-    except BaseException:
+    except BaseException as exc:
+        kept = []
         for _, booked, feeder in done:  # its clock stands where the booking left it
-            feeder.service.cancel(booked.booking_id, now_s=feeder.service.now_s or 0.0)
+            try:
+                feeder.service.cancel(booked.booking_id, now_s=feeder.service.now_s or 0.0)
+            except ProblemError:  # its shuttle already left for the rider
+                kept.append(booked.booking_id)
+        if kept:
+            raise OfferExpiredError(
+                f"{exc}; the journey's earlier bookings {', '.join(kept)} stand (their shuttles "
+                "are on their way)"
+            ) from exc
         raise
     return BookedJourney(journey, [(i, booked) for i, booked, _ in done])
