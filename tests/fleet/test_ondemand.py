@@ -445,8 +445,8 @@ def test_service_area_distances_are_great_circle() -> None:
 def test_a_shuttle_on_its_way_back_takes_no_more_rides(tmp_path: Path) -> None:
     """A shuttle whose last drop-off leaves it just time to drive back to its depot by the end
     of its shift: once the clock passes the moment it must leave, advancing the clock keeps its
-    plan (it used to raise 'plan broke': the shuttle was held at its last stop until now) and
-    a new ride goes to the other shuttle."""
+    plan (it used to raise 'plan broke': the shuttle was held at its last stop until now), a
+    new ride goes to the other shuttle and re-optimisation gives it none."""
     pts = straight_line_area(["p0", "p1"], [3.0, 3.1], [45.7, 45.7], speed_kmh=40.0)
     tt = float(pts.travel_s[0, 1])
     end = 12 * H
@@ -463,4 +463,6 @@ def test_a_shuttle_on_its_way_back_takes_no_more_rides(tmp_path: Path) -> None:
         TripRequest("p1", "p0", earliest_pickup_s=end - tt + 60.0), now_s=end - tt + 50.0
     )
     assert isinstance(late, Offer) and late.vehicle_id == "v1"
+    svc.reoptimise(now_s=end - tt + 60.0, max_runtime=0.2)  # nor does re-optimisation
+    assert [s.booking_id for s in svc.plan("v0") if s.kind == "pickup"] == [first.booking_id]
     assert check_service(svc) == []
