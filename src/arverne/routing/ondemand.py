@@ -23,6 +23,11 @@ How a query uses them (:class:`DemandLegs`), for a departure at ``t0``:
 - door to door: one offer from the origin to the destination.
 
 Arrive-by and range queries do not use feeders (an offer depends on its pickup time).
+
+Known approximations: a first-mile entry arrives at the promised latest drop-off, so a bus
+leaving between the planned and the promised drop-off is not tried; a last-mile estimate
+assumes no wait for the shuttle, so the search may keep it over another egress that, once the
+shuttle is offered for real, would have arrived earlier.
 """
 
 from __future__ import annotations
