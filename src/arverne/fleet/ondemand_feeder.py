@@ -132,9 +132,12 @@ class ServiceFeeder:
         *,
         earliest: dt.datetime,
         wheelchair: bool,
+        latest_arrival: dt.datetime | None = None,
     ) -> DemandOffer | None:
         """The service's quote for the ride, asked now (``clock``; None, with
-        ``last_refusal`` set, when refused).
+        ``last_refusal`` set, when refused). With ``latest_arrival`` the service is asked for
+        an arrival by then (its promise), and a quote picking up before ``earliest`` is
+        refused.
         """
         if earliest.date() != self.day:
             self.last_refusal = Refusal("outside_hours", f"the service plans {self.day} only")
@@ -147,15 +150,21 @@ class ServiceFeeder:
             return None
         walk_a, walk_b = (math.ceil(float(w) / self.walk_speed_mps) for w in walk)
         area = self.service.area
+        leave_s = self._seconds(earliest) + walk_a
         trip = TripRequest(
             pickup=area.point_id[int(k[0])],
             dropoff=area.point_id[int(k[1])],
-            earliest_pickup_s=self._seconds(earliest) + walk_a,
+            earliest_pickup_s=leave_s if latest_arrival is None else None,
+            latest_arrival_s=None
+            if latest_arrival is None
+            else self._seconds(as_zone_of(latest_arrival, earliest)) - walk_b,
             passengers=0 if wheelchair else 1,
             wheelchairs=1 if wheelchair else 0,
         )
         now_s = self._now_s(earliest)
         answer = self.service.quote(trip, now_s=now_s)
+        if not isinstance(answer, Refusal) and answer.pickup_window_s[0] < leave_s:
+            answer = Refusal("too_late", "the arrival asked for needs a pickup before departure")
         if isinstance(answer, Refusal):
             self.last_refusal = answer
             return None

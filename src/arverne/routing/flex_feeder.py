@@ -150,9 +150,11 @@ class FlexFeeder:
         *,
         earliest: dt.datetime,
         wheelchair: bool,
+        latest_arrival: dt.datetime | None = None,
     ) -> DemandOffer | None:
         """The earliest-arriving ride of a trip running that day whose window and booking
-        rule still allow it when asked now (``clock``); None when there is none.
+        rule still allow it when asked now (``clock``); None when there is none, or when it
+        arrives after ``latest_arrival``.
         """
         day = earliest.date()
         midnight = dt.datetime.combine(day, dt.time(0), tzinfo=earliest.tzinfo)
@@ -214,7 +216,9 @@ class FlexFeeder:
                 request=r.trip_id,
             )
             best = (arrive + walk_b, offer)
-        return None if best is None else best[1]
+        if best is None or (latest_arrival is not None and best[1].latest_dropoff > latest_arrival):
+            return None
+        return best[1]
 
     def _zone_name(self, w: FlexWindow) -> str:
         zone = self.flex.zones.get(w.where)

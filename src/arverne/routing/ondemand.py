@@ -16,7 +16,8 @@ How a query uses them (:class:`DemandLegs`), for a departure at ``t0``:
 
 - first mile: real offers from the origin to a few served stops (the nearest ones and those
   nearest the destination), each an access entry arriving at the stop at the promised latest
-  drop-off (plus the walk from the drop-off point);
+  drop-off (plus the walk from the drop-off point); a second offer per stop promises the
+  arrival ``TIGHT_S`` after the first's planned one, when the first's promise is later;
 - last mile: egress entries at the served stops near the destination, timed by the drive
   estimate; after the search each journey ending with one is offered for real at its actual
   arrival at the stop (the leg then shows the offer's promise; a refused one drops the journey);
@@ -24,8 +25,8 @@ How a query uses them (:class:`DemandLegs`), for a departure at ``t0``:
 
 Arrive-by and range queries do not use feeders (an offer depends on its pickup time).
 
-Known approximations: a first-mile entry arrives at the promised latest drop-off, so a bus
-leaving between the planned and the promised drop-off is not tried; a last-mile estimate
+Known approximations: a first-mile entry arrives at a promised latest drop-off, so a bus
+leaving between the planned drop-off and the tighter promise is not tried; a last-mile estimate
 assumes no wait for the shuttle, so the search may keep it over another egress that, once the
 shuttle is offered for real, would have arrived earlier.
 """
@@ -54,6 +55,8 @@ TOWARD_STOPS = 4
 """... and to this many of the served stops nearest the other end of the journey."""
 TRANSFER_S = 120
 """Last mile: the shuttle is asked for this long after the arrival at the stop."""
+TIGHT_S = 300
+"""First mile: a second offer is asked for an arrival this long after the first's planned one."""
 
 
 @runtime_checkable
@@ -78,10 +81,12 @@ class Feeder(Protocol):
         *,
         earliest: dt.datetime,
         wheelchair: bool,
+        latest_arrival: dt.datetime | None = None,
     ) -> DemandOffer | None:
-        """The ride picking up at ``pickup`` from ``earliest`` on, asked now (the feeder's own
-        clock: booking notices and the dispatcher's plans run on real time, not on the
-        query's); None when the service cannot take it.
+        """The ride picking up at ``pickup`` from ``earliest`` on (and, when given, promising
+        the arrival at ``dropoff`` by ``latest_arrival``), asked now (the feeder's own clock:
+        booking notices and the dispatcher's plans run on real time, not on the query's); None
+        when the service cannot take it.
         """
         ...
 
@@ -177,9 +182,19 @@ class DemandLegs:
             offer = self._offer(feeder, self.o, pt, t0)
             if offer is None:
                 continue
-            at_stop = offer.latest_dropoff + dt.timedelta(seconds=offer.walk_from_dropoff_s)
-            acc.append((s, math.ceil((at_stop - t0).total_seconds()), offer.walk_to_pickup_s))
-            info.append(_entry(offer, "origin", name, self.o, pt, -1, s))
+            offers = [offer]
+            # the promise leaves room for the ride's slack: also ask for the arrival soon after
+            # the planned one, so that a bus leaving before the promised arrival is tried
+            tight = offer.planned_dropoff + dt.timedelta(seconds=TIGHT_S)
+            if tight < offer.latest_dropoff:
+                other = feeder.offer(self.o, pt, earliest=t0, wheelchair=self.wheelchair,
+                                     latest_arrival=tight)  # fmt: skip
+                if other is not None and other.latest_dropoff < offer.latest_dropoff:
+                    offers.append(other)
+            for o in offers:
+                at_stop = o.latest_dropoff + dt.timedelta(seconds=o.walk_from_dropoff_s)
+                acc.append((s, math.ceil((at_stop - t0).total_seconds()), o.walk_to_pickup_s))
+                info.append(_entry(o, "origin", name, self.o, pt, -1, s))
         _extend(q, "access", acc, info)
 
     def _last_mile(self, feeder: Feeder) -> None:
