@@ -34,6 +34,10 @@ _EXPORTS = {
     "TripRequest": "arverne.fleet.ondemand_model",
     "Offer": "arverne.fleet.ondemand_model",
     "Refusal": "arverne.fleet.ondemand_model",
+    "read_flex": "arverne.feeds.flex",
+    "FlexFeeder": "arverne.routing.flex_feeder",
+    "ServiceFeeder": "arverne.fleet.ondemand_feeder",
+    "book_journey": "arverne.fleet.ondemand_feeder",
     "ReadLimits": "arverne.feeds.limits",
     # the error tree (drawn in arverne.errors) and the warnings a caller may filter
     "ArverneError": "arverne.errors",
@@ -43,6 +47,7 @@ _EXPORTS = {
     "ProblemError": "arverne.errors",
     "NetworkStoreError": "arverne.errors",
     "NoRouteError": "arverne.errors",
+    "OfferExpiredError": "arverne.errors",
     "StoreError": "arverne.errors",
     "ArverneWarning": "arverne.errors",
     "FallbackWarning": "arverne.errors",

@@ -10,6 +10,7 @@ Each subclass also inherits the builtin a caller would naturally catch::
     │   └── ProblemError                              a tour or booking problem that is invalid
     ├── NetworkStoreError(ArverneError, OSError)      a compiled network that cannot be read or written
     ├── NoRouteError(ArverneError, LookupError)       a query with no answer, with its reason
+    ├── OfferExpiredError(ArverneError, LookupError)  an on-demand offer no longer bookable as shown
     └── StoreError(ArverneError, RuntimeError)        bookings store failure
 """
 
@@ -51,6 +52,12 @@ class NoRouteError(ArverneError, LookupError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class OfferExpiredError(ArverneError, LookupError):
+    """An on-demand offer that can no longer be booked with the times it showed (the vehicle
+    plans changed since); nothing was booked, plan the journey again.
+    """
 
 
 class StoreError(ArverneError, RuntimeError):

@@ -273,25 +273,41 @@ def test_gtfs_trips_have_blocks_late_buses_and_consistent_times(territory: Terri
     assert (dt_s[road > 1500.0] > 0).all()
 
 
-def test_gtfs_flex_on_demand_zone(territory: Territory) -> None:
-    """locations.geojson holds a zone around the western villages, used by booked flex trips."""
+def test_gtfs_flex_on_demand_zones(territory: Territory) -> None:
+    """locations.geojson holds a zone around the western villages (booked an hour ahead) and
+    one around the north-eastern ones (run by Arverne, rides to the bus station's location
+    group), both used by booked flex trips; the Flex reader finds no fault."""
+    from arverne.demo._flex import ARVERNE_ZONE_ID, FLEX_ZONE_ID, GARE_GROUP_ID
+    from arverne.feeds.flex import read_flex
     from arverne.feeds.gtfs import read_gtfs
 
     feed = read_gtfs(territory.gtfs)
-    assert {"booking_rules.txt", "locations.geojson"} <= set(feed.flex)
-    zones = json.loads(feed.flex["locations.geojson"])
-    (feature,) = zones["features"]
-    zone = shape(feature["geometry"])
-    assert zone.is_valid and zone.area > 0
+    assert {"booking_rules.txt", "locations.geojson", "location_groups.txt"} <= set(feed.flex)
+    zones = {
+        f["id"]: shape(f["geometry"])
+        for f in json.loads(feed.flex["locations.geojson"])["features"]
+    }
+    assert set(zones) == {FLEX_ZONE_ID, ARVERNE_ZONE_ID}
     stops = feed.stops.set_index("stop_id")
-    assert zone.contains(Point(stops.loc["MAS", "stop_lon"], stops.loc["MAS", "stop_lat"]))
-    assert not zone.contains(Point(stops.loc["GARE", "stop_lon"], stops.loc["GARE", "stop_lat"]))
+
+    def inside(zone_id: str, stop_id: str) -> bool:
+        return zones[zone_id].contains(
+            Point(stops.loc[stop_id, "stop_lon"], stops.loc[stop_id, "stop_lat"])
+        )
+
+    assert all(z.is_valid and z.area > 0 for z in zones.values())
+    assert inside(FLEX_ZONE_ID, "MAS") and not inside(FLEX_ZONE_ID, "GARE")
+    assert inside(ARVERNE_ZONE_ID, "STVID") and inside(ARVERNE_ZONE_ID, "CHAMB")
+    assert not inside(ARVERNE_ZONE_ID, "GARE") and not inside(ARVERNE_ZONE_ID, "MAS")
     flex = feed.flex_stop_times
-    assert set(flex.location_id) == {feature["id"]}
+    assert set(flex.location_id) - {""} == set(zones)
+    assert set(flex.location_group_id) - {""} == {GARE_GROUP_ID}
     assert (flex.start_pickup_drop_off_window != "").all()
     rules = _gtfs_rows(territory.gtfs, "booking_rules.txt")
     assert set(flex.pickup_booking_rule_id) == {r["booking_rule_id"] for r in rules}
     assert set(flex.trip_id) <= set(feed.trips.trip_id)
+    typed = read_flex(feed)
+    assert typed.notices == [] and typed.groups[GARE_GROUP_ID] == ("GARE_A", "GARE_B", "GARE_C")
 
 
 @pytest.mark.parametrize("seed", [7, 1, 2, 13])

@@ -440,3 +440,29 @@ def test_service_area_distances_are_great_circle() -> None:
     assert dist == pytest.approx(float(np.min(haversine_m(lon, lat, a.lon, a.lat))), rel=1e-12)
     expected = straight_line_m(a.lon, a.lat) / (40.0 / 3.6)
     np.testing.assert_allclose(a.travel_s, expected, rtol=1e-12, atol=1e-9)
+
+
+def test_a_shuttle_on_its_way_back_takes_no_more_rides(tmp_path: Path) -> None:
+    """A shuttle whose last drop-off leaves it just time to drive back to its depot by the end
+    of its shift: once the clock passes the moment it must leave, advancing the clock keeps its
+    plan (it used to raise 'plan broke': the shuttle was held at its last stop until now), a
+    new ride goes to the other shuttle and re-optimisation gives it none."""
+    pts = straight_line_area(["p0", "p1"], [3.0, 3.1], [45.7, 45.7], speed_kmh=40.0)
+    tt = float(pts.travel_s[0, 1])
+    end = 12 * H
+    vehicles = [Shuttle("v0", 4, 0, "p0", 6 * H, end), Shuttle("v1", 4, 0, "p0", 6 * H, 20 * H)]
+    svc = OnDemandService.open(pts, tmp_path / "b.sqlite", vehicles[:1])
+    pickup = end - 2 * tt - 2 * svc.params.boarding_s - 100.0
+    first = svc.book(TripRequest("p0", "p1", earliest_pickup_s=pickup), now_s=pickup - H)
+    assert isinstance(first, Offer) and first.vehicle_id == "v0"
+    svc.advance(end - tt + 50.0)  # past the moment v0 must leave p1 for its depot
+    assert check_service(svc) == []
+    svc.close()
+    svc = OnDemandService.open(pts, tmp_path / "b.sqlite", vehicles)
+    late = svc.book(
+        TripRequest("p1", "p0", earliest_pickup_s=end - tt + 60.0), now_s=end - tt + 50.0
+    )
+    assert isinstance(late, Offer) and late.vehicle_id == "v1"
+    svc.reoptimise(now_s=end - tt + 60.0, max_runtime=0.2)  # nor does re-optimisation
+    assert [s.booking_id for s in svc.plan("v0") if s.kind == "pickup"] == [first.booking_id]
+    assert check_service(svc) == []

@@ -209,3 +209,24 @@ def test_demo_settings_serve_everything(demo_net: Path, monkeypatch: pytest.Monk
     with make_client(first) as c:
         status = c.get("/v1/status").json()
     assert status["ondemand"] and status["jobs"] and status["writes_enabled"]
+
+
+def test_job_survives_its_web_worker(
+    demo_net: Path, tmp_path: Path, home_care: dict[str, Any]
+) -> None:
+    """A job started by one app (web worker) finishes and is read through another app over the
+    same job folder, after the first one is gone: a worker restart loses no job."""
+    settings = ServiceSettings(network_dir=demo_net, token=TOKEN, job_dir=tmp_path)
+    with make_client(settings) as first:
+        r = first.post("/v1/tours", json=home_care, params={"time_limit": 2}, headers=AUTH)
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+    del first
+    with make_client(settings) as second:
+        deadline = time.monotonic() + 120
+        job = second.get(f"/v1/jobs/{job_id}").json()
+        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            job = second.get(f"/v1/jobs/{job_id}").json()
+        assert job["status"] == "succeeded", job
+        assert second.get(job["results"]["solution"]).status_code == 200

@@ -1,18 +1,15 @@
-"""Bus lines, school line and on-demand zone of the demo territory, as GTFS (+ GTFS-Flex) tables."""
+"""Bus lines and school line of the demo territory as GTFS tables (the GTFS-Flex zones: _flex)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
 import itertools
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shapely.geometry import MultiPoint
-from shapely.geometry.polygon import orient
-
+from arverne.demo._flex import flex_rows, flex_tables, flex_zones
 from arverne.demo._layout import (
     BUS_STATION,
     CAR_HIGHWAYS,
@@ -49,8 +46,6 @@ SCHOOL_HOLIDAYS = [  # zone A, first and last day without school
 ]
 DWELL_S = 20.0
 AGENCY_ID = "TPV"
-FLEX_ZONE_ID = "zone-tad-ouest"
-BOOKING_RULE_ID = "tad-1h"
 
 
 @dataclass(frozen=True)
@@ -351,47 +346,7 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
                         "timepoint": "1",
                     }
                 )
-    # on-demand (GTFS-Flex): anywhere to anywhere in the western zone, booked one hour ahead
-    route_rows.append(
-        {
-            "route_id": "TAD",
-            "agency_id": AGENCY_ID,
-            "route_short_name": "TAD",
-            "route_long_name": "Transport à la demande – secteur Ouest",
-            "route_type": "3",
-            "route_color": "16A085",
-            "route_text_color": "FFFFFF",
-        }
-    )
-    for service_id, start, end in (
-        ("SEM", "08:00:00", "18:00:00"),
-        ("SAM", "09:00:00", "12:30:00"),
-    ):
-        trip_id = f"TAD-{service_id}"
-        trip_rows.append(
-            {
-                "route_id": "TAD",
-                "service_id": service_id,
-                "trip_id": trip_id,
-                "trip_headsign": "Transport à la demande",
-                "direction_id": "0",
-                "wheelchair_accessible": "1",
-            }
-        )
-        for sequence, pickup, drop_off in (("1", "2", "1"), ("2", "1", "2")):
-            st_rows.append(
-                {
-                    "trip_id": trip_id,
-                    "location_id": FLEX_ZONE_ID,
-                    "stop_sequence": sequence,
-                    "pickup_type": pickup,
-                    "drop_off_type": drop_off,
-                    "start_pickup_drop_off_window": start,
-                    "end_pickup_drop_off_window": end,
-                    "pickup_booking_rule_id": BOOKING_RULE_ID,
-                    "drop_off_booking_rule_id": BOOKING_RULE_ID,
-                }
-            )
+    flex_rows(AGENCY_ID, route_rows, trip_rows, st_rows)
     rows["routes.txt"] = route_rows
     rows["trips.txt"] = trip_rows
     rows["stop_times.txt"] = st_rows
@@ -428,28 +383,8 @@ def build_gtfs(plan: StreetPlan) -> GtfsTables:
         }
     ]
     t = {file: gtfs_table(file, file_rows) for file, file_rows in rows.items()}
-    # GTFS-Flex booking rules: outside the reader's spec, kept verbatim by it
-    t["booking_rules.txt"] = (
-        [
-            "booking_rule_id",
-            "booking_type",
-            "prior_notice_duration_min",
-            "message",
-            "phone_number",
-            "booking_url",
-        ],
-        [
-            [
-                BOOKING_RULE_ID,
-                "1",
-                "60",
-                "Réservez au moins une heure avant votre trajet, par téléphone ou en ligne.",
-                "04 73 00 00 01",
-                "https://transports.vernac.example.org/tad",
-            ]
-        ],
-    )
-    return GtfsTables(t, _flex_zone(plan))
+    t.update(flex_tables())
+    return GtfsTables(t, flex_zones(plan))
 
 
 def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, int, int, str]]:
@@ -480,30 +415,6 @@ def _trips(line: LineDef, patterns: dict[int, Pattern]) -> list[tuple[str, str, 
                 trip_id = f"{block_id}-1-{dep // 60:02d}{dep % 60:02d}"
                 out.append((trip_id, service_id, 1, dep, block_id))
     return out
-
-
-def _flex_zone(plan: StreetPlan) -> str:
-    """locations.geojson: one polygon around the western and southern villages and hamlets."""
-    points = [plan.villages["W"].centre, plan.villages["S"].centre]
-    points += [c for _, key, c, _ in plan.hamlets if key in ("W", "S")]
-    points += [c for _, key, c in plan.farms if key in ("W", "S")]
-    zone = orient(MultiPoint(points).convex_hull.buffer(900.0, quad_segs=4).simplify(50.0), 1.0)
-    ring = [[round(v, 6) for v in to_lonlat(x, y)] for x, y in zone.exterior.coords]
-    feature = {
-        "id": FLEX_ZONE_ID,
-        "type": "Feature",
-        "properties": {
-            "stop_name": "Zone TAD Ouest",
-            "stop_desc": "Le Mas-de-Ribes, Beaulieu-sur-Couze et leurs hameaux",
-        },
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-    }
-    return (
-        json.dumps(
-            {"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False, indent=2
-        )
-        + "\n"
-    )
 
 
 # --- bus paths --------------------------------------------------------------------------------

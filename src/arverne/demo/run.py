@@ -34,6 +34,9 @@ def run_demo(out_dir: Path, console: Console) -> None:
     console.print(table)
     console.print(f"network directory: {escape(str(network.path))}\n")
     _plan_journeys(network, pd.read_csv(territory.places), console)
+    from arverne.demo.ondemand import show_on_demand_journey
+
+    show_on_demand_journey(network, territory, out_dir / "ondemand", console, day=DEMO_DAY)
     _solve_tours(network, territory.places, out_dir / "tours", console)
 
 

@@ -12,8 +12,10 @@ as downloaded data:
 ``territory-gtfs.zip``
     GTFS for September 2026 to August 2027: four regional bus lines (one run as vehicle blocks,
     one with a late Saturday bus at 24:30), a town shuttle described by frequencies, a school
-    line running on school days only, transfers at the bus station, and a GTFS-Flex on-demand
-    zone (``locations.geojson``, ``booking_rules.txt``) in the west.
+    line running on school days only, transfers at the bus station, and two GTFS-Flex on-demand
+    zones (``locations.geojson``, ``booking_rules.txt``, a location group of the bus station's
+    platforms): the western one booked an hour ahead by phone, the north-eastern one run by
+    Arverne's live dispatcher (booked with the journey).
 ``places.csv``
     Health places, schools, shops, farms and population points (``place_id, kind, name, lon,
     lat, population``).
@@ -53,6 +55,8 @@ GTFS_ORDER = [
     "feed_info.txt",
     "shapes.txt",
     "booking_rules.txt",
+    "location_groups.txt",
+    "location_group_stops.txt",
 ]
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 

@@ -178,6 +178,11 @@ class OnDemandService:
             raise StoreError(f"bookings: confirmed booking {missing[0]} has no plan events")
         self._versions.update({v: n for v, n in state.versions.items() if v in vehicle_ids})
 
+    @property
+    def now_s(self) -> float | None:
+        """The service's clock: the latest ``now_s`` it was given (None before any)."""
+        return self._now_s
+
     def advance(self, now_s: float) -> None:
         """Move the clock: freeze every stop the vehicle leaves for before ``now_s + freeze_s``
         (it waits where it is and leaves just in time), and let no vehicle leave its last

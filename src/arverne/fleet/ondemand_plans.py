@@ -273,7 +273,17 @@ class ShuttlePlans:
                 self.ev_f[v, k, K.F_L] = b
                 self.v_lock[v] = k
                 k += 1
-            self.v_ready[v] = max(self.v_ready[v], now_s)
+            ready = now_s
+            if k == n - 1:
+                # only the way back is left: a shuttle that must already have left for its
+                # depot (or whose shift is over) left then; it takes no more rides (a detour
+                # from leave_by cannot reach the depot in time either)
+                last = self.ev_i[v, k - 1, K.I_PT]
+                leave_by = self.ev_f[v, k, K.F_L] - self.tt[last, self.ev_i[v, k, K.I_PT]]
+                if leave_by < now_s:
+                    self.v_active[v] = False
+                    ready = leave_by
+            self.v_ready[v] = max(self.v_ready[v], ready)
             if not self.refresh(v):  # cannot happen: unfrozen stops leave after now + freeze
                 raise StoreError(
                     f"internal: vehicle {self.shuttles[v].vehicle_id} plan broke at {now_s}"

@@ -129,6 +129,7 @@ def street_leg(search: Search, q: Query, info: dict[str, Any], t_start: int, t_e
         if info.get("estimated")
         else street_drawer(search.network, info["mode"], info["from"], info["to"]),
         estimated=bool(info.get("estimated")),
+        on_demand=info.get("offer"),
     )
 
 

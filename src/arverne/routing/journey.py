@@ -64,6 +64,64 @@ class StopCall:
 
 
 @dataclass(frozen=True)
+class DemandOffer:
+    """An on-demand ride offered inside a journey (a zone's shuttle, first/last mile or door to
+    door), as a feeder (:mod:`arverne.routing.ondemand`) answered it.
+    """
+
+    provider: str
+    """Name of the feeder that made the offer (the one that books it)."""
+    zone: str
+    pickup_name: str
+    pickup_lonlat: tuple[float, float]
+    dropoff_name: str
+    dropoff_lonlat: tuple[float, float]
+    pickup_window: tuple[dt.datetime, dt.datetime]
+    """The rider is picked up within this window."""
+    planned_pickup: dt.datetime
+    planned_dropoff: dt.datetime
+    latest_dropoff: dt.datetime
+    """The rider is dropped off by then."""
+    bookable: bool
+    """Booked in one call through its feeder (a live dispatcher's checked answer); False: the
+    zone is run by someone else and ``booking`` says how to book it."""
+    booking: str = ""
+    """How to book (phone, web, advance notice) when not ``bookable``."""
+    service_window: tuple[dt.datetime, dt.datetime] | None = None
+    """When the zone runs that day (GTFS-Flex pickup/drop-off window)."""
+    estimated: bool = False
+    """Times estimated from the zone's rules (straight line), not a dispatcher's answer."""
+    wheelchair: bool = False
+    walk_to_pickup_s: int = 0
+    walk_from_dropoff_s: int = 0
+    request: Any = field(default=None, repr=False, compare=False)
+    """What the provider needs to book the offer (opaque to routing)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (times in ISO 8601)."""
+        out: dict[str, Any] = {
+            "provider": self.provider,
+            "zone": self.zone,
+            "pickup": {"name": self.pickup_name, "lon": self.pickup_lonlat[0],
+                       "lat": self.pickup_lonlat[1]},
+            "dropoff": {"name": self.dropoff_name, "lon": self.dropoff_lonlat[0],
+                        "lat": self.dropoff_lonlat[1]},
+            "pickup_window": [t.isoformat() for t in self.pickup_window],
+            "planned_pickup": self.planned_pickup.isoformat(),
+            "planned_dropoff": self.planned_dropoff.isoformat(),
+            "latest_dropoff": self.latest_dropoff.isoformat(),
+            "bookable": self.bookable,
+            "estimated": self.estimated,
+            "wheelchair": self.wheelchair,
+        }  # fmt: skip
+        if self.booking:
+            out["booking"] = self.booking
+        if self.service_window is not None:
+            out["service_window"] = [t.isoformat() for t in self.service_window]
+        return out
+
+
+@dataclass(frozen=True)
 class Leg:
     """One leg of a journey: a street leg (walk, bike, car) or a ride on one trip."""
 
@@ -95,6 +153,8 @@ class Leg:
     """Transit legs: the rider stays in the vehicle from the previous leg (in-seat transfer)."""
     estimated: bool = False
     """Street legs: estimated on the straight line (no street near an end), not measured."""
+    on_demand: DemandOffer | None = None
+    """On-demand legs (``mode="on_demand"``): the offer, its promise and how to book it."""
     geometry_fn: Callable[[], list[tuple[float, float]]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -117,7 +177,7 @@ class Leg:
 
     @property
     def is_transit(self) -> bool:
-        """Whether the leg rides a vehicle of the timetable."""
+        """Whether the leg rides a vehicle: a trip of the timetable or an on-demand shuttle."""
         return self.mode not in STREET_MODES
 
     @property
@@ -131,6 +191,16 @@ class Leg:
         """
         day = day or self.start.date()
         span = f"{_clock(self.start, day)}-{_clock(self.end, self.start.date())}"
+        od = self.on_demand
+        if od is not None:
+            lo, hi = od.pickup_window
+            how = "book in the journey" if od.bookable else od.booking
+            est = ", estimated" if od.estimated else ""
+            return (
+                f"{span}  on demand ({od.zone}{est}): {od.pickup_name} -> {od.dropoff_name}, "
+                f"pickup {_clock(lo, day)}-{_clock(hi, day)}, "
+                f"arrival by {_clock(od.latest_dropoff, day)} [{how}]"
+            )
         if self.is_transit:
             name = self.route_short_name or self.route_long_name or self.route_id
             head = f" towards {self.headsign}" if self.headsign else ""
@@ -162,7 +232,9 @@ class Leg:
             },
             "to": {"name": self.to_name, "lon": self.to_lonlat[0], "lat": self.to_lonlat[1]},
         }
-        if self.is_transit:
+        if self.on_demand is not None:
+            out["on_demand"] = self.on_demand.to_dict()
+        elif self.is_transit:
             out.update(
                 route_id=self.route_id,
                 route_short_name=self.route_short_name,

@@ -17,6 +17,7 @@ from arverne.network.network import Network
 from arverne.network.timetable import Timetable
 from arverne.routing.assemble import journey, pareto_journeys
 from arverne.routing.journey import Journey
+from arverne.routing.ondemand import DemandLegs, Feeder
 from arverne.routing.options import INF, PlanOptions
 from arverne.routing.query import (
     direct_journey,
@@ -95,6 +96,7 @@ class Planner:
         options: PlanOptions,
         *,
         direct: Journey | None,
+        demand: DemandLegs | None = None,
     ) -> list[Journey]:
         t = frame_seconds(self.search, q, when)
         window_s = int(window.total_seconds())
@@ -102,6 +104,8 @@ class Planner:
             raise InputError(f"window must lie between 0 and {MAX_WINDOW}, got {window}")
         traces = self.search.traces(q, t, window_s, options, arrive_by=arrive_by)
         journeys = [journey(self.search, q, tr) for tr in traces]
+        if demand is not None:
+            journeys = demand.settle(journeys)
         if direct is not None:
             journeys.append(direct)
         # the search is Pareto-optimal per run; journeys are judged on their actual times
@@ -124,6 +128,7 @@ class Planner:
         arrive_by: bool = False,
         window: dt.timedelta = dt.timedelta(0),
         options: PlanOptions = DEFAULT_OPTIONS,
+        feeders: Sequence[Feeder] = (),
     ) -> list[Journey]:
         """Door-to-door journeys between two (lat, lon) points.
 
@@ -139,6 +144,9 @@ class Planner:
             Range query over ``[t, t + window]`` (``[t - window, t]`` with ``arrive_by``).
         options
             Query options.
+        feeders
+            On-demand services offering first/last-mile and door-to-door legs
+            (:mod:`arverne.routing.ondemand`); departure queries without a window only.
 
         Returns
         -------
@@ -154,7 +162,14 @@ class Planner:
             ``no_service`` (nothing runs in the window and no direct journey).
         """
         q = point_query(self.search, origin, destination, depart_at, options)
+        demand = None
+        if feeders:
+            if arrive_by or window:
+                raise InputError("on-demand feeders answer departure queries without a window")
+            demand = DemandLegs(self.search, q, feeders, origin, destination, depart_at, options)
         direct = direct_journey(self.search, origin, destination, depart_at, arrive_by, options)
+        if direct is None and demand is not None and demand.direct:
+            direct = demand.direct.pop()  # a door-to-door ride is a direct journey too
         kind = "wheelchair-accessible stop" if options.wheelchair else "stop"
         if not len(q.access_stop) and direct is None:
             raise NoRouteError(
@@ -168,7 +183,9 @@ class Planner:
                 f"egress limit ({options.max_walk_egress_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
-        journeys = self._finish(q, depart_at, arrive_by, window, options, direct=direct)
+        journeys = self._finish(
+            q, depart_at, arrive_by, window, options, direct=direct, demand=demand
+        )
         if not journeys:
             raise NoRouteError(
                 f"no journey found {'arriving by' if arrive_by else 'departing from'} "

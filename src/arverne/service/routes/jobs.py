@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from arverne.errors import ProblemError
 from arverne.service.context import Context, CurrentSnapshot, Writer
+from arverne.service.geojson import json_response
 from arverne.service.jobs import MEDIA_TYPES, Job
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
 from arverne.service.snapshot import Snapshot
@@ -131,8 +132,6 @@ def post_tours(
 
 
 def _accepted(job: JobOut) -> Any:
-    from arverne.service.geojson import json_response
-
     return json_response(
         job.model_dump(mode="json"),
         status_code=202,
