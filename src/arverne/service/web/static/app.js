@@ -283,7 +283,12 @@ function asJourneys(data) {
         leg.geojson?.coordinates ||
         [[leg.from.lon, leg.from.lat], ...(leg.stops || []).map((s) => [s.lon, s.lat]), [leg.to.lon, leg.to.lat]];
       const transit = !["walk", "bike", "car"].includes(leg.mode);
-      const color = leg.route_color ? lineColor(leg.route_color) : state.lineColors.get(leg.route_id) || lineColor("");
+      const color =
+        leg.mode === "on_demand"
+          ? ON_DEMAND_COLOR
+          : leg.route_color
+            ? lineColor(leg.route_color)
+            : state.lineColors.get(leg.route_id) || lineColor("");
       return { ...leg, _geometry: geometry, _transit: transit, _color: color };
     });
     return { ...j, legs };
@@ -308,6 +313,8 @@ function placeName(name) {
   return name;
 }
 
+const ON_DEMAND_COLOR = "#6a1b9a"; // the shuttle's colour on the map (its plan is drawn so too)
+
 function legText(leg) {
   const values = { start: clock(leg.start), end: clock(leg.end), from: placeName(leg.from.name), to: placeName(leg.to.name) };
   const min = Math.round(leg.duration_s / 60);
@@ -316,6 +323,10 @@ function legText(leg) {
     return t("leg_walk", { ...values, min, dist });
   }
   if (!leg._transit) return t("leg_street", { ...values, min, mode: modeName(leg.mode) });
+  if (leg.on_demand) {
+    const od = leg.on_demand;
+    return t("leg_on_demand", { ...values, zone: od.zone || "", from: od.pickup_name || values.from, to: od.dropoff_name || values.to });
+  }
   const head = (leg.headsign ? t("towards", { head: leg.headsign }) : "") + (leg.stay_seated ? t("stay_seated") : "");
   return t("leg_transit", {
     ...values,
@@ -361,8 +372,9 @@ function renderJourneys() {
         badge.className = "badge";
         badge.style.background = leg._color;
         badge.style.color = textOn(leg._color);
-        badge.textContent = leg.route_short_name || leg.mode;
-        badge.setAttribute("aria-label", t("line_label", { name: leg.route_short_name || leg.mode }));
+        const name = leg.route_short_name || modeName(leg.mode);
+        badge.textContent = name;
+        badge.setAttribute("aria-label", leg.route_short_name ? t("line_label", { name }) : name);
         badges.append(badge);
       }
       button.append(title, badges, summary);
