@@ -196,7 +196,7 @@ async function main() {
     state.feeds = status.network.feeds;
     for (const id of ["when", "iso-when"]) $(id).value = defaultWhen();
     $("book-when").value = soon();
-    state.map = await createMap(state.maplibregl, $("map"), state.extent, { map: t("map_label") });
+    state.map = await createMap(state.maplibregl, $("map"), state.extent, { map: t("map_label"), zoom: t("zoom_hint") });
     const lines = await state.map.getSource("lines").getData();
     for (const f of lines.features) state.lineColors.set(f.properties.route_id, f.properties.color);
     await loadStopIndex();

@@ -200,7 +200,15 @@ export async function createMap(maplibregl, container, extent, labels) {
     ["streets", "map/streets", extent.street_segments, WHOLE_STREETS, {}],
     ["stops", "stops", extent.stops, WHOLE_STOPS, { count: WHOLE_STOPS }],
   ];
-  const load = () => Promise.all(layers.map((layer) => loadByView(map, extent, ...layer)));
+  const hint = Object.assign(document.createElement("p"), { className: "map-hint", textContent: labels.zoom });
+  hint.dataset.i18n = "zoom_hint"; // translated with the page
+  map.getContainer().append(hint);
+  const load = () => {
+    // on a big network, below BY_VIEW_ZOOM only the lines are drawn: say why
+    const big = layers.some(([, , total, whole]) => total > whole);
+    hint.hidden = !(big && map.getZoom() < BY_VIEW_ZOOM);
+    return Promise.all(layers.map((layer) => loadByView(map, extent, ...layer)));
+  };
   await load();
   map.on("moveend", load);
   return map;
