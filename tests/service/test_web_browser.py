@@ -111,8 +111,10 @@ def _plan_by_clicks(page: Any) -> None:
     wait_idle(page)
 
 
-def test_page_draws_our_base_map(page: Any) -> None:
+def test_page_draws_our_base_map(page: Any, base_url: str) -> None:
     """The page loads with no outside request: streets, lines in their colours and stops drawn."""
+    urls = page.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
+    assert urls and all(u.startswith(base_url) for u in urls)
     assert len(source_features(page, "streets")) > 100
     lines = {f["short_name"]: f["color"] for f in rendered(page, "lines")}
     assert lines["10"] == "#e2001a"

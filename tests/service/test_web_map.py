@@ -57,8 +57,6 @@ def _reference_streets(
             kind = "road" if may("walk") else "motorway"
         elif may("tractor"):
             kind = "track"
-        elif may("bike"):
-            kind = "cycleway"
         else:
             kind = "path"
         points = tuple((round(x, 6), round(y, 6)) for x, y in zip(lons, lats, strict=True))

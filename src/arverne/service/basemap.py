@@ -49,16 +49,14 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-def _street_kind(
-    walk: np.ndarray, bike: np.ndarray, car: np.ndarray, tractor: np.ndarray
-) -> list[str]:
+def _street_kind(walk: np.ndarray, car: np.ndarray, tractor: np.ndarray) -> list[str]:
     """The drawn class of each segment from which modes may pass it (either direction).
 
-    ``motorway``: cars only; ``road``: cars and walkers; ``track``: tractors but no cars
-    (farm tracks); ``cycleway``: bikes but no motor vehicle; ``path``: walkers only.
+    ``motorway``: cars but no walkers; ``road``: cars and walkers; ``track``: tractors but no
+    cars (farm tracks); ``path``: no motor vehicle (walkers, bikes). The street arrays keep
+    no OSM tags, so a cycleway and a footpath open to bikes look alike here.
     """
     kinds = np.full(walk.shape, "path", dtype="<U8")
-    kinds[bike] = "cycleway"
     kinds[tractor & ~car] = "track"
     kinds[car] = "road"
     kinds[car & ~walk] = "motorway"
@@ -195,7 +193,7 @@ def _segment_kinds(network: Network, seg_arc: np.ndarray, twin: np.ndarray) -> l
         row = times[streets.mode_index(mode)]
         return np.isfinite(row[seg_arc]) | np.isfinite(row[back])
 
-    return _street_kind(passable("walk"), passable("bike"), passable("car"), passable("tractor"))
+    return _street_kind(passable("walk"), passable("car"), passable("tractor"))
 
 
 def _extent(network: Network, seg_box: np.ndarray) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def get_streets(
     ],
 ) -> Any:
     """Street segments meeting ``bbox``, one LineString each, ``kind`` their drawn class
-    (motorway, road, track, cycleway, path: from which modes may pass). At most
+    (motorway, road, track, path: from which modes may pass). At most
     ``MAX_STREET_SEGMENTS``; a larger box is refused before any is built.
     """
     box = parse_bbox(bbox)

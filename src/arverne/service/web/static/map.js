@@ -14,7 +14,6 @@ const STREET_STYLE = {
   motorway: { color: "#d9822b", width: 4 },
   road: { color: "#ffffff", width: 3 },
   track: { color: "#a0784a", width: 1.5 },
-  cycleway: { color: "#2f7d32", width: 1.5 },
   path: { color: "#7a6f66", width: 1 },
 };
 
