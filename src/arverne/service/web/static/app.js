@@ -1,7 +1,7 @@
 // Arverne's web map: journeys, isochrones, the territory diagnosis, tours and on-demand bookings,
 // all through the public API. This module wires the page: tabs, map clicks, language, start-up.
 
-import { computeIsochrones, renderIsoLegend, runDiagnosis, setIsoFrom } from "./areas.js";
+import { computeIsochrones, fillDiagnosisChoices, renderDiagnosis, renderIsoLegend, runDiagnosis, setIsoFrom } from "./areas.js";
 import { get } from "./api.js";
 import { initialLang, lang, saveLang, setLang, t } from "./i18n.js";
 import { planJourney, renderJourneys, setEnd, setupCombo } from "./journey.js";
@@ -144,6 +144,10 @@ function retranslate() {
   }
   renderJourneys();
   renderIsoLegend();
+  if (state.diagnoses.length) {
+    fillDiagnosisChoices();
+    renderDiagnosis();
+  }
   renderBooking();
   renderTours();
   if (state.plan) renderPlan();
@@ -170,6 +174,7 @@ function wire() {
   $("iso-form").addEventListener("submit", computeIsochrones);
   $("iso-centre").addEventListener("click", () => setIsoFrom(centre()));
   $("diag-form").addEventListener("submit", runDiagnosis);
+  $("diag-show").addEventListener("change", renderDiagnosis);
   $("book-form").addEventListener("submit", book);
   $("tours-form").addEventListener("submit", solveTours);
   $("pickup-centre").addEventListener("click", () => setRide("pickup", centre()));
@@ -194,7 +199,7 @@ async function main() {
     state.extent = extent;
     state.timezone = status.network.timezone;
     state.feeds = status.network.feeds;
-    for (const id of ["when", "iso-when"]) $(id).value = defaultWhen();
+    for (const id of ["when", "iso-when", "diag-when"]) $(id).value = defaultWhen();
     $("book-when").value = soon();
     state.map = await createMap(state.maplibregl, $("map"), state.extent, { map: t("map_label"), zoom: t("zoom_hint") });
     const lines = await state.map.getSource("lines").getData();

@@ -79,55 +79,115 @@ export function setIsoFrom(ll) {
 
 // ---------- territory diagnosis ----------
 
-function choropleth(data, key) {
-  const values = data.features.map((f) => Number(f.properties[key])).filter(Number.isFinite);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  const colors = ramp(6);
-  const legend = [];
-  for (const f of data.features) {
-    const v = Number(f.properties[key]);
-    if (key === "difference") f.properties._color = diverging(v, Math.max(Math.abs(lo), Math.abs(hi)));
-    else if (Number.isFinite(v)) f.properties._color = colors[Math.min(5, Math.floor(((v - lo) / (hi - lo || 1)) * 6))];
-  }
-  if (key === "difference") legend.push([diverging(lo, Math.max(Math.abs(lo), Math.abs(hi))), lo], ["rgb(247, 247, 247)", 0], [diverging(hi, Math.max(Math.abs(lo), Math.abs(hi))), hi]);
-  else colors.forEach((c, i) => legend.push([c, lo + ((hi - lo) * i) / 6]));
-  return legend;
+const NOT_REACHED = "#bdbdbd";
+
+async function readGeoJSON(input) {
+  const file = input.files[0];
+  return file ? JSON.parse(await file.text()) : null;
 }
 
 export async function runDiagnosis(event) {
   event?.preventDefault();
-  const scenario = $("diag-scenario").value;
   const progress = (text) => {
     $("diag-progress").textContent = text;
     say(text);
   };
+  let zones;
+  let services;
+  try {
+    [zones, services] = [await readGeoJSON($("diag-zones")), await readGeoJSON($("diag-services"))];
+  } catch {
+    return progress(t("tours_bad_file"));
+  }
+  if (!zones?.features || !services?.features) return progress(t("diag_need_files"));
   progress(t("diag_queued"));
+  $("diag-go").disabled = true;
   try {
     // a job, as every long computation of the API: 202, then /v1/jobs/{id} until it is done
-    const started = await post("diagnoses", scenario ? { scenario } : {}, $("token").value.trim());
+    const started = await post(
+      "diagnoses",
+      {
+        zones: zones.features,
+        services: services.features,
+        at: navitiaTime($("diag-when").value),
+        threshold_min: Number($("diag-threshold").value),
+      },
+      $("token").value.trim(),
+    );
     const job = await waitJob(`v1/jobs/${encodeURIComponent(started.data.job_id)}`, (j) => {
       $("diag-progress").textContent = t("diag_running", { pct: Math.round(100 * (j.progress ?? 0)) });
     });
     if (job.status !== "succeeded") throw new ApiError(500, { detail: job.message });
     const data = await get(job.results.geojson);
-    const first = data.features[0]?.properties || {};
-    const key = scenario ? "difference" : data.properties?.indicator || Object.keys(first).find((k) => typeof first[k] === "number");
-    const legend = choropleth(data, key);
-    show(state.map, "diagnosis", data);
-    $("diag-legend").replaceChildren(
-      Object.assign(document.createElement("p"), { textContent: scenario ? t("diag_difference") : key }),
-      ...legend.map(([color, value]) => {
-        const row = document.createElement("div");
-        const swatch = document.createElement("span");
-        swatch.className = "swatch";
-        swatch.style.background = color;
-        row.append(swatch, Number(value).toLocaleString(lang(), { maximumFractionDigits: 1 }));
-        return row;
-      }),
-    );
+    // the previous result stays, for the difference (a scenario served since, another time)
+    state.diagnoses = [...state.diagnoses.slice(-1), data];
+    fillDiagnosisChoices();
+    renderDiagnosis();
     progress(t("diag_done", { n: data.features.length }));
   } catch (error) {
     progress(error instanceof ApiError && error.problem.code === "not-found" ? t("diag_missing") : t("diag_failed", { msg: error.message }));
+  } finally {
+    $("diag-go").disabled = false;
   }
+}
+
+/** The measures the latest diagnosis can be mapped by (and the difference with the one before). */
+export function fillDiagnosisChoices() {
+  const [previous, current] = state.diagnoses.length > 1 ? state.diagnoses : [null, state.diagnoses[0]];
+  const keys = Object.keys(current?.features[0]?.properties || {});
+  const categories = keys.filter((k) => k.startsWith("time_")).map((k) => k.slice(5));
+  const select = $("diag-show");
+  const chosen = select.value;
+  const options = [];
+  for (const c of categories) {
+    options.push([`time:${c}`, t("diag_time", { c })], [`beyond:${c}`, t("diag_beyond", { c })]);
+    if (previous) options.push([`delta:${c}`, t("diag_delta", { c })]);
+  }
+  select.replaceChildren(...options.map(([value, text]) => Object.assign(document.createElement("option"), { value, textContent: text })));
+  if (options.some(([value]) => value === chosen)) select.value = chosen;
+  select.disabled = options.length === 0;
+}
+
+/** Colour the latest diagnosis's zones by the chosen measure and write its legend. */
+export function renderDiagnosis() {
+  const current = state.diagnoses[state.diagnoses.length - 1];
+  if (!current || !$("diag-show").value) return;
+  const [what, c] = $("diag-show").value.split(/:(.*)/s);
+  const before = new Map();
+  if (what === "delta") {
+    for (const f of state.diagnoses[0].features) before.set(f.properties.zone_id, f.properties[`time_${c}`]);
+  }
+  const value = (p) => {
+    const number = (v) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
+    if (what === "time") return number(p[`time_${c}`]);
+    if (what === "beyond") return number(p[`beyond_${c}`]);
+    const [now, then] = [number(p[`time_${c}`]), number(before.get(p.zone_id))];
+    return now === null || then === null ? null : now - then;
+  };
+  const values = current.features.map((f) => value(f.properties)).filter((v) => v !== null);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const limit = Math.max(Math.abs(lo), Math.abs(hi));
+  const colors = ramp(6);
+  const colour = (v) => {
+    if (v === null) return NOT_REACHED;
+    if (what === "delta") return diverging(-v, limit); // closer (negative) in blue
+    return colors[Math.min(5, Math.floor(((v - lo) / (hi - lo || 1)) * 6))];
+  };
+  for (const f of current.features) f.properties._color = colour(value(f.properties));
+  show(state.map, "diagnosis", current);
+  const rows =
+    what === "delta"
+      ? [lo, 0, hi].map((v) => [colour(v), v])
+      : colors.map((color, i) => [color, lo + ((hi - lo) * i) / 6]);
+  const format = (v) => Number(v).toLocaleString(lang(), { maximumFractionDigits: 1 });
+  $("diag-legend").replaceChildren(
+    ...[...rows.map(([color, v]) => [color, format(v)]), [NOT_REACHED, "–"]].map(([color, text]) => {
+      const row = document.createElement("div");
+      const swatch = Object.assign(document.createElement("span"), { className: "swatch" });
+      swatch.style.background = color;
+      row.append(swatch, text);
+      return row;
+    }),
+  );
 }

@@ -25,6 +25,7 @@ export const state = {
   booking: null,
   plan: null,
   tours: null,
+  diagnoses: [], // the last two diagnosis results (GeoJSON zones), for the difference
   points: null, // stop id -> [lon, lat], to draw a shuttle's plan
   stopNames: new Map(),
 };
