@@ -448,16 +448,16 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
                 "stop_time_update.departure",
                 f"entity {entity!r}: departure {de} before arrival {at}",
             )
-        for t in (at, de):
-            if t is not None:
-                if t < last_t:
-                    checks.add(
-                        "E022",
-                        "stop_time_update",
-                        f"entity {entity!r}: time {t} before the previous stop's {last_t}",
-                    )
-                else:
-                    last_t = t
+        # E022 is between stops: a departure before its own arrival is E025 above
+        here = max(at or 0, de or 0)
+        if here and min(t for t in (at, de) if t is not None) < last_t:
+            checks.add(
+                "E022",
+                "stop_time_update",
+                f"entity {entity!r}: a time at stop {len(stus) + 1} is before the previous "
+                f"stop's {last_t}",
+            )
+        last_t = max(last_t, here)
         stus.append(
             StopTimeUpdate(
                 seq,

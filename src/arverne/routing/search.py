@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from arverne.routing.search_arrays import (
     forward_arrays,
     reverse_arrays,
 )
+
+if TYPE_CHECKING:
+    from arverne.network.realtime import RealtimeTimetable
 
 
 @dataclass
@@ -78,10 +81,18 @@ class Trace:
 class Search:
     """The search state and derived arrays of one network (see the module docstring)."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(
+        self,
+        network: Network,
+        *,
+        realtime: RealtimeTimetable | None = None,
+        base: Search | None = None,
+    ) -> None:
         if network.timetable is None:
             raise InputError("the network has no timetable: build it with at least one GTFS feed")
         self.network = network
+        self.realtime = realtime
+        """The real-time version the timetable is, None when static."""
         self.tt: Timetable = network.timetable
         tt = self.tt
         self.n_stops = tt.n_stops
@@ -100,7 +111,12 @@ class Search:
         self._lb_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._change_cache: dict[int, np.ndarray] = {}
         self._kernel_arrays: dict[bool, RaptorTimetable] = {}
-        self.stop_change_s, self.stop_change_given = self.change_times()
+        if base is not None and _same_stops(base, self):
+            # a real-time version changes trips only: stop-level derived arrays carry over
+            self._fp_cache, self._change_cache = base._fp_cache, base._change_cache
+            self.stop_change_s, self.stop_change_given = base.stop_change_s, base.stop_change_given
+        else:
+            self.stop_change_s, self.stop_change_given = self.change_times()
         self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
         self.school_route = school_routes(tt)
 
@@ -553,6 +569,18 @@ class Search:
             int(hi),
         )
         return -deps if arrive_by else deps
+
+
+def _same_stops(a: Search, b: Search) -> bool:
+    """Whether two searches share their stops, transfers and street links (the same arrays)."""
+    ta, tb = a.tt, b.tt
+    return (
+        ta.stop_id is tb.stop_id
+        and ta.stop_parent is tb.stop_parent
+        and ta.transfer_from_stop is tb.transfer_from_stop
+        and ta.transfer_min_s is tb.transfer_min_s
+        and a.network.links is b.network.links
+    )
 
 
 def pareto_traces(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
