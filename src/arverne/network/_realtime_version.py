@@ -170,7 +170,9 @@ def _append_trips(
 
     def cat(name: str, values: np.ndarray) -> None:
         old = getattr(base, name)
-        changes[name] = np.concatenate([old, values.astype(old.dtype, copy=False)])
+        if old.dtype.kind != "U":  # strings keep their own width: the wider one wins
+            values = values.astype(old.dtype, copy=False)
+        changes[name] = np.concatenate([old, values])
 
     cat("trip_id", trips.trip_id[order])
     cat("trip_route", trips.route[order])
