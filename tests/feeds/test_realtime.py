@@ -12,7 +12,8 @@ import pytest
 
 from arverne.errors import InputError
 from arverne.feeds.notices import Severity
-from arverne.feeds.realtime import RealtimeFetcher, read_gtfs_rt
+from arverne.feeds.realtime import read_gtfs_rt
+from arverne.feeds.realtime_fetch import RealtimeFetcher
 from tests.conftest import shared_path
 from tests.feeds import rt_messages as m
 
@@ -157,7 +158,7 @@ class _Server:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(owner.body)))
                 self.end_headers()

@@ -148,8 +148,12 @@ def _answers(planner: Planner, a: int, b: int, when: dt.datetime, k: int) -> lis
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[
-        HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
     ],
 )
 @given(

@@ -19,8 +19,8 @@ from arverne.feeds.realtime import read_gtfs_rt
 from arverne.network.network import Network
 from arverne.network.realtime import TimetableIndex, apply_realtime
 from arverne.network.timetable import build_timetable
+from arverne.routing.live import follow_realtime
 from arverne.routing.planner import Planner
-from arverne.routing.realtime import follow_realtime
 from tests.conftest import shared_path
 from tests.feeds import rt_messages as m
 from tests.feeds.test_realtime import _Server
@@ -92,7 +92,9 @@ def test_alert_reaches_the_journeys_it_concerns(planner: Planner) -> None:
 
 def test_delay_shifts_arrival_and_marks_the_leg(planner: Planner) -> None:
     """A 5-minute delay from s1 on shifts the arrival at s2 and the leg says live, +300 s."""
-    tu = m.trip_update("t0", [m.stu("s0", arr_delay=0), m.stu("s1", arr_delay=300)], start_date=DATE)
+    tu = m.trip_update(
+        "t0", [m.stu("s0", arr_delay=0), m.stu("s1", arr_delay=300)], start_date=DATE
+    )
     live = _live(planner, m.message(timestamp=DAY0, trip_updates=[tu]))
     (j,) = _plan(live, 0, 2)
     (leg,) = j.legs
@@ -127,7 +129,10 @@ def test_added_trip_is_boardable(planner: Planner) -> None:
     """An ADDED trip with known stops and times (no route given) runs and can be boarded; its
     route is the one serving its stops in order.
     """
-    stops = [m.stu(f"s{i}", arr=DAY0 + H8 + 900 + 300 * i, dep=DAY0 + H8 + 900 + 300 * i) for i in (0, 1, 2)]
+    stops = [
+        m.stu(f"s{i}", arr=DAY0 + H8 + 900 + 300 * i, dep=DAY0 + H8 + 900 + 300 * i)
+        for i in (0, 1, 2)
+    ]
     tu = m.trip_update("extra", stops, relationship="ADDED")
     live = _live(planner, m.message(timestamp=DAY0, trip_updates=[tu]))
     assert live.realtime is not None and live.realtime.counts["added"] == 1
@@ -173,8 +178,11 @@ def test_version_is_copy_on_write(planner: Planner) -> None:
     arrays keep their values.
     """
     tt = planner.tt
-    before = {f.name: np.array(getattr(tt, f.name)) for f in dataclasses.fields(tt)
-              if isinstance(getattr(tt, f.name), np.ndarray)}
+    before = {
+        f.name: np.array(getattr(tt, f.name))
+        for f in dataclasses.fields(tt)
+        if isinstance(getattr(tt, f.name), np.ndarray)
+    }
     tus = [
         m.trip_update("t0", [m.stu("s0", arr_delay=120)], start_date=DATE),
         m.trip_update("t2", start_date=DATE, relationship="CANCELED"),
@@ -230,7 +238,9 @@ def test_queries_while_versions_swap(planner: Planner) -> None:
         apply_realtime(
             live.tt,
             read_gtfs_rt(
-                m.message(trip_updates=[m.trip_update("t0", [m.stu("s0", arr_delay=d)], start_date=DATE)]),
+                m.message(
+                    trip_updates=[m.trip_update("t0", [m.stu("s0", arr_delay=d)], start_date=DATE)]
+                ),
                 now=DAY0,
             ),
         )
@@ -297,9 +307,13 @@ def test_real_feeds_apply(bundle: str, static: str, messages: list[str], expect:
     if rt.timetable is not tt:
         t = tt.n_trips  # the first new trip: plan along it from just before it leaves
         p = int(rt.timetable.trip_pattern[t])
-        stops = rt.timetable.pattern_stop[rt.timetable.pattern_stop_ptr[p] : rt.timetable.pattern_stop_ptr[p + 1]]
+        stops = rt.timetable.pattern_stop[
+            rt.timetable.pattern_stop_ptr[p] : rt.timetable.pattern_stop_ptr[p + 1]
+        ]
         day = next(iter(rt.tracked))[1] if rt.tracked else 0
-        start = tt.day_start_utc_s(day) + int(rt.timetable.st_dep_s[rt.timetable.trip_st_ptr[t]]) - 60
+        start = (
+            tt.day_start_utc_s(day) + int(rt.timetable.st_dep_s[rt.timetable.trip_st_ptr[t]]) - 60
+        )
         when = dt.datetime.fromtimestamp(start, UTC)
         journeys = planner.plan_stops(int(stops[0]), int(stops[-1]), depart_at=when)
         assert journeys and any(leg.realtime for j in journeys for leg in j.legs)

@@ -3,8 +3,9 @@
 :func:`read_gtfs_rt` reads one ``FeedMessage`` (a file, a URL or bytes) with
 gtfs-realtime-bindings into a :class:`RealtimeFeed` of frozen records keyed by the feed's own
 ids; matching them against a timetable is the network's job
-(:func:`arverne.network.realtime.apply_realtime`). :class:`RealtimeFetcher` reads sources again
-on a schedule the caller sets.
+(:func:`arverne.network.realtime.apply_realtime`).
+:class:`arverne.feeds.realtime_fetch.RealtimeFetcher` reads sources again on a schedule the caller
+sets.
 
 A feed is never refused for its content: a malformed message, a stale header, times that are
 not POSIX seconds or that run backwards give :class:`~arverne.feeds.notices.Notice` s. Codes are
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -240,7 +239,7 @@ def read_gtfs_rt(
     text = str(source)
     name = label or text
     if text.startswith(("http://", "https://")):
-        data = _fetch_url(text, timeout_s)
+        data = fetch_url(text, timeout_s)
         if isinstance(data, RealtimeFeed):
             return data
         return parse_feed_message(data, name, now=now, max_age=max_age)
@@ -250,22 +249,22 @@ def read_gtfs_rt(
     return parse_feed_message(path.read_bytes(), name, now=now, max_age=max_age)
 
 
-def _failed(source: str, why: str) -> RealtimeFeed:
+def failed_feed(source: str, why: str) -> RealtimeFeed:
     """An empty feed whose one notice says why nothing was read."""
     notices = Notices()
     add_notice(notices, "fetch_failed", source, None, f"{source}: {why}")
     return RealtimeFeed(source=source, notices=tuple(notices.items))
 
 
-def _fetch_url(url: str, timeout_s: float) -> bytes | RealtimeFeed:
+def fetch_url(url: str, timeout_s: float) -> bytes | RealtimeFeed:
     """The body at ``url``, or an empty feed saying why it could not be fetched."""
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return bytes(response.read())
     except (OSError, ValueError) as exc:
-        return _failed(url, f"fetch failed ({exc})")
+        return failed_feed(url, f"fetch failed ({exc})")
 
 
 def _enum_name(enum: Any, value: int) -> str:
@@ -295,7 +294,6 @@ def parse_feed_message(
     msg = pb.FeedMessage()
     try:
         msg.ParseFromString(data)
-        msg.header.gtfs_realtime_version  # noqa: B018 (a required field: checks the header came)
         if not msg.IsInitialized():
             raise DecodeError("required fields are missing")
     except (DecodeError, ValueError, RuntimeError) as exc:
@@ -311,7 +309,9 @@ def parse_feed_message(
     header = msg.header
     stamp: int | None = None
     if not header.HasField("timestamp") or header.timestamp == 0:
-        add_notice(notices, "W001", source, "header.timestamp", f"{source}: header has no timestamp")
+        add_notice(
+            notices, "W001", source, "header.timestamp", f"{source}: header has no timestamp"
+        )
     elif header.timestamp > _POSIX_MAX:
         add_notice(
             notices,
@@ -436,7 +436,9 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
                 )
             else:
                 last_seq = seq
-        at, ad = _event(u.arrival, "arrival.time", entity, checks) if u.HasField("arrival") else none
+        at, ad = (
+            _event(u.arrival, "arrival.time", entity, checks) if u.HasField("arrival") else none
+        )
         de, dd = (
             _event(u.departure, "departure.time", entity, checks)
             if u.HasField("departure")
@@ -469,7 +471,9 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
                 dd,
             )
         )
-    stamp = checks.stamp(int(tu.timestamp), "trip_update.timestamp", entity) if tu.timestamp else None
+    stamp = (
+        checks.stamp(int(tu.timestamp), "trip_update.timestamp", entity) if tu.timestamp else None
+    )
     return TripUpdate(
         entity_id=entity,
         trip_id=str(trip.trip_id) if trip.HasField("trip_id") else None,
@@ -557,138 +561,3 @@ def _vehicle(entity: str, v: Any, checks: _Checks) -> VehiclePosition | None:
         else None,
         timestamp=stamp,
     )
-
-
-class RealtimeFetcher:
-    """Reads GTFS-realtime sources again and again, every ``every``, on a background thread.
-
-    Each round reads every source and hands the feeds to ``on_feeds`` (in source order). A
-    round whose header is older than the previous round's adds ``E018``; the same header with
-    other content adds ``E017``. A callback that raises stops nothing: the error is kept in
-    :attr:`last_error` and the next round runs.
-
-    Parameters
-    ----------
-    sources
-        Paths or http(s) URLs.
-    every
-        Time between the starts of two rounds.
-    on_feeds
-        Called with the feeds of each round.
-    timeout_s
-        Timeout of each URL fetch.
-    """
-
-    def __init__(
-        self,
-        sources: Sequence[str | Path],
-        *,
-        every: dt.timedelta,
-        on_feeds: Callable[[list[RealtimeFeed]], None],
-        timeout_s: float = 10.0,
-    ) -> None:
-        if every.total_seconds() <= 0:
-            raise InputError(f"the fetch interval must be positive, got {every}")
-        if not sources:
-            raise InputError("a fetcher needs at least one GTFS-realtime source")
-        self.sources = [str(s) for s in sources]
-        self.every = every
-        self.on_feeds = on_feeds
-        self.timeout_s = timeout_s
-        self.rounds = 0
-        self.last_error: BaseException | None = None
-        self._last: dict[str, tuple[int | None, bytes]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def fetch_once(self) -> list[RealtimeFeed]:
-        """Read every source once, call ``on_feeds``, and return the feeds."""
-        feeds = []
-        for src in self.sources:
-            data = self._read(src)
-            feed = (
-                data
-                if isinstance(data, RealtimeFeed)
-                else parse_feed_message(data, src, max_age=MAX_AGE)
-            )
-            if not isinstance(data, RealtimeFeed):
-                feed = self._compare(src, feed, data)
-            feeds.append(feed)
-        self.rounds += 1
-        try:
-            self.on_feeds(feeds)
-        except Exception as exc:  # a bad round must not end the schedule
-            self.last_error = exc
-        return feeds
-
-    def _read(self, src: str) -> bytes | RealtimeFeed:
-        if src.startswith(("http://", "https://")):
-            return _fetch_url(src, self.timeout_s)
-        try:
-            return Path(src).read_bytes()
-        except OSError as exc:
-            return _failed(src, f"cannot read ({exc})")
-
-    def _compare(self, src: str, feed: RealtimeFeed, data: bytes) -> RealtimeFeed:
-        """Add E017/E018 by comparing with the previous round of the same source."""
-        previous = self._last.get(src)
-        self._last[src] = (feed.timestamp, data)
-        if previous is None or feed.timestamp is None or previous[0] is None:
-            return feed
-        notices = Notices()
-        notices.extend(feed.notices)
-        if feed.timestamp < previous[0]:
-            add_notice(
-                notices,
-                "E018",
-                src,
-                "header.timestamp",
-                f"{src}: header timestamp {feed.timestamp} went back from {previous[0]}",
-            )
-        elif feed.timestamp == previous[0] and data != previous[1]:
-            add_notice(
-                notices,
-                "E017",
-                src,
-                "header.timestamp",
-                f"{src}: content changed under the same header timestamp {feed.timestamp}",
-            )
-        else:
-            return feed
-        return RealtimeFeed(
-            source=feed.source,
-            timestamp=feed.timestamp,
-            incremental=feed.incremental,
-            trip_updates=feed.trip_updates,
-            alerts=feed.alerts,
-            vehicles=feed.vehicles,
-            notices=tuple(notices.items),
-        )
-
-    def start(self) -> RealtimeFetcher:
-        """Start the rounds on a daemon thread (the first one at once); returns ``self``."""
-        if self._thread is not None and self._thread.is_alive():
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="gtfs-rt-fetcher", daemon=True)
-        self._thread.start()
-        return self
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            self.fetch_once()
-            self._stop.wait(max(self.every.total_seconds() - (time.monotonic() - started), 0.0))
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the rounds and wait for the current one to end."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def __enter__(self) -> RealtimeFetcher:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def build_version(
     """
     if not removed and not new_trips:
         return base, np.zeros(0, np.int32)
-    changes: dict[str, np.ndarray] = {}
+    changes: dict[str, Any] = {}
     service_ids = [base.service_id]
     service_rows = [np.asarray(base.service_active, dtype=bool)]
     n_services = int(base.service_id.shape[0])
@@ -100,11 +101,11 @@ def build_version(
 
     replaces = np.zeros(0, np.int32)
     if new_trips:
-        days = sorted({t.day for t in new_trips})
-        day_service = {d: n_services + i for i, d in enumerate(days)}
-        rows = np.zeros((len(days), base.n_days), bool)
-        rows[np.arange(len(days)), days] = True
-        service_ids.append(ustr([f"rt-day{d}" for d in days]))
+        run_days = sorted({t.day for t in new_trips})
+        day_service = {d: n_services + i for i, d in enumerate(run_days)}
+        rows = np.zeros((len(run_days), base.n_days), bool)
+        rows[np.arange(len(run_days)), run_days] = True
+        service_ids.append(ustr([f"rt-day{d}" for d in run_days]))
         service_rows.append(rows)
         replaces = _append_trips(base, new_trips, day_service, changes)
 
@@ -131,7 +132,7 @@ def _append_trips(
     base: Timetable,
     new_trips: list[NewTrip],
     day_service: dict[int, int],
-    changes: dict[str, np.ndarray],
+    changes: dict[str, Any],
 ) -> np.ndarray:
     """Add the new trips, in new patterns, to ``changes``; the replaced trip of each."""
     from arverne.network._compile import trip_patterns
@@ -207,7 +208,9 @@ def _append_trips(
     old_ptr = np.asarray(base.stop_pattern_ptr)
     old_stop = np.repeat(np.arange(n_stops), np.diff(old_ptr))
     new_pattern = np.repeat(np.arange(n_pat, n_pat + n_patterns), pattern_len)
-    new_pos = np.arange(new_stop.shape[0]) - np.repeat(np.cumsum(pattern_len) - pattern_len, pattern_len)
+    new_pos = np.arange(new_stop.shape[0]) - np.repeat(
+        np.cumsum(pattern_len) - pattern_len, pattern_len
+    )
     all_stop = np.concatenate([old_stop, new_stop])
     by_stop = np.argsort(all_stop, kind="stable")
     changes["stop_pattern"] = np.concatenate([base.stop_pattern, new_pattern]).astype(np.int32)[

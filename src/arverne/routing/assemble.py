@@ -168,7 +168,9 @@ def ride_legs(search: Search, q: Query, step: Step) -> list[Leg]:
             )
         live: dict[str, Any] = {}
         if search.realtime is not None:
-            live = ride_realtime(search.realtime, real, int(q.day_col[step.slot]), hi - start, calls)
+            live = ride_realtime(
+                search.realtime, real, int(q.day_col[step.slot]), hi - start, calls
+            )
         legs.append(
             Leg(
                 mode=transit_mode(int(tt.route_type[route])),

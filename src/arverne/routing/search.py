@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from arverne.errors import InputError
 from arverne.geo import haversine_m
 from arverne.kernels.raptor_bundles import RaptorQuery, RaptorTimetable
 from arverne.network.network import Network
+from arverne.network.realtime import RealtimeTimetable
 from arverne.network.timetable import Timetable
 from arverne.routing.filters import route_ok, school_routes
 from arverne.routing.options import INF, PlanOptions
@@ -29,9 +30,6 @@ from arverne.routing.search_arrays import (
     forward_arrays,
     reverse_arrays,
 )
-
-if TYPE_CHECKING:
-    from arverne.network.realtime import RealtimeTimetable
 
 
 @dataclass
@@ -91,8 +89,7 @@ class Search:
         if network.timetable is None:
             raise InputError("the network has no timetable: build it with at least one GTFS feed")
         self.network = network
-        self.realtime = realtime
-        """The real-time version the timetable is, None when static."""
+        self.realtime = realtime  # the real-time version this timetable is (None: static)
         self.tt: Timetable = network.timetable
         tt = self.tt
         self.n_stops = tt.n_stops
@@ -111,12 +108,14 @@ class Search:
         self._lb_cache: dict[tuple[float, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._change_cache: dict[int, np.ndarray] = {}
         self._kernel_arrays: dict[bool, RaptorTimetable] = {}
-        if base is not None and _same_stops(base, self):
-            # a real-time version changes trips only: stop-level derived arrays carry over
+        self.stop_change_s, self.stop_change_given = self.change_times()
+        if (  # a real-time version changes trips only: the footpaths carry over
+            base is not None
+            and base.tt.stop_id is tt.stop_id
+            and base.tt.transfer_from_stop is tt.transfer_from_stop
+            and base.network.links is network.links
+        ):
             self._fp_cache, self._change_cache = base._fp_cache, base._change_cache
-            self.stop_change_s, self.stop_change_given = base.stop_change_s, base.stop_change_given
-        else:
-            self.stop_change_s, self.stop_change_given = self.change_times()
         self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
         self.school_route = school_routes(tt)
 
@@ -569,18 +568,6 @@ class Search:
             int(hi),
         )
         return -deps if arrive_by else deps
-
-
-def _same_stops(a: Search, b: Search) -> bool:
-    """Whether two searches share their stops, transfers and street links (the same arrays)."""
-    ta, tb = a.tt, b.tt
-    return (
-        ta.stop_id is tb.stop_id
-        and ta.stop_parent is tb.stop_parent
-        and ta.transfer_from_stop is tb.transfer_from_stop
-        and ta.transfer_min_s is tb.transfer_min_s
-        and a.network.links is b.network.links
-    )
 
 
 def pareto_traces(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
