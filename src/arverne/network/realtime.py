@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ import numpy as np
 from arverne.feeds.notices import Notice, Notices
 from arverne.feeds.realtime import (
     Alert,
+    read_gtfs_rt,
     InformedEntity,
     RealtimeFeed,
     VehiclePosition,
@@ -308,3 +310,33 @@ def _resolve_entity(
     return AlertTargets(
         routes=routes, route_type=e.route_type, direction=e.direction_id, trip=trip, stops=stops
     )
+
+
+def apply_realtime_sources(
+    timetable: Timetable,
+    sources: Sequence[str | Path],
+    *,
+    namespace: str | None = None,
+    now: float | None = None,
+) -> RealtimeTimetable:
+    """Read GTFS-realtime files or URLs (:func:`arverne.feeds.realtime.read_gtfs_rt`) and
+    apply them (:func:`apply_realtime`).
+
+    Parameters
+    ----------
+    timetable
+        The static timetable.
+    sources
+        Paths or http(s) URLs.
+    namespace
+        Feed name the sources belong to (default: inferred per source).
+    now
+        POSIX seconds the headers are judged against (default: the clock).
+
+    Returns
+    -------
+    RealtimeTimetable
+        As :func:`apply_realtime`.
+    """
+    feeds = [read_gtfs_rt(s, now=now) for s in sources]
+    return apply_realtime(timetable, feeds, namespace=namespace, now=now)
