@@ -396,7 +396,7 @@ class _Checks:
             try:
                 if not _DATE.match(text):
                     raise ValueError
-                start_date = dt.datetime.strptime(text, "%Y%m%d").date()
+                start_date = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
             except ValueError:
                 self.add("E021", "trip.start_date", f"entity {entity!r}: start_date {text!r}")
         return start_time, start_date
@@ -405,13 +405,14 @@ class _Checks:
 _STU_RELATIONSHIP = {0: "SCHEDULED", 1: "SKIPPED", 2: "NO_DATA", 3: "UNSCHEDULED"}
 
 
-def _event(ev: Any, what: str, entity: str, checks: _Checks) -> tuple[int | None, int | None]:
-    """(time, delay) of a StopTimeEvent, the time checked."""
-    t = int(ev.time)
-    if t and (t > _POSIX_MAX or t < 0):
+def _checked(t: int, what: str, entity: str, checks: _Checks) -> int | None:
+    """A StopTimeEvent time (0: unset), checked as POSIX seconds."""
+    if not t:
+        return None
+    if t > _POSIX_MAX or t < 0:
         checks.stamp(t, what, entity)
-        t = 0
-    return (t or None), (int(ev.delay) if ev.HasField("delay") else None)
+        return None
+    return t
 
 
 def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
@@ -424,9 +425,10 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
     stus: list[StopTimeUpdate] = []
     last_seq = -1
     last_t = 0
-    none = (None, None)
+    # the hot loop of a message: no call per event
     for u in tu.stop_time_update:
-        seq = int(u.stop_sequence) if u.HasField("stop_sequence") else None
+        has = u.HasField
+        seq = u.stop_sequence if has("stop_sequence") else None
         if seq is not None:
             if seq <= last_seq:
                 checks.add(
@@ -436,14 +438,15 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
                 )
             else:
                 last_seq = seq
-        at, ad = (
-            _event(u.arrival, "arrival.time", entity, checks) if u.HasField("arrival") else none
-        )
-        de, dd = (
-            _event(u.departure, "departure.time", entity, checks)
-            if u.HasField("departure")
-            else none
-        )
+        at = ad = de = dd = None
+        if has("arrival"):
+            ev = u.arrival
+            at = _checked(ev.time, "arrival.time", entity, checks)
+            ad = ev.delay if ev.HasField("delay") else None
+        if has("departure"):
+            ev = u.departure
+            de = _checked(ev.time, "departure.time", entity, checks)
+            dd = ev.delay if ev.HasField("delay") else None
         if at is not None and de is not None and de < at:
             checks.add(
                 "E025",
@@ -451,19 +454,20 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
                 f"entity {entity!r}: departure {de} before arrival {at}",
             )
         # E022 is between stops: a departure before its own arrival is E025 above
-        here = max(at or 0, de or 0)
-        if here and min(t for t in (at, de) if t is not None) < last_t:
-            checks.add(
-                "E022",
-                "stop_time_update",
-                f"entity {entity!r}: a time at stop {len(stus) + 1} is before the previous "
-                f"stop's {last_t}",
-            )
-        last_t = max(last_t, here)
+        first = at if at is not None else de
+        if first is not None:
+            if first < last_t or (de is not None and de < last_t):
+                checks.add(
+                    "E022",
+                    "stop_time_update",
+                    f"entity {entity!r}: a time at stop {len(stus) + 1} is before the previous "
+                    f"stop's {last_t}",
+                )
+            last_t = max(last_t, first, de or 0)
         stus.append(
             StopTimeUpdate(
                 seq,
-                str(u.stop_id) if u.HasField("stop_id") else None,
+                u.stop_id if has("stop_id") else None,
                 _STU_RELATIONSHIP.get(u.schedule_relationship, "SCHEDULED"),
                 at,
                 ad,

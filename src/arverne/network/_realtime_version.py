@@ -135,7 +135,7 @@ def _append_trips(
     changes: dict[str, Any],
 ) -> np.ndarray:
     """Add the new trips, in new patterns, to ``changes``; the replaced trip of each."""
-    from arverne.network._compile import trip_patterns
+    from arverne.network._compile import fifo_patterns
 
     length = np.array([t.stops.shape[0] for t in new_trips], np.int64)
     start = np.cumsum(length) - length
@@ -155,8 +155,16 @@ def _append_trips(
         wheelchair=np.array([t.wheelchair for t in new_trips], np.int8),
         shape=np.array([t.shape for t in new_trips], np.int32),
     )
-    pattern_ptr, order = trip_patterns(
-        trips.start, trips.length, trips.stop, trips.board, trips.alight, trips.arr, trips.dep
+    # keys (stops and permissions) here: a message holds a few hundred trips, and the
+    # compile's key kernel sorts hashes by radix with fixed 65,536 buckets per pass
+    keys: dict[tuple[bytes, bytes, bytes], list[int]] = {}
+    for k, t in enumerate(new_trips):
+        key = (t.stops.astype(np.int32).tobytes(), t.board.tobytes(), t.alight.tobytes())
+        keys.setdefault(key, []).append(k)
+    key_trip = np.array([k for group in keys.values() for k in group], np.int64)
+    key_ptr = np.concatenate([[0], np.cumsum([len(g) for g in keys.values()])]).astype(np.int64)
+    pattern_ptr, order = fifo_patterns(
+        key_ptr, key_trip, trips.start, trips.length, trips.arr, trips.dep
     )
     n_new = order.shape[0]
     head = order[pattern_ptr[:-1]]
