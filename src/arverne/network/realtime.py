@@ -35,11 +35,11 @@ import numpy as np
 from arverne.feeds.notices import Notice, Notices
 from arverne.feeds.realtime import (
     Alert,
-    read_gtfs_rt,
     InformedEntity,
     RealtimeFeed,
     VehiclePosition,
     add_notice,
+    read_gtfs_rt,
 )
 from arverne.network._realtime_trips import TimetableIndex, Work, apply_trip_update
 from arverne.network._realtime_version import build_version
