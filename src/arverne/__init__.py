@@ -35,6 +35,8 @@ _EXPORTS = {
     "Offer": "arverne.fleet.ondemand_model",
     "Refusal": "arverne.fleet.ondemand_model",
     "ReadLimits": "arverne.feeds.limits",
+    "read_gtfs_rt": "arverne.feeds.realtime",
+    "apply_realtime": "arverne.network.realtime",
     # the error tree (drawn in arverne.errors) and the warnings a caller may filter
     "ArverneError": "arverne.errors",
     "InputError": "arverne.errors",

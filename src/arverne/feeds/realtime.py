@@ -33,6 +33,8 @@ REALTIME_CODES: dict[str, Severity] = {
     "stop_time_update_unmatched": Severity.WARNING,
     "added_trip_unusable": Severity.WARNING,
     "unsupported_schedule_relationship": Severity.INFO,
+    "differential_feed": Severity.WARNING,
+    "duplicate_trip_update": Severity.WARNING,
     "alert_entity_unmatched": Severity.WARNING,
 }
 """Codes of Arverne's own for what the canonical GTFS-realtime validator has no rule for."""

@@ -59,6 +59,9 @@ class TimetableIndex:
         ids: list[tuple[str, dict[str, int]]] = []
         for tu in feed.trip_updates[:50]:
             if tu.trip_id:
+                # a frequency-based trip is known by its run: id@start
+                run = f"{tu.trip_id}@{_hms(tu.start_time)}" if tu.start_time else tu.trip_id
+                ids.append((run, self.trip_of))
                 ids.append((tu.trip_id, self.trip_of))
             if tu.route_id:
                 ids.append((tu.route_id, self.route_of))
@@ -95,6 +98,8 @@ class Work:
     new_trips: list[NewTrip] = field(default_factory=list)
     tracked: set[tuple[int, int]] = field(default_factory=set)
     cancelled: set[tuple[int, int]] = field(default_factory=set)
+    seen: set[tuple[int, int]] = field(default_factory=set)
+    """(trip, day) runs an update of this batch already spoke for."""
     counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:
@@ -151,6 +156,17 @@ def apply_trip_update(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: f
             f"{source}: entity {tu.entity_id!r}: trip {tu.trip_id!r} does not run {when}",
         )
         return
+    if (trip, day) in work.seen:
+        add_notice(
+            work.notices,
+            "duplicate_trip_update",
+            source,
+            "trip.trip_id",
+            f"{source}: entity {tu.entity_id!r}: trip {tu.trip_id!r} already has an update for "
+            "that day (the first one holds)",
+        )
+        return
+    work.seen.add((trip, day))
     work.count("matched")
     if rel in ("CANCELED", "DELETED"):
         work.removed.setdefault(trip, set()).add(day)

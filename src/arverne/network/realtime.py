@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -150,6 +150,29 @@ class RealtimeTimetable:
             self.base.st_arr_s[int(self.base.trip_st_ptr[b]) + pos]
         )
 
+    def vehicles_geojson(self) -> dict[str, Any]:
+        """The vehicle positions as a GeoJSON FeatureCollection of points (for the map), each
+        with its record's fields and, when known, its trip's route and headsign.
+        """
+        tt = self.timetable
+        features = []
+        for vp, trip in zip(self.vehicles, self.vehicle_trip.tolist(), strict=True):
+            props = vp.to_dict()
+            if trip >= 0:
+                route = int(tt.trip_route[trip])
+                props.update(
+                    route=str(tt.route_short_name[route] or tt.route_long_name[route]),
+                    headsign=str(tt.trip_headsign[trip]),
+                )
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [vp.lon, vp.lat]},
+                    "properties": props,
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
     @cached_property
     def summary(self) -> dict[str, object]:
         """Counts and notice codes, for a report."""
@@ -214,6 +237,15 @@ def apply_realtime(
                 f"(feeds {', '.join(index.feed_names)}): another agency's feed?",
             )
             continue
+        if feed.incremental:
+            add_notice(
+                notices,
+                "differential_feed",
+                feed.source,
+                "header.incrementality",
+                f"{feed.source}: a DIFFERENTIAL feed is applied as a full dataset (entities it "
+                "leaves out fall back to the schedule)",
+            )
         ref = feed.timestamp if feed.timestamp is not None else now
         for tu in feed.trip_updates:
             apply_trip_update(work, feed.source, ns, tu, tu.timestamp or ref or time.time())
