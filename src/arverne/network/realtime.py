@@ -142,8 +142,10 @@ class RealtimeTimetable:
         """Arrival delay of ``trip`` (version index) at pattern position ``pos``, seconds
         (0 for a base or an added trip).
         """
-        b = self.base_trip(trip)
-        if b < 0 or b == trip:
+        if trip < self.base.n_trips:
+            return 0
+        b = int(self.trip_replaces[trip - self.base.n_trips])
+        if b < 0:
             return 0
         tt = self.timetable
         return int(tt.st_arr_s[int(tt.trip_st_ptr[trip]) + pos]) - int(

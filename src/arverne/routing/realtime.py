@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 
 def ride_realtime(
-    rt: RealtimeTimetable, trip: int, day: int, alight_pos: int, calls: Sequence[StopCall]
+    rt: RealtimeTimetable,
+    trip: int,
+    day: int,
+    alight_pos: int,
+    calls: Sequence[StopCall],
 ) -> dict[str, Any]:
     """The real-time fields of a ride on ``trip`` (version index) run on ``day``.
 
@@ -39,27 +43,28 @@ def ride_realtime(
     dict
         ``realtime``, ``delay_s`` and ``alerts`` for :class:`~arverne.routing.journey.Leg`.
     """
+    out: dict[str, Any] = {
+        "realtime": rt.is_realtime(trip, day),
+        "delay_s": rt.delay_s(trip, alight_pos),
+    }
+    if not rt.alerts:  # the common case: a planner's hot path pays nothing more
+        return out
     tt = rt.timetable
     route = int(tt.trip_route[trip])
-    start_s = calls[0].departure.timestamp()
-    end_s = calls[-1].arrival.timestamp()
-    base = rt.base_trip(trip)
-    ends = [calls[0].stop_idx, calls[-1].stop_idx]
-    alerts = tuple(
+    route_type, direction = int(tt.route_type[route]), int(tt.trip_direction[trip])
+    base, ends = rt.base_trip(trip), (calls[0].stop_idx, calls[-1].stop_idx)
+    start_s, end_s = calls[0].departure.timestamp(), calls[-1].arrival.timestamp()
+    out["alerts"] = tuple(
         a.alert
         for a in rt.alerts
         if a.concerns_ride(
             route=route,
-            route_type=int(tt.route_type[route]),
-            direction=int(tt.trip_direction[trip]),
+            route_type=route_type,
+            direction=direction,
             trip=base,
             stops=ends,
             start_s=start_s,
             end_s=end_s,
         )
     )
-    return {
-        "realtime": rt.is_realtime(trip, day),
-        "delay_s": rt.delay_s(trip, alight_pos),
-        "alerts": alerts,
-    }
+    return out
