@@ -239,6 +239,20 @@ def test_fetcher_schedule(server: _Server) -> None:
     assert rounds[:3] == [1, 1, 1]
 
 
+def test_fetcher_reads_files(tmp_path: Path) -> None:
+    """A fetcher reads files too; a file gone missing is a fetch_failed notice, not an error."""
+    path = tmp_path / "tu.pb"
+    path.write_bytes(m.message(timestamp=int(dt.datetime.now(dt.UTC).timestamp())))
+    got: list[list[str]] = []
+    fetcher = RealtimeFetcher(
+        [path, tmp_path / "gone.pb"],
+        every=dt.timedelta(seconds=60),
+        on_feeds=lambda feeds: got.append([",".join(_codes(f)) for f in feeds]),
+    )
+    fetcher.fetch_once()
+    assert got == [["", "fetch_failed"]]
+
+
 def test_fetcher_refuses_bad_schedule() -> None:
     """A fetcher without sources or with a non-positive interval is refused."""
     with pytest.raises(InputError, match="positive"):

@@ -133,13 +133,16 @@ def _edited(feed: GenFeed, day: int, updates: list[tuple[int, str, object]]) -> 
     return out
 
 
-def _answers(planner: Planner, a: int, b: int, when: dt.datetime, k: int) -> list[tuple]:  # type: ignore[type-arg]
+def _answers(
+    planner: Planner, a: int, b: int, when: dt.datetime, k: int, arrive_by: bool = False
+) -> list[object]:
     tt = planner.tt
     try:
         journeys = planner.plan_stops(
             tt.stop_index(f"g:s{a}"),
             tt.stop_index(f"g:s{b}"),
             depart_at=when,
+            arrive_by=arrive_by,
             options=PlanOptions(max_transfers=k),
         )
     except NoRouteError as exc:
@@ -159,13 +162,20 @@ def _answers(planner: Planner, a: int, b: int, when: dt.datetime, k: int) -> lis
 @given(
     scenarios(),
     st.lists(
-        st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(-3, 20), st.integers(0, 3)),
+        st.tuples(
+            st.integers(0, 6),
+            st.integers(0, 6),
+            st.integers(-3, 20),
+            st.integers(0, 3),
+            st.booleans(),
+        ),
         min_size=4,
         max_size=8,
     ),
 )
 def test_update_equals_rebuild(scenario: tuple, queries: list) -> None:  # type: ignore[type-arg]
-    """Random updates of one day plan like the feed rebuilt with the updated stop times."""
+    """Random updates of one day plan like the feed rebuilt with the updated stop times
+    (depart-at and arrive-by queries)."""
     feed, day, updates = scenario
     live = _planner(feed)
     rt = apply_realtime(live.tt, read_gtfs_rt(_message(feed, day, updates), now=_day_start(day)))
@@ -173,16 +183,16 @@ def test_update_equals_rebuild(scenario: tuple, queries: list) -> None:  # type:
     live.use_realtime(rt)
     rebuilt = _planner(_edited(feed, day, updates))
     start = dt.datetime.combine(D0 + dt.timedelta(days=day), dt.time(), UTC)
-    asked = [(a, b, start + dt.timedelta(hours=h), k) for a, b, h, k in queries]
+    asked = [(a, b, start + dt.timedelta(hours=h), k, back) for a, b, h, k, back in queries]
     for k, _, _ in updates:  # and along each updated trip, from just before it leaves
         stops, dep0 = feed.trips[k].stops, feed.trips[k].dep[0]
         when = start + dt.timedelta(seconds=dep0 - 60)
-        asked += [(stops[0], b, when, 2) for b in stops[1:]]
-        asked += [(a, stops[-1], when, 2) for a in stops[1:-1]]
-    for a, b, when, k in asked:
+        asked += [(stops[0], b, when, 2, False) for b in stops[1:]]
+        asked += [(a, stops[-1], when, 2, False) for a in stops[1:-1]]
+    for a, b, when, k, back in asked:
         if a >= feed.n_stops or b >= feed.n_stops or a == b:
             continue
-        assert _answers(live, a, b, when, k) == _answers(rebuilt, a, b, when, k)
+        assert _answers(live, a, b, when, k, back) == _answers(rebuilt, a, b, when, k, back)
 
 
 def _cancel_feed() -> GenFeed:
