@@ -199,6 +199,16 @@ def test_version_is_copy_on_write(planner: Planner) -> None:
     assert not v.service_active[v.trip_service[t2], 0] and v.service_active[v.trip_service[t2], 1]
 
 
+def test_version_saves_and_loads(planner: Planner, tmp_path: Path) -> None:
+    """A real-time version is an ordinary timetable part: the store saves it and its checks
+    accept it on load, with the same answers."""
+    tu = m.trip_update("t0", [m.stu("s1", arr_delay=300)], start_date=DATE)
+    rt = apply_realtime(planner.tt, read_gtfs_rt(m.message(trip_updates=[tu]), now=DAY0))
+    loaded = Network.load(Network(timetable=rt.timetable).save(tmp_path / "rt"))
+    assert loaded.timetable is not None and loaded.timetable.n_trips == rt.timetable.n_trips
+    assert _plan(Planner(loaded), 0, 2)[0].arrival == dt.datetime.combine(D0, dt.time(8, 25), UTC)
+
+
 def test_use_realtime_refuses_a_foreign_version(planner: Planner) -> None:
     """A version applied to another timetable is refused; None goes back to static."""
     other = dataclasses.replace(planner.tt)

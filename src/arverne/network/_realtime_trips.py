@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from arverne.network.timetable import Timetable
 
 _DAY_S = 86400
-_SLACK_S = 3 * 3600
-"""How far before its start or after its end a run is still "near" a timestamp."""
 
 
 class TimetableIndex:
@@ -229,7 +227,8 @@ def _run_day(
     index: TimetableIndex, trip: int, start_date: dt.date | None, ref_s: float
 ) -> int | None:
     """Service day of the run an update is about: its start_date, else the run nearest
-    ``ref_s`` (None when the trip does not run then).
+    ``ref_s`` among the service days before, of and after ``ref_s`` (None when the trip runs
+    on none of them).
     """
     tt = index.tt
     if start_date is not None:
@@ -245,7 +244,7 @@ def _run_day(
             continue
         base = index.day_start(day)
         off = max(base + first - ref_s, ref_s - (base + last), 0)
-        if off <= _SLACK_S + 12 * 3600 and off < gap:
+        if off < gap:
             best, gap = day, off
     return best
 

@@ -47,10 +47,6 @@ from arverne.network._realtime_version import build_version
 if TYPE_CHECKING:
     from arverne.network.timetable import Timetable
 
-_DAY_S = 86400
-_SLACK_S = 3 * 3600
-"""How far before its start or after its end a run is still "near" a timestamp."""
-
 
 @dataclass(frozen=True)
 class AlertTargets:
