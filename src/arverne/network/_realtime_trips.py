@@ -24,7 +24,14 @@ _DAY_S = 86400
 
 
 class TimetableIndex:
-    """Id -> index maps of one timetable, built once and reused by every update of it."""
+    """Id -> index maps of one timetable, built once and reused by every update of it.
+
+    Parameters
+    ----------
+    tt
+        The static timetable (namespaced ids ``feed:id``; chained trips are left out, an
+        update names real trips).
+    """
 
     def __init__(self, tt: Timetable) -> None:
         self.tt = tt
