@@ -90,6 +90,27 @@ def test_alert_reaches_the_journeys_it_concerns(planner: Planner) -> None:
     assert not _plan(planner, 0, 2)[0].alerts
 
 
+def test_alerts_of_stops_and_lines(planner: Planner) -> None:
+    """Stop and line pages: an alert naming s3 is the stop's, a route alert its line's, an
+    agency alert every line's, a trip alert its trip's line."""
+    data = m.message(
+        timestamp=DAY0,
+        alerts=[
+            m.alert({"stop_id": "s3"}, header="closed"),
+            m.alert({"route_id": "r0"}, header="works"),
+            m.alert({"agency_id": "a"}, header="strike"),
+            m.alert({"trip_id": "t2"}, header="late tram"),
+        ],
+    )
+    rt = apply_realtime(planner.tt, read_gtfs_rt(data, now=DAY0))
+    tt = planner.tt
+    r0, r1 = (int(np.flatnonzero(tt.route_id == f"g:{r}")[0]) for r in ("r0", "r1"))
+    assert [a.header for a in rt.stop_alerts(tt.stop_index("g:s3"))] == ["closed"]
+    assert not rt.stop_alerts(tt.stop_index("g:s0"))
+    assert [a.header for a in rt.route_alerts(r0)] == ["works", "strike"]
+    assert [a.header for a in rt.route_alerts(r1)] == ["strike", "late tram"]
+
+
 def test_delay_shifts_arrival_and_marks_the_leg(planner: Planner) -> None:
     """A 5-minute delay from s1 on shifts the arrival at s2 and the leg says live, +300 s."""
     tu = m.trip_update(

@@ -148,6 +148,32 @@ class RealtimeTimetable:
             self.base.st_arr_s[int(self.base.trip_st_ptr[b]) + pos]
         )
 
+    def stop_alerts(self, stop: int) -> tuple[Alert, ...]:
+        """Alerts that name the stop (or its station), for a stop's page or the map."""
+        return tuple(
+            a.alert
+            for a in self.alerts
+            if any(t.stops is not None and stop in t.stops for t in a.targets)
+        )
+
+    def route_alerts(self, route: int) -> tuple[Alert, ...]:
+        """Alerts about a line: its route, its agency, its route type or one of its trips."""
+        tt = self.timetable
+        kind = int(tt.route_type[route])
+        out = []
+        for a in self.alerts:
+            for t in a.targets:
+                if t.trip >= 0:
+                    hit = int(tt.trip_route[t.trip]) == route
+                else:
+                    hit = (t.routes is not None and route in t.routes) or (
+                        t.routes is None and t.route_type == kind
+                    )
+                if hit:
+                    out.append(a.alert)
+                    break
+        return tuple(out)
+
     def vehicles_geojson(self) -> dict[str, Any]:
         """The vehicle positions as a GeoJSON FeatureCollection of points (for the map), each
         with its record's fields and, when known, its trip's route and headsign.
