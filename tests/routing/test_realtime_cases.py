@@ -348,3 +348,22 @@ def test_real_feeds_apply(bundle: str, static: str, messages: list[str], expect:
         when = dt.datetime.fromtimestamp(start, UTC)
         journeys = planner.plan_stops(int(stops[0]), int(stops[-1]), depart_at=when)
         assert journeys and any(leg.realtime for j in journeys for leg in j.legs)
+
+
+def test_cancelled_part_stops_the_in_seat_ride() -> None:
+    """Block b1 runs t0 s0->s1 then t1 s1->s2: with t1 cancelled on day 0, nobody rides
+    from s0 to s2 that day (neither seated through nor by changing): the answer is day 1's
+    seated ride."""
+    trips = [_trip(0, [0, 1], H8), _trip(0, [1, 2], H8 + 900)]
+    for t in trips:
+        t.block = "b1"
+    feed = GenFeed(3, [1] * 3, [3], trips, [[True] * N_DAYS])
+    with tempfile.TemporaryDirectory() as tmp:
+        tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", feed.files()), name="g")])
+    static = Planner(Network(timetable=tt))
+    assert bool(np.asarray(tt.trip_chained).any())
+    tu = m.trip_update("t1", start_date=DATE, relationship="CANCELED")
+    live = _live(static, m.message(timestamp=DAY0, trip_updates=[tu]))
+    (seated,) = _plan(live, 0, 2)  # the next day's: day 0 has none
+    assert seated.departure.date() == D0 + dt.timedelta(days=1)
+    assert [leg.trip_id for leg in seated.legs] == ["g:t0", "g:t1"] and seated.legs[1].stay_seated

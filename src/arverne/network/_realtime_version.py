@@ -116,15 +116,14 @@ def build_version(
 
 def _with_chained(base: Timetable, removed: dict[int, set[int]]) -> dict[int, set[int]]:
     """``removed`` plus the chained trips that ride a removed run (same days)."""
-    chained = np.flatnonzero(np.asarray(base.trip_chained))
-    if not chained.size:
+    ptr, parts = np.asarray(base.trip_part_ptr), np.asarray(base.part_trip)
+    owner = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
+    hit = np.asarray(base.trip_chained, bool)[owner] & np.isin(parts, list(removed))
+    if not hit.any():
         return removed
     out = {t: set(days) for t, days in removed.items()}
-    ptr, parts = np.asarray(base.trip_part_ptr), np.asarray(base.part_trip)
-    for t in chained.tolist():
-        for part in parts[ptr[t] : ptr[t + 1]].tolist():
-            if part in removed:
-                out.setdefault(t, set()).update(removed[part])
+    for t, part in zip(owner[hit].tolist(), parts[hit].tolist(), strict=True):
+        out.setdefault(t, set()).update(removed[part])
     return out
 
 
