@@ -280,6 +280,10 @@ def plan(
         typer.Option("--school/--no-school", help="use school services (route type 712, ...)"),
     ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="print GeoJSON journeys")] = False,
+    realtime: Annotated[
+        list[str] | None,
+        typer.Option("--realtime", help="GTFS-realtime file or URL to apply (repeatable)"),
+    ] = None,
 ) -> None:
     """Plan door-to-door journeys on a compiled network."""
     import datetime as dt
@@ -304,6 +308,12 @@ def plan(
         school=school,
     )
     planner = Planner(Network.load(network_dir))
+    if realtime:
+        from arverne.network.realtime import apply_realtime_sources
+
+        live = apply_realtime_sources(planner.tt, realtime)
+        planner.use_realtime(live)
+        err.print(f"real time: {escape(json.dumps(live.summary))}")
     try:
         journeys = planner.plan(
             parse_lat_lon(origin, "--from"),
@@ -333,6 +343,30 @@ def plan(
         verb = "arrives" if arrive_by else "leaves"
         out.print(f"note: the first journey {verb} on {first:%a %Y-%m-%d}, not the day asked\n")
     out.print("\n\n".join(j.to_text(when.date()) for j in journeys))
+
+
+@app.command("realtime")
+def realtime_cmd(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    sources: Annotated[list[str], typer.Argument(help="GTFS-realtime files or URLs")],
+    json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Apply GTFS-realtime feeds to a network and report what matched, and the notices."""
+    from arverne.network import Network
+    from arverne.network.realtime import apply_realtime_sources
+
+    timetable = Network.load(network_dir).timetable
+    if timetable is None:
+        raise InputError(f"{network_dir}: the network has no timetable")
+    live = apply_realtime_sources(timetable, sources)
+    if json_out:
+        report = {**live.summary, "notice_list": [n.to_json() for n in live.notices]}
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    for key, value in live.summary.items():
+        out.print(f"{key}: {value}")
+    for n in live.notices[:20]:
+        out.print(f"{n.severity.name} {n.code}: {escape(n.message)}")
 
 
 def _names(text: str) -> tuple[str, ...]:
