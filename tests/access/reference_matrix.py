@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,12 +25,13 @@ def planner_matrix(
     options: PlanOptions,
     **_: object,
 ) -> pd.DataFrame:
-    """``from_id, to_id, travel_time``: the median over each minute of the window of the
-    earliest arrival minus the departure (unreached minutes count as infinite; NaN when the
-    median is unreached or over ``max_time``)."""
+    """``from_id, to_id, travel_time``: the median (nearest rank, ``ceil(n / 2)``) over the
+    window's n departure minutes of the earliest arrival minus the departure; minutes
+    unreached or over ``max_time`` count as infinite, and an infinite median is NaN."""
     planner = Planner(network)
     zone = ZoneInfo(network.timetable.timezone)
-    minutes = range(int(window.total_seconds() // 60) + 1)
+    minutes = range(max(int(window.total_seconds() // 60), 1))
+    cap = max_time.total_seconds() / 60
     rows = []
     for oid, og in zip(origins["id"], origins.geometry, strict=True):
         for did, dg in zip(destinations["id"], destinations.geometry, strict=True):
@@ -42,8 +44,8 @@ def planner_matrix(
                     times.append(np.inf)
                     continue
                 best = min(j.arrival for j in js).astimezone(zone).replace(tzinfo=None) - t0
-                times.append(best.total_seconds() / 60)
-            med = float(np.median(times))
-            ok = np.isfinite(med) and med <= max_time.total_seconds() / 60
-            rows.append((str(oid), str(did), med if ok else np.nan))
+                minutes_taken = best.total_seconds() / 60
+                times.append(minutes_taken if minutes_taken <= cap else np.inf)
+            med = float(sorted(times)[math.ceil(len(times) / 2) - 1])
+            rows.append((str(oid), str(did), med if np.isfinite(med) else np.nan))
     return pd.DataFrame(rows, columns=["from_id", "to_id", "travel_time"])

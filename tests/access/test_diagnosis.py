@@ -219,3 +219,14 @@ def test_greedy_cover_against_brute_force(covers, weights, k) -> None:
         ]
         assert gain == max(others) and gain > 0
         covered |= covers[i]
+
+
+def test_default_matrix_agrees_with_reference(network, diagnosis) -> None:
+    """The diagnosis on the project's travel-time matrix gives the reference matrix's times
+    and reasons on the six-village territory."""
+    fast = compute_diagnosis(network, territory.zones(), territory.services(), params=PARAMS)
+    for c in diagnosis.categories:
+        np.testing.assert_allclose(
+            fast.points[f"time_{c}"].to_numpy(), diagnosis.points[f"time_{c}"].to_numpy(), atol=1e-9
+        )
+        assert fast.points[f"reason_{c}"].tolist() == diagnosis.points[f"reason_{c}"].tolist()
