@@ -112,7 +112,7 @@ def test_outputs_are_written(diagnosis, tmp_path) -> None:
     import pyogrio
 
     files = write_diagnosis(diagnosis, tmp_path)
-    assert files["map_health"].stat().st_size > 10_000
+    assert files["map"].stat().st_size > 10_000
     layers = {name for name, _ in pyogrio.list_layers(files["gpkg"])}
     assert layers == {"zones", "points", "services"}
     en = summary_text(diagnosis, "en")
@@ -150,7 +150,7 @@ def test_compare_and_suggest(network, diagnosis, tmp_path) -> None:
     assert z.loc["Q", "gained_health"] > 0
     assert cmp.totals("health")["people_gaining"] == 100
     files = write_comparison(cmp, tmp_path)
-    assert files["delta_health"].exists()
+    assert files["delta_map"].exists()
     ranked = suggest(
         network,
         territory.zones(),

@@ -102,59 +102,60 @@ def _fr_method(method: str) -> str:
 
 def plot_choropleth(
     zones: Any,
-    column: str,
+    panels: list[tuple[str, str, Any]],
     path: Path,
     *,
     title: str,
     threshold: float | None = None,
-    services: Any = None,
     diverging: bool = False,
     label: str = "minutes",
 ) -> Path:
-    """One choropleth PNG of ``zones[column]``; NaN zones grey and hatched (not reached)."""
+    """One PNG with a choropleth panel per (column, subtitle, service points or None).
+
+    Zones whose value is NaN are grey (not reached); with ``threshold``, zones over
+    it are outlined in red. One figure for all panels: matplotlib's cost is per figure.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
-    values = zones[column].to_numpy(np.float64)
-    missing = zones[np.isnan(values)]
-    shown = zones[~np.isnan(values)]
-    if diverging:
-        top = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
-        kwargs: dict[str, Any] = {"cmap": "RdBu", "vmin": -max(top, 1), "vmax": max(top, 1)}
-    else:
-        kwargs = {
-            "cmap": "viridis_r",
-            "vmin": 0,
-            "vmax": max(float(np.nanmax(values)) if len(shown) else 1, threshold or 1),
-        }
-    if len(shown):
-        shown.plot(
-            column=column,
-            ax=ax,
-            legend=True,
-            edgecolor="white",
-            linewidth=0.3,
-            legend_kwds={"label": label, "shrink": 0.6},
-            **kwargs,
-        )
-    if len(missing):
-        missing.plot(ax=ax, color="#cccccc", hatch="///", edgecolor="#888888", linewidth=0.3)
-    if threshold is not None and len(shown):
-        over = shown[shown[column] > threshold]
-        if len(over):
-            over.boundary.plot(ax=ax, color="red", linewidth=0.8)
-    if services is not None and len(services):
-        services.plot(ax=ax, color="black", markersize=12, marker="P")
-    ax.set_title(title, fontsize=10)
-    ax.set_axis_off()
-    note = "grey hatched: not reached" + (
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 5.4), dpi=90, squeeze=False)
+    for ax, (column, subtitle, services) in zip(axes[0], panels, strict=True):
+        values = zones[column].to_numpy(np.float64)
+        missing = zones[np.isnan(values)]
+        shown = zones[~np.isnan(values)]
+        if diverging:
+            top = max(float(np.nanmax(np.abs(values))) if len(shown) else 1.0, 1.0)
+            kwargs: dict[str, Any] = {"cmap": "RdBu", "vmin": -top, "vmax": top}
+        else:
+            top = float(np.nanmax(values)) if len(shown) else 1.0
+            kwargs = {"cmap": "viridis_r", "vmin": 0, "vmax": max(top, threshold or 1.0)}
+        if len(shown):
+            shown.plot(
+                column=column,
+                ax=ax,
+                legend=True,
+                edgecolor="white",
+                linewidth=0.3,
+                legend_kwds={"label": label, "shrink": 0.6},
+                **kwargs,
+            )
+        if len(missing):
+            missing.plot(ax=ax, color="#cccccc", edgecolor="#888888", linewidth=0.3)
+        if threshold is not None and len(shown):
+            over = shown[shown[column] > threshold]
+            if len(over):
+                over.boundary.plot(ax=ax, color="red", linewidth=0.8)
+        if services is not None and len(services):
+            services.plot(ax=ax, color="black", markersize=12, marker="P")
+        ax.set_title(subtitle, fontsize=9)
+        ax.set_axis_off()
+    note = "grey: not reached" + (
         f"; red outline: over {threshold:g} min" if threshold is not None else ""
     )
-    ax.annotate(note, (0.01, 0.01), xycoords="axes fraction", fontsize=7)
-    fig.tight_layout()
+    fig.suptitle(f"{title}\n{note}", fontsize=10)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
@@ -177,16 +178,15 @@ def write_diagnosis(diag: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     p = diag.params
+    files["map"] = plot_choropleth(
+        diag.zones,
+        [(f"time_{c}", c, diag.services[diag.services["category"] == c]) for c in diag.categories],
+        out / "map.png",
+        title=f"Minutes to the nearest service, leaving {p.at:%Y-%m-%d %H:%M}"
+        + (" (straight-line walking)" if diag.straight_line_walk else ""),
+        threshold=p.threshold_min,
+    )
     for c in diag.categories:
-        files[f"map_{c}"] = plot_choropleth(
-            diag.zones,
-            f"time_{c}",
-            out / f"map_{c}.png",
-            title=f"Minutes to the nearest {c} service, leaving {p.at:%Y-%m-%d %H:%M}"
-            + (" (straight-line walking)" if diag.straight_line_walk else ""),
-            threshold=p.threshold_min,
-            services=diag.services[diag.services["category"] == c],
-        )
         files[f"beyond_{c}"] = out / f"beyond_{c}.csv"
         diag.beyond(c).to_csv(files[f"beyond_{c}"], index=False)
     gpkg = out / "diagnosis.gpkg"
@@ -215,15 +215,14 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    for c in cmp.categories:
-        files[f"delta_{c}"] = plot_choropleth(
-            cmp.zones,
-            f"gained_{c}",
-            out / f"delta_{c}.png",
-            title=f"Minutes gained to the nearest {c} service: {cmp.name} vs base",
-            diverging=True,
-            label="minutes gained",
-        )
+    files["delta_map"] = plot_choropleth(
+        cmp.zones,
+        [(f"gained_{c}", c, None) for c in cmp.categories],
+        out / "delta_map.png",
+        title=f"Minutes gained to the nearest service: {cmp.name} vs base",
+        diverging=True,
+        label="minutes gained",
+    )
     files["zones"] = out / "comparison.csv"
     cmp.zones.drop(columns="geometry").to_csv(files["zones"], index=False)
     for lang in ("fr", "en"):
