@@ -335,6 +335,32 @@ def plan(
     out.print("\n\n".join(j.to_text(when.date()) for j in journeys))
 
 
+@app.command()
+def diagnose(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    zones: Annotated[Path, typer.Argument(help="zones: GeoJSON/GeoPackage with id, population")],
+    services: Annotated[Path, typer.Argument(help="services: CSV id,category,lat,lon[,name]")],
+    at: Annotated[str, typer.Option("--at", help='"YYYY-MM-DD HH:MM", network local time')],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="folder to write")],
+    threshold: Annotated[float, typer.Option(help="minutes beyond which people count")] = 30.0,
+    window: Annotated[int, typer.Option(help="departure window, minutes (median)")] = 60,
+    max_changes: Annotated[int, typer.Option("--max-changes", help="changes accepted")] = 2,
+) -> None:
+    """Who is beyond --threshold minutes from each kind of service, and why (maps, GeoPackage)."""
+    from arverne.access.diagnosis import DiagnosisParams
+    from arverne.access.diagnosis_report import diagnose_files, summary_text
+
+    for path in (network_dir, zones, services):
+        check_input(path)
+    _output_dir(out_dir, network_dir, zones, services)
+    params = DiagnosisParams(
+        at=_parse_at(at), threshold_min=threshold, window_min=window, max_changes=max_changes
+    )
+    diag, files = diagnose_files(network_dir, zones, services, out_dir, params=params)
+    out.print(summary_text(diag, "en"), end="")
+    out.print(f"maps, GeoPackage, tables and summaries in {out_dir}")
+
+
 def _names(text: str) -> tuple[str, ...]:
     """A comma-separated option as a tuple of names."""
     return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -229,3 +229,36 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
         files[f"summary_{lang}"] = out / f"comparison_{lang}.txt"
         files[f"summary_{lang}"].write_text(cmp.text(lang), encoding="utf-8")
     return files
+
+
+def diagnose_files(
+    network_dir: str | Path,
+    zones_path: str | Path,
+    services_path: str | Path,
+    out_dir: str | Path,
+    *,
+    params: Any,
+) -> tuple[Diagnosis, dict[str, Path]]:
+    """``arverne diagnose``: read the network, zones and services, diagnose, write everything.
+
+    Parameters
+    ----------
+    network_dir
+        Compiled network directory.
+    zones_path
+        Zones (GeoJSON, GeoPackage): ``id``, ``population``, geometry.
+    services_path
+        Services (CSV ``id,category,lat,lon[,name]``, or a vector file of points).
+    out_dir
+        Folder to write (see :func:`write_diagnosis`).
+    params
+        :class:`~arverne.access.diagnosis.DiagnosisParams`.
+    """
+    from arverne.access.diagnosis import compute_diagnosis, read_services, read_zones
+    from arverne.network.network import Network
+
+    network = Network.load(network_dir)
+    diag = compute_diagnosis(
+        network, read_zones(zones_path), read_services(services_path), params=params
+    )
+    return diag, write_diagnosis(diag, out_dir)

@@ -35,6 +35,7 @@ def run_demo(out_dir: Path, console: Console) -> None:
     console.print(f"network directory: {escape(str(network.path))}\n")
     _plan_journeys(network, pd.read_csv(territory.places), console)
     _solve_tours(network, territory.places, out_dir / "tours", console)
+    _access(network, territory.places, out_dir / "access", console)
 
 
 def _plan_journeys(network: Network, places: pd.DataFrame, console: Console) -> None:
@@ -88,3 +89,15 @@ def _solve_tours(network: Network, places_csv: Path, out_dir: Path, console: Con
         )
     console.print(table)
     console.print(f"tour problems, GeoJSON, Gantt charts and maps in {escape(str(out_dir))}")
+
+
+def _access(network: Network, places_csv: Path, out_dir: Path, console: Console) -> None:
+    """Who is left behind, before and after an on-demand zone; then Clermont-Ferrand's real
+    network when the shared data is there."""
+    from arverne.demo.access import run_access_demo
+    from arverne.demo.clermont import find_france_data, run_clermont
+
+    run_access_demo(network, places_csv, out_dir, DEMO_DAY, console)
+    france = find_france_data()
+    if france is not None:
+        run_clermont(france, out_dir / "clermont", console)
