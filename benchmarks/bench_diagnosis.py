@@ -122,9 +122,9 @@ def main() -> int:
             write_diagnosis(diag, tmp)
             with_files.append(time.perf_counter() - t0)
 
-    from tests.access.reference_matrix import planner_matrix
-
     import geopandas as gpd
+
+    from tests.access.reference_matrix import planner_matrix
 
     sub = points.head(args.peer_origins)
     origins = gpd.GeoDataFrame(
@@ -165,7 +165,11 @@ def main() -> int:
     peer_all = peer_s / len(sub) * n_points
     result: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "territory": {"points": n_points, "services": len(services), "categories": list(diag.categories)},
+        "territory": {
+            "points": n_points,
+            "services": len(services),
+            "categories": list(diag.categories),
+        },
         "params": {"at": AT.isoformat(), "threshold_min": 30, "window_min": 60},
         "cli_end_to_end_s": {"median": float(np.median(cli)), "runs": cli},
         "in_process_s": {

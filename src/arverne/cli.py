@@ -356,7 +356,7 @@ def diagnose(
     params = DiagnosisParams(
         at=_parse_at(at), threshold_min=threshold, window_min=window, max_changes=max_changes
     )
-    diag, files = diagnose_files(network_dir, zones, services, out_dir, params=params)
+    diag, _ = diagnose_files(network_dir, zones, services, out_dir, params=params)
     out.print(summary_text(diag, "en"), end="")
     out.print(f"maps, GeoPackage, tables and summaries in {out_dir}")
 

@@ -41,14 +41,21 @@ def test_demo_access_before_and_after_on_demand(demo, tmp_path) -> None:
     """The demo diagnosis at 08:00 finds people beyond 30 min of health care, the on-demand
     zone for them brings some within it and takes nobody out, and every file is written."""
     _, network = demo
-    result = run_access_demo(network, demo[0].places, tmp_path, dt.date(2026, 11, 30), Console(quiet=True))
+    result = run_access_demo(
+        network, demo[0].places, tmp_path, dt.date(2026, 11, 30), Console(quiet=True)
+    )
     base = result["base"]["health"]
     assert base["beyond"] > 0
     assert base["within"] + base["beyond"] == base["population"]
     assert result["gaining"]["health"]["people_gaining"] > 0
     assert result["gaining"]["health"]["people_losing"] == 0
     assert result["on_demand"]["health"]["beyond"] < base["beyond"]
-    for name in ("base/map.png", "base/diagnosis.gpkg", "on-demand/summary_fr.txt", "comparison/delta_map.png"):
+    for name in (
+        "base/map.png",
+        "base/diagnosis.gpkg",
+        "on-demand/summary_fr.txt",
+        "comparison/delta_map.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0
 
 

@@ -16,17 +16,46 @@ does not.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from arverne.access.scenarios import WEEKDAYS, TimetableEdit
 
 if TYPE_CHECKING:
     from arverne.network.links import StopLinks
     from arverne.network.network import Network
     from arverne.network.timetable import Timetable
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass
+class TimetableEdit:
+    """The edits as rows: what a GTFS file would hold (stops and trips by outside id)."""
+
+    off_trips: list[int] = field(default_factory=list)
+    """Real trip indices of the base switched off."""
+    stop_id: list[str] = field(default_factory=list)
+    stop_name: list[str] = field(default_factory=list)
+    stop_lat: list[float] = field(default_factory=list)
+    stop_lon: list[float] = field(default_factory=list)
+    route_id: list[str] = field(default_factory=list)
+    route_name: list[str] = field(default_factory=list)
+    route_type: list[int] = field(default_factory=list)
+    service_days: list[tuple[str, ...] | int] = field(default_factory=list)
+    """Per new service: weekdays, or a base service index whose days it copies."""
+    trips: list[tuple[str, int, int, list[int], list[int], list[int]]] = field(default_factory=list)
+    """(trip id, route, service, stops, arrivals, departures); route, service and stops index
+    the base's then the new ones (base count + position)."""
+
+    def add_stop(self, base: Timetable, lat: float, lon: float, name: str, sid: str) -> int:
+        """Append a new stop; its index in the scenario."""
+        self.stop_id.append(sid)
+        self.stop_name.append(name)
+        self.stop_lat.append(float(lat))
+        self.stop_lon.append(float(lon))
+        return base.n_stops + len(self.stop_id) - 1
 
 
 def _cat(base: Any, extra: Any) -> np.ndarray:

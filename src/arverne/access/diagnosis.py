@@ -133,8 +133,8 @@ class Diagnosis:
                 ]
             )
         by = pts.groupby(["zone_id", f"reason_{category}"], sort=False)["population"].sum()
-        main = by.reset_index().sort_values("population", ascending=False)
-        main = main.drop_duplicates("zone_id").set_index("zone_id")[f"reason_{category}"]
+        ranked = by.reset_index().sort_values("population", ascending=False)
+        main = ranked.drop_duplicates("zone_id").set_index("zone_id")[f"reason_{category}"]
         zones = self.zones.set_index("zone_id")
         table = pd.DataFrame(
             {

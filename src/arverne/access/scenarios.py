@@ -21,11 +21,12 @@ response time: the model's price for staying a timetable every router reads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from arverne.access._splice import WEEKDAYS, TimetableEdit
 from arverne.errors import InputError
 from arverne.geo import haversine_m
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from arverne.network.network import Network
     from arverne.network.timetable import Timetable
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKDAYS = WEEKDAYS[:5]
 ON_DEMAND_ROUTE_TYPE = 715
 """GTFS extended route type "Demand and Response Bus Service"."""
@@ -167,34 +167,6 @@ class OnDemandZone:
 Edit = AddLine | ChangeFrequency | RemoveLine | AddStop | OnDemandZone
 
 
-@dataclass
-class TimetableEdit:
-    """The edits as rows: what a GTFS file would hold (stops and trips by outside id)."""
-
-    off_trips: list[int] = field(default_factory=list)
-    """Real trip indices of the base switched off."""
-    stop_id: list[str] = field(default_factory=list)
-    stop_name: list[str] = field(default_factory=list)
-    stop_lat: list[float] = field(default_factory=list)
-    stop_lon: list[float] = field(default_factory=list)
-    route_id: list[str] = field(default_factory=list)
-    route_name: list[str] = field(default_factory=list)
-    route_type: list[int] = field(default_factory=list)
-    service_days: list[tuple[str, ...] | int] = field(default_factory=list)
-    """Per new service: weekdays, or a base service index whose days it copies."""
-    trips: list[tuple[str, int, int, list[int], list[int], list[int]]] = field(default_factory=list)
-    """(trip id, route, service, stops, arrivals, departures); route, service and stops index
-    the base's then the new ones (base count + position)."""
-
-    def add_stop(self, base: Timetable, lat: float, lon: float, name: str, sid: str) -> int:
-        """Append a new stop; its index in the scenario."""
-        self.stop_id.append(sid)
-        self.stop_name.append(name)
-        self.stop_lat.append(float(lat))
-        self.stop_lon.append(float(lon))
-        return base.n_stops + len(self.stop_id) - 1
-
-
 def _route_index(tt: Timetable, route_id: str) -> int:
     ids = np.asarray(tt.route_id).astype(str)
     hits = np.flatnonzero(ids == route_id)
@@ -224,7 +196,7 @@ def _stop_ref(tt: Timetable, edit: TimetableEdit, ref: StopRef, new_id: str) -> 
     lat, lon = float(ref[0]), float(ref[1])
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InputError(f"new stop {new_id!r}: ({lat}, {lon}) is not a (lat, lon) point")
-    name = str(ref[2]) if len(ref) > 2 else new_id  # type: ignore[misc]
+    name = str(ref[2]) if len(ref) > 2 else new_id
     return edit.add_stop(tt, lat, lon, name, new_id)
 
 

@@ -268,7 +268,8 @@ def run_clermont(
 
 def find_france_data() -> Path | None:
     """The shared French data folder: ``$ARVERNE_DATA/france``, else ``../shared/data/france``
-    from the working directory; None when neither holds the T2C feed."""
+    from the working directory; None when neither holds the T2C feed.
+    """
     import os
 
     roots = [Path(os.environ["ARVERNE_DATA"])] if os.environ.get("ARVERNE_DATA") else []

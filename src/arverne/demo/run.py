@@ -93,7 +93,8 @@ def _solve_tours(network: Network, places_csv: Path, out_dir: Path, console: Con
 
 def _access(network: Network, places_csv: Path, out_dir: Path, console: Console) -> None:
     """Who is left behind, before and after an on-demand zone; then Clermont-Ferrand's real
-    network when the shared data is there."""
+    network when the shared data is there.
+    """
     from arverne.demo.access import run_access_demo
     from arverne.demo.clermont import find_france_data, run_clermont
 
