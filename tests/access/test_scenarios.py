@@ -73,18 +73,19 @@ def _edited_files(files: dict[str, str], net: Network, edits: list) -> dict[str,
     calendar = files["calendar.txt"].splitlines()
     end = tt.first_day + dt.timedelta(days=tt.n_days - 1)
     for i, days in enumerate(edit.service_days):
-        if isinstance(days, int):
-            service_ids.append(service_ids[days])
-            continue
         flags = ",".join(
             "1" if d in days else "0" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         )
         calendar.append(f"e{i},{flags},{tt.first_day:%Y%m%d},{end:%Y%m%d}")
         service_ids.append(f"e{i}")
-    for trip_id, route, service, stop, arr, dep in edit.trips:
+    for k, (trip_id, route, service, stop, arr, dep) in enumerate(edit.trips):
         trips.append(f"{route_ids[route]},{service_ids[service]},{trip_id},,0")
+        board, alight = edit.permissions.get(k, ([True] * len(stop), [True] * len(stop)))
         for j, s in enumerate(stop):
-            times.append(f"{trip_id},{hms(arr[j])},{hms(dep[j])},{stop_ids[s]},{j + 1},0,0")
+            times.append(
+                f"{trip_id},{hms(arr[j])},{hms(dep[j])},{stop_ids[s]},{j + 1},"
+                f"{0 if board[j] else 1},{0 if alight[j] else 1}"
+            )
     out.update(
         {
             "trips.txt": "\n".join(trips),
@@ -149,11 +150,37 @@ def _scenarios(draw: st.DrawFn) -> tuple:
                     both_directions=draw(st.booleans()),
                 )
             )
+    touched = -1
     if n_routes > 1 and draw(st.booleans()):
-        edits.append(RemoveLine(f"r{draw(st.integers(0, n_routes - 1))}"))
+        touched = draw(st.integers(0, n_routes - 1))
+        edits.append(RemoveLine(f"r{touched}"))
     elif draw(st.booleans()):
-        r = draw(st.integers(0, n_routes - 1))
-        edits.append(ChangeFrequency(f"r{r}", headway_s=900, start_s=6 * 3600, end_s=13 * 3600))
+        touched = draw(st.integers(0, n_routes - 1))
+        edits.append(
+            ChangeFrequency(f"r{touched}", headway_s=900, start_s=6 * 3600, end_s=13 * 3600)
+        )
+    r = draw(st.integers(0, n_routes - 1))
+    if r != touched and draw(st.booleans()):
+        first = next(t for t in feed.trips if t.route == r).stops[0]
+        edits.append(
+            AddStop(
+                f"r{r}", draw(point), after_stop=f"s{first}", dwell_s=draw(st.sampled_from([0, 30]))
+            )
+        )
+    if draw(st.booleans()):
+        edits.append(
+            OnDemandZone(
+                "Z",
+                None,
+                hubs=(draw(stop),),
+                points=(draw(point),),
+                response_s=draw(st.sampled_from([0, 300])),
+                start_s=7 * 3600,
+                end_s=8 * 3600,
+                step_s=600,
+                days=("mon",),
+            )
+        )
     return feed, edits, draw(st.integers(0, 1000))
 
 
@@ -170,7 +197,7 @@ def _scenarios(draw: st.DrawFn) -> tuple:
 @given(_scenarios())
 def test_scenario_plans_like_rebuilt_feed(tmp_path_factory, case) -> None:
     """Random small feeds and random edits (a new line through a new stop, a line removed or
-    its frequency changed): every stop-to-stop answer at 07:10 and 09:00 on two days equals the
+    its frequency changed, a stop added to a line, an on-demand zone feeding a stop): every stop-to-stop answer at 07:10 and 09:00 on two days equals the
     answer on a network rebuilt from the GTFS with the edit's rows written in."""
     feed, edits, seed = case
     folder = tmp_path_factory.mktemp("base")

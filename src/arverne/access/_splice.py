@@ -43,11 +43,14 @@ class TimetableEdit:
     route_id: list[str] = field(default_factory=list)
     route_name: list[str] = field(default_factory=list)
     route_type: list[int] = field(default_factory=list)
-    service_days: list[tuple[str, ...] | int] = field(default_factory=list)
-    """Per new service: weekdays, or a base service index whose days it copies."""
+    service_days: list[tuple[str, ...]] = field(default_factory=list)
+    """Per new service: its weekdays over the timetable's days."""
     trips: list[tuple[str, int, int, list[int], list[int], list[int]]] = field(default_factory=list)
     """(trip id, route, service, stops, arrivals, departures); route, service and stops index
     the base's then the new ones (base count + position)."""
+    permissions: dict[int, tuple[list[bool], list[bool]]] = field(default_factory=dict)
+    """(boarding, alighting allowed) per stop of the trips at these positions of ``trips``
+    (a base line's rules kept); every other trip allows both everywhere."""
 
     def add_stop(self, base: Timetable, lat: float, lon: float, name: str, sid: str) -> int:
         """Append a new stop; its index in the scenario."""
@@ -69,16 +72,12 @@ def _cat(base: Any, extra: Any) -> np.ndarray:
 
 def _service_rows(tt: Timetable, edit: TimetableEdit) -> np.ndarray:
     """bool[new services, n_days]: each new service's days."""
-    active = np.asarray(tt.service_active)
     weekday = np.array(
         [(tt.first_day + dt.timedelta(days=d)).weekday() for d in range(tt.n_days)], np.int64
     )
     rows = []
     for days in edit.service_days:
-        if isinstance(days, int):
-            rows.append(np.array(active[days], bool))
-        else:
-            rows.append(np.isin(weekday, [WEEKDAYS.index(d) for d in days]))
+        rows.append(np.isin(weekday, [WEEKDAYS.index(d) for d in days]))
     return np.array(rows, bool).reshape(len(rows), tt.n_days)
 
 
@@ -159,8 +158,12 @@ def _splice_trips(tt: Timetable, edit: TimetableEdit, trip_service: np.ndarray) 
     stop = np.concatenate([np.asarray(t[3], np.int32) for t in edit.trips])
     arr = np.concatenate([np.asarray(t[4], np.int32) for t in edit.trips])
     dep = np.concatenate([np.asarray(t[5], np.int32) for t in edit.trips])
-    allowed = np.ones(stop.shape[0], bool)
-    pattern_ptr, pattern_trip = trip_patterns(start, length, stop, allowed, allowed, arr, dep)
+    board = np.ones(stop.shape[0], bool)
+    alight = np.ones(stop.shape[0], bool)
+    for k, (b, a) in edit.permissions.items():
+        board[start[k] : start[k] + length[k]] = b
+        alight[start[k] : start[k] + length[k]] = a
+    pattern_ptr, pattern_trip = trip_patterns(start, length, stop, board, alight, arr, dep)
     route = np.array([t[1] for t in edit.trips], np.int32)
     head = pattern_trip[pattern_ptr[:-1]]
     by_route = np.lexsort((dep[start[head]], route[head]))  # as the compile orders patterns
@@ -206,8 +209,13 @@ def _splice_trips(tt: Timetable, edit: TimetableEdit, trip_service: np.ndarray) 
         "st_dep_s": _cat(tt.st_dep_s, dep[rows]),
         "pattern_stop_ptr": pattern_stop_ptr,
         "pattern_stop": pattern_stop,
-        "pattern_board": _cat(tt.pattern_board, np.ones(new_pattern_stop.shape[0], bool)),
-        "pattern_alight": _cat(tt.pattern_alight, np.ones(new_pattern_stop.shape[0], bool)),
+        "pattern_board": _cat(
+            tt.pattern_board, np.concatenate([board[start[h] : start[h] + length[h]] for h in head])
+        ),
+        "pattern_alight": _cat(
+            tt.pattern_alight,
+            np.concatenate([alight[start[h] : start[h] + length[h]] for h in head]),
+        ),
         "pattern_trip_ptr": _cat(tt.pattern_trip_ptr, n_trips + np.cumsum(size)),
         "pattern_route": _cat(tt.pattern_route, route[head]),
         "stop_pattern_ptr": stop_pattern_ptr,

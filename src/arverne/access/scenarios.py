@@ -20,6 +20,7 @@ response time: the model's price for staying a timetable every router reads.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -256,13 +257,25 @@ def _new_route(tt: Timetable, edit: TimetableEdit, rid: str, name: str, rtype: i
     return tt.n_routes + len(edit.route_id) - 1
 
 
-def _new_service(tt: Timetable, edit: TimetableEdit, days: tuple[str, ...] | int) -> int:
+def _new_service(tt: Timetable, edit: TimetableEdit, days: tuple[str, ...]) -> int:
     edit.service_days.append(days)
     return int(np.asarray(tt.service_active).shape[0]) + len(edit.service_days) - 1
 
 
-def _real_trips_of(tt: Timetable, route: int) -> np.ndarray:
-    return np.flatnonzero((np.asarray(tt.trip_route) == route) & ~np.asarray(tt.trip_chained))
+def _real_trips_of(tt: Timetable, route: int, edit: TimetableEdit) -> np.ndarray:
+    """The route's real trips still running: not switched off by an earlier edit."""
+    mine = (np.asarray(tt.trip_route) == route) & ~np.asarray(tt.trip_chained)
+    mine[edit.off_trips] = False
+    return np.flatnonzero(mine)
+
+
+def _permissions(tt: Timetable, t: int) -> tuple[list[bool], list[bool]]:
+    """(boarding, alighting allowed) at each stop of trip ``t``."""
+    p = int(tt.trip_pattern[t])
+    lo, hi = int(tt.pattern_stop_ptr[p]), int(tt.pattern_stop_ptr[p + 1])
+    return np.asarray(tt.pattern_board[lo:hi]).tolist(), np.asarray(
+        tt.pattern_alight[lo:hi]
+    ).tolist()
 
 
 def _trip_rows(tt: Timetable, t: int) -> tuple[list[int], list[int], list[int]]:
@@ -307,10 +320,10 @@ def _expand(tt: Timetable, edit: TimetableEdit, e: Edit, k: int) -> None:
                 deps,
             )
     elif isinstance(e, RemoveLine):
-        edit.off_trips.extend(_real_trips_of(tt, _route_index(tt, e.route_id)).tolist())
+        edit.off_trips.extend(_real_trips_of(tt, _route_index(tt, e.route_id), edit).tolist())
     elif isinstance(e, ChangeFrequency):
         route = _route_index(tt, e.route_id)
-        trips = _real_trips_of(tt, route)
+        trips = _real_trips_of(tt, route, edit)
         first_dep = np.array([_trip_rows(tt, int(t))[2][0] for t in trips.tolist()], np.int64)
         inside = trips[(first_dep >= e.start_s) & (first_dep < e.end_s)]
         if not inside.size:
@@ -325,9 +338,11 @@ def _expand(tt: Timetable, edit: TimetableEdit, e: Edit, k: int) -> None:
             busiest = patterns[np.argmax(counts)]
             model = int(mine[np.asarray(tt.trip_pattern)[mine] == busiest][0])
             stops, arr, dep = _trip_rows(tt, model)
-            service = _new_service(tt, edit, int(tt.trip_service[model]))
+            rules = _permissions(tt, model)
+            service = int(tt.trip_service[model])
             deps = departures(e.start_s, e.end_s, e.headway_s)
             for j, t0 in enumerate(deps):
+                edit.permissions[len(edit.trips)] = rules
                 edit.trips.append(
                     (
                         f"{tag}:{e.route_id}:d{d}:{j}",
@@ -351,7 +366,7 @@ def _expand_add_stop(tt: Timetable, edit: TimetableEdit, e: AddStop, tag: str) -
     after = _stop_ref(tt, edit, e.after_stop, "")
     new = _stop_ref(tt, edit, e.stop, f"{tag}:{e.route_id}:stop")
     changed = 0
-    for t in _real_trips_of(tt, route).tolist():
+    for t in _real_trips_of(tt, route, edit).tolist():
         stops, arr, dep = _trip_rows(tt, t)
         if after not in stops[:-1]:
             continue
@@ -362,12 +377,18 @@ def _expand_add_stop(tt: Timetable, edit: TimetableEdit, e: AddStop, tag: str) -
         hop = arr[i + 1] - dep[i]
         speed = direct / hop if hop > 0 and direct > 0 else 25 / 3.6
         to_new = int(np.ceil(d1 / speed))
-        extra = max(int(np.ceil((d1 + d2 - direct) / speed)), 0) + e.dwell_s
+        # the detour: to the new stop, its dwell, on to the next, minus the hop it replaces
+        extra = max(to_new + e.dwell_s + int(np.ceil(d2 / speed)) - hop, 0)
         at = dep[i] + to_new
         new_arr = arr[: i + 1] + [at] + [x + extra for x in arr[i + 1 :]]
         new_dep = dep[: i + 1] + [at + e.dwell_s] + [x + extra for x in dep[i + 1 :]]
         edit.off_trips.append(t)
-        service = _new_service(tt, edit, int(tt.trip_service[t]))
+        service = int(tt.trip_service[t])
+        board, alight = _permissions(tt, t)
+        edit.permissions[len(edit.trips)] = (
+            [*board[: i + 1], True, *board[i + 1 :]],
+            [*alight[: i + 1], True, *alight[i + 1 :]],
+        )
         edit.trips.append(
             (
                 f"{tag}:{tt.trip_id[t]}",
@@ -448,6 +469,10 @@ def timetable_edit(base: Timetable, edits: Sequence[Edit]) -> TimetableEdit:
     edit = TimetableEdit()
     for k, e in enumerate(edits):
         _expand(base, edit, e, k)
+    for trip_id, _, _, _, arr, dep in edit.trips:
+        times = [t for pair in zip(arr, dep, strict=True) for t in pair]
+        if any(b < a for a, b in itertools.pairwise(times)):
+            raise InputError(f"scenario trip {trip_id}: times run backwards")
     edit.off_trips = sorted(set(edit.off_trips))
     return edit
 
@@ -461,8 +486,9 @@ def build_scenario(base: Network, edits: Sequence[Edit], *, name: str = "scenari
         A compiled network with a timetable (not modified).
     edits
         :class:`AddLine`, :class:`ChangeFrequency`, :class:`RemoveLine`, :class:`AddStop`,
-        :class:`OnDemandZone`, applied in order (an added stop may be named by a later edit
-        by its new id).
+        :class:`OnDemandZone`, applied in order: each edit sees the base's trips minus those
+        an earlier edit switched off (trips an earlier edit added are not edited again), and
+        may name a stop an earlier edit added by its new id.
     name
         Recorded in the scenario's manifest.
 
