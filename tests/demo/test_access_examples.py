@@ -78,3 +78,43 @@ def test_clermont_example(tmp_path) -> None:
             assert row[name]["people_losing"] == 0
             assert row[name]["people_beyond"] <= row["people_beyond"]
     assert Path(tmp_path / "base-30min" / "diagnosis.gpkg").exists()
+
+
+def test_new_stops_are_linked_as_a_build_links_them(demo) -> None:
+    """On the demo territory with streets, a line through two new stops: the scenario's links
+    (the base's, with the new stops snapped and their footpaths added) equal the links built
+    from scratch for the scenario's stops, for a stop by a street and one too far from any;
+    the street graph is the base's own."""
+    import dataclasses
+
+    import numpy as np
+
+    from arverne.access.scenarios import AddLine, build_scenario
+    from arverne.network.links import build_links
+
+    _, network = demo
+    tt = network.timetable
+    lon, lat = float(tt.stop_lon[0]), float(tt.stop_lat[0])
+    line = AddLine(
+        "N",
+        ((lat + 0.002, lon + 0.001, "near"), str(tt.stop_id[1]), (lat - 0.003, lon, "other")),
+        headway_s=900,
+    )
+    scenario = build_scenario(network, [line])
+    assert scenario.streets is network.streets
+    links = network.links
+    full, _ = build_links(
+        network.streets,
+        scenario.timetable,
+        max_snap_m=links.max_snap_m,
+        footpath_radius_m=links.footpath_radius_m,
+        walk_speed_mps=links.walk_speed_mps,
+        straight_line_detour=links.straight_line_detour,
+    )
+    for f in dataclasses.fields(full):
+        ours, theirs = getattr(scenario.links, f.name), getattr(full, f.name)
+        if isinstance(theirs, np.ndarray):
+            np.testing.assert_array_equal(ours, theirs, err_msg=f.name)
+    assert scenario.links.n_stops == tt.n_stops + 2
+    # one new stop lies by a street, the other beyond the snapping distance (straight lines)
+    assert scenario.links.stop_arc[-2] >= 0 and scenario.links.stop_arc[-1] == -1
