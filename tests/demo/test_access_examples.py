@@ -39,7 +39,8 @@ def test_territory_zones_hold_their_points_and_people(demo) -> None:
 
 def test_demo_access_before_and_after_on_demand(demo, tmp_path) -> None:
     """The demo diagnosis at 08:00 finds people beyond 30 min of health care, the on-demand
-    zone for them brings some within it and takes nobody out, and every file is written."""
+    zone for them brings some within it and takes nobody out, suggest ranks one small zone per
+    worst village by the people it brings within (never increasing), and every file is written."""
     _, network = demo
     result = run_access_demo(
         network, demo[0].places, tmp_path, dt.date(2026, 11, 30), Console(quiet=True)
@@ -50,6 +51,8 @@ def test_demo_access_before_and_after_on_demand(demo, tmp_path) -> None:
     assert result["gaining"]["health"]["people_gaining"] > 0
     assert result["gaining"]["health"]["people_losing"] == 0
     assert result["on_demand"]["health"]["beyond"] < base["beyond"]
+    gains = [row["people_newly_covered"] for row in result["suggest"]]
+    assert gains and gains == sorted(gains, reverse=True) and gains[0] > 0
     for name in (
         "base/map.png",
         "base/diagnosis.gpkg",

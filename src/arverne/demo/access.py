@@ -79,16 +79,19 @@ def territory_inputs(places_csv: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFra
 
 
 def on_demand_for(
-    diag: Diagnosis, network: Network, category: str = "health"
+    diag: Diagnosis, network: Network, category: str = "health", zone_ids: list[str] | None = None
 ) -> OnDemandZone | None:
-    """An on-demand zone picking up the people beyond the threshold at their points and taking
-    them to the three stops nearest the nearest service of the category (None: nobody beyond).
+    """An on-demand zone picking up the people beyond the threshold at their points (of
+    ``zone_ids`` only, when given) and taking them to the three stops nearest the service of
+    the category most of them are nearest to (None: nobody beyond).
     """
     import shapely
 
     from arverne.geo import haversine_m
 
     pts = diag.points[diag.points[f"reason_{category}"] != ""]
+    if zone_ids is not None:
+        pts = pts[pts["zone_id"].isin(zone_ids)]
     if not len(pts):
         return None
     tt = network.timetable
@@ -110,7 +113,7 @@ def on_demand_for(
         0.005
     )
     return OnDemandZone(
-        "TAD",
+        "TAD" if zone_ids is None else f"TAD-{'-'.join(zone_ids)}",
         polygon,
         hubs=hubs,
         points=tuple(zip(pts["lat"], pts["lon"], strict=True)),
@@ -154,6 +157,9 @@ def run_access_demo(
         write_comparison(cmp, out_dir / "comparison")
         result["on_demand"] = {c: after.counts(c) for c in after.categories}
         result["gaining"] = {c: cmp.totals(c) for c in cmp.categories}
+        result["suggest"] = _suggest(
+            network, base, zones, services, points, params, out_dir, console
+        )
     for c in base.categories:
         b = base.counts(c)
         a = after.counts(c)["beyond"] if after is not None else b["beyond"]
@@ -161,3 +167,46 @@ def run_access_demo(
     console.print(table)
     console.print(f"diagnosis maps, GeoPackage and summaries in {out_dir}")
     return result
+
+
+def _suggest(
+    network: Network,
+    base: Diagnosis,
+    zones: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    points: pd.DataFrame,
+    params: DiagnosisParams,
+    out_dir: Path,
+    console: Console,
+) -> list[dict[str, Any]]:
+    """Rank one small on-demand zone per village among the five with most people beyond the
+    threshold from health care (greedy maximal covering), as ``suggest.csv``."""
+    from rich.table import Table
+
+    from arverne.access.compare import suggest
+
+    worst = base.beyond("health")["zone_id"].head(5).tolist()
+    candidates = []
+    for zid in worst:
+        odz = on_demand_for(base, network, "health", [zid])
+        if odz is not None:
+            name = str(base.zones.set_index("zone_id").loc[zid, "name"])
+            candidates.append((f"on-demand {name}", [odz]))
+    if not candidates:
+        return []
+    ranked = suggest(
+        network, zones, services, candidates, category="health", params=params, k=3, points=points
+    )
+    ranked.to_csv(out_dir / "suggest.csv", index=False)
+    table = Table(
+        "rank", "candidate", "people newly within 30 min", "cumulative", title="suggest: health"
+    )
+    for row in ranked.itertuples():
+        table.add_row(
+            str(row.rank),
+            row.candidate,
+            f"{row.people_newly_covered:,.0f}",
+            f"{row.cumulative:,.0f}",
+        )
+    console.print(table)
+    return list(ranked.to_dict("records"))
