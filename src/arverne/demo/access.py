@@ -180,7 +180,8 @@ def _suggest(
     console: Console,
 ) -> list[dict[str, Any]]:
     """Rank one small on-demand zone per village among the five with most people beyond the
-    threshold from health care (greedy maximal covering), as ``suggest.csv``."""
+    threshold from health care (greedy maximal covering), as ``suggest.csv``.
+    """
     from rich.table import Table
 
     from arverne.access.compare import suggest
@@ -204,9 +205,9 @@ def _suggest(
     for row in ranked.itertuples():
         table.add_row(
             str(row.rank),
-            row.candidate,
+            str(row.candidate),
             f"{row.people_newly_covered:,.0f}",
             f"{row.cumulative:,.0f}",
         )
     console.print(table)
-    return list(ranked.to_dict("records"))
+    return [{str(k): v for k, v in rec.items()} for rec in ranked.to_dict("records")]
