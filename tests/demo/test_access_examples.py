@@ -121,3 +121,36 @@ def test_new_stops_are_linked_as_a_build_links_them(demo) -> None:
     assert scenario.links.n_stops == tt.n_stops + 2
     # one new stop lies by a street, the other beyond the snapping distance (straight lines)
     assert scenario.links.stop_arc[-2] >= 0 and scenario.links.stop_arc[-1] == -1
+
+
+def test_porto_alegre_hexgrid_zones() -> None:
+    """Porto Alegre's hexgrid as zones: one cell per hexagon holding its centre, the grid's
+    people all counted, and a health service per cell with a facility."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from arverne.demo.porto_alegre import hexgrid_inputs
+
+    data = shared_path("bundles/porto-alegre/poa_hexgrid.csv").parents[2]
+    zones, services, points = hexgrid_inputs(data)
+    grid = pd.read_csv(data / "bundles/porto-alegre/poa_hexgrid.csv")
+    assert len(zones) == len(grid) == len(points)
+    centres = gpd.GeoSeries(gpd.points_from_xy(points["lon"], points["lat"]), crs=4326)
+    assert all(z.contains(c) for z, c in zip(zones.geometry, centres, strict=True))
+    assert zones["population"].sum() == grid["population"].sum()
+    assert len(services) == int((grid["healthcare"] > 0).sum())
+    # inner cells are the hexagons: about 0.1 km2 at H3 resolution 9
+    area = zones.to_crs(31982).area
+    assert 0.08e6 < float(area.median()) < 0.12e6
+
+
+@pytest.mark.slow
+def test_porto_alegre_example(tmp_path) -> None:
+    """The Porto Alegre diagnosis at noon: counts add up and the files are written."""
+    from arverne.demo.porto_alegre import run_porto_alegre
+
+    data = shared_path("bundles/porto-alegre/poa_hexgrid.csv").parents[2]
+    figures = run_porto_alegre(data, tmp_path, Console(quiet=True))
+    assert 0 < figures["beyond_30_min"] < figures["people"]
+    assert sum(figures["by_reason"].values()) == pytest.approx(figures["beyond_30_min"])
+    assert (tmp_path / "map.png").exists() and (tmp_path / "diagnosis.gpkg").exists()

@@ -143,7 +143,7 @@ def plot_choropleth(
     paths = _paths(zones.geometry)
     x0, y0, x1, y1 = zones.total_bounds
     n = len(panels)
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 5.4), dpi=90, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(max(5.2 * n, 7.0), 5.6), dpi=90, squeeze=False)
     for ax, (column, subtitle, services) in zip(axes[0], panels, strict=True):
         values = zones[column].to_numpy(np.float64)
         known = ~np.isnan(values)
@@ -219,7 +219,7 @@ def write_diagnosis(diag: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
         [(f"time_{c}", c, diag.services[diag.services["category"] == c]) for c in diag.categories],
         out / "map.png",
         title=f"Minutes to the nearest service, leaving {p.at:%Y-%m-%d %H:%M}"
-        + (" (straight-line walking)" if diag.straight_line_walk else ""),
+        + ("\nwalking on straight lines (no street network)" if diag.straight_line_walk else ""),
         threshold=p.threshold_min,
     )
     for c in diag.categories:

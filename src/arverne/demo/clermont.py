@@ -266,17 +266,16 @@ def run_clermont(
     return figures
 
 
-def find_france_data() -> Path | None:
-    """The shared French data folder: ``$ARVERNE_DATA/france``, else ``../shared/data/france``
-    from the working directory; None when neither holds the T2C feed.
-    """
+def find_shared_data() -> Path | None:
+    """The shared data folder: ``$ARVERNE_DATA``, else ``../shared/data`` from the working
+    directory; None when neither holds the T2C feed."""
     import os
 
     roots = [Path(os.environ["ARVERNE_DATA"])] if os.environ.get("ARVERNE_DATA") else []
     roots.append(Path.cwd().parent / "shared" / "data")
     for root in roots:
         if (root / "france" / GTFS).is_file():
-            return root / "france"
+            return root
     return None
 
 

@@ -93,12 +93,14 @@ def _solve_tours(network: Network, places_csv: Path, out_dir: Path, console: Con
 
 def _access(network: Network, places_csv: Path, out_dir: Path, console: Console) -> None:
     """Who is left behind, before and after an on-demand zone; then Clermont-Ferrand's real
-    network when the shared data is there.
+    network and Porto Alegre's hexgrid when the shared data is there.
     """
     from arverne.demo.access import run_access_demo
-    from arverne.demo.clermont import find_france_data, run_clermont
+    from arverne.demo.clermont import find_shared_data, run_clermont
+    from arverne.demo.porto_alegre import run_porto_alegre
 
     run_access_demo(network, places_csv, out_dir, DEMO_DAY, console)
-    france = find_france_data()
-    if france is not None:
-        run_clermont(france, out_dir / "clermont", console)
+    data = find_shared_data()
+    if data is not None:
+        run_clermont(data / "france", out_dir / "clermont", console)
+        run_porto_alegre(data, out_dir / "porto-alegre", console)
