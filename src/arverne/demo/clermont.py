@@ -268,7 +268,8 @@ def run_clermont(
 
 def find_shared_data() -> Path | None:
     """The shared data folder: ``$ARVERNE_DATA``, else ``../shared/data`` from the working
-    directory; None when neither holds the T2C feed."""
+    directory; None when neither holds the T2C feed.
+    """
     import os
 
     roots = [Path(os.environ["ARVERNE_DATA"])] if os.environ.get("ARVERNE_DATA") else []
