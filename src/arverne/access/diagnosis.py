@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +103,6 @@ class Diagnosis:
     point_method: str
     straight_line_walk: bool = False
     """The network has no streets: every walk is estimated on the straight line."""
-    labels: dict[str, str] = field(default_factory=dict)
 
     def counts(self, category: str) -> dict[str, float]:
         """People within and beyond the threshold, and beyond by reason (they add up)."""
@@ -448,7 +447,6 @@ def compute_diagnosis(
         relaxed = _times(network, sub, dests, params, 6, matrix)
         for c in cats:
             more[c] = _nearest(relaxed, category_of, c, pts.loc[beyond_any, "point_id"])
-    walk_min = None
     for c in cats:
         t = pts[f"time_{c}"].to_numpy(np.float64)
         beyond = ~(t <= params.threshold_min)
