@@ -12,9 +12,10 @@ threshold, and the *reason* when they are:
 ``too_many_changes``
     the service is within the threshold only with more changes than the diagnosis allows;
 ``no_connection``
-    vehicles leave, but no journey reaches the service within the longest time searched;
+    vehicles leave, but for at least half of the departure minutes no journey reaches the
+    service within the longest time searched (the median is unreached: a rare rural bus);
 ``too_long``
-    the fastest journey takes more than the threshold.
+    the median journey takes more than the threshold.
 
 Where people live: each zone's people sit at its representative points. By default one point
 per zone, the zone's point on surface (shapely ``point_on_surface``: inside the polygon, unlike
