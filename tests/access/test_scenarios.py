@@ -27,6 +27,18 @@ from arverne.network.network import Network
 from arverne.routing.planner import Planner
 from tests.routing.gtfs_gen import D0, gen_feeds, hms, write_feed
 
+TWO_ROUTES = {
+    "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\na,A,https://a.example,UTC",
+    "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nA,A,45.00,3.00\nB,B,45.01,3.00\nC,C,45.02,3.00",
+    "routes.txt": "route_id,agency_id,route_short_name,route_type\nR1,a,1,3\nR2,a,2,3",
+    "trips.txt": "route_id,service_id,trip_id\nR1,v,t1\nR2,v,t2",
+    "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+    "t1,08:00:00,08:00:00,A,1\nt1,08:10:00,08:10:00,B,2\nt2,08:20:00,08:20:00,B,1\nt2,08:30:00,08:30:00,C,2",
+    "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+    "v,1,1,1,1,1,0,0,20240304,20240315",
+}
+"""Two routes: R1 A -> B at 08:00, R2 B -> C at 08:20, weekdays of two weeks of March 2024."""
+
 
 def _network(folder: Path) -> Network:
     """A network built in memory from a GTFS folder, without streets (straight-line footpaths)."""
@@ -218,16 +230,7 @@ def test_scenario_plans_like_rebuilt_feed(tmp_path_factory, case) -> None:
 def test_unchanged_arrays_are_shared(tmp_path) -> None:
     """A removed line only switches trips off: stop times, patterns and stops are the base's
     memory; an added line shares the stops and links it leaves alone; the base is unchanged."""
-    files = {
-        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\na,A,https://a.example,UTC",
-        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nA,A,45.00,3.00\nB,B,45.01,3.00\nC,C,45.02,3.00",
-        "routes.txt": "route_id,agency_id,route_short_name,route_type\nR1,a,1,3\nR2,a,2,3",
-        "trips.txt": "route_id,service_id,trip_id\nR1,v,t1\nR2,v,t2",
-        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-        "t1,08:00:00,08:00:00,A,1\nt1,08:10:00,08:10:00,B,2\nt2,08:20:00,08:20:00,B,1\nt2,08:30:00,08:30:00,C,2",
-        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
-        "v,1,1,1,1,1,0,0,20240304,20240315",
-    }
+    files = TWO_ROUTES
     base = _network(write_feed(tmp_path, files))
     tt = base.timetable
     before = {
@@ -326,3 +329,29 @@ def test_bad_edits_are_refused(tmp_path) -> None:
         AddLine("L", ("A", "B"), headway_s=60, days=("monday",))
     with pytest.raises(InputError, match="no trip"):
         build_scenario(base, [ChangeFrequency("R1", headway_s=600, start_s=0, end_s=3600)])
+
+
+def test_scenario_saves_and_loads_through_the_store_checks(tmp_path) -> None:
+    """A scenario with every kind of edit is a network like any other: saved, then loaded with
+    the store's schema, pointer and index checks and its digests verified, it plans the same;
+    a line removed after a stop was added to it is gone with its new trips."""
+    import shapely
+
+    base = _network(write_feed(tmp_path / "base", TWO_ROUTES))
+    edits = [
+        AddLine("L", ("A", (45.015, 3.01), "C"), headway_s=600, start_s=7 * 3600, end_s=9 * 3600),
+        ChangeFrequency("R2", headway_s=1200, start_s=6 * 3600, end_s=13 * 3600),
+        AddStop("R1", (45.005, 3.005), after_stop="A"),
+        OnDemandZone("Z", shapely.box(3.0, 45.0, 3.02, 45.02), hubs=("B",), spacing_m=800),
+        RemoveLine("R1"),
+    ]
+    scenario = build_scenario(base, edits)
+    loaded = Network.load(scenario.save(tmp_path / "scenario"), verify=True)
+    assert loaded.manifest["scenario"]["edits"] == [type(e).__name__ for e in edits]
+    # R1 is gone, with the trips the added stop had given it
+    r1 = int(np.flatnonzero(loaded.timetable.route_id == "f:R1")[0])
+    on_r1 = np.asarray(loaded.timetable.trip_route) == r1
+    never = ~np.asarray(loaded.timetable.service_active).any(axis=1)
+    assert never[np.asarray(loaded.timetable.trip_service)[on_r1]].all()
+    times = [dt.datetime.combine(D0, dt.time(7, 10)), dt.datetime.combine(D0, dt.time(8, 5))]
+    assert _answers(loaded, times) == _answers(scenario, times)

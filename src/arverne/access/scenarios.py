@@ -320,7 +320,14 @@ def _expand(tt: Timetable, edit: TimetableEdit, e: Edit, k: int) -> None:
                 deps,
             )
     elif isinstance(e, RemoveLine):
-        edit.off_trips.extend(_real_trips_of(tt, _route_index(tt, e.route_id), edit).tolist())
+        route = _route_index(tt, e.route_id)
+        edit.off_trips.extend(_real_trips_of(tt, route, edit).tolist())
+        # and the line's trips an earlier edit (a stop, a frequency) put back
+        keep = [k for k, trip in enumerate(edit.trips) if trip[1] != route]
+        edit.permissions = {
+            keep.index(k): rules for k, rules in edit.permissions.items() if k in keep
+        }
+        edit.trips = [edit.trips[k] for k in keep]
     elif isinstance(e, ChangeFrequency):
         route = _route_index(tt, e.route_id)
         trips = _real_trips_of(tt, route, edit)
@@ -487,8 +494,9 @@ def build_scenario(base: Network, edits: Sequence[Edit], *, name: str = "scenari
     edits
         :class:`AddLine`, :class:`ChangeFrequency`, :class:`RemoveLine`, :class:`AddStop`,
         :class:`OnDemandZone`, applied in order: each edit sees the base's trips minus those
-        an earlier edit switched off (trips an earlier edit added are not edited again), and
-        may name a stop an earlier edit added by its new id.
+        an earlier edit switched off (trips an earlier edit added are not edited again, but
+        :class:`RemoveLine` removes them too), and may name a stop an earlier edit added by
+        its new id.
     name
         Recorded in the scenario's manifest.
 
