@@ -35,11 +35,33 @@ from arverne.routing.options import INF, PlanOptions
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["travel_time_matrix", "write_travel_time_matrix"]
+__all__ = ["read_points_file", "travel_time_matrix", "write_travel_time_matrix"]
 
 CELLS_PER_CHUNK = 400_000
 """Cells (pairs x percentiles or minutes) computed per chunk of origins: bounds each chunk's
 memory."""
+
+
+def read_points_file(path: str | Path) -> pd.DataFrame:
+    """Points from a file: CSV with ``id``, ``lat``, ``lon`` (ids read as text), or any vector
+    format geopandas reads (GeoJSON, GeoPackage, ...) with an ``id`` column.
+    """
+    import pandas as pd
+
+    from arverne.errors import InputError
+
+    path = Path(path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        try:
+            return pd.read_csv(path, dtype={"id": str})
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not a readable CSV ({exc})") from None
+    import geopandas as gpd
+
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own errors for unreadable files
+        raise InputError(f"{path}: not a readable vector file ({exc})") from None
 
 
 def _chunks(n_o: int, n_d: int, width: int) -> list[tuple[int, int]]:
