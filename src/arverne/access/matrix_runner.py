@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -83,10 +84,12 @@ def read_points(frame: Any, label: str) -> Points:
     dup = pd.Index(ids).duplicated()
     if dup.any():
         raise InputError(f"{label}: id {ids[np.flatnonzero(dup)[0]]!r} appears more than once")
-    geometry = getattr(frame, "geometry", None) if hasattr(frame, "crs") else None
-    if geometry is not None:
-        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-            geometry = frame.to_crs("EPSG:4326").geometry
+    gpd = sys.modules.get("geopandas")  # a GeoDataFrame means geopandas is loaded already
+    if gpd is not None and isinstance(frame, gpd.GeoDataFrame):
+        geo: Any = frame
+        if geo.crs is not None and not geo.crs.equals("EPSG:4326"):
+            geo = geo.to_crs("EPSG:4326")
+        geometry = geo.geometry
         kinds = set(geometry.geom_type.dropna())
         if kinds - {"Point"}:
             raise InputError(f"{label}: geometries must be points, found {', '.join(kinds)}")
@@ -333,6 +336,7 @@ class MatrixRunner:
             from arverne.routing.streets import StreetSearch
 
             streets = self.network.streets
+            assert streets is not None
             cost = "length" if self.job.mode == "walk" else "time"
             searcher = self._local.searcher = StreetSearch(streets, self.job.mode, cost=cost)
         return searcher
