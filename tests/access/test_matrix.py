@@ -238,3 +238,31 @@ def test_porto_alegre_500_cells_equal_planner(porto_alegre: Network) -> None:
         reached += int(np.isfinite(got).sum())
         np.testing.assert_allclose(got, want, atol=1e-9)
     assert reached > 100
+
+
+@pytest.mark.slow
+def test_porto_alegre_hierarchy_equals_dijkstra(porto_alegre: Network) -> None:
+    """Porto Alegre, 300 random points (enough for a contraction hierarchy) to 300, walk and
+    car: the matrix by hierarchy equals the one by one Dijkstra search per origin, cell for
+    cell (whole seconds, NaN for the same pairs)."""
+    import arverne.access.matrix_runner as runner
+
+    rng = np.random.default_rng(3)
+    pts = pd.DataFrame(
+        {
+            "id": range(300),
+            "lat": rng.uniform(-30.08, -30.0, 300),
+            "lon": rng.uniform(-51.25, -51.15, 300),
+        }
+    )
+    for mode in ("walk", "car"):
+        kw = {"modes": (mode,), "departure": dt.datetime(2019, 5, 13, 12)}
+        fast = travel_time_matrix(porto_alegre, pts, **kw)
+        old = runner.HIERARCHY_MIN_ORIGINS
+        runner.HIERARCHY_MIN_ORIGINS = 10**9
+        try:
+            slow = travel_time_matrix(porto_alegre, pts, **kw)
+        finally:
+            runner.HIERARCHY_MIN_ORIGINS = old
+        assert fast["travel_time"].notna().sum() > 40_000
+        pd.testing.assert_frame_equal(fast, slow)

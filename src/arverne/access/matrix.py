@@ -121,6 +121,7 @@ def iter_matrix(
         modes=modes,
         max_time=max_time,
         options=options,
+        n_origins=orig.ids.size,
     )
     bounds = _chunks(orig.ids.size, dest.ids.size, max(job.ranks.size, job.n_minutes))
     pieces = [(orig.lon[a:b], orig.lat[a:b]) for a, b in bounds]

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 STREET_MODES = ("walk", "bike", "car", "tractor")
 ACCESS_MODES = ("walk", "bike", "car")
+HIERARCHY_MIN_ORIGINS = 300
+"""From this many origins a street-only matrix builds (once per process and mode) a
+contraction hierarchy: its build costs about a thousand Dijkstra searches on Porto Alegre (car
+0.6 s, walk 2 s), each origin then about a hundredth of one."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class MatrixJob:
     """The destinations."""
     egress: StationTimes | None
     """Transit: the destinations' egress legs (stop -> door)."""
+    hierarchy: bool = False
+    """Street-only: answer by contraction hierarchy (built once per process and mode)."""
 
 
 def read_points(frame: Any, label: str) -> Points:
@@ -166,8 +172,11 @@ def matrix_job(
     modes: Sequence[str],
     max_time: dt.timedelta,
     options: PlanOptions | None,
+    n_origins: int = 0,
 ) -> MatrixJob:
-    """Check the parameters and prepare what every chunk of origins shares."""
+    """Check the parameters and prepare what every chunk of origins shares (``n_origins``
+    decides whether a street-only matrix is worth a contraction hierarchy).
+    """
     mode, access = _check_modes(modes, network)
     options = replace(options or PlanOptions(), access_mode=access)
     if not isinstance(departure, dt.datetime):
@@ -207,6 +216,9 @@ def matrix_job(
         ranks=percentile_ranks(pcts, n_minutes),
         dest=dest,
         egress=egress,
+        hierarchy=mode != "transit"
+        and network.streets is not None
+        and n_origins >= HIERARCHY_MIN_ORIGINS,
     )
 
 
@@ -249,6 +261,7 @@ class MatrixRunner:
         self.job = job
         self._local = threading.local()
         self._street_lock = threading.Lock()
+        self._targets: Any = None
         if job.mode == "transit":
             self._init_transit()
 
@@ -325,21 +338,48 @@ class MatrixRunner:
                 d.lat,
                 max_s=job.max_time_s,
                 options=options,
-                searcher=self._street_searcher(),
+                matrix=self._street_matrix(),
             )[0]
         return np.where(secs <= job.max_time_s, secs, INF).astype(np.int32)
 
-    def _street_searcher(self) -> Any:
-        """The calling thread's own street search (buffers are per search)."""
+    def _street_matrix(self) -> Any:
+        """The street matrix function of the calling thread: the contraction hierarchy's
+        (shared, with the destinations' buckets) or the thread's own Dijkstra search.
+        """
+        streets = self.network.streets
+        assert streets is not None
+        cost = "length" if self.job.mode == "walk" else "time"
+        if self.job.hierarchy:
+            with self._street_lock:
+                if self._targets is None:
+                    from arverne.routing.street_ch import street_hierarchy
+                    from arverne.routing.streets import snap_points
+
+                    ch = street_hierarchy(streets, self.job.mode, cost=cost)
+                    d = self.job.dest
+                    arc, frac, _ = snap_points(
+                        streets,
+                        d.lon,
+                        d.lat,
+                        mode=self.job.mode,
+                        max_snap_m=self.job.options.max_snap_m,
+                    )
+                    self._targets = (ch, ch.targets(arc, frac))
+            ch, targets = self._targets
+
+            def by_hierarchy(
+                o_arc: Any, o_frac: Any, d_arc: Any, d_frac: Any, *, max_cost: float
+            ) -> Any:
+                c = ch.matrix(o_arc, o_frac, targets, max_cost=max_cost)
+                return c, c
+
+            return by_hierarchy
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             from arverne.routing.streets import StreetSearch
 
-            streets = self.network.streets
-            assert streets is not None
-            cost = "length" if self.job.mode == "walk" else "time"
             searcher = self._local.searcher = StreetSearch(streets, self.job.mode, cost=cost)
-        return searcher
+        return searcher.snapped_matrix
 
     def _transit_chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool
