@@ -7,13 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arverne.kernels.contraction import (
-    contract,
-    many_to_many,
-    point_entries,
-    same_segment,
-    target_buckets,
-)
+from arverne.kernels.ch_queries import many_to_many, point_entries, same_segment, target_buckets
+from arverne.kernels.contraction import contract
 from tests.kernels.test_dijkstra import reference_point_to_point, street_graphs
 
 

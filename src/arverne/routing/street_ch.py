@@ -68,7 +68,7 @@ class StreetHierarchy:
         """CSR of each point's (node, cost) entries: from the point to the node (sources), or
         from the node to the point (``to_point``, targets).
         """
-        from arverne.kernels.contraction import point_entries
+        from arverne.kernels.ch_queries import point_entries
 
         return point_entries(
             self.arc_tail,
@@ -82,7 +82,7 @@ class StreetHierarchy:
 
     def targets(self, arc: np.ndarray, frac: np.ndarray) -> Targets:
         """The buckets of snapped destinations (computed once per destination set)."""
-        from arverne.kernels.contraction import target_buckets
+        from arverne.kernels.ch_queries import target_buckets
 
         ptr, node, cost = self._entries(arc, frac, to_point=True)
         b_ptr, b_target, b_cost = target_buckets(
@@ -98,7 +98,7 @@ class StreetHierarchy:
         """float64[o, d]: least cost from each snapped origin to each target (inf when none
         or above ``max_cost``; unsnapped points, arc -1, are inf).
         """
-        from arverne.kernels.contraction import many_to_many, same_segment
+        from arverne.kernels.ch_queries import many_to_many, same_segment
 
         ptr, node, cost = self._entries(o_arc, o_frac, to_point=False)
         out = np.empty((len(o_arc), targets.arc.size), np.float64)
