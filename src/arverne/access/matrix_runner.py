@@ -206,7 +206,7 @@ def matrix_job(
             usable,
             options,
         )
-        _warn_estimates(egress, "destinations", options)
+        warn_estimates(int(egress.fell_back.sum()), "destinations", options)
     return MatrixJob(
         mode=mode,
         options=options,
@@ -222,8 +222,8 @@ def matrix_job(
     )
 
 
-def _warn_estimates(legs: StationTimes, label: str, options: PlanOptions) -> None:
-    n = int(legs.fell_back.sum())
+def warn_estimates(n: int, label: str, options: PlanOptions) -> None:
+    """One warning for the ``n`` points whose walks to the stops are straight-line estimates."""
     if n:
         warnings.warn(
             f"{n} {label} have no street within {options.max_snap_m:.0f} m or no linked stop "
@@ -305,17 +305,18 @@ class MatrixRunner:
 
     def chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool = False
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, int]:
         """Travel times from some origins to every destination, seconds (INF unreachable).
 
         Returns int32[o, d, p] (one value per percentile), or int32[o, d, m] (one per
-        departure minute) with ``per_minute``.
+        departure minute) with ``per_minute``; and how many of these origins walk to the stops
+        on straight-line estimates (the caller warns once for all chunks).
         """
         if self.job.mode == "transit":
             return self._transit_chunk(o_lon, o_lat, per_minute=per_minute)
         times = self._street_chunk(o_lon, o_lat)
         width = self.job.n_minutes if per_minute else self.job.ranks.size
-        return np.repeat(times[:, :, None], width, axis=2)
+        return np.repeat(times[:, :, None], width, axis=2), 0
 
     def _street_chunk(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         job, options = self.job, self.job.options
@@ -383,7 +384,7 @@ class MatrixRunner:
 
     def _transit_chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, int]:
         from arverne.kernels.raptor_bundles import RaptorQuery
         from arverne.kernels.travel_times import percentile_rows, range_travel_times
         from arverne.routing.legs import station_times
@@ -400,7 +401,6 @@ class MatrixRunner:
                 options,
             )
             direct = self._direct(o_lon, o_lat)
-        _warn_estimates(acc, "origins", options)
         state = self._thread_state()
         n_o, n_d = o_lon.size, job.dest.ids.size
         width = job.n_minutes if per_minute else job.ranks.size
@@ -450,7 +450,7 @@ class MatrixRunner:
             )
             if not per_minute:
                 percentile_rows(minute_times, job.ranks, out[i])
-        return out
+        return out, int(acc.fell_back.sum())
 
     def _direct(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         """int64[o, d]: the planner's direct street journey, seconds (INF when not offered)."""
