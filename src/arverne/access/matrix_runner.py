@@ -233,18 +233,21 @@ def warn_estimates(n: int, label: str, options: PlanOptions) -> None:
         )
 
 
-_SEARCHES: dict[int, Search] = {}
+_LAST_SEARCH: list[Search] = []
+"""The search arrays of the last network used (one entry: many scenario networks in a row
+must not pile up)."""
 _SEARCH_LOCK = threading.Lock()
 
 
 def _search(network: Network) -> Search:
-    """The planner's search arrays of a network, built once per network object and process."""
+    """The planner's search arrays of a network, reused while the same network is asked for."""
     from arverne.routing.search import Search
 
     with _SEARCH_LOCK:
-        search = _SEARCHES.get(id(network))
-        if search is None or search.network is not network:
-            search = _SEARCHES[id(network)] = Search(network)
+        if _LAST_SEARCH and _LAST_SEARCH[0].network is network:
+            return _LAST_SEARCH[0]
+        search = Search(network)
+        _LAST_SEARCH[:] = [search]
         return search
 
 
