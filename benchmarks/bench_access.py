@@ -343,10 +343,15 @@ def bench_dask(network: Any) -> dict[str, Any]:
         ):
             # warm-up: every worker opens the network and loads the kernels
             travel_time_matrix(network, hexes.head(8), hexes, client=client, **kw)
-            t0 = time.perf_counter()
+            cpu0 = client.run(time.process_time)
+            t0, c0 = time.perf_counter(), time.process_time()
             travel_time_matrix(network, hexes.head(300), hexes, client=client, **kw)
             out[f"workers_{k}_wall_s"] = round(time.perf_counter() - t0, 3)
-        print(k, out[f"workers_{k}_wall_s"], flush=True)
+            out[f"workers_{k}_client_cpu_s"] = round(time.process_time() - c0, 3)
+            cpu1 = client.run(time.process_time)
+            out[f"workers_{k}_cpu_s"] = {w: round(cpu1[w] - cpu0[w], 3) for w in cpu1}
+            out[f"workers_{k}_load_avg_after"] = os.getloadavg()
+        print(k, out[f"workers_{k}_wall_s"], out[f"workers_{k}_cpu_s"], flush=True)
     out["speed_up_1_to_2"] = round(out["workers_1_wall_s"] / out["workers_2_wall_s"], 2)
     return out
 
