@@ -10,8 +10,10 @@ reached within ``max_time``.
   the last stop, both snaps counted, the direct street journey included, waiting at the origin
   counted. These are exactly the planner's answers (the same access, egress and direct legs,
   :mod:`arverne.routing.legs`, and the same RAPTOR kernel).
-* Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): bounded Dijkstra searches on
-  the street graph, both snaps included; the time does not depend on the departure.
+* Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): the street journeys of the
+  planner's direct legs, both snaps included, by one bounded Dijkstra search per origin or,
+  from :data:`~arverne.access.matrix_runner.HIERARCHY_MIN_ORIGINS` origins, by a contraction
+  hierarchy (:mod:`arverne.routing.street_ch`, same answers); the departure plays no part.
 
 The work is split by chunks of origins that run in parallel: threads of this process
 (``workers``; the kernels release the GIL) or the workers of a Dask cluster (``client``, see
@@ -44,8 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["read_points_file", "travel_time_matrix", "write_travel_time_matrix"]
 
 CELLS_PER_CHUNK = 400_000
-"""Cells (pairs x percentiles or minutes) computed per chunk of origins: bounds each chunk's
-memory."""
+"""Cells (pairs x percentiles) computed per chunk of origins: bounds each chunk's memory."""
 
 
 def read_points_file(path: str | Path) -> pd.DataFrame:
