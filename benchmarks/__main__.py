@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench_darp",
     "bench_booking",
     "bench_diagnosis",
+    "bench_access",
 )
 
 

@@ -78,6 +78,7 @@ points = st.lists(
     start_s=st.integers(8 * 3600, 10 * 3600),
     walk_s=st.sampled_from([300, 600, 900]),
     max_transfers=st.integers(0, 3),
+    access=st.sampled_from(["walk", "walk", "bike", "car"]),
 )
 def test_cells_and_percentiles_equal_single_queries(
     feed: GenFeed,
@@ -86,11 +87,13 @@ def test_cells_and_percentiles_equal_single_queries(
     start_s: int,
     walk_s: int,
     max_transfers: int,
+    access: str,
 ) -> None:
     """Random small feeds (stops 445 m apart, no streets: straight-line walks), random points:
     with no window every cell equals one planner query's earliest door-to-door arrival minus
     the departure; over a 5-minute window the percentiles 20..100 are the sorted answers of
-    the planner at each minute (so every minute's value is one single query's)."""
+    the planner at each minute (so every minute's value is one single query's). Walk, bike
+    or car access (car: a direct journey only, as the planner)."""
     net = _network(feed)
     planner = Planner(net)
     opts = PlanOptions(
@@ -98,6 +101,7 @@ def test_cells_and_percentiles_equal_single_queries(
         max_walk_egress_s=walk_s,
         max_direct_s=walk_s,
         max_transfers=max_transfers,
+        access_mode=access,
     )
     o = pd.DataFrame(
         {"id": range(len(origins)), "lat": [p[0] for p in origins], "lon": [p[1] for p in origins]}
@@ -113,13 +117,22 @@ def test_cells_and_percentiles_equal_single_queries(
         seconds=start_s
     )
     max_time = dt.timedelta(hours=3)
+    modes = (access, "transit")
     single = travel_time_matrix(
-        net, o, d, departure=start, window=dt.timedelta(0), options=opts, max_time=max_time
+        net,
+        o,
+        d,
+        departure=start,
+        window=dt.timedelta(0),
+        options=opts,
+        max_time=max_time,
+        modes=modes,
     )
     ranged = travel_time_matrix(
         net,
         o,
         d,
+        modes=modes,
         departure=start,
         window=dt.timedelta(minutes=5),
         percentiles=(20, 40, 60, 80, 100),
@@ -238,3 +251,31 @@ def test_porto_alegre_500_cells_equal_planner(porto_alegre: Network) -> None:
         reached += int(np.isfinite(got).sum())
         np.testing.assert_allclose(got, want, atol=1e-9)
     assert reached > 100
+
+
+@pytest.mark.slow
+def test_porto_alegre_hierarchy_equals_dijkstra(porto_alegre: Network) -> None:
+    """Porto Alegre, 300 random points (enough for a contraction hierarchy) to 300, walk and
+    car: the matrix by hierarchy equals the one by one Dijkstra search per origin, cell for
+    cell (whole seconds, NaN for the same pairs)."""
+    import arverne.access.matrix_runner as runner
+
+    rng = np.random.default_rng(3)
+    pts = pd.DataFrame(
+        {
+            "id": range(300),
+            "lat": rng.uniform(-30.08, -30.0, 300),
+            "lon": rng.uniform(-51.25, -51.15, 300),
+        }
+    )
+    for mode in ("walk", "car"):
+        kw = {"modes": (mode,), "departure": dt.datetime(2019, 5, 13, 12)}
+        fast = travel_time_matrix(porto_alegre, pts, **kw)
+        old = runner.HIERARCHY_MIN_ORIGINS
+        runner.HIERARCHY_MIN_ORIGINS = 10**9
+        try:
+            slow = travel_time_matrix(porto_alegre, pts, **kw)
+        finally:
+            runner.HIERARCHY_MIN_ORIGINS = old
+        assert fast["travel_time"].notna().sum() > 40_000
+        pd.testing.assert_frame_equal(fast, slow)

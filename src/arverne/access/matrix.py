@@ -10,8 +10,10 @@ reached within ``max_time``.
   the last stop, both snaps counted, the direct street journey included, waiting at the origin
   counted. These are exactly the planner's answers (the same access, egress and direct legs,
   :mod:`arverne.routing.legs`, and the same RAPTOR kernel).
-* Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): bounded Dijkstra searches on
-  the street graph, both snaps included; the time does not depend on the departure.
+* Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): the street journeys of the
+  planner's direct legs, both snaps included, by one bounded Dijkstra search per origin or,
+  from :data:`~arverne.access.matrix_runner.HIERARCHY_MIN_ORIGINS` origins, by a contraction
+  hierarchy (:mod:`arverne.routing.street_ch`, same answers); the departure plays no part.
 
 The work is split by chunks of origins that run in parallel: threads of this process
 (``workers``; the kernels release the GIL) or the workers of a Dask cluster (``client``, see
@@ -28,22 +30,51 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from arverne.access.matrix_runner import MatrixJob, MatrixRunner, matrix_job, read_points
+from arverne.access.matrix_runner import (
+    MatrixJob,
+    MatrixRunner,
+    matrix_job,
+    read_points,
+    warn_estimates,
+)
 from arverne.network.network import Network
 from arverne.routing.options import INF, PlanOptions
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["travel_time_matrix", "write_travel_time_matrix"]
+__all__ = ["read_points_file", "travel_time_matrix", "write_travel_time_matrix"]
 
 CELLS_PER_CHUNK = 400_000
-"""Cells (pairs x percentiles or minutes) computed per chunk of origins: bounds each chunk's
-memory."""
+"""Cells (pairs x percentiles) computed per chunk of origins: bounds each chunk's memory."""
 
 
-def _chunks(n_o: int, n_d: int, width: int) -> list[tuple[int, int]]:
-    size = max(1, min(256, CELLS_PER_CHUNK // max(n_d * width, 1)))
+def read_points_file(path: str | Path) -> pd.DataFrame:
+    """Points from a file: CSV with ``id``, ``lat``, ``lon`` (ids read as text), or any vector
+    format geopandas reads (GeoJSON, GeoPackage, ...) with an ``id`` column.
+    """
+    import pandas as pd
+
+    from arverne.errors import InputError
+
+    path = Path(path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        try:
+            return pd.read_csv(path, dtype={"id": str})
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not a readable CSV ({exc})") from None
+    import geopandas as gpd
+
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own errors for unreadable files
+        raise InputError(f"{path}: not a readable vector file ({exc})") from None
+
+
+def _chunks(n_o: int, n_d: int, width: int, parallel: int) -> list[tuple[int, int]]:
+    """Chunks of origins: at most CELLS_PER_CHUNK cells, and four per worker or more (balance)."""
+    balance = -(-n_o // (4 * max(parallel, 1)))
+    size = max(1, min(256, CELLS_PER_CHUNK // max(n_d * width, 1), balance))
     return [(a, min(a + size, n_o)) for a in range(0, n_o, size)]
 
 
@@ -99,30 +130,37 @@ def iter_matrix(
         modes=modes,
         max_time=max_time,
         options=options,
+        n_origins=orig.ids.size,
     )
-    bounds = _chunks(orig.ids.size, dest.ids.size, max(job.ranks.size, job.n_minutes))
+    if client is not None:
+        parallel = len(client.scheduler_info().get("workers", {}))
+    else:
+        parallel = workers or len(os.sched_getaffinity(0))
+    bounds = _chunks(orig.ids.size, dest.ids.size, job.ranks.size, parallel)
     pieces = [(orig.lon[a:b], orig.lat[a:b]) for a, b in bounds]
     if client is not None:
         from arverne.access.dask import run_on_client
 
         results = run_on_client(client, network, job, pieces)
     else:
-        results = _run_threads(MatrixRunner(network, job), pieces, workers)
-    for (a, b), times in zip(bounds, results, strict=True):
+        results = _run_threads(MatrixRunner(network, job), pieces, parallel)
+    estimated = 0
+    for (a, b), (times, n_estimated) in zip(bounds, results, strict=True):
+        estimated += n_estimated
         yield _frame(job, orig.ids[a:b], times, percentiles)
         if progress is not None:
             progress(b, orig.ids.size)
+    warn_estimates(estimated, "origins", job.options)
 
 
 def _run_threads(
-    runner: MatrixRunner, pieces: list[tuple[np.ndarray, np.ndarray]], workers: int | None
-) -> Iterator[np.ndarray]:
-    """Chunks computed by ``workers`` threads (default: the CPUs this process may use), in
-    order, at most two per thread in flight (memory stays bounded).
+    runner: MatrixRunner, pieces: list[tuple[np.ndarray, np.ndarray]], n: int
+) -> Iterator[tuple[np.ndarray, int]]:
+    """Chunks computed by ``n`` threads, in order, at most two per thread in flight (memory
+    stays bounded).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    n = workers or len(os.sched_getaffinity(0))
     if n <= 1 or len(pieces) <= 1:
         for lon, lat in pieces:
             yield runner.chunk(lon, lat)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 
 STREET_MODES = ("walk", "bike", "car", "tractor")
 ACCESS_MODES = ("walk", "bike", "car")
+HIERARCHY_MIN_ORIGINS = 300
+"""From this many origins a street-only matrix builds (once per process and mode) a
+contraction hierarchy: on Porto Alegre its build costs some 300 (car, 0.6 s) to 700 (walk, 2 s)
+Dijkstra searches, each origin then about a tenth of one (bench_access, growth)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class MatrixJob:
     """The destinations."""
     egress: StationTimes | None
     """Transit: the destinations' egress legs (stop -> door)."""
+    hierarchy: bool = False
+    """Street-only: answer by contraction hierarchy (built once per process and mode)."""
 
 
 def read_points(frame: Any, label: str) -> Points:
@@ -83,10 +90,12 @@ def read_points(frame: Any, label: str) -> Points:
     dup = pd.Index(ids).duplicated()
     if dup.any():
         raise InputError(f"{label}: id {ids[np.flatnonzero(dup)[0]]!r} appears more than once")
-    geometry = getattr(frame, "geometry", None) if hasattr(frame, "crs") else None
-    if geometry is not None:
-        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-            geometry = frame.to_crs("EPSG:4326").geometry
+    gpd = sys.modules.get("geopandas")  # a GeoDataFrame means geopandas is loaded already
+    if gpd is not None and isinstance(frame, gpd.GeoDataFrame):
+        geo: Any = frame
+        if geo.crs is not None and not geo.crs.equals("EPSG:4326"):
+            geo = geo.to_crs("EPSG:4326")
+        geometry = geo.geometry
         kinds = set(geometry.geom_type.dropna())
         if kinds - {"Point"}:
             raise InputError(f"{label}: geometries must be points, found {', '.join(kinds)}")
@@ -163,8 +172,11 @@ def matrix_job(
     modes: Sequence[str],
     max_time: dt.timedelta,
     options: PlanOptions | None,
+    n_origins: int = 0,
 ) -> MatrixJob:
-    """Check the parameters and prepare what every chunk of origins shares."""
+    """Check the parameters and prepare what every chunk of origins shares (``n_origins``
+    decides whether a street-only matrix is worth a contraction hierarchy).
+    """
     mode, access = _check_modes(modes, network)
     options = replace(options or PlanOptions(), access_mode=access)
     if not isinstance(departure, dt.datetime):
@@ -194,7 +206,7 @@ def matrix_job(
             usable,
             options,
         )
-        _warn_estimates(egress, "destinations", options)
+        warn_estimates(int(egress.fell_back.sum()), "destinations", options)
     return MatrixJob(
         mode=mode,
         options=options,
@@ -204,11 +216,14 @@ def matrix_job(
         ranks=percentile_ranks(pcts, n_minutes),
         dest=dest,
         egress=egress,
+        hierarchy=mode != "transit"
+        and network.streets is not None
+        and n_origins >= HIERARCHY_MIN_ORIGINS,
     )
 
 
-def _warn_estimates(legs: StationTimes, label: str, options: PlanOptions) -> None:
-    n = int(legs.fell_back.sum())
+def warn_estimates(n: int, label: str, options: PlanOptions) -> None:
+    """One warning for the ``n`` points whose walks to the stops are straight-line estimates."""
     if n:
         warnings.warn(
             f"{n} {label} have no street within {options.max_snap_m:.0f} m or no linked stop "
@@ -218,18 +233,21 @@ def _warn_estimates(legs: StationTimes, label: str, options: PlanOptions) -> Non
         )
 
 
-_SEARCHES: dict[int, Search] = {}
+_LAST_SEARCH: list[Search] = []
+"""The search arrays of the last network used (one entry: many scenario networks in a row
+must not pile up)."""
 _SEARCH_LOCK = threading.Lock()
 
 
 def _search(network: Network) -> Search:
-    """The planner's search arrays of a network, built once per network object and process."""
+    """The planner's search arrays of a network, reused while the same network is asked for."""
     from arverne.routing.search import Search
 
     with _SEARCH_LOCK:
-        search = _SEARCHES.get(id(network))
-        if search is None or search.network is not network:
-            search = _SEARCHES[id(network)] = Search(network)
+        if _LAST_SEARCH and _LAST_SEARCH[0].network is network:
+            return _LAST_SEARCH[0]
+        search = Search(network)
+        _LAST_SEARCH[:] = [search]
         return search
 
 
@@ -246,6 +264,7 @@ class MatrixRunner:
         self.job = job
         self._local = threading.local()
         self._street_lock = threading.Lock()
+        self._targets: Any = None
         if job.mode == "transit":
             self._init_transit()
 
@@ -289,17 +308,18 @@ class MatrixRunner:
 
     def chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool = False
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, int]:
         """Travel times from some origins to every destination, seconds (INF unreachable).
 
         Returns int32[o, d, p] (one value per percentile), or int32[o, d, m] (one per
-        departure minute) with ``per_minute``.
+        departure minute) with ``per_minute``; and how many of these origins walk to the stops
+        on straight-line estimates (the caller warns once for all chunks).
         """
         if self.job.mode == "transit":
             return self._transit_chunk(o_lon, o_lat, per_minute=per_minute)
         times = self._street_chunk(o_lon, o_lat)
         width = self.job.n_minutes if per_minute else self.job.ranks.size
-        return np.repeat(times[:, :, None], width, axis=2)
+        return np.repeat(times[:, :, None], width, axis=2), 0
 
     def _street_chunk(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         job, options = self.job, self.job.options
@@ -322,24 +342,52 @@ class MatrixRunner:
                 d.lat,
                 max_s=job.max_time_s,
                 options=options,
-                searcher=self._street_searcher(),
+                matrix=self._street_matrix(),
             )[0]
         return np.where(secs <= job.max_time_s, secs, INF).astype(np.int32)
 
-    def _street_searcher(self) -> Any:
-        """The calling thread's own street search (buffers are per search)."""
+    def _street_matrix(self) -> Any:
+        """The street matrix function of the calling thread: the contraction hierarchy's
+        (shared, with the destinations' buckets) or the thread's own Dijkstra search.
+        """
+        streets = self.network.streets
+        assert streets is not None
+        cost = "length" if self.job.mode == "walk" else "time"
+        if self.job.hierarchy:
+            with self._street_lock:
+                if self._targets is None:
+                    from arverne.routing.street_ch import street_hierarchy
+                    from arverne.routing.streets import snap_points
+
+                    ch = street_hierarchy(streets, self.job.mode, cost=cost)
+                    d = self.job.dest
+                    arc, frac, _ = snap_points(
+                        streets,
+                        d.lon,
+                        d.lat,
+                        mode=self.job.mode,
+                        max_snap_m=self.job.options.max_snap_m,
+                    )
+                    self._targets = (ch, ch.targets(arc, frac))
+            ch, targets = self._targets
+
+            def by_hierarchy(
+                o_arc: Any, o_frac: Any, d_arc: Any, d_frac: Any, *, max_cost: float
+            ) -> Any:
+                c = ch.matrix(o_arc, o_frac, targets, max_cost=max_cost)
+                return c, c
+
+            return by_hierarchy
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             from arverne.routing.streets import StreetSearch
 
-            streets = self.network.streets
-            cost = "length" if self.job.mode == "walk" else "time"
             searcher = self._local.searcher = StreetSearch(streets, self.job.mode, cost=cost)
-        return searcher
+        return searcher.snapped_matrix
 
     def _transit_chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, int]:
         from arverne.kernels.raptor_bundles import RaptorQuery
         from arverne.kernels.travel_times import percentile_rows, range_travel_times
         from arverne.routing.legs import station_times
@@ -356,7 +404,6 @@ class MatrixRunner:
                 options,
             )
             direct = self._direct(o_lon, o_lat)
-        _warn_estimates(acc, "origins", options)
         state = self._thread_state()
         n_o, n_d = o_lon.size, job.dest.ids.size
         width = job.n_minutes if per_minute else job.ranks.size
@@ -406,7 +453,7 @@ class MatrixRunner:
             )
             if not per_minute:
                 percentile_rows(minute_times, job.ranks, out[i])
-        return out
+        return out, int(acc.fell_back.sum())
 
     def _direct(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         """int64[o, d]: the planner's direct street journey, seconds (INF when not offered)."""

@@ -13,6 +13,7 @@ straight-line estimates (:func:`straight_line`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,7 +154,7 @@ def street_seconds(
     *,
     max_s: float,
     options: PlanOptions,
-    searcher: Any = None,
+    matrix: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Street journeys between every origin and every destination, both snaps included.
 
@@ -170,9 +171,11 @@ def street_seconds(
         than ``max_s`` on the streets (snaps not counted), are unreachable.
     options
         Walking speed and ``max_snap_m``.
-    searcher
-        A :class:`~arverne.routing.streets.StreetSearch` of the mode and cost (walk: length,
-        else time) to use instead of the shared one (one per thread).
+    matrix
+        ``matrix(o_arc, o_frac, d_arc, d_frac, max_cost) -> (cost, length)`` between the snapped
+        points with the mode's cost (walk: length, else time), instead of the shared
+        :class:`~arverne.routing.streets.StreetSearch` (a thread's own search, or a contraction
+        hierarchy, which gives no length but a walk's cost).
 
     Returns
     -------
@@ -190,10 +193,10 @@ def street_seconds(
     o_arc, o_frac, o_snap = snap_points(streets, o_lon, o_lat, mode=mode, max_snap_m=snap)
     d_arc, d_frac, d_snap = snap_points(streets, d_lon, d_lat, mode=mode, max_snap_m=snap)
     walk = mode == "walk"
-    if searcher is None:
-        searcher = street_search(streets, mode, cost="length" if walk else "time")
+    if matrix is None:
+        matrix = street_search(streets, mode, cost="length" if walk else "time").snapped_matrix
     max_cost = max_s * options.walk_speed_mps if walk else float(max_s)
-    cost, length = searcher.snapped_matrix(o_arc, o_frac, d_arc, d_frac, max_cost=max_cost)
+    cost, length = matrix(o_arc, o_frac, d_arc, d_frac, max_cost=max_cost)
     snaps = np.asarray(o_snap, np.float64)[:, None] + np.asarray(d_snap, np.float64)[None, :]
     length = length + snaps
     seconds = length / options.walk_speed_mps if walk else cost + snaps / options.walk_speed_mps
