@@ -78,7 +78,7 @@ def summary_text(diag: Diagnosis, lang: str = "en") -> str:
         why = "; ".join(f"{REASON_WORDS[r][idx]} {_n(v, lang)}" for r, v in reasons)
         if lang == "fr":
             lines.append(
-                f"- {fr} : {_n(counts['beyond'], lang)} habitants ({share:.1f} %) dans "
+                f"- {fr} : {_n(counts['beyond'], lang)} habitants ({f"{share:.1f}".replace(".", ",")} %) dans "
                 f"{len(table)} zones sont à plus de {p.threshold_min:g} min"
                 + (f" (d'abord {worst})" if worst else "")
                 + (f". Raisons : {why}." if why else ".")
