@@ -77,8 +77,9 @@ def summary_text(diag: Diagnosis, lang: str = "en") -> str:
         idx = 0 if lang == "fr" else 1
         why = "; ".join(f"{REASON_WORDS[r][idx]} {_n(v, lang)}" for r, v in reasons)
         if lang == "fr":
+            share_fr = f"{share:.1f}".replace(".", ",")
             lines.append(
-                f"- {fr} : {_n(counts['beyond'], lang)} habitants ({f"{share:.1f}".replace(".", ",")} %) dans "
+                f"- {fr} : {_n(counts['beyond'], lang)} habitants ({share_fr} %) dans "
                 f"{len(table)} zones sont à plus de {p.threshold_min:g} min"
                 + (f" (d'abord {worst})" if worst else "")
                 + (f". Raisons : {why}." if why else ".")
