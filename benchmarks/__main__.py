@@ -15,6 +15,8 @@ BENCHMARKS = (
     "bench_booking",
     "bench_ondemand_journey",
     "bench_realtime",
+    "bench_diagnosis",
+    "bench_access",
 )
 
 
