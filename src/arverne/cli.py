@@ -361,9 +361,7 @@ def plan(
 @app.command()
 def serve(
     network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
-    host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
     store: Annotated[
@@ -381,22 +379,17 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (and the map) on a compiled network; writes need a token."""
-    import os
-
+    from arverne.service.serve import read_token
     from arverne.service.serve import serve as run_server
-    from arverne.service.settings import ENV_TOKEN, ServiceSettings
+    from arverne.service.settings import ServiceSettings
 
-    token = (
-        check_input(token_file).read_text("utf-8").strip()
-        if token_file
-        else os.environ.get(ENV_TOKEN)
-    )
+    token = read_token(check_input(token_file) if token_file else None)
     settings = ServiceSettings(
         network_dir=network_dir,
         store_dsn=store,
         ondemand_config=ondemand,
         job_dir=jobs,
-        token=token or None,
+        token=token,
         host=host,
         port=port,
         workers=workers,
