@@ -14,6 +14,9 @@ BENCHMARKS = (
     "bench_darp",
     "bench_booking",
     "bench_ondemand_journey",
+    "bench_realtime",
+    "bench_diagnosis",
+    "bench_access",
     "bench_service",
 )
 

@@ -39,6 +39,8 @@ _EXPORTS = {
     "ServiceFeeder": "arverne.fleet.ondemand_feeder",
     "book_journey": "arverne.fleet.ondemand_feeder",
     "ReadLimits": "arverne.feeds.limits",
+    "read_gtfs_rt": "arverne.feeds.realtime",
+    "apply_realtime": "arverne.network.realtime",
     # the error tree (drawn in arverne.errors) and the warnings a caller may filter
     "ArverneError": "arverne.errors",
     "InputError": "arverne.errors",

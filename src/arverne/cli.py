@@ -292,6 +292,10 @@ def plan(
         typer.Option("--school/--no-school", help="use school services (route type 712, ...)"),
     ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="print GeoJSON journeys")] = False,
+    realtime: Annotated[
+        list[str] | None,
+        typer.Option("--realtime", help="GTFS-realtime file or URL to apply (repeatable)"),
+    ] = None,
 ) -> None:
     """Plan door-to-door journeys on a compiled network."""
     import datetime as dt
@@ -316,6 +320,12 @@ def plan(
         school=school,
     )
     planner = Planner(Network.load(network_dir))
+    if realtime:
+        from arverne.network.realtime import apply_realtime_sources
+
+        live = apply_realtime_sources(planner.tt, realtime)
+        planner.use_realtime(live)
+        err.print(f"real time: {escape(json.dumps(live.summary))}")
     try:
         journeys = planner.plan(
             parse_lat_lon(origin, "--from"),
@@ -350,9 +360,7 @@ def plan(
 @app.command()
 def serve(
     network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
-    host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
     store: Annotated[
@@ -370,22 +378,17 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (and the map) on a compiled network; writes need a token."""
-    import os
-
+    from arverne.service.serve import read_token
     from arverne.service.serve import serve as run_server
-    from arverne.service.settings import ENV_TOKEN, ServiceSettings
+    from arverne.service.settings import ServiceSettings
 
-    token = (
-        check_input(token_file).read_text("utf-8").strip()
-        if token_file
-        else os.environ.get(ENV_TOKEN)
-    )
+    token = read_token(check_input(token_file) if token_file else None)
     settings = ServiceSettings(
         network_dir=network_dir,
         store_dsn=store,
         ondemand_config=ondemand,
         job_dir=jobs,
-        token=token or None,
+        token=token,
         host=host,
         port=port,
         workers=workers,
@@ -394,6 +397,128 @@ def serve(
         err.print("[yellow]note:[/yellow] no token: writes (bookings, jobs) are refused")
     err.print(f"serving {escape(str(network_dir))} on http://{escape(host)}:{port}/v1/docs")
     run_server(settings)
+
+
+@app.command("realtime")
+def realtime_cmd(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    sources: Annotated[list[str], typer.Argument(help="GTFS-realtime files or URLs")],
+    json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Apply GTFS-realtime feeds to a network and report what matched, and the notices."""
+    from arverne.network import Network
+    from arverne.network.realtime import apply_realtime_sources
+
+    timetable = Network.load(network_dir).timetable
+    if timetable is None:
+        raise InputError(f"{network_dir}: the network has no timetable")
+    live = apply_realtime_sources(timetable, sources)
+    if json_out:
+        report = {**live.summary, "notice_list": [n.to_json() for n in live.notices]}
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    for key, value in live.summary.items():
+        out.print(f"{key}: {value}")
+    for n in live.notices[:20]:
+        out.print(f"{n.severity.name} {n.code}: {escape(n.message)}")
+
+
+@app.command()
+def diagnose(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    zones: Annotated[Path, typer.Argument(help="zones: GeoJSON/GeoPackage with id, population")],
+    services: Annotated[Path, typer.Argument(help="services: CSV id,category,lat,lon[,name]")],
+    at: Annotated[str, typer.Option("--at", help='"YYYY-MM-DD HH:MM", network local time')],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="folder to write")],
+    threshold: Annotated[float, typer.Option(help="minutes beyond which people count")] = 30.0,
+    window: Annotated[int, typer.Option(help="departure window, minutes (median)")] = 60,
+    max_changes: Annotated[int, typer.Option("--max-changes", help="changes accepted")] = 2,
+) -> None:
+    """Who is beyond --threshold minutes from each kind of service, and why (maps, GeoPackage)."""
+    from arverne.access.diagnosis import DiagnosisParams
+    from arverne.access.diagnosis_report import diagnose_files, summary_text
+
+    for path in (network_dir, zones, services):
+        check_input(path)
+    _output_dir(out_dir, network_dir, zones, services)
+    params = DiagnosisParams(
+        at=_parse_at(at), threshold_min=threshold, window_min=window, max_changes=max_changes
+    )
+    diag, _ = diagnose_files(network_dir, zones, services, out_dir, params=params)
+    out.print(summary_text(diag, "en"), end="")
+    out.print(f"maps, GeoPackage, tables and summaries in {out_dir}")
+
+
+@app.command()
+def matrix(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    origins: Annotated[Path, typer.Argument(help="origins: CSV (id, lat, lon) or GeoJSON/GPKG")],
+    destinations: Annotated[
+        Path | None, typer.Argument(help="destinations (default: the origins)")
+    ] = None,
+    out_path: Annotated[Path, typer.Option("-o", "--out", help="Parquet file to write")] = Path(
+        "matrix.parquet"
+    ),
+    departure: Annotated[
+        str | None, typer.Option(help='"YYYY-MM-DD HH:MM" local time (transit)')
+    ] = None,
+    window: Annotated[int, typer.Option(min=0, max=1440, help="departure window, minutes")] = 60,
+    percentiles: Annotated[str, typer.Option(help="comma-separated, e.g. 5,25,50,75,95")] = "50",
+    mode: Annotated[
+        list[str] | None, typer.Option("--mode", help="walk/bike/car/tractor, transit (repeat)")
+    ] = None,
+    max_time: Annotated[int, typer.Option(min=1, max=2880, help="minutes")] = 120,
+    workers: Annotated[int | None, typer.Option(min=1, help="threads (default: all CPUs)")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786)")
+    ] = None,
+) -> None:
+    """Write a travel-time matrix (from_id, to_id, travel_time minutes) as Parquet."""
+    from arverne.access.matrix import read_points_file, write_travel_time_matrix
+    from arverne.progress import steps
+
+    _output_file(out_path, network_dir, origins, *([destinations] if destinations else []))
+    modes = tuple(mode or ("walk", "transit"))
+    try:
+        pcts = tuple(float(p) for p in _names(percentiles))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{percentiles!r} is not numbers", param_hint="--percentiles"
+        ) from None
+    if departure is None and "transit" in modes:
+        raise InputError("--departure is needed for transit")
+    when = _parse_at(departure) if departure else datetime.datetime(2000, 1, 1)
+    o = read_points_file(check_input(origins))
+    d = read_points_file(check_input(destinations)) if destinations else None
+    client = None
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+    with steps(len(o)) as bar:
+        bar.step("origins")
+        done = [0]
+
+        def progress(n: int, _total: int) -> None:
+            for _ in range(n - done[0]):
+                bar.done()
+            done[0] = n
+
+        path = write_travel_time_matrix(
+            network_dir,
+            o,
+            d,
+            path=out_path,
+            departure=when,
+            window=datetime.timedelta(minutes=window),
+            percentiles=pcts,
+            modes=modes,
+            max_time=datetime.timedelta(minutes=max_time),
+            client=client,
+            workers=workers,
+            progress=progress,
+        )
+    out.print(f"matrix    {path}")
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ def run_demo(out_dir: Path, console: Console) -> None:
 
     show_on_demand_journey(network, territory, out_dir / "ondemand", console, day=DEMO_DAY)
     _solve_tours(network, territory.places, out_dir / "tours", console)
+    _access(network, territory.places, out_dir / "access", console)
 
 
 def _plan_journeys(network: Network, places: pd.DataFrame, console: Console) -> None:
@@ -91,3 +92,18 @@ def _solve_tours(network: Network, places_csv: Path, out_dir: Path, console: Con
         )
     console.print(table)
     console.print(f"tour problems, GeoJSON, Gantt charts and maps in {escape(str(out_dir))}")
+
+
+def _access(network: Network, places_csv: Path, out_dir: Path, console: Console) -> None:
+    """Who is left behind, before and after an on-demand zone; then Clermont-Ferrand's real
+    network and Porto Alegre's hexgrid when the shared data is there.
+    """
+    from arverne.demo.access import run_access_demo
+    from arverne.demo.clermont import find_shared_data, run_clermont
+    from arverne.demo.porto_alegre import run_porto_alegre
+
+    run_access_demo(network, places_csv, out_dir, DEMO_DAY, console)
+    data = find_shared_data()
+    if data is not None:
+        run_clermont(data / "france", out_dir / "clermont", console)
+        run_porto_alegre(data, out_dir / "porto-alegre", console)

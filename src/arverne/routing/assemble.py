@@ -17,6 +17,7 @@ import numpy as np
 from arverne.errors import NoRouteError
 from arverne.routing.journey import Journey, Leg, StopCall, transit_mode
 from arverne.routing.query import stop_point, street_drawer
+from arverne.routing.realtime import ride_realtime
 from arverne.routing.search import Query, Search, Step, Trace
 
 if TYPE_CHECKING:
@@ -166,6 +167,11 @@ def ride_legs(search: Search, q: Query, step: Step) -> list[Leg]:
                     departure=to_datetime(search, q, int(tt.st_dep_s[st0 + pos]) + off),
                 )
             )
+        live: dict[str, Any] = {}
+        if search.realtime is not None:
+            live = ride_realtime(
+                search.realtime, real, int(q.day_col[step.slot]), hi - start, calls
+            )
         legs.append(
             Leg(
                 mode=transit_mode(int(tt.route_type[route])),
@@ -188,6 +194,7 @@ def ride_legs(search: Search, q: Query, step: Step) -> list[Leg]:
                 headsign=str(tt.trip_headsign[real]),
                 stops=calls,
                 stay_seated=bool(legs),
+                **live,
             )
         )
     return legs

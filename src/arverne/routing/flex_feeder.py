@@ -26,8 +26,8 @@ from arverne.errors import InputError
 from arverne.feeds.flex import FlexFeed, FlexWindow
 from arverne.geo import haversine_m
 from arverne.routing.journey import DemandOffer
+from arverne.routing.legs import STRAIGHT_LINE_SPEED_MPS
 from arverne.routing.ondemand import as_zone_of, wall_clock
-from arverne.routing.query import STRAIGHT_LINE_SPEED_MPS
 
 LonLat = tuple[float, float]
 

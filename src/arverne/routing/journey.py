@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arverne.feeds.realtime import Alert
 
 #: Street modes a leg may use besides transit.
 STREET_MODES = ("walk", "bike", "car")
@@ -155,6 +158,12 @@ class Leg:
     """Street legs: estimated on the straight line (no street near an end), not measured."""
     on_demand: DemandOffer | None = None
     """On-demand legs (``mode="on_demand"``): the offer, its promise and how to book it."""
+    realtime: bool = False
+    """Transit legs: the times come from a real-time prediction (GTFS-realtime)."""
+    delay_s: int = 0
+    """Transit legs: real-time delay at the alighting stop, seconds (negative: early)."""
+    alerts: tuple[Alert, ...] = ()
+    """Service alerts that concern the leg (its route, trip, agency, or its two stops)."""
     geometry_fn: Callable[[], list[tuple[float, float]]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -206,9 +215,13 @@ class Leg:
             head = f" towards {self.headsign}" if self.headsign else ""
             seat = " (stay seated)" if self.stay_seated else ""
             n = max(len(self.stops) - 2, 0)
+            live = ""
+            if self.realtime:
+                live = f" [live, {self.delay_s // 60:+d} min]" if self.delay_s else " [live]"
+            warn = "".join(f"\n    ! {a.header or a.effect}" for a in self.alerts)
             return (
                 f"{span}  {self.mode} {name}{head}{seat}: "
-                f"{self.from_name} -> {self.to_name} ({n} stops between)"
+                f"{self.from_name} -> {self.to_name} ({n} stops between){live}{warn}"
             )
         dist = f", {self.length_m:.0f} m" if self.length_m == self.length_m else ""
         if self.estimated:
@@ -244,6 +257,9 @@ class Leg:
                 trip_id=self.trip_id,
                 headsign=self.headsign,
                 stay_seated=self.stay_seated,
+                realtime=self.realtime,
+                delay_s=self.delay_s,
+                alerts=[a.to_dict() for a in self.alerts],
                 stops=[
                     {
                         "stop_id": c.stop_id,
@@ -300,6 +316,15 @@ class Journey:
         """Seconds spent on walking legs (waiting excluded)."""
         return sum(leg.duration_s for leg in self.legs if leg.mode == "walk")
 
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """Service alerts concerning any leg, each once, in leg order."""
+        seen: dict[str, Alert] = {}
+        for leg in self.legs:
+            for a in leg.alerts:
+                seen.setdefault(a.alert_id, a)
+        return tuple(seen.values())
+
     def to_text(self, day: dt.date | None = None) -> str:
         """A readable multi-line description; a leg starting on another day than ``day`` (the
         query's; the departure's by default) shows its date.
@@ -322,6 +347,7 @@ class Journey:
             "duration_s": self.duration_s,
             "transfers": self.transfers,
             "walk_s": self.walk_s,
+            "alerts": [a.to_dict() for a in self.alerts],
             "legs": [leg.to_dict() for leg in self.legs],
         }
 

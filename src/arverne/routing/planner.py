@@ -9,8 +9,10 @@ comparisons with other routers) are in :mod:`arverne.routing.probes`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from arverne.errors import InputError, NoRouteError
 from arverne.network.network import Network
@@ -27,6 +29,9 @@ from arverne.routing.query import (
     stop_query,
 )
 from arverne.routing.search import Query, Search
+
+if TYPE_CHECKING:
+    from arverne.network.realtime import RealtimeTimetable
 
 __all__ = ["INF", "PlanOptions", "Planner", "parse_lat_lon"]
 
@@ -45,12 +50,48 @@ class Planner:
     network
         A network with a timetable (streets and links optional: without them access and
         transfers use straight lines and transfers.txt only).
+
+    Each query reads :attr:`search` once: :meth:`use_realtime` builds a real-time version's
+    search in full, then swaps that one reference, so a query in flight never mixes versions.
     """
 
     def __init__(self, network: Network) -> None:
         self.search = Search(network)
-        self.network = network
-        self.tt: Timetable = self.search.tt
+        self.static = network
+        """The network as built (the base of every real-time version)."""
+
+    @property
+    def network(self) -> Network:
+        """The network in use (with the real-time timetable when one is applied)."""
+        return self.search.network
+
+    @property
+    def tt(self) -> Timetable:
+        """The timetable in use."""
+        return self.search.tt
+
+    @property
+    def realtime(self) -> RealtimeTimetable | None:
+        """The real-time version in use, None when static."""
+        return self.search.realtime
+
+    def use_realtime(self, update: RealtimeTimetable | None) -> None:
+        """Plan on a real-time version of the static timetable from now on (None: static).
+
+        Parameters
+        ----------
+        update
+            From :func:`arverne.network.realtime.apply_realtime` on this planner's static
+            timetable.
+        """
+        if update is not None and update.base is not self.static.timetable:
+            raise InputError("the real-time version was not applied to this planner's timetable")
+        network = (
+            self.static
+            if update is None
+            else dataclasses.replace(self.static, timetable=update.timetable)
+        )
+        self.search = Search(network, realtime=update, base=self.search)
 
     def plan_stops(
         self,
@@ -84,11 +125,13 @@ class Planner:
             The journeys no other beats on (arrival, transfers) (arrive-by: departure,
             transfers; a window: departure, arrival, transfers), earliest first; may be empty.
         """
-        q = stop_query(self.search, from_stop_idx, to_stop_idx, depart_at, options)
-        return self._finish(q, depart_at, arrive_by, window, options, direct=None)
+        search = self.search
+        q = stop_query(search, from_stop_idx, to_stop_idx, depart_at, options)
+        return self._finish(search, q, depart_at, arrive_by, window, options, direct=None)
 
     def _finish(
         self,
+        search: Search,
         q: Query,
         when: dt.datetime,
         arrive_by: bool,
@@ -98,12 +141,12 @@ class Planner:
         direct: Journey | None,
         demand: DemandLegs | None = None,
     ) -> list[Journey]:
-        t = frame_seconds(self.search, q, when)
+        t = frame_seconds(search, q, when)
         window_s = int(window.total_seconds())
         if not dt.timedelta(0) <= window <= MAX_WINDOW:
             raise InputError(f"window must lie between 0 and {MAX_WINDOW}, got {window}")
-        traces = self.search.traces(q, t, window_s, options, arrive_by=arrive_by)
-        journeys = [journey(self.search, q, tr) for tr in traces]
+        traces = search.traces(q, t, window_s, options, arrive_by=arrive_by)
+        journeys = [journey(search, q, tr) for tr in traces]
         if demand is not None:
             journeys = demand.settle(journeys)
         if direct is not None:
@@ -161,13 +204,14 @@ class Planner:
             ``reason``: ``outside_calendar``, ``too_far_from_network`` (origin or destination),
             ``no_service`` (nothing runs in the window and no direct journey).
         """
-        q = point_query(self.search, origin, destination, depart_at, options)
+        search = self.search
+        q = point_query(search, origin, destination, depart_at, options)
         demand = None
         if feeders:
             if arrive_by or window:
                 raise InputError("on-demand feeders answer departure queries without a window")
-            demand = DemandLegs(self.search, q, feeders, origin, destination, depart_at, options)
-        direct = direct_journey(self.search, origin, destination, depart_at, arrive_by, options)
+            demand = DemandLegs(search, q, feeders, origin, destination, depart_at, options)
+        direct = direct_journey(search, origin, destination, depart_at, arrive_by, options)
         if direct is None and demand is not None and demand.direct:
             direct = demand.direct.pop()  # a door-to-door ride is a direct journey too
         kind = "wheelchair-accessible stop" if options.wheelchair else "stop"
@@ -184,12 +228,12 @@ class Planner:
                 reason="too_far_from_network",
             )
         journeys = self._finish(
-            q, depart_at, arrive_by, window, options, direct=direct, demand=demand
+            search, q, depart_at, arrive_by, window, options, direct=direct, demand=demand
         )
         if not journeys:
             raise NoRouteError(
                 f"no journey found {'arriving by' if arrive_by else 'departing from'} "
-                f"{local_time(self.search, depart_at):%Y-%m-%d %H:%M}"
+                f"{local_time(search, depart_at):%Y-%m-%d %H:%M}"
                 + (f" within {window}" if window else ""),
                 reason="no_service",
             )

@@ -20,6 +20,7 @@ from arverne.errors import InputError
 from arverne.geo import haversine_m
 from arverne.kernels.raptor_bundles import RaptorQuery, RaptorTimetable
 from arverne.network.network import Network
+from arverne.network.realtime import RealtimeTimetable
 from arverne.network.timetable import Timetable
 from arverne.routing.filters import route_ok, school_routes
 from arverne.routing.options import INF, PlanOptions
@@ -78,10 +79,17 @@ class Trace:
 class Search:
     """The search state and derived arrays of one network (see the module docstring)."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(
+        self,
+        network: Network,
+        *,
+        realtime: RealtimeTimetable | None = None,
+        base: Search | None = None,
+    ) -> None:
         if network.timetable is None:
             raise InputError("the network has no timetable: build it with at least one GTFS feed")
         self.network = network
+        self.realtime = realtime  # the real-time version this timetable is (None: static)
         self.tt: Timetable = network.timetable
         tt = self.tt
         self.n_stops = tt.n_stops
@@ -101,6 +109,13 @@ class Search:
         self._change_cache: dict[int, np.ndarray] = {}
         self._kernel_arrays: dict[bool, RaptorTimetable] = {}
         self.stop_change_s, self.stop_change_given = self.change_times()
+        if (  # a real-time version changes trips only: the footpaths carry over
+            base is not None
+            and base.tt.stop_id is tt.stop_id
+            and base.tt.transfer_from_stop is tt.transfer_from_stop
+            and base.network.links is network.links
+        ):
+            self._fp_cache, self._change_cache = base._fp_cache, base._change_cache
         self.routable_stop = np.diff(np.asarray(tt.stop_pattern_ptr)) > 0
         self.school_route = school_routes(tt)
 

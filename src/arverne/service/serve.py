@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from arverne.service.settings import ENV_SETTINGS, ServiceSettings
+from arverne.service.settings import ENV_SETTINGS, ENV_TOKEN, ServiceSettings
+
+
+def read_token(path: Path | None) -> str | None:
+    """The bearer token of writes: the file's text, else ``$ARVERNE_TOKEN``.
+
+    None when neither gives one (writes are then refused).
+    """
+    text = path.read_text("utf-8").strip() if path is not None else os.environ.get(ENV_TOKEN)
+    return text or None
 
 
 def serve(settings: ServiceSettings) -> None:

@@ -1,0 +1,231 @@
+"""Trip updates against a rebuild: applying an update plans exactly like the edited feed.
+
+A random small feed gets random trip updates for one day (cancellations, a delay from one stop
+on, new times at every stop, a skipped stop). The reference is the feed edited by hand: each
+updated trip loses that day, and a new trip with the updated stop times runs that day only.
+The planner on the real-time version and the planner on the rebuilt feed must give the same
+journeys (departure, arrival, transfers) for random queries.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arverne.errors import NoRouteError
+from arverne.feeds.gtfs import read_gtfs
+from arverne.feeds.realtime import read_gtfs_rt
+from arverne.network.network import Network
+from arverne.network.realtime import apply_realtime
+from arverne.network.timetable import build_timetable
+from arverne.routing.planner import Planner, PlanOptions
+from tests.feeds import rt_messages as m
+from tests.routing.gtfs_gen import D0, N_DAYS, GenFeed, GenTrip, gen_feeds, write_feed
+
+UTC = dt.UTC
+
+
+def _planner(feed: GenFeed) -> Planner:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_feed(Path(tmp) / "g", feed.files())
+        tt = build_timetable([read_gtfs(path, name="g")])
+    return Planner(Network(timetable=tt))
+
+
+def _day_start(day: int) -> int:
+    return int(dt.datetime.combine(D0 + dt.timedelta(days=day), dt.time(), UTC).timestamp())
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[GenFeed, int, list[tuple[int, str, object]]]:
+    """A feed without blocks, a day, and updates ``(trip, kind, data)`` of trips running then."""
+    feed = draw(gen_feeds(max_trips=3, span_s=8 * 3600))
+    for t in feed.trips:
+        t.block = ""  # a block joins trips of one service: an edited service would split it
+    day = draw(st.integers(0, N_DAYS - 1))
+    running = [k for k, t in enumerate(feed.trips) if feed.active[t.service][day]]
+    chosen = draw(st.lists(st.sampled_from(running), unique=True, max_size=3)) if running else []
+    updates: list[tuple[int, str, object]] = []
+    for k in chosen:
+        n = len(feed.trips[k].stops)
+        kind = draw(st.sampled_from(["cancel", "delay", "times", "skip"]))
+        if kind == "delay":
+            updates.append((k, kind, (draw(st.integers(0, n - 1)), draw(st.integers(0, 1800)))))
+        elif kind == "times":
+            t = max(0, feed.trips[k].arr[0] + draw(st.integers(-900, 1800)))
+            times = []
+            for _ in range(n):
+                a = t
+                t += draw(st.sampled_from([0, 30, 60]))
+                times.append((a, t))
+                t += draw(st.integers(0, 900))
+            updates.append((k, kind, times))
+        else:
+            updates.append((k, kind, draw(st.integers(0, n - 1))))
+    return feed, day, updates
+
+
+def _message(feed: GenFeed, day: int, updates: list[tuple[int, str, object]]) -> bytes:
+    """The updates as one GTFS-realtime message (stop-time updates in trip order)."""
+    base = _day_start(day)
+    date = f"{D0 + dt.timedelta(days=day):%Y%m%d}"
+    tus = []
+    for k, kind, data in updates:
+        trip = feed.trips[k]
+        sid = [f"s{s}" for s in trip.stops]
+        if kind == "cancel":
+            tus.append(m.trip_update(f"t{k}", start_date=date, relationship="CANCELED"))
+        elif kind == "delay":
+            i, delay = data  # type: ignore[misc]
+            # on time up to stop i (so each update's stop is found in order), late from it on
+            stus = [m.stu(sid[j], arr_delay=0 if j < i else delay) for j in range(i + 1)]
+            tus.append(m.trip_update(f"t{k}", stus, start_date=date))
+        elif kind == "times":
+            stus = [
+                m.stu(sid[j], arr=base + a, dep=base + d)
+                for j, (a, d) in enumerate(data)  # type: ignore[arg-type]
+            ]
+            tus.append(m.trip_update(f"t{k}", stus, start_date=date))
+        else:
+            i = data
+            stus = [m.stu(sid[j], arr_delay=0, skipped=j == i) for j in range(i + 1)]  # type: ignore[operator]
+            tus.append(m.trip_update(f"t{k}", stus, start_date=date))
+    return m.message(timestamp=base, trip_updates=tus)
+
+
+def _edited(feed: GenFeed, day: int, updates: list[tuple[int, str, object]]) -> GenFeed:
+    """The feed edited by hand: each updated trip loses ``day``; its new run runs that day only."""
+    out = copy.deepcopy(feed)
+    for k, kind, data in updates:
+        trip = out.trips[k]
+        off = list(out.active[trip.service])
+        off[day] = False
+        out.active.append(off)
+        new = dataclasses.replace(
+            trip,
+            service=len(out.active),
+            arr=list(trip.arr),
+            dep=list(trip.dep),
+            pickup=list(trip.pickup),
+            dropoff=list(trip.dropoff),
+        )
+        out.active.append([d == day for d in range(N_DAYS)])
+        trip.service = len(out.active) - 2
+        if kind == "cancel":
+            continue
+        if kind == "delay":
+            i, delay = data  # type: ignore[misc]
+            for j in range(i, len(new.stops)):
+                new.arr[j] += delay
+                new.dep[j] += delay
+        elif kind == "times":
+            new.arr = [a for a, _ in data]  # type: ignore[union-attr]
+            new.dep = [d for _, d in data]  # type: ignore[union-attr]
+        else:
+            new.pickup[data] = new.dropoff[data] = 1  # type: ignore[index]
+        out.trips.append(new)
+    return out
+
+
+def _answers(
+    planner: Planner, a: int, b: int, when: dt.datetime, k: int, arrive_by: bool = False
+) -> list[object]:
+    tt = planner.tt
+    try:
+        journeys = planner.plan_stops(
+            tt.stop_index(f"g:s{a}"),
+            tt.stop_index(f"g:s{b}"),
+            depart_at=when,
+            arrive_by=arrive_by,
+            options=PlanOptions(max_transfers=k),
+        )
+    except NoRouteError as exc:
+        return [exc.reason]
+    return [(j.departure, j.arrival, j.transfers) for j in journeys]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+@given(
+    scenarios(),
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.integers(0, 6),
+            st.integers(-3, 20),
+            st.integers(0, 3),
+            st.booleans(),
+        ),
+        min_size=4,
+        max_size=8,
+    ),
+)
+def test_update_equals_rebuild(scenario: tuple, queries: list) -> None:  # type: ignore[type-arg]
+    """Random updates of one day plan like the feed rebuilt with the updated stop times
+    (depart-at and arrive-by queries)."""
+    feed, day, updates = scenario
+    live = _planner(feed)
+    rt = apply_realtime(live.tt, read_gtfs_rt(_message(feed, day, updates), now=_day_start(day)))
+    assert not [n for n in rt.notices if n.code != "W008"], rt.notices
+    live.use_realtime(rt)
+    rebuilt = _planner(_edited(feed, day, updates))
+    start = dt.datetime.combine(D0 + dt.timedelta(days=day), dt.time(), UTC)
+    asked = [(a, b, start + dt.timedelta(hours=h), k, back) for a, b, h, k, back in queries]
+    for k, _, _ in updates:  # and along each updated trip, from just before it leaves
+        stops, dep0 = feed.trips[k].stops, feed.trips[k].dep[0]
+        when = start + dt.timedelta(seconds=dep0 - 60)
+        asked += [(stops[0], b, when, 2, False) for b in stops[1:]]
+        asked += [(a, stops[-1], when, 2, False) for a in stops[1:-1]]
+    for a, b, when, k, back in asked:
+        if a >= feed.n_stops or b >= feed.n_stops or a == b:
+            continue
+        assert _answers(live, a, b, when, k, back) == _answers(rebuilt, a, b, when, k, back)
+
+
+def _cancel_feed() -> GenFeed:
+    """Two trips from s0 to s1, every day: t0 at 08:00, t1 at 09:00."""
+    trips = [
+        GenTrip(0, 0, [0, 1], [h, h + 600], [h, h + 600], [0, 0], [0, 0], 1, "")
+        for h in (8 * 3600, 9 * 3600)
+    ]
+    return GenFeed(2, [1, 1], [3], trips, [[True] * N_DAYS])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, N_DAYS - 1), st.integers(0, N_DAYS - 1), st.integers(0, 86399))
+def test_cancelled_trip_never_boarded(cancel_day: int, query_day: int, second: int) -> None:
+    """With t0 cancelled on one day, no journey boards t0 on that day; on other days it may."""
+    feed = _cancel_feed()
+    planner = _planner(feed)
+    date = f"{D0 + dt.timedelta(days=cancel_day):%Y%m%d}"
+    data = m.message(
+        timestamp=_day_start(cancel_day),
+        trip_updates=[m.trip_update("t0", start_date=date, relationship="CANCELED")],
+    )
+    rt = apply_realtime(planner.tt, read_gtfs_rt(data, now=_day_start(cancel_day)))
+    assert rt.counts["cancelled"] == 1
+    planner.use_realtime(rt)
+    when = dt.datetime.combine(D0 + dt.timedelta(days=query_day), dt.time(), UTC)
+    when += dt.timedelta(seconds=second)
+    journeys = planner.plan_stops(
+        planner.tt.stop_index("g:s0"), planner.tt.stop_index("g:s1"), depart_at=when
+    )
+    cancelled_day = D0 + dt.timedelta(days=cancel_day)
+    for j in journeys:
+        for leg in j.legs:
+            assert not (leg.trip_id == "g:t0" and leg.start.date() == cancelled_day)
+    if query_day == cancel_day and second < 8 * 3600:
+        assert [leg.trip_id for leg in journeys[0].legs] == ["g:t1"]
