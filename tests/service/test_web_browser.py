@@ -19,6 +19,7 @@ import pytest
 from arverne.demo.territory import Territory
 from arverne.fleet.scenarios import write_scenarios
 from arverne.service.app import create_app
+from arverne.service.demo import write_diagnosis_inputs
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from arverne.service.web import WEB_DIR
 from tests.service.conftest import TOKEN
@@ -354,21 +355,43 @@ def test_no_serious_accessibility_violation(page: Any, tab: str) -> None:
     assert found == []
 
 
-def test_territory_diagnosis(page: Any, base_url: str) -> None:
-    """On the territory tab, running the diagnosis starts a job and draws its choropleth with a
-    legend when the API serves diagnoses, else the page says it does not.
+def test_territory_diagnosis(
+    page: Any, base_url: str, territory: Territory, tmp_path: Path
+) -> None:
+    """On the territory tab, the demo's zones and services (GeoJSON files) are sent with the
+    token: the diagnosis job's zones are drawn as a choropleth with a legend, and a second run
+    offers the difference with the first; when the API serves no diagnoses the page says so.
     """
+    zones, services = write_diagnosis_inputs(territory.places, tmp_path)
     page.click("#tab-territory")
-    page.fill("#token", TOKEN)
     page.click("#diag-go")
-    page.wait_for_function(
-        "() => /done|failed|yet/.test(document.getElementById('diag-progress').textContent)",
-        timeout=120_000,
-    )
-    if _served(base_url, "/v1/diagnoses"):
-        assert page.inner_text("#diag-progress").startswith("Diagnosis done")
-        wait_idle(page)
-        assert rendered(page, "diagnosis-fill")
-        assert page.locator("#diag-legend > div").count() >= 2
-    else:
-        assert page.inner_text("#diag-progress") == "This API does not serve diagnoses yet."
+    assert page.inner_text("#diag-progress").startswith("Choose a zones file")
+    page.fill("#token", TOKEN)
+    page.set_input_files("#diag-zones", str(zones))
+    page.set_input_files("#diag-services", str(services))
+    page.fill("#diag-when", "2026-11-30T08:00")
+
+    def run() -> str:
+        page.click("#diag-go")
+        page.wait_for_function(
+            "() => /done|failed|yet/.test(document.getElementById('diag-progress').textContent)",
+            timeout=180_000,
+        )
+        return str(page.inner_text("#diag-progress"))
+
+    if not _served(base_url, "/v1/diagnoses"):
+        assert run() == "This API does not serve diagnoses yet."
+        return
+    assert run().startswith("Diagnosis done")
+    wait_idle(page)
+    assert rendered(page, "diagnosis-fill")
+    assert page.locator("#diag-legend > div").count() >= 3
+    shown = page.locator("#diag-show option").all_inner_texts()
+    assert any("health" in o for o in shown) and not any("change" in o for o in shown)
+    assert run().startswith("Diagnosis done")
+    delta = [o for o in page.locator("#diag-show option").all_inner_texts() if "change" in o]
+    assert delta
+    page.select_option("#diag-show", label=delta[0])
+    wait_idle(page)
+    assert rendered(page, "diagnosis-fill")
+    page.screenshot(path=artifacts_dir() / "diagnosis.png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
 
+from arverne.demo.territory import Territory
 from arverne.service import demo as demo_service
 from arverne.service.app import create_app
 from arverne.service.demo import demo_settings, serve_demo
@@ -50,16 +52,18 @@ def test_demo_service_books_a_shuttle_ride(demo_dir: Path) -> None:
 
 
 def test_serve_demo_builds_then_says_where_it_serves(
-    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+    demo_dir: Path, territory: Territory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``serve_demo`` builds the demo first, then prints the map's address and the token before
-    serving with the demo's settings (the build and the server are stood in for here).
+    """``serve_demo`` builds the demo first, writes the territory's zones and services for the
+    map's diagnosis, then prints the map's address, the token and those files before serving
+    with the demo's settings (the build and the server are stood in for here).
     """
     calls: list[tuple[str, Any]] = []
     monkeypatch.setattr(
         "arverne.demo.run.run_demo", lambda out, console: calls.append(("run", out))
     )
     monkeypatch.setattr("arverne.service.serve.serve", lambda s: calls.append(("serve", s)))
+    (demo_dir / "territory").symlink_to(territory.folder, target_is_directory=True)
     text = io.StringIO()
     serve_demo(demo_dir, Console(file=text, width=200, color_system=None))
     assert [c[0] for c in calls] == ["run", "serve"]
@@ -69,3 +73,8 @@ def test_serve_demo_builds_then_says_where_it_serves(
     assert "Serving the API and the map at http://127.0.0.1:8000/" in out
     assert settings.token in out
     assert all(s["vehicle_id"] in out for s in demo_service.SHUTTLES)
+    assert str(demo_dir / "access" / "zones.geojson") in out
+    zones = json.loads((demo_dir / "access" / "zones.geojson").read_text("utf-8"))
+    services = json.loads((demo_dir / "access" / "services.geojson").read_text("utf-8"))
+    assert {"id", "population"} <= set(zones["features"][0]["properties"])
+    assert {f["properties"]["category"] for f in services["features"]} >= {"health", "school"}

@@ -4,7 +4,8 @@ map served on it at http://127.0.0.1:8000 until Ctrl-C, with every feature on.
 Besides the network the batch demo builds, the service gets what its writes need, in the
 output folder: an on-demand service of two shuttles based at the bus station with every stop a
 service point (``ondemand.json``), its bookings store (``bookings.sqlite``) and a jobs folder
-(``jobs/``). The bearer token is ``$ARVERNE_TOKEN``, else a new random one for this run (never a
+(``jobs/``); the territory's zones and services as GeoJSON for the map's diagnosis
+(``access/zones.geojson``, ``access/services.geojson``). The bearer token is ``$ARVERNE_TOKEN``, else a new random one for this run (never a
 fixed default), printed with the address.
 """
 
@@ -69,6 +70,32 @@ def demo_settings(
     )
 
 
+def write_diagnosis_inputs(places_csv: Path, out_dir: Path) -> tuple[Path, Path]:
+    """The demo territory's zones and services as the GeoJSON files the map's territory tab
+    sends to ``POST /v1/diagnoses`` (``zones.geojson``, ``services.geojson`` in ``out_dir``).
+
+    Parameters
+    ----------
+    places_csv
+        The demo territory's ``places.csv``.
+    out_dir
+        Folder to write into (created).
+
+    Returns
+    -------
+    tuple of Path
+        The zones file and the services file.
+    """
+    from arverne.demo.access import territory_inputs
+
+    zones, services, _ = territory_inputs(places_csv)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = out_dir / "zones.geojson", out_dir / "services.geojson"
+    for frame, path in zip((zones, services), paths, strict=True):
+        path.write_text(frame.to_json(drop_id=True), "utf-8")
+    return paths
+
+
 def serve_demo(out_dir: Path, console: Console, *, port: int = 8000) -> None:
     """Build the demo territory into ``out_dir`` (as ``arverne demo``), then serve the API and
     the map on it on 127.0.0.1, saying where and with which token, until interrupted.
@@ -86,6 +113,7 @@ def serve_demo(out_dir: Path, console: Console, *, port: int = 8000) -> None:
     from arverne.service.serve import serve
 
     run_demo(out_dir, console)
+    inputs = write_diagnosis_inputs(out_dir / "territory" / "places.csv", out_dir / "access")
     settings = demo_settings(out_dir, port=port)
     url = f"http://{settings.host}:{settings.port}/"
     console.print(
@@ -96,5 +124,9 @@ def serve_demo(out_dir: Path, console: Console, *, port: int = 8000) -> None:
         "Bearer token for bookings and jobs, to paste in the map's on-demand tab: "
         f"{escape(settings.token or '')}; shuttles: "
         + ", ".join(str(s["vehicle_id"]) for s in SHUTTLES)
+    )
+    console.print(
+        "Zones and services for the map's territory tab: "
+        + " and ".join(escape(str(p)) for p in inputs)
     )
     serve(settings)
