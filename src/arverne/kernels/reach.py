@@ -278,3 +278,45 @@ def point_times(
             if best < inf:
                 best += p_key[i]
         out[i] = best
+
+
+@njit(cache=True)
+def burn_min_disc(
+    row: np.ndarray, col: np.ndarray, t: np.ndarray, radius_px: float, out: np.ndarray
+) -> None:
+    """Each pixel of ``out`` gets the earliest time of the points in the pixels whose centres
+    lie within ``radius_px`` of its own centre (``out`` comes in filled with inf).
+
+    Parameters
+    ----------
+    row, col
+        int64[p]: the pixel of each point (inside ``out``).
+    t
+        float64[p]: each point's time.
+    radius_px
+        Radius of the disc, in pixels.
+    out
+        float64[rows, cols], written.
+    """
+    rows, cols = out.shape
+    own = np.full((rows, cols), np.inf)
+    for i in range(t.shape[0]):
+        if t[i] < own[row[i], col[i]]:
+            own[row[i], col[i]] = t[i]
+    k = int(np.floor(radius_px))
+    r2 = radius_px * radius_px + 1e-9
+    for r in range(rows):
+        for c in range(cols):
+            v = own[r, c]
+            if not v < np.inf:
+                continue
+            for dr in range(-k, k + 1):
+                rr = r + dr
+                if rr < 0 or rr >= rows:
+                    continue
+                for dc in range(-k, k + 1):
+                    cc = c + dc
+                    if cc < 0 or cc >= cols or dr * dr + dc * dc > r2:
+                        continue
+                    if v < out[rr, cc]:
+                        out[rr, cc] = v
