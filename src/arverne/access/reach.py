@@ -267,7 +267,7 @@ class ReachSearch:
             max_s,
             arc[ok],
             frac[ok],
-            snap[ok] / options.walk_speed_mps,
+            snap[ok].astype(np.float64) / options.walk_speed_mps,
             np.full(int(ok.sum()), np.inf),
             np.zeros(0),
         )
