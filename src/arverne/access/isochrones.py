@@ -109,9 +109,9 @@ class Surface:
     @property
     def transform(self) -> Any:
         """The rasterio affine transform of the grid."""
-        from rasterio.transform import from_origin
+        from rasterio.transform import Affine
 
-        return from_origin(self.x0, self.y1, self.pixel_m, self.pixel_m)
+        return Affine(self.pixel_m, 0.0, self.x0, 0.0, -self.pixel_m, self.y1)
 
 
 class _Samples:
@@ -315,7 +315,7 @@ def surface_polygons(surface: Surface, cutoffs: Sequence[float]) -> list[Any]:
 
     import shapely
     from rasterio.features import shapes
-    from rasterio.transform import from_origin
+    from rasterio.transform import Affine
 
     out = []
     minutes = np.nan_to_num(surface.minutes, nan=np.inf)
@@ -328,7 +328,7 @@ def surface_polygons(surface: Surface, cutoffs: Sequence[float]) -> list[Any]:
             continue
         # polygonise the box of the pixels within the cutoff only
         box = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        at = from_origin(surface.x0 + cols[0] * r, surface.y1 - rows[0] * r, r, r)
+        at = Affine(r, 0.0, surface.x0 + cols[0] * r, 0.0, -r, surface.y1 - rows[0] * r)
         rings = shapes(box.view(np.uint8), mask=box, transform=at, connectivity=4)
         polys = shapely.from_geojson([json.dumps(g) for g, _ in rings])
         out.append(shapely.MultiPolygon(list(polys)) if len(polys) > 1 else polys[0])
