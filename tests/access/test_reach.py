@@ -137,8 +137,12 @@ def test_street_modes_equal_the_street_matrix_plus_both_snaps(towns: list, mode:
     streets = net.streets
     rng = np.random.default_rng(3)
     o = street_point(net, 11, 0.3, 0.0003, -0.0002)
-    ds = np.array([street_point(net, int(a), f, 0.0002, 0.0001) for a, f in
-                   zip(rng.integers(0, 500, 40), rng.random(40), strict=True)])  # fmt: skip
+    ds = np.array(
+        [
+            street_point(net, int(a), f, 0.0002, 0.0001)
+            for a, f in zip(rng.integers(0, 500, 40), rng.random(40), strict=True)
+        ]
+    )
     reach = search.reach(o, mode=mode, max_time=dt.timedelta(hours=2))
     got = reach.times_at(ds[:, 0], ds[:, 1])
     assert streets is not None
