@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -193,12 +194,15 @@ def compute_cumulative(
         ``id`` and one column per count column.
     """
     table = _table(matrix, opportunities, columns, time_columns)
-    cuts = [cutoff] if np.isscalar(cutoff) else list(cutoff)  # type: ignore[list-item, arg-type]
+    if isinstance(cutoff, Real):
+        cuts = [float(cutoff)]
+    else:
+        cuts = [float(c) for c in cutoff]  # type: ignore[union-attr]
     if not cuts:
         raise InputError("cutoff must be minutes or a non-empty sequence of minutes")
     total = np.zeros((len(table.origins), len(table.columns)))
     for c in cuts:
-        decay = Decay("step", cutoff=float(c))
+        decay = Decay("step", cutoff=c)
         for t in table.times:
             total += table.per_origin(decay.weights(t))
     return table.frame(total / (len(cuts) * len(table.times)))

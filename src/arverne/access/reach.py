@@ -38,6 +38,7 @@ from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.streets import StreetGraph
 from arverne.routing.options import INF, PlanOptions
+from arverne.routing.search import Search
 
 STREET_MODES = ("walk", "bike", "car", "tractor")
 MODES = ("transit", *STREET_MODES)
@@ -194,14 +195,12 @@ class ReachSearch:
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        self._search = None
+        self._search: Search | None = None
         self._arcs: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
 
     @property
-    def search(self):  # type: ignore[no-untyped-def]  # the routing Search, built on first use
+    def search(self) -> Search:
         """The transit search (built on first use)."""
-        from arverne.routing.search import Search
-
         if self._search is None:
             self._search = Search(self.network)
         return self._search
