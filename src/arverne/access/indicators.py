@@ -194,10 +194,8 @@ def compute_cumulative(
         ``id`` and one column per count column.
     """
     table = _table(matrix, opportunities, columns, time_columns)
-    if isinstance(cutoff, Real):
-        cuts = [float(cutoff)]
-    else:
-        cuts = [float(c) for c in cutoff]  # type: ignore[union-attr]
+    many = not isinstance(cutoff, Real)
+    cuts = [float(c) for c in cutoff] if many else [float(cutoff)]  # type: ignore[union-attr, arg-type]
     if not cuts:
         raise InputError("cutoff must be minutes or a non-empty sequence of minutes")
     total = np.zeros((len(table.origins), len(table.columns)))
