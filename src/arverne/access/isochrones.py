@@ -472,3 +472,38 @@ def write_surface(surface: Surface, path: str | Path) -> Path:
             estimated=str(surface.estimated).lower(),
         )
     return path
+
+
+def write_isochrone_files(
+    network: Network,
+    origins: Sequence[tuple[float, float]] | tuple[float, float],
+    out: str | Path,
+    *,
+    raster: str | Path | None = None,
+    departure: dt.datetime | None = None,
+    cutoffs: Sequence[float] = DEFAULT_CUTOFFS,
+    mode: str = "transit",
+    options: PlanOptions = DEFAULT_OPTIONS,
+    params: IsochroneParams = DEFAULT_PARAMS,
+) -> gpd.GeoDataFrame:
+    """Compute isochrones (:func:`compute_isochrones`) and write them to ``out`` (.geojson or
+    .gpkg), and the surface to ``raster`` (.tif) if given; return the isochrones.
+    """
+    out = Path(out)
+    if out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        raise InputError(f"{out}: write isochrones as .geojson or .gpkg")
+    if raster is not None and Path(raster).suffix.lower() not in (".tif", ".tiff"):
+        raise InputError(f"{raster}: write the travel-time surface as .tif")
+    frame, surface = compute_isochrones(
+        network,
+        origins,
+        departure=departure,
+        cutoffs=cutoffs,
+        mode=mode,
+        options=options,
+        params=params,
+    )
+    write_isochrones(frame, out)
+    if raster is not None:
+        write_surface(surface, raster)
+    return frame
