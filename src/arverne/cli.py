@@ -381,6 +381,78 @@ def isochrones(
     out.print("wrote " + ", ".join(str(p) for p in outputs))
 
 
+@app.command()
+def matrix(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    origins: Annotated[Path, typer.Argument(help="origins: CSV (id, lat, lon) or GeoJSON/GPKG")],
+    destinations: Annotated[
+        Path | None, typer.Argument(help="destinations (default: the origins)")
+    ] = None,
+    out_path: Annotated[Path, typer.Option("-o", "--out", help="Parquet file to write")] = Path(
+        "matrix.parquet"
+    ),
+    departure: Annotated[
+        str | None, typer.Option(help='"YYYY-MM-DD HH:MM" local time (transit)')
+    ] = None,
+    window: Annotated[int, typer.Option(min=0, max=1440, help="departure window, minutes")] = 60,
+    percentiles: Annotated[str, typer.Option(help="comma-separated, e.g. 5,25,50,75,95")] = "50",
+    mode: Annotated[
+        list[str] | None, typer.Option("--mode", help="walk/bike/car/tractor, transit (repeat)")
+    ] = None,
+    max_time: Annotated[int, typer.Option(min=1, max=2880, help="minutes")] = 120,
+    workers: Annotated[int | None, typer.Option(min=1, help="threads (default: all CPUs)")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786)")
+    ] = None,
+) -> None:
+    """Write a travel-time matrix (from_id, to_id, travel_time minutes) as Parquet."""
+    from arverne.access.matrix import read_points_file, write_travel_time_matrix
+    from arverne.progress import steps
+
+    _output_file(out_path, network_dir, origins, *([destinations] if destinations else []))
+    modes = tuple(mode or ("walk", "transit"))
+    try:
+        pcts = tuple(float(p) for p in _names(percentiles))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{percentiles!r} is not numbers", param_hint="--percentiles"
+        ) from None
+    if departure is None and "transit" in modes:
+        raise InputError("--departure is needed for transit")
+    when = _parse_at(departure) if departure else datetime.datetime(2000, 1, 1)
+    o = read_points_file(check_input(origins))
+    d = read_points_file(check_input(destinations)) if destinations else None
+    client = None
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+    with steps(len(o)) as bar:
+        bar.step("origins")
+        done = [0]
+
+        def progress(n: int, _total: int) -> None:
+            for _ in range(n - done[0]):
+                bar.done()
+            done[0] = n
+
+        path = write_travel_time_matrix(
+            network_dir,
+            o,
+            d,
+            path=out_path,
+            departure=when,
+            window=datetime.timedelta(minutes=window),
+            percentiles=pcts,
+            modes=modes,
+            max_time=datetime.timedelta(minutes=max_time),
+            client=client,
+            workers=workers,
+            progress=progress,
+        )
+    out.print(f"matrix    {path}")
+
+
 def _names(text: str) -> tuple[str, ...]:
     """A comma-separated option as a tuple of names."""
     return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -452,7 +452,7 @@ def origin_sources(
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def snapped_many_to_many(
     arc_ptr: np.ndarray,
     arc_tail: np.ndarray,

@@ -26,11 +26,10 @@ from arverne.errors import FallbackWarning, InputError, NoRouteError
 from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.routing.journey import Journey, Leg
+from arverne.routing.legs import station_times, straight_line, street_seconds
 from arverne.routing.options import PlanOptions
 from arverne.routing.search import Query, Search
 
-STRAIGHT_LINE_SPEED_MPS = {"bike": 6.0, "car": 8.0}
-"""Speeds of straight-line estimates by bike and car (walking uses the query's walk speed)."""
 TOP_SPEED_MPS = {"bike": 8.0, "car": 40.0}
 """No faster on the streets: a direct journey whose straight line takes longer is not tried."""
 
@@ -67,15 +66,6 @@ def time_frame(search: Search, when: dt.datetime) -> tuple[int, int, np.ndarray,
             reason="outside_calendar",
         )
     return day, start, col, off
-
-
-def straight_line(dist_m: np.ndarray | float, mode: str, options: PlanOptions) -> tuple[Any, Any]:
-    """(seconds, metres) of a street leg estimated on the straight line (great circle times
-    ``options.straight_line_detour``).
-    """
-    length = np.asarray(dist_m, np.float64) * options.straight_line_detour
-    speed = options.walk_speed_mps if mode == "walk" else STRAIGHT_LINE_SPEED_MPS[mode]
-    return np.ceil(length / speed).astype(np.int64), length
 
 
 def stop_point(search: Search, s: int) -> tuple[str, tuple[float, float]]:
@@ -234,52 +224,17 @@ def _station_legs(
 ) -> tuple[list[tuple[int, int, int]], list[dict[str, Any]]]:
     """(stop, seconds, walking seconds) between a point and the stops it can reach."""
     lat, lon = float(point[0]), float(point[1])
-    speed = options.walk_speed_mps if mode == "walk" else STRAIGHT_LINE_SPEED_MPS[mode]
-    dist = haversine_m(lon, lat, search.stop_lon, search.stop_lat)
-    cand = np.flatnonzero(usable & (dist <= max_s * max(speed, 1.0) * 1.0 + 1.0))
-    streets, links = search.network.streets, search.network.links
-    times = lengths = None
-    if streets is not None and links is not None and cand.size:
-        from arverne.routing.streets import snap_points, street_search
-
-        arc, frac, snap_m = snap_points(
-            streets, [lon], [lat], mode=mode, max_snap_m=options.max_snap_m
-        )
-        linked = cand[np.asarray(links.stop_arc)[cand] >= 0]
-        if arc[0] >= 0 and linked.size:
-            search_ = street_search(streets, mode, cost="length" if mode == "walk" else "time")
-            s_arc = np.asarray(links.stop_arc)[linked]
-            s_frac = np.asarray(links.stop_arc_frac)[linked]
-            max_cost = max_s * speed if mode == "walk" else float(max_s)
-            # one search from the point: walking is symmetric on the street graph (every
-            # walkable segment both ways at the same speed); a bike egress uses the
-            # forward costs as an approximation of the stop -> point costs
-            cost, length = search_.snapped_matrix(arc, frac, s_arc, s_frac, max_cost=max_cost)
-            cost, length = cost.ravel(), length.ravel()
-            snap_extra = float(snap_m[0]) + np.asarray(links.stop_snap_m)[linked]
-            if mode == "walk":
-                t = (length + snap_extra) / speed
-            else:
-                t = cost + snap_extra / options.walk_speed_mps
-            keep = np.isfinite(t) & (t <= max_s)
-            cand = linked[keep]
-            times = np.ceil(t[keep]).astype(np.int64)
-            lengths = length[keep] + snap_extra[keep]
-    if times is None:
-        if streets is not None and cand.size:
-            where = f"{label} {lat:.5f},{lon:.5f}"
-            _fallback_warning(where, mode, " or no linked stop near it", options)
-        times, lengths = straight_line(dist[cand], mode, options)
-        keep = times <= max_s
-        cand, times, lengths = cand[keep], times[keep], lengths[keep]
-        estimated = True
-    else:
-        estimated = False
+    legs = station_times(search, np.array([lon]), np.array([lat]), mode, max_s, usable, options)
+    if legs.fell_back[0]:
+        where = f"{label} {lat:.5f},{lon:.5f}"
+        _fallback_warning(where, mode, " or no linked stop near it", options)
+    estimated = bool(legs.estimated[0])
     entries: list[tuple[int, int, int]] = []
     info: list[dict[str, Any]] = []
     here = (lon, lat)
-    assert lengths is not None
-    for s, t, length in zip(cand.tolist(), times.tolist(), lengths.tolist(), strict=True):
+    for s, t, length in zip(
+        legs.stop.tolist(), legs.seconds.tolist(), legs.length_m.tolist(), strict=True
+    ):
         name, pt = stop_point(search, s)
         entries.append((s, int(t), int(t) if mode == "walk" else 0))
         info.append(
@@ -381,29 +336,14 @@ def _street_direct(
     included; ``(-1, nan)`` when a point has no street within ``max_snap_m``; None when the
     streets do not join them within ``max_direct_s``.
     """
-    from arverne.routing.streets import snap_points, street_search
-
     streets = search.network.streets
     assert streets is not None
-    arc, frac, snap_m = snap_points(
-        streets, [o[0], d[0]], [o[1], d[1]], mode=mode, max_snap_m=options.max_snap_m
+    lon_lat = (np.array([v]) for v in (*o, *d))
+    seconds, length, o_on, d_on = street_seconds(
+        streets, mode, *lon_lat, max_s=options.max_direct_s, options=options
     )
-    if arc[0] < 0 or arc[1] < 0:
+    if not (o_on[0] and d_on[0]):
         return (-1, math.nan)
-    walk = mode == "walk"
-    snaps = float(snap_m[0]) + float(snap_m[1])
-    max_cost = (
-        options.max_direct_s * options.walk_speed_mps if walk else float(options.max_direct_s)
-    )
-    cost, length_m = street_search(streets, mode, cost="length" if walk else "time").snapped_matrix(
-        arc[:1], frac[:1], arc[1:], frac[1:], max_cost=max_cost
-    )
-    if not np.isfinite(cost[0, 0]):
+    if not np.isfinite(seconds[0, 0]):
         return None
-    length = float(length_m[0, 0]) + snaps
-    seconds = (
-        length / options.walk_speed_mps
-        if walk
-        else float(cost[0, 0]) + snaps / options.walk_speed_mps
-    )
-    return math.ceil(seconds), length
+    return int(seconds[0, 0]), float(length[0, 0])
