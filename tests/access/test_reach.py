@@ -128,6 +128,19 @@ def test_several_origins_reach_each_place_from_the_earliest(
         assert same(float(both[k]), want, MAX.total_seconds())
 
 
+def test_points_off_the_streets_walk_straight_lines_as_the_planner(towns: list) -> None:
+    """Town 2 at 08:05: points 0.6 to 1.2 km north of the road to the village, beyond the 500 m
+    snap: their times are the planner's straight-line egress (or direct) estimates."""
+    net, planner, search = towns[1]
+    when = dt.datetime.combine(DAY, dt.time(8, 5))
+    o = street_point(net, 20, 0.5, 0.0, 0.0)
+    reach = search.reach(o, departure=when, max_time=MAX)
+    for k in range(8):
+        d = (45.7810 + 0.001 * (k % 3), 3.0970 + 0.003 * k)
+        got = float(reach.times_at([d[0]], [d[1]])[0])
+        assert same(got, planner_s(planner, o, d, when), MAX.total_seconds()), d
+
+
 @pytest.mark.parametrize("mode", ["walk", "car"])
 def test_street_modes_equal_the_street_matrix_plus_both_snaps(towns: list, mode: str) -> None:
     """Walking and driving from one origin: each destination's time is the street search's

@@ -117,7 +117,9 @@ class Reach:
         """Earliest time at points, seconds (inf: not reached within ``max_time_s``).
 
         On streets a point snaps onto the nearest street of ``street_mode`` (within
-        ``max_snap_m``, else inf) and its snap is walked; without streets, straight-line walks.
+        ``max_snap_m``) and its snap is walked; a transit reach walks to a point off the
+        streets (or to any point, without streets) on the straight line from the stops and the
+        origins, as the planner estimates such legs; a street-mode reach does not reach it.
         """
         lat = np.atleast_1d(np.asarray(lat, np.float64))
         lon = np.atleast_1d(np.asarray(lon, np.float64))
@@ -131,7 +133,12 @@ class Reach:
             self.streets, lon, lat, mode=self.street_mode, max_snap_m=max_snap_m
         )
         snap64 = np.where(arc >= 0, snap, 0.0).astype(np.float64)
-        return self.arc_point_times(arc, frac.astype(np.float64), snap64)
+        out = self.arc_point_times(arc, frac.astype(np.float64), snap64)
+        off = arc < 0
+        if off.any() and self.point_s.size:
+            # off the streets: straight-line walks from the stops and origins, as the planner
+            out[off] = self._straight_times(lon[off], lat[off])
+        return out
 
     def arc_point_times(
         self, arc: np.ndarray, frac: np.ndarray, snap_m: np.ndarray | None = None
@@ -284,8 +291,11 @@ class ReachSearch:
         src_s: np.ndarray,
         src_rem: np.ndarray,
         stop_s: np.ndarray,
+        straight: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> Reach:
-        """The street search from sources on arcs, packed into a :class:`Reach`."""
+        """The street search from sources on arcs, packed into a :class:`Reach` (with the
+        straight-line walks for points off the streets, if given).
+        """
         from arverne.kernels.reach import capped_search
 
         streets = self.network.streets
@@ -339,10 +349,11 @@ class ReachSearch:
             arc_s=secs,
             arc_use_m=use,
             stop_s=stop_s,
-            point_lon=empty,
-            point_lat=empty,
-            point_s=empty,
-            point_rem_m=empty,
+            point_lon=empty if straight is None else straight[0],
+            point_lat=empty if straight is None else straight[1],
+            point_s=empty if straight is None else straight[2],
+            point_rem_m=empty if straight is None else straight[3],
+            detour=options.straight_line_detour,
         )
 
     def _transit(
@@ -388,6 +399,29 @@ class ReachSearch:
                 [opts.max_walk_egress_s * v - stop_snap, opts.max_direct_s * v - o_snap64]
             ),
             stop_s,
+            self._straight_walks(pts, opts, usable, trip_s),
+        )
+
+    def _straight_walks(
+        self, pts: np.ndarray, opts: PlanOptions, usable: np.ndarray, trip_s: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(lon, lat, time, straight-line metres allowed) of the walks from the stops reached by
+        a trip (the egress limit) and from the origins (the direct-walk limit).
+        """
+        tt = self.network.timetable
+        assert tt is not None
+        v = opts.walk_speed_mps
+        stops = np.flatnonzero(usable)
+        return (
+            np.concatenate([np.asarray(tt.stop_lon, np.float64)[stops], pts[:, 1]]),
+            np.concatenate([np.asarray(tt.stop_lat, np.float64)[stops], pts[:, 0]]),
+            np.concatenate([trip_s[stops], np.zeros(len(pts))]),
+            np.concatenate(
+                [
+                    np.full(stops.size, opts.max_walk_egress_s * v),
+                    np.full(len(pts), opts.max_direct_s * v),
+                ]
+            ),
         )
 
     def _straight(
@@ -401,17 +435,14 @@ class ReachSearch:
         stop_s: np.ndarray,
     ) -> Reach:
         """Without streets: straight-line walks from the stops reached and from the origins."""
-        tt = self.network.timetable
-        assert tt is not None
-        v = opts.walk_speed_mps
-        stops = np.flatnonzero(usable)
+        walks = self._straight_walks(pts, opts, usable, trip_s)
         empty_f, empty_i = np.zeros(0), np.zeros(1, np.int64)
         return Reach(
             mode="transit",
             departure=departure,
             origins=pts,
             max_time_s=max_s,
-            walk_speed_mps=v,
+            walk_speed_mps=opts.walk_speed_mps,
             streets=None,
             street_mode="walk",
             node_s=empty_f,
@@ -425,15 +456,10 @@ class ReachSearch:
             arc_s=empty_f,
             arc_use_m=empty_f,
             stop_s=stop_s,
-            point_lon=np.concatenate([np.asarray(tt.stop_lon, np.float64)[stops], pts[:, 1]]),
-            point_lat=np.concatenate([np.asarray(tt.stop_lat, np.float64)[stops], pts[:, 0]]),
-            point_s=np.concatenate([trip_s[stops], np.zeros(len(pts))]),
-            point_rem_m=np.concatenate(
-                [
-                    np.full(stops.size, opts.max_walk_egress_s * v),
-                    np.full(len(pts), opts.max_direct_s * v),
-                ]
-            ),
+            point_lon=walks[0],
+            point_lat=walks[1],
+            point_s=walks[2],
+            point_rem_m=walks[3],
             detour=opts.straight_line_detour,
         )
 
