@@ -10,8 +10,8 @@ pixels, 100 m buffer). In one run:
 - the isochrone of one origin end to end (:func:`arverne.access.isochrones.compute_isochrones`:
   reach, surface, five polygons) and its parts, and a walking isochrone;
 - the rule checked on 10,000 random street points per origin for a few origins (points reached
-  within a cutoff covered, points beyond the buffer not, the reached streets drawn from points
-  12.5 m apart, hence 12.5 m of slack): violations are reported;
+  within a cutoff covered, points beyond the buffer not; the reached streets drawn from points
+  12.5 m apart and the walks' start points, hence 12.5 m of slack): violations are reported;
 - peers: r5py cannot run here (it needs a Java runtime, absent), so the tools a user would pick
   in Python from the same reach: the convex hull of the reached nodes (what many scripts do:
   fast, wrong) and shapely's buffer-and-union of the reached street pieces (exact vector
@@ -92,7 +92,11 @@ def _reached_pieces(reach: Any, cutoff_s: float, crs: str) -> Any:
     xy = np.column_stack([smp.sample_x[ok], smp.sample_y[ok]])
     _, idx = np.unique(run[many], return_inverse=True)
     lines = shapely.linestrings(xy[many], indices=idx) if many.any() else np.empty(0, object)
-    return np.concatenate([np.atleast_1d(lines), shapely.points(xy[~many])])
+    # the walks' start points (a stop reached just before the cutoff reaches only around it)
+    src_arc = np.repeat(np.arange(reach.streets.n_arcs), np.diff(reach.source_ptr))
+    on = reach.arc_point_times(src_arc, reach.source_frac) <= cutoff_s
+    sx, sy = smp.xy(src_arc[on], reach.source_frac[on])
+    return np.concatenate([np.atleast_1d(lines), shapely.points(xy[~many]), shapely.points(sx, sy)])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -74,8 +74,11 @@ def check_rule(net: Network, reach: Reach, frame, params: IsochroneParams, n: in
     # the reached set, densely: every metre of every street
     lengths = np.asarray(net.streets.arc_length_m)[arcs]
     reps = np.maximum(np.ceil(lengths).astype(int), 1)
-    d_arc = np.repeat(arcs, reps + 1).astype(np.int32)
-    d_frac = np.concatenate([np.linspace(0, 1, r + 1) for r in reps])
+    # with the walks' start points: a stop reached just before a cutoff reaches a few
+    # centimetres around it, maybe between two dense points
+    src_arc = np.repeat(np.arange(net.streets.n_arcs), np.diff(reach.source_ptr))
+    d_arc = np.concatenate([np.repeat(arcs, reps + 1), src_arc]).astype(np.int32)
+    d_frac = np.concatenate([*(np.linspace(0, 1, r + 1) for r in reps), reach.source_frac])
     d_t = reach.arc_point_times(d_arc, d_frac)
     d_xy = street_points(net, frame.crs.to_string(), d_arc, d_frac)
     some_far = False
