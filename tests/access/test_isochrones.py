@@ -61,8 +61,9 @@ def walkable_arcs(net: Network) -> np.ndarray:
 
 
 def check_rule(net: Network, reach: Reach, frame, params: IsochroneParams, n: int) -> None:
-    """Every street point reached within a cutoff is covered by its polygon; every point
-    farther than ``params.outside_m`` from all the street points reached within it is not."""
+    """Every street point reached within a cutoff is covered by its (valid) polygon; every
+    point farther than ``params.outside_m`` from all the street points reached within it is
+    not."""
     rng = np.random.default_rng(7)
     arcs = walkable_arcs(net)
     arc = rng.choice(arcs, n).astype(np.int32)
@@ -84,6 +85,7 @@ def check_rule(net: Network, reach: Reach, frame, params: IsochroneParams, n: in
     some_far = False
     for cutoff, poly in zip(frame["cutoff"], frame.geometry, strict=True):
         c = 60.0 * cutoff
+        assert shapely.is_valid(poly)
         inside = shapely.covers(poly, pts)
         reached = t <= c
         assert inside[reached].all(), f"{cutoff} min: a reached street point is outside"
