@@ -17,7 +17,8 @@ planner would answer for every destination at once, by the planner's own rules:
 Times are seconds after the departure (waiting at the origin included), floats: the planner
 reports whole seconds, ``ceil`` of these. A network built without streets has no nodes: its
 reach is a set of straight-line walks from the reached stops and the origins
-(:attr:`Reach.estimated`), as the planner estimates egress legs there.
+(:attr:`Reach.estimated`), as the planner estimates egress legs there; so are the walks to a
+point farther than ``max_snap_m`` from every street.
 
 Two limits of the equivalence, both from the planner: its egress walk is measured from the
 destination to the stop (the same on streets walked both ways, which the walk profile makes of
@@ -50,8 +51,9 @@ DEFAULT_OPTIONS = PlanOptions()
 class Reach:
     """Travel times from origins over a network (see the module docstring).
 
-    Street arrays are empty when the network has no streets (``estimated``): then the
-    ``point_*`` arrays hold the straight-line walks instead.
+    Street arrays are empty when the network has no streets (``estimated``); the ``point_*``
+    arrays hold a transit reach's straight-line walks (every walk without streets, the walks to
+    points off the streets otherwise).
     """
 
     mode: str
@@ -92,7 +94,8 @@ class Reach:
     """float64[S]: earliest time at each stop (by a trip, a footpath or the access walk),
     seconds; empty for street modes."""
     point_lon: np.ndarray
-    """float64[q]: without streets, the points walks start from (reached stops, origins) ..."""
+    """float64[q]: straight-line walks (transit), for points off the streets or every point
+    without streets: the longitude of each start (a stop reached by a trip, an origin) ..."""
     point_lat: np.ndarray
     """float64[q]: ... their latitudes ..."""
     point_s: np.ndarray
