@@ -20,10 +20,12 @@ reach is a set of straight-line walks from the reached stops and the origins
 (:attr:`Reach.estimated`), as the planner estimates egress legs there; so are the walks to a
 point farther than ``max_snap_m`` from every street.
 
-Two limits of the equivalence, both from the planner: its egress walk is measured from the
-destination to the stop (the same on streets walked both ways, which the walk profile makes of
-every footway and street but a barrier's one-way passage), and a stop off the streets (not
-linked) walks to no street point.
+Three limits of the equivalence: the planner measures its egress walk from the destination to
+the stop (the same on streets walked both ways, which the walk profile makes of every footway
+and street but a barrier's one-way passage); a stop off the streets (not linked) walks to no
+street point; an origin farther than ``max_snap_m`` from the streets walks to the stops as the
+planner does (straight lines) but has no direct walk to street points, where the planner
+estimates one on the straight line.
 """
 
 from __future__ import annotations
