@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from arverne.access.reach import ReachSearch, compute_reach
 from arverne.errors import InputError, NoRouteError
 from arverne.network.network import Network
-from arverne.routing.planner import Planner
+from arverne.routing.planner import Planner, PlanOptions
 from arverne.routing.streets import street_matrix
 from tests.access.town import build_town
 
 DAY = dt.date(2024, 3, 5)
 MAX = dt.timedelta(hours=3)
+DEFAULT = PlanOptions()
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +51,18 @@ def street_point(net: Network, arc: int, frac: float, dx: float, dy: float) -> t
     return lat, lon
 
 
-def planner_s(planner: Planner, o: tuple[float, float], d: tuple[float, float], when: dt.datetime):
+def planner_s(
+    planner: Planner,
+    o: tuple[float, float],
+    d: tuple[float, float],
+    when: dt.datetime,
+    options: PlanOptions = DEFAULT,
+) -> float:
     """The planner's earliest arrival at d, seconds after ``when`` (inf: no journey)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            journeys = planner.plan(o, d, depart_at=when)
+            journeys = planner.plan(o, d, depart_at=when, options=options)
     except NoRouteError:
         return math.inf
     start = when.replace(tzinfo=journeys[0].arrival.tzinfo)
@@ -79,27 +86,39 @@ points = st.tuples(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     town=st.integers(0, 1),
     origin=points,
     dests=st.lists(points, min_size=1, max_size=6),
     minute=st.integers(6 * 60 + 50, 9 * 60 + 30),
+    egress=st.sampled_from([120, 300, 900]),
+    direct=st.sampled_from([240, 3600]),
+    speed=st.sampled_from([0.9, 1.3]),
 )
 def test_transit_reach_equals_the_planners_door_to_door_query(
-    towns: list, town: int, origin: tuple, dests: list, minute: int
+    towns: list,
+    town: int,
+    origin: tuple,
+    dests: list,
+    minute: int,
+    egress: int,
+    direct: int,
+    speed: float,
 ) -> None:
-    """Random towns, origins and destinations near the streets, departures 06:50-09:30: the
+    """Random towns, origins and destinations near the streets, departures 06:50-09:30, egress
+    walks limited to 2, 5 or 15 minutes, direct walks to 4 or 60, two walking speeds: the
     reach's time to each destination, rounded up, is the planner's earliest arrival."""
     net, planner, search = towns[town]
     when = dt.datetime.combine(DAY, dt.time(minute // 60, minute % 60))
+    opts = PlanOptions(max_walk_egress_s=egress, max_direct_s=direct, walk_speed_mps=speed)
     o = street_point(net, *origin)
-    reach = search.reach(o, departure=when, max_time=MAX)
+    reach = search.reach(o, departure=when, max_time=MAX, options=opts)
     for spec in dests:
         d = street_point(net, *spec)
         got = float(reach.times_at([d[0]], [d[1]])[0])
-        want = planner_s(planner, o, d, when)
+        want = planner_s(planner, o, d, when, opts)
         assert same(got, want, MAX.total_seconds()), (o, d, got, want)
 
 
