@@ -19,7 +19,9 @@ reached within ``c`` lies outside it. Step 1 keeps a point between each reached 
 way in within ``r / 2`` of it; pixel centres lie within ``r / sqrt(2)`` of their points.
 
 The travel-time surface is that pixel grid in minutes (a GeoTIFF): the earliest time of a
-street point within ``buffer_m``. On a network built without streets the walks from the stops
+street point within ``buffer_m``. Only street points count on a network with streets: the
+straight-line walks a reach gives to points off the streets (and from stops not linked to
+them) are not drawn. On a network built without streets the walks from the stops
 are straight lines (great circle times the detour, limited as the planner limits them), the
 pixels take the earliest straight-line arrival, and every output says ``estimated``.
 """
