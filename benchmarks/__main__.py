@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench_tours",
     "bench_darp",
     "bench_booking",
+    "bench_access",
     "bench_isochrones",
 )
 

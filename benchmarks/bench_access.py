@@ -9,8 +9,9 @@ writes ``benchmarks/results/bench_access.json`` (parts not run keep their last r
   Dijkstra (``scipy.sparse.csgraph.dijkstra`` from the origins' nodes). The points are street
   nodes, so the three answer the same question: results are compared (pandana and scipy give
   node-to-node costs; Arverne rounds a walk's seconds up, so walks compare in metres).
-- ``growth``: walk matrix 200 origins x 1,000 destinations on the shared street extracts of
-  growing size (Porto Alegre, Andorra, Monaco): seconds per origin against graph nodes.
+- ``growth``: walk matrices on the shared street extracts by graph size (Andorra, Monaco, Porto
+  Alegre, the largest graph): the hierarchy's build and 1,000 x 1,000 query, and one Dijkstra
+  search per origin (200 x 1,000).
 - ``transit``: the full Porto Alegre hexgrid (1,227 cells) all to all, transit + walk,
   departures every minute 12:00-12:59 on Monday 2019-05-13, percentiles 5/25/50/75/95, in a
   fresh process (peak memory is its own), 2 threads; the baseline is a plain compiled
@@ -145,11 +146,20 @@ def bench_street(network: Any) -> dict[str, Any]:
         wall, cpu, pan = _timed(lambda a=a, b=b, pn=pn: pn.shortest_path_lengths(a, b))
         pan = np.asarray(pan, np.float64).reshape(1000, 1000)
 
-        graph = csr_matrix((w, (tail, head)), shape=(s.n_nodes, s.n_nodes))
+        # scipy sums parallel arcs and drops zero weights: keep the least arc of each pair,
+        # zero costs as a tiny positive one
+        order = np.lexsort((w, head, tail))
+        first = np.ones(order.size, np.bool_)
+        first[1:] = (tail[order][1:] != tail[order][:-1]) | (head[order][1:] != head[order][:-1])
+        keep = order[first]
+        graph = csr_matrix(
+            (np.maximum(w[keep], 1e-9), (tail[keep], head[keep])), shape=(s.n_nodes, s.n_nodes)
+        )
         swall, scpu, sp = _timed(lambda g=graph: dijkstra(g, indices=nodes)[:, nodes])
-        want = pan / opts.walk_speed_mps if mode == "walk" else pan
-        # Arverne rounds each street journey up to a whole second
-        diff = np.abs(got - np.ceil(want - 1e-6))
+        speed = opts.walk_speed_mps if mode == "walk" else 1.0
+        # Arverne rounds each street journey up to a whole second; scipy is the exact answer
+        diff = np.abs(got - np.ceil(sp / speed - 1e-6))
+        diff_pandana = np.abs(got - np.ceil(pan / speed - 1e-6))
         out[mode] = {
             **{
                 name: {"wall_s": round(r[0], 3), "cpu_s": round(r[1], 3)}
@@ -166,7 +176,9 @@ def bench_street(network: Any) -> dict[str, Any]:
                 wall / runs["arverne_2_threads"][0], 2
             ),
             "ratio_scipy_to_arverne_2_threads": round(swall / runs["arverne_2_threads"][0], 2),
-            "cells_differing_from_pandana_by_more_than_1s": int((diff > 1.0).sum()),
+            "cells_differing_from_scipy_by_more_than_1s": int((diff > 1.0).sum()),
+            "cells_differing_from_pandana_by_more_than_1s": int((diff_pandana > 1.0).sum()),
+            "pandana_vs_scipy_cells_differing": int((np.abs(pan - sp) > 1e-3).sum()),
             "pandana_vs_scipy_max_abs_diff": float(np.nanmax(np.abs(pan - sp))),
         }
         print(mode, json.dumps(out[mode]), flush=True)
@@ -174,47 +186,55 @@ def bench_street(network: Any) -> dict[str, Any]:
 
 
 def bench_growth() -> dict[str, Any]:
-    """Walk matrix 200 x 1,000 on extracts of growing size: seconds per origin vs nodes."""
+    """Walk matrices on the shared extracts by graph size: the contraction hierarchy's build
+    and 1,000 x 1,000 query, and one Dijkstra search per origin (200 x 1,000)."""
+    import arverne.access.matrix_runner as runner
     from arverne.access.matrix import travel_time_matrix
     from arverne.network.network import Network
     from arverne.network.streets import build_streets
+    from arverne.routing.street_ch import street_hierarchy
 
+    kw = {"modes": ("walk",), "departure": DEPARTURE, "max_time": dt.timedelta(hours=48)}
     rows = []
     for name, path in (
-        ("porto-alegre", POA / "poa_osm.pbf"),
         ("andorra", DATA / "osm" / "andorra" / "andorra.osm.pbf"),
         ("monaco", DATA / "osm" / "monaco" / "monaco.osm.pbf"),
+        ("porto-alegre", POA / "poa_osm.pbf"),
     ):
         streets = build_streets(path)
         net = Network(streets=streets)
         _, pts = node_points(streets, 1000, seed=2)
-        o = pts.head(200)
+        _, build_cpu, _ = _timed(lambda s=streets: street_hierarchy(s, "walk", cost="length"))
 
-        def run(net: Any = net, o: Any = o, pts: Any = pts) -> Any:
-            return travel_time_matrix(
-                net,
-                o,
-                pts,
-                modes=("walk",),
-                departure=DEPARTURE,
-                max_time=dt.timedelta(hours=48),
-                workers=1,
-            )
+        def by_hierarchy(net: Any = net, pts: Any = pts) -> Any:
+            return travel_time_matrix(net, pts, workers=1, **kw)
 
-        run()
-        wall, cpu, _ = _timed(run)
+        def by_dijkstra(net: Any = net, pts: Any = pts) -> Any:
+            old = runner.HIERARCHY_MIN_ORIGINS
+            runner.HIERARCHY_MIN_ORIGINS = 10**9
+            try:
+                return travel_time_matrix(net, pts.head(200), pts, workers=1, **kw)
+            finally:
+                runner.HIERARCHY_MIN_ORIGINS = old
+
+        by_hierarchy()
+        by_dijkstra()
+        wall, cpu, _ = _timed(by_hierarchy)
+        dwall, dcpu, _ = _timed(by_dijkstra)
         rows.append(
             {
                 "extract": name,
                 "nodes": streets.n_nodes,
                 "arcs": streets.n_arcs,
-                "wall_s": round(wall, 3),
-                "cpu_s": round(cpu, 3),
-                "ms_per_origin_cpu": round(cpu / 200 * 1000, 3),
+                "hierarchy_build_cpu_s": round(build_cpu, 3),
+                "hierarchy_1000x1000_cpu_s": round(cpu, 3),
+                "hierarchy_1000x1000_wall_s": round(wall, 3),
+                "dijkstra_ms_per_origin_cpu": round(dcpu / 200 * 1000, 3),
+                "dijkstra_wall_s_200x1000": round(dwall, 3),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
-    return {"walk_200x1000": rows}
+    return {"walk": rows}
 
 
 TRANSIT_CHILD = """
@@ -323,10 +343,15 @@ def bench_dask(network: Any) -> dict[str, Any]:
         ):
             # warm-up: every worker opens the network and loads the kernels
             travel_time_matrix(network, hexes.head(8), hexes, client=client, **kw)
-            t0 = time.perf_counter()
+            cpu0 = client.run(time.process_time)
+            t0, c0 = time.perf_counter(), time.process_time()
             travel_time_matrix(network, hexes.head(300), hexes, client=client, **kw)
             out[f"workers_{k}_wall_s"] = round(time.perf_counter() - t0, 3)
-        print(k, out[f"workers_{k}_wall_s"], flush=True)
+            out[f"workers_{k}_client_cpu_s"] = round(time.process_time() - c0, 3)
+            cpu1 = client.run(time.process_time)
+            out[f"workers_{k}_cpu_s"] = {w: round(cpu1[w] - cpu0[w], 3) for w in cpu1}
+            out[f"workers_{k}_load_avg_after"] = os.getloadavg()
+        print(k, out[f"workers_{k}_wall_s"], out[f"workers_{k}_cpu_s"], flush=True)
     out["speed_up_1_to_2"] = round(out["workers_1_wall_s"] / out["workers_2_wall_s"], 2)
     return out
 

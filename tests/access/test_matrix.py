@@ -78,6 +78,7 @@ points = st.lists(
     start_s=st.integers(8 * 3600, 10 * 3600),
     walk_s=st.sampled_from([300, 600, 900]),
     max_transfers=st.integers(0, 3),
+    access=st.sampled_from(["walk", "walk", "bike", "car"]),
 )
 def test_cells_and_percentiles_equal_single_queries(
     feed: GenFeed,
@@ -86,11 +87,13 @@ def test_cells_and_percentiles_equal_single_queries(
     start_s: int,
     walk_s: int,
     max_transfers: int,
+    access: str,
 ) -> None:
     """Random small feeds (stops 445 m apart, no streets: straight-line walks), random points:
     with no window every cell equals one planner query's earliest door-to-door arrival minus
     the departure; over a 5-minute window the percentiles 20..100 are the sorted answers of
-    the planner at each minute (so every minute's value is one single query's)."""
+    the planner at each minute (so every minute's value is one single query's). Walk, bike
+    or car access (car: a direct journey only, as the planner)."""
     net = _network(feed)
     planner = Planner(net)
     opts = PlanOptions(
@@ -98,6 +101,7 @@ def test_cells_and_percentiles_equal_single_queries(
         max_walk_egress_s=walk_s,
         max_direct_s=walk_s,
         max_transfers=max_transfers,
+        access_mode=access,
     )
     o = pd.DataFrame(
         {"id": range(len(origins)), "lat": [p[0] for p in origins], "lon": [p[1] for p in origins]}
@@ -113,13 +117,22 @@ def test_cells_and_percentiles_equal_single_queries(
         seconds=start_s
     )
     max_time = dt.timedelta(hours=3)
+    modes = (access, "transit")
     single = travel_time_matrix(
-        net, o, d, departure=start, window=dt.timedelta(0), options=opts, max_time=max_time
+        net,
+        o,
+        d,
+        departure=start,
+        window=dt.timedelta(0),
+        options=opts,
+        max_time=max_time,
+        modes=modes,
     )
     ranged = travel_time_matrix(
         net,
         o,
         d,
+        modes=modes,
         departure=start,
         window=dt.timedelta(minutes=5),
         percentiles=(20, 40, 60, 80, 100),

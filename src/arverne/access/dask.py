@@ -48,7 +48,7 @@ def _runner(folder: str, job_key: str, job: MatrixJob) -> MatrixRunner:
 
 def _chunk_task(
     folder: str, job_key: str, job: MatrixJob, lon: np.ndarray, lat: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
     """One chunk of origins, run on a worker."""
     return _runner(folder, job_key, job).chunk(lon, lat)
 
@@ -60,8 +60,9 @@ def run_on_client(
     pieces: list[tuple[np.ndarray, np.ndarray]],
     *,
     in_flight_per_worker: int = 2,
-) -> Iterator[np.ndarray]:
-    """Run chunks of origins on the client's workers; yield their times in order.
+) -> Iterator[tuple[np.ndarray, int]]:
+    """Run chunks of origins on the client's workers; yield their results in order
+    (:meth:`MatrixRunner.chunk`).
 
     Raises
     ------

@@ -10,8 +10,10 @@ reached within ``max_time``.
   the last stop, both snaps counted, the direct street journey included, waiting at the origin
   counted. These are exactly the planner's answers (the same access, egress and direct legs,
   :mod:`arverne.routing.legs`, and the same RAPTOR kernel).
-* Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): bounded Dijkstra searches on
-  the street graph, both snaps included; the time does not depend on the departure.
+* Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): the street journeys of the
+  planner's direct legs, both snaps included, by one bounded Dijkstra search per origin or,
+  from :data:`~arverne.access.matrix_runner.HIERARCHY_MIN_ORIGINS` origins, by a contraction
+  hierarchy (:mod:`arverne.routing.street_ch`, same answers); the departure plays no part.
 
 The work is split by chunks of origins that run in parallel: threads of this process
 (``workers``; the kernels release the GIL) or the workers of a Dask cluster (``client``, see
@@ -28,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from arverne.access.matrix_runner import MatrixJob, MatrixRunner, matrix_job, read_points
+from arverne.access.matrix_runner import (
+    MatrixJob,
+    MatrixRunner,
+    matrix_job,
+    read_points,
+    warn_estimates,
+)
 from arverne.network.network import Network
 from arverne.routing.options import INF, PlanOptions
 
@@ -38,8 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["read_points_file", "travel_time_matrix", "write_travel_time_matrix"]
 
 CELLS_PER_CHUNK = 400_000
-"""Cells (pairs x percentiles or minutes) computed per chunk of origins: bounds each chunk's
-memory."""
+"""Cells (pairs x percentiles) computed per chunk of origins: bounds each chunk's memory."""
 
 
 def read_points_file(path: str | Path) -> pd.DataFrame:
@@ -64,8 +71,10 @@ def read_points_file(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: not a readable vector file ({exc})") from None
 
 
-def _chunks(n_o: int, n_d: int, width: int) -> list[tuple[int, int]]:
-    size = max(1, min(256, CELLS_PER_CHUNK // max(n_d * width, 1)))
+def _chunks(n_o: int, n_d: int, width: int, parallel: int) -> list[tuple[int, int]]:
+    """Chunks of origins: at most CELLS_PER_CHUNK cells, and four per worker or more (balance)."""
+    balance = -(-n_o // (4 * max(parallel, 1)))
+    size = max(1, min(256, CELLS_PER_CHUNK // max(n_d * width, 1), balance))
     return [(a, min(a + size, n_o)) for a in range(0, n_o, size)]
 
 
@@ -80,7 +89,7 @@ def _frame(
         "from_id": np.repeat(o_ids, n_d),
         "to_id": np.tile(job.dest.ids, n_o),
     }
-    minutes = np.where(times >= INF, np.nan, times / 60.0).reshape(n_o * n_d, -1)
+    minutes = np.where(times >= INF, np.nan, times / 60.0).reshape(n_o * n_d, times.shape[2])
     if len(percentiles) == 1:
         cols["travel_time"] = minutes[:, 0]
     else:
@@ -123,29 +132,37 @@ def iter_matrix(
         options=options,
         n_origins=orig.ids.size,
     )
-    bounds = _chunks(orig.ids.size, dest.ids.size, max(job.ranks.size, job.n_minutes))
+    if client is not None:
+        parallel = len(client.scheduler_info().get("workers", {}))
+    else:
+        parallel = workers or len(os.sched_getaffinity(0))
+    bounds = _chunks(orig.ids.size, dest.ids.size, job.ranks.size, parallel)
     pieces = [(orig.lon[a:b], orig.lat[a:b]) for a, b in bounds]
     if client is not None:
         from arverne.access.dask import run_on_client
 
         results = run_on_client(client, network, job, pieces)
     else:
-        results = _run_threads(MatrixRunner(network, job), pieces, workers)
-    for (a, b), times in zip(bounds, results, strict=True):
+        results = _run_threads(MatrixRunner(network, job), pieces, parallel)
+    if not bounds:  # no origins: one empty chunk, so tables and files still get their columns
+        yield _frame(job, orig.ids, np.zeros((0, dest.ids.size, job.ranks.size)), percentiles)
+    estimated = 0
+    for (a, b), (times, n_estimated) in zip(bounds, results, strict=True):
+        estimated += n_estimated
         yield _frame(job, orig.ids[a:b], times, percentiles)
         if progress is not None:
             progress(b, orig.ids.size)
+    warn_estimates(estimated, "origins", job.options)
 
 
 def _run_threads(
-    runner: MatrixRunner, pieces: list[tuple[np.ndarray, np.ndarray]], workers: int | None
-) -> Iterator[np.ndarray]:
-    """Chunks computed by ``workers`` threads (default: the CPUs this process may use), in
-    order, at most two per thread in flight (memory stays bounded).
+    runner: MatrixRunner, pieces: list[tuple[np.ndarray, np.ndarray]], n: int
+) -> Iterator[tuple[np.ndarray, int]]:
+    """Chunks computed by ``n`` threads, in order, at most two per thread in flight (memory
+    stays bounded).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    n = workers or len(os.sched_getaffinity(0))
     if n <= 1 or len(pieces) <= 1:
         for lon, lat in pieces:
             yield runner.chunk(lon, lat)

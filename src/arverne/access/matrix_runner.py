@@ -31,8 +31,8 @@ STREET_MODES = ("walk", "bike", "car", "tractor")
 ACCESS_MODES = ("walk", "bike", "car")
 HIERARCHY_MIN_ORIGINS = 300
 """From this many origins a street-only matrix builds (once per process and mode) a
-contraction hierarchy: its build costs about a thousand Dijkstra searches on Porto Alegre (car
-0.6 s, walk 2 s), each origin then about a hundredth of one."""
+contraction hierarchy: on Porto Alegre its build costs some 300 (car, 0.6 s) to 700 (walk, 2 s)
+Dijkstra searches, each origin then about a tenth of one (bench_access, growth)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def matrix_job(
             usable,
             options,
         )
-        _warn_estimates(egress, "destinations", options)
+        warn_estimates(int(egress.fell_back.sum()), "destinations", options)
     return MatrixJob(
         mode=mode,
         options=options,
@@ -222,8 +222,8 @@ def matrix_job(
     )
 
 
-def _warn_estimates(legs: StationTimes, label: str, options: PlanOptions) -> None:
-    n = int(legs.fell_back.sum())
+def warn_estimates(n: int, label: str, options: PlanOptions) -> None:
+    """One warning for the ``n`` points whose walks to the stops are straight-line estimates."""
     if n:
         warnings.warn(
             f"{n} {label} have no street within {options.max_snap_m:.0f} m or no linked stop "
@@ -233,18 +233,21 @@ def _warn_estimates(legs: StationTimes, label: str, options: PlanOptions) -> Non
         )
 
 
-_SEARCHES: dict[int, Search] = {}
+_LAST_SEARCH: list[Search] = []
+"""The search arrays of the last network used (one entry: many scenario networks in a row
+must not pile up)."""
 _SEARCH_LOCK = threading.Lock()
 
 
 def _search(network: Network) -> Search:
-    """The planner's search arrays of a network, built once per network object and process."""
+    """The planner's search arrays of a network, reused while the same network is asked for."""
     from arverne.routing.search import Search
 
     with _SEARCH_LOCK:
-        search = _SEARCHES.get(id(network))
-        if search is None or search.network is not network:
-            search = _SEARCHES[id(network)] = Search(network)
+        if _LAST_SEARCH and _LAST_SEARCH[0].network is network:
+            return _LAST_SEARCH[0]
+        search = Search(network)
+        _LAST_SEARCH[:] = [search]
         return search
 
 
@@ -305,17 +308,18 @@ class MatrixRunner:
 
     def chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool = False
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, int]:
         """Travel times from some origins to every destination, seconds (INF unreachable).
 
         Returns int32[o, d, p] (one value per percentile), or int32[o, d, m] (one per
-        departure minute) with ``per_minute``.
+        departure minute) with ``per_minute``; and how many of these origins walk to the stops
+        on straight-line estimates (the caller warns once for all chunks).
         """
         if self.job.mode == "transit":
             return self._transit_chunk(o_lon, o_lat, per_minute=per_minute)
         times = self._street_chunk(o_lon, o_lat)
         width = self.job.n_minutes if per_minute else self.job.ranks.size
-        return np.repeat(times[:, :, None], width, axis=2)
+        return np.repeat(times[:, :, None], width, axis=2), 0
 
     def _street_chunk(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         job, options = self.job, self.job.options
@@ -383,7 +387,7 @@ class MatrixRunner:
 
     def _transit_chunk(
         self, o_lon: np.ndarray, o_lat: np.ndarray, *, per_minute: bool
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, int]:
         from arverne.kernels.raptor_bundles import RaptorQuery
         from arverne.kernels.travel_times import percentile_rows, range_travel_times
         from arverne.routing.legs import station_times
@@ -400,7 +404,6 @@ class MatrixRunner:
                 options,
             )
             direct = self._direct(o_lon, o_lat)
-        _warn_estimates(acc, "origins", options)
         state = self._thread_state()
         n_o, n_d = o_lon.size, job.dest.ids.size
         width = job.n_minutes if per_minute else job.ranks.size
@@ -439,6 +442,7 @@ class MatrixRunner:
                 query,
                 state.labels,
                 self.minutes,
+                self._minutes_to_run(query),
                 job.max_time_s,
                 self.stop_dest_ptr,
                 self.stop_dest,
@@ -450,7 +454,32 @@ class MatrixRunner:
             )
             if not per_minute:
                 percentile_rows(minute_times, job.ranks, out[i])
-        return out
+        return out, int(acc.fell_back.sum())
+
+    def _minutes_to_run(self, query: Any) -> np.ndarray:
+        """bool[m]: the departure minutes whose RAPTOR run may find something new: those with
+        a departure from the origin (a boardable trip at an access stop, minus the walk to it)
+        before the next minute, and the last minute. From any other minute the first ride, so
+        every arrival, is the next minute's: its run is skipped (most minutes of a rural line).
+        """
+        from arverne.kernels.raptor import collect_departures
+
+        run = np.zeros(self.minutes.size, np.bool_)
+        run[-1] = True
+        if query.access_stop.size:
+            deps = collect_departures(
+                self.kernel_tt,
+                self.day_col,
+                self.day_off,
+                self.trip_ok,
+                self.stop_ok,
+                query.access_stop,
+                query.access_s.astype(np.int64),
+                int(self.minutes[0]),
+                int(self.minutes[-1]) + 59,
+            )
+            run[(deps - self.minutes[0]) // 60] = True
+        return run
 
     def _direct(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         """int64[o, d]: the planner's direct street journey, seconds (INF when not offered)."""

@@ -6,8 +6,9 @@ that day's start ("noon minus 12 h", so daylight-saving days work); trips of the
 are found.
 
 Every walk counts both snaps (from each point to its street): access, egress and the direct
-journey alike. Where a point has no street within ``max_snap_m`` (or the network has no
-streets), the walk is estimated on the straight line (:func:`straight_line`), one rule for
+journey alike, computed by :mod:`arverne.routing.legs` (which travel-time matrices share).
+Where a point has no street within ``max_snap_m`` (or the network has no streets), the walk is
+estimated on the straight line (:func:`~arverne.routing.legs.straight_line`), one rule for
 access, egress and direct legs, and the leg says so (``Leg.estimated``).
 """
 

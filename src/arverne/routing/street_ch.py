@@ -138,6 +138,8 @@ def street_hierarchy(streets: StreetGraph, mode: str, *, cost: str = "time") -> 
         hit = _CACHE.get(key)
         if hit is not None and hit[0]() is streets:
             return hit[1]
+        for old in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
+            del _CACHE[old]
         ch = StreetHierarchy(streets, mode, cost=cost)
         _CACHE[key] = (weakref.ref(streets), ch)
         return ch
