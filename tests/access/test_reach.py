@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,6 +121,25 @@ def test_transit_reach_equals_the_planners_door_to_door_query(
         got = float(reach.times_at([d[0]], [d[1]])[0])
         want = planner_s(planner, o, d, when, opts)
         assert same(got, want, MAX.total_seconds()), (o, d, got, want)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(3, 10_000), dests=st.lists(points, min_size=4, max_size=8))
+def test_transit_reach_on_random_feeds_equals_the_planner(seed: int, dests: list) -> None:
+    """Towns drawn from random seeds (streets, stops, lines and headways all change), one
+    origin at 07:50: each destination's reach time, rounded up, is the planner's."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        net = build_town(Path(folder), seed)
+        planner = Planner(net)
+        when = dt.datetime.combine(DAY, dt.time(7, 50))
+        o = street_point(net, seed, 0.5, 0.0001, 0.0)
+        reach = ReachSearch(net).reach(o, departure=when, max_time=MAX)
+        for spec in dests:
+            d = street_point(net, *spec)
+            got = float(reach.times_at([d[0]], [d[1]])[0])
+            assert same(got, planner_s(planner, o, d, when), MAX.total_seconds()), (seed, d)
 
 
 @settings(
