@@ -17,6 +17,7 @@ BENCHMARKS = (
     "bench_realtime",
     "bench_diagnosis",
     "bench_access",
+    "bench_isochrones",
     "bench_service",
 )
 

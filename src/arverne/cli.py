@@ -450,6 +450,52 @@ def diagnose(
 
 
 @app.command()
+def isochrones(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    origin: Annotated[
+        list[str], typer.Option("--from", help="origin as LAT,LON (repeatable: several origins)")
+    ],
+    out_file: Annotated[Path, typer.Option("-o", "--out", help="output .gpkg or .geojson")],
+    at: Annotated[
+        str | None, typer.Option("--at", help='"YYYY-MM-DD HH:MM" departure (transit)')
+    ] = None,
+    cutoffs: Annotated[str, typer.Option(help="minutes, comma-separated")] = "10,20,30,45,60",
+    mode: Annotated[str, typer.Option(help="transit, walk, bike, car or tractor")] = "transit",
+    raster: Annotated[
+        Path | None, typer.Option("--raster", help="also write the travel-time surface (.tif)")
+    ] = None,
+    pixel: Annotated[float, typer.Option(help="pixel side, metres")] = 25.0,
+    buffer: Annotated[float, typer.Option(help="area around the reached streets, metres")] = 100.0,
+) -> None:
+    """Isochrones from one origin or several: polygons per cutoff and a travel-time surface."""
+    from arverne.access.isochrones import IsochroneParams, write_isochrone_files
+    from arverne.network import Network
+    from arverne.routing.planner import parse_lat_lon
+
+    outputs = [_output_file(out_file, network_dir)]
+    if raster is not None:
+        outputs.append(_output_file(raster, network_dir))
+    try:
+        minutes = [float(c) for c in cutoffs.split(",") if c.strip()]
+    except ValueError:
+        raise InputError(f"--cutoffs {cutoffs!r} is not minutes separated by commas") from None
+    frame = write_isochrone_files(
+        Network.load(network_dir),
+        [parse_lat_lon(o, "--from") for o in origin],
+        out_file,
+        raster=raster,
+        departure=_parse_at(at) if at is not None else None,
+        cutoffs=minutes,
+        mode=mode,
+        params=IsochroneParams(pixel_m=pixel, buffer_m=buffer),
+    )
+    label = " (estimated: straight-line walks, no streets)" if frame["estimated"].any() else ""
+    for cutoff, area in zip(frame["cutoff"], frame["area_km2"], strict=True):
+        out.print(f"{cutoff:g} min  {area:.2f} km²{label}")
+    out.print("wrote " + ", ".join(str(p) for p in outputs))
+
+
+@app.command()
 def matrix(
     network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
     origins: Annotated[Path, typer.Argument(help="origins: CSV (id, lat, lon) or GeoJSON/GPKG")],

@@ -162,3 +162,18 @@ def test_cli_matrix_writes_parquet(saved_network: Network, tmp_path: Path) -> No
     walk = runner.invoke(app, [*args, "--mode", "walk"])
     assert walk.exit_code == 0, walk.output
     assert len(pd.read_parquet(tmp_path / "m.parquet")) == 64
+
+
+def test_no_origins_give_an_empty_table_and_file(saved_network: Network, tmp_path: Path) -> None:
+    """No origin at all: an empty table with the percentile columns, and a Parquet file with
+    the same columns (not an error, not a missing file)."""
+    from arverne.access.matrix import write_travel_time_matrix
+
+    kw = {"departure": dt.datetime.combine(D0, dt.time(8)), "percentiles": (25, 75)}
+    empty = travel_time_matrix(saved_network, POINTS.head(0), POINTS, **kw)
+    assert list(empty.columns) == ["from_id", "to_id", "travel_time_p25", "travel_time_p75"]
+    assert len(empty) == 0
+    path = write_travel_time_matrix(
+        saved_network, POINTS.head(0), POINTS, path=tmp_path / "e.parquet", **kw
+    )
+    assert list(pd.read_parquet(path).columns) == list(empty.columns)

@@ -117,6 +117,8 @@ def test_unknown_job_ids_never_touch_the_disk(client: TestClient) -> None:
     r = client.get(f"/v1/jobs/{'0' * 32}/results/solution")
     assert r.status_code == 404
     r = client.get(f"/v1/jobs/{'0' * 32}/results/passwd")
+    assert r.status_code == 404
+    r = client.get(f"/v1/jobs/{'0' * 32}/results/..passwd")
     assert r.status_code == 400
 
 

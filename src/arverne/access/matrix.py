@@ -89,7 +89,7 @@ def _frame(
         "from_id": np.repeat(o_ids, n_d),
         "to_id": np.tile(job.dest.ids, n_o),
     }
-    minutes = np.where(times >= INF, np.nan, times / 60.0).reshape(n_o * n_d, -1)
+    minutes = np.where(times >= INF, np.nan, times / 60.0).reshape(n_o * n_d, times.shape[2])
     if len(percentiles) == 1:
         cols["travel_time"] = minutes[:, 0]
     else:
@@ -144,6 +144,8 @@ def iter_matrix(
         results = run_on_client(client, network, job, pieces)
     else:
         results = _run_threads(MatrixRunner(network, job), pieces, parallel)
+    if not bounds:  # no origins: one empty chunk, so tables and files still get their columns
+        yield _frame(job, orig.ids, np.zeros((0, dest.ids.size, job.ranks.size)), percentiles)
     estimated = 0
     for (a, b), (times, n_estimated) in zip(bounds, results, strict=True):
         estimated += n_estimated

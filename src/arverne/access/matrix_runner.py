@@ -442,6 +442,7 @@ class MatrixRunner:
                 query,
                 state.labels,
                 self.minutes,
+                self._minutes_to_run(query),
                 job.max_time_s,
                 self.stop_dest_ptr,
                 self.stop_dest,
@@ -454,6 +455,31 @@ class MatrixRunner:
             if not per_minute:
                 percentile_rows(minute_times, job.ranks, out[i])
         return out, int(acc.fell_back.sum())
+
+    def _minutes_to_run(self, query: Any) -> np.ndarray:
+        """bool[m]: the departure minutes whose RAPTOR run may find something new: those with
+        a departure from the origin (a boardable trip at an access stop, minus the walk to it)
+        before the next minute, and the last minute. From any other minute the first ride, so
+        every arrival, is the next minute's: its run is skipped (most minutes of a rural line).
+        """
+        from arverne.kernels.raptor import collect_departures
+
+        run = np.zeros(self.minutes.size, np.bool_)
+        run[-1] = True
+        if query.access_stop.size:
+            deps = collect_departures(
+                self.kernel_tt,
+                self.day_col,
+                self.day_off,
+                self.trip_ok,
+                self.stop_ok,
+                query.access_stop,
+                query.access_s.astype(np.int64),
+                int(self.minutes[0]),
+                int(self.minutes[-1]) + 59,
+            )
+            run[(deps - self.minutes[0]) // 60] = True
+        return run
 
     def _direct(self, o_lon: np.ndarray, o_lat: np.ndarray) -> np.ndarray:
         """int64[o, d]: the planner's direct street journey, seconds (INF when not offered)."""

@@ -31,6 +31,7 @@ def range_travel_times(
     query: RaptorQuery,
     lab: RaptorLabels,
     minutes: np.ndarray,
+    run: np.ndarray,
     max_time_s: int,
     stop_dest_ptr: np.ndarray,
     stop_dest: np.ndarray,
@@ -53,6 +54,10 @@ def range_travel_times(
         Label state (reset here first).
     minutes
         int64[m]: departure times in the query frame, seconds, increasing.
+    run
+        bool[m]: minutes to run RAPTOR from; at the others the labels are the next minute's
+        (no departure from the origin before it: the caller checks), only the travel times
+        are read again.
     max_time_s
         Longest travel time kept; longer ones are unreachable (INF).
     stop_dest_ptr, stop_dest, stop_dest_s
@@ -99,7 +104,7 @@ def range_travel_times(
             query.max_fp_s,
             query.min_change_s,
         )
-        if query.access_stop.shape[0] > 0:
+        if run[j] and query.access_stop.shape[0] > 0:
             raptor_run(tt, q, lab)
         for i in range(lab.n_touched[0]):
             s = lab.touched_list[i]

@@ -6,8 +6,9 @@ that day's start ("noon minus 12 h", so daylight-saving days work); trips of the
 are found.
 
 Every walk counts both snaps (from each point to its street): access, egress and the direct
-journey alike. Where a point has no street within ``max_snap_m`` (or the network has no
-streets), the walk is estimated on the straight line (:func:`straight_line`), one rule for
+journey alike, computed by :mod:`arverne.routing.legs` (which travel-time matrices share).
+Where a point has no street within ``max_snap_m`` (or the network has no streets), the walk is
+estimated on the straight line (:func:`~arverne.routing.legs.straight_line`), one rule for
 access, egress and direct legs, and the leg says so (``Leg.estimated``).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -169,6 +170,37 @@ def point_query(
         to_stops=False,
     )
     return _query(search, when, acc, acc_info, egr, egr_info)
+
+
+def origin_query(
+    search: Search,
+    origins: Sequence[tuple[float, float]],
+    when: dt.datetime,
+    options: PlanOptions,
+) -> Query:
+    """The query of a one-to-all search from (lat, lon) points: their access legs as in
+    :func:`point_query`, no egress (every stop's label is the answer). Several origins share
+    one search: each stop keeps the earliest arrival from any of them.
+    """
+    _trip_ok, stop_ok = search.allowed(options)
+    usable = search.routable_stop & stop_ok
+    mode_a = "walk" if options.access_mode == "car" else options.access_mode
+    acc: list[tuple[int, int, int]] = []
+    acc_info: list[dict[str, Any]] = []
+    for origin in origins:
+        entries, info = _station_legs(
+            search,
+            origin,
+            "origin",
+            mode_a,
+            options.max_walk_access_s,
+            usable,
+            options,
+            to_stops=True,
+        )
+        acc += entries
+        acc_info += info
+    return _query(search, when, acc, acc_info, [], [])
 
 
 def _fallback_warning(where: str, mode: str, why: str, options: PlanOptions) -> None:

@@ -397,6 +397,17 @@ class Search:
         )
         return int(raptor_run(self.kernel_arrays(reverse), query, st.labels))
 
+    def arrivals(self, q: Query, t0: int, options: PlanOptions) -> tuple[np.ndarray, np.ndarray]:
+        """One-to-all from the query's access at ``t0`` (frame seconds): per stop, the earliest
+        arrival by a trip (where an egress leg may start, as in :meth:`traces`) and the earliest
+        arrival at all (by a trip, a footpath or the access walk); int32 frame seconds, INF
+        when unreached within ``options.max_duration_s``.
+        """
+        self.run(q, t0, options, reverse=False, reset=True)
+        st = self.state
+        by_trip = st.t_arr[-1].copy()
+        return by_trip, np.minimum(np.minimum(by_trip, st.f_arr[-1]), st.f_arr[0])
+
     def label_round(self, arr: np.ndarray, walk: np.ndarray, k: int, s: int) -> int:
         """The round where the label 'at most k rides' at stop s was set."""
         a, w = arr[k, s], walk[k, s]

@@ -68,7 +68,7 @@ class Job:
     status: str
     """``queued``, ``running``, ``succeeded`` or ``failed``."""
     progress: float
-    """0 to 1 (while running: the share of the job's time budget spent)."""
+    """0 to 1 (while running: the work done, or the share of a solver's time limit spent)."""
     message: str
     network_version: str
     created_at: dt.datetime
@@ -110,7 +110,65 @@ def _tours(
     return {"solution": "solution.json", "geojson": "tours.geojson", "gantt": "gantt.png"}
 
 
-KINDS: dict[str, Runner] = {"tours": _tours}
+def _matrix(
+    folder: Path, params: dict[str, Any], network: Any, progress: Progress
+) -> dict[str, str]:
+    """A travel-time matrix written as Parquet, origin chunk by chunk (progress per chunk)."""
+    import pandas as pd
+
+    from arverne.access.matrix import write_travel_time_matrix
+
+    origins = pd.DataFrame(params["origins"])
+    destinations = pd.DataFrame(params["destinations"]) if params["destinations"] else None
+    write_travel_time_matrix(
+        network,
+        origins,
+        destinations,
+        path=folder / "matrix.parquet",
+        departure=dt.datetime.fromisoformat(params["departure"]),
+        window=dt.timedelta(minutes=params["window_min"]),
+        percentiles=params["percentiles"],
+        modes=params["modes"],
+        max_time=dt.timedelta(minutes=params["max_time_min"]),
+        workers=1,
+        progress=lambda done, total: progress(0.95 * done / max(total, 1), "computing"),
+    )
+    return {"table": "matrix.parquet"}
+
+
+def _diagnosis(
+    folder: Path, params: dict[str, Any], network: Any, progress: Progress
+) -> dict[str, str]:
+    """A territory diagnosis: map, GeoPackage, tables, summaries and the zones as GeoJSON."""
+    import geopandas as gpd
+
+    from arverne.access.diagnosis import (
+        DiagnosisParams,
+        check_services,
+        check_zones,
+        compute_diagnosis,
+    )
+    from arverne.access.diagnosis_report import write_diagnosis
+
+    zones = check_zones(gpd.GeoDataFrame.from_features(params["zones"], crs="EPSG:4326"))
+    services = check_services(
+        gpd.GeoDataFrame.from_features(params["services"], crs="EPSG:4326"), "services"
+    )
+    options = DiagnosisParams(
+        at=dt.datetime.fromisoformat(params["at"]),
+        threshold_min=params["threshold_min"],
+        window_min=params["window_min"],
+        max_time_min=params["max_time_min"],
+    )
+    progress(0.0, "computing")
+    diagnosis = compute_diagnosis(network, zones, services, params=options)
+    progress(0.9, "writing results")
+    files = {name: path.name for name, path in write_diagnosis(diagnosis, folder).items()}
+    diagnosis.zones.to_crs("EPSG:4326").to_file(folder / "zones.geojson", driver="GeoJSON")
+    return {**files, "geojson": "zones.geojson"}
+
+
+KINDS: dict[str, Runner] = {"tours": _tours, "matrix": _matrix, "diagnosis": _diagnosis}
 """Job kind -> what its process runs."""
 
 MEDIA_TYPES = {
@@ -119,6 +177,8 @@ MEDIA_TYPES = {
     ".png": "image/png",
     ".parquet": "application/vnd.apache.parquet",
     ".gpkg": "application/geopackage+sqlite3",
+    ".csv": "text/csv; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
 }
 
 
@@ -276,7 +336,7 @@ def run_job(job_dir: Path, job_id: str) -> int:
     kind = row[0]
     params = json.loads((folder / "params.json").read_text("utf-8"))
     started = time.time()
-    budget = float(params.get("time_limit_s") or 0) or 1.0
+    budget = float(params.get("time_limit_s") or 0)  # a solver's time limit; else none
     state: dict[str, Any] = {"progress": 0.0, "message": "starting"}
     stop = threading.Event()
 
@@ -286,7 +346,8 @@ def run_job(job_dir: Path, job_id: str) -> int:
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_S):
-            share = min(0.95, max(state["progress"], (time.time() - started) / budget))
+            spent = (time.time() - started) / budget if budget else 0.0
+            share = min(0.95, max(state["progress"], spent))
             write(
                 "UPDATE jobs SET heartbeat_at = ?, progress = ?, message = ? "
                 "WHERE job_id = ? AND status = 'running'",

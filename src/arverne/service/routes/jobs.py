@@ -20,7 +20,8 @@ from arverne.service.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 
-ResultName = Literal["solution", "geojson", "gantt", "table", "geopackage"]
+RESULT_NAME = r"^[A-Za-z0-9_-]{1,60}$"
+"""A result's name (a key of the job's stored results, never a path)."""
 
 
 class JobOut(BaseModel):
@@ -128,10 +129,11 @@ def post_tours(
             "max_stops": limits.max_problem_stops,
         },
     )
-    return _accepted(job)
+    return accepted(job)
 
 
-def _accepted(job: JobOut) -> Any:
+def accepted(job: JobOut) -> Any:
+    """The 202 answer of a new job, with its Location."""
     return json_response(
         job.model_dump(mode="json"),
         status_code=202,
@@ -166,7 +168,7 @@ def get_job(ctx: Context, request: Request, job_id: Annotated[str, Path(max_leng
 def get_job_result(
     ctx: Context,
     job_id: Annotated[str, Path(max_length=64)],
-    name: ResultName,
+    name: Annotated[str, Path(pattern=RESULT_NAME)],
 ) -> Any:
     """Download one result of a succeeded job (409 while it runs or after it failed)."""
     job = ctx.need_jobs().get(job_id)
