@@ -388,10 +388,11 @@ def test_territory_diagnosis(
     assert page.locator("#diag-legend > div").count() >= 3
     shown = page.locator("#diag-show option").all_inner_texts()
     assert any("health" in o for o in shown) and not any("change" in o for o in shown)
+    page.screenshot(path=artifacts_dir() / "diagnosis.png")
     assert run().startswith("Diagnosis done")
     delta = [o for o in page.locator("#diag-show option").all_inner_texts() if "change" in o]
     assert delta
     page.select_option("#diag-show", label=delta[0])
     wait_idle(page)
     assert rendered(page, "diagnosis-fill")
-    page.screenshot(path=artifacts_dir() / "diagnosis.png")
+    page.screenshot(path=artifacts_dir() / "diagnosis-difference.png")

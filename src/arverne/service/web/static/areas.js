@@ -92,6 +92,7 @@ export async function runDiagnosis(event) {
     $("diag-progress").textContent = text;
     say(text);
   };
+  progress(t("diag_queued")); // at once: a previous result's "done" no longer shows
   let zones;
   let services;
   try {
@@ -100,7 +101,6 @@ export async function runDiagnosis(event) {
     return progress(t("tours_bad_file"));
   }
   if (!zones?.features || !services?.features) return progress(t("diag_need_files"));
-  progress(t("diag_queued"));
   $("diag-go").disabled = true;
   try {
     // a job, as every long computation of the API: 202, then /v1/jobs/{id} until it is done
