@@ -36,11 +36,11 @@ export async function computeIsochrones(event) {
   const cutoffs = [max / 3, (2 * max) / 3, max].map(Math.round);
   say(t("iso_working"));
   try {
-    // Navitia's grammar: the longest duration and each boundary, in seconds
+    // Navitia's grammar: each boundary in seconds
     const data = await get("isochrones", {
       from: lonlat(state.isoFrom),
       datetime: navitiaTime($("iso-when").value),
-      max_duration: max * 60,
+      mode: $("iso-mode").value,
       "boundary_duration[]": cutoffs.map((c) => c * 60),
     });
     const iso = asIsochrones(data);
