@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from arverne.service.settings import ENV_TOKEN, ServiceSettings
@@ -50,3 +51,18 @@ def demo_settings(out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -
         port=port,
         workers=2,
     )
+
+
+def serve_demo(out_dir: Path) -> None:
+    """Serve the demo written in ``out_dir`` (:func:`demo_settings`), saying where and with
+    which token bookings and jobs are made.
+    """
+    from arverne.service.serve import serve
+
+    settings = demo_settings(out_dir)
+    print(
+        f"Serving the demo on http://{settings.host}:{settings.port}/ (API: /v1/docs); "
+        f"bearer token for bookings and jobs: {settings.token}",
+        file=sys.stderr,
+    )
+    serve(settings)
