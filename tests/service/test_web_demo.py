@@ -51,23 +51,19 @@ def test_demo_service_books_a_shuttle_ride(demo_dir: Path) -> None:
         assert client.get("/").status_code == 200
 
 
-def test_serve_demo_builds_then_says_where_it_serves(
+def test_serve_demo_says_where_it_serves(
     demo_dir: Path, territory: Territory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``serve_demo`` builds the demo first, writes the territory's zones and services for the
-    map's diagnosis, then prints the map's address, the token and those files before serving
-    with the demo's settings (the build and the server are stood in for here).
+    """``serve_demo`` (after the demo is built) writes the territory's zones and services for
+    the map's diagnosis, then prints the map's address, the token and those files before
+    serving with the demo's settings (the server is stood in for here).
     """
-    calls: list[tuple[str, Any]] = []
-    monkeypatch.setattr(
-        "arverne.demo.run.run_demo", lambda out, console: calls.append(("run", out))
-    )
-    monkeypatch.setattr("arverne.service.serve.serve", lambda s: calls.append(("serve", s)))
+    served: list[Any] = []
+    monkeypatch.setattr("arverne.service.serve.serve", served.append)
     (demo_dir / "territory").symlink_to(territory.folder, target_is_directory=True)
     text = io.StringIO()
     serve_demo(demo_dir, Console(file=text, width=200, color_system=None))
-    assert [c[0] for c in calls] == ["run", "serve"]
-    settings = calls[1][1]
+    [settings] = served
     assert settings.network_dir == demo_dir / "network"
     out = text.getvalue()
     assert "Serving the API and the map at http://127.0.0.1:8000/" in out

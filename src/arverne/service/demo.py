@@ -1,12 +1,13 @@
-"""``arverne demo --serve`` (what ``make demo`` runs): the demo territory, then the API and the
-map served on it at http://127.0.0.1:8000 until Ctrl-C, with every feature on.
+"""``arverne demo --serve`` (what ``make demo`` runs): once the demo territory is built, the API
+and the map served on it at http://127.0.0.1:8000 until Ctrl-C, with every feature on.
 
 Besides the network the batch demo builds, the service gets what its writes need, in the
 output folder: an on-demand service of two shuttles based at the bus station with every stop a
 service point (``ondemand.json``), its bookings store (``bookings.sqlite``) and a jobs folder
 (``jobs/``); the territory's zones and services as GeoJSON for the map's diagnosis
-(``access/zones.geojson``, ``access/services.geojson``). The bearer token is ``$ARVERNE_TOKEN``, else a new random one for this run (never a
-fixed default), printed with the address.
+(``access/zones.geojson``, ``access/services.geojson``). The bearer token is
+``$ARVERNE_TOKEN``, else a new random one for this run (never a fixed default), printed with
+the address.
 """
 
 from __future__ import annotations
@@ -96,25 +97,22 @@ def write_diagnosis_inputs(places_csv: Path, out_dir: Path) -> tuple[Path, Path]
     return paths
 
 
-def serve_demo(out_dir: Path, console: Console, *, port: int = 8000) -> None:
-    """Build the demo territory into ``out_dir`` (as ``arverne demo``), then serve the API and
-    the map on it on 127.0.0.1, saying where and with which token, until interrupted.
+def serve_demo(out_dir: Path, console: Console | None = None) -> None:
+    """Serve the demo written in ``out_dir`` (:func:`demo_settings`) with the map, saying where,
+    with which token bookings and jobs are made, and which files the map's diagnosis takes.
 
     Parameters
     ----------
     out_dir
-        Output folder of the demo.
+        Output folder of ``arverne demo``.
     console
-        Where the demo and the service's address are printed.
-    port
-        Port to listen on.
+        Where to say it (standard error by default).
     """
-    from arverne.demo.run import run_demo
     from arverne.service.serve import serve
 
-    run_demo(out_dir, console)
+    console = console or Console(stderr=True, highlight=False, soft_wrap=True)
     inputs = write_diagnosis_inputs(out_dir / "territory" / "places.csv", out_dir / "access")
-    settings = demo_settings(out_dir, port=port)
+    settings = demo_settings(out_dir)
     url = f"http://{settings.host}:{settings.port}/"
     console.print(
         f"\n[bold]Serving the API and the map at {escape(url)}[/bold]  "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from arverne.service.settings import ENV_SETTINGS, ENV_TOKEN, ServiceSettings
@@ -46,3 +47,34 @@ def serve(settings: ServiceSettings) -> None:
         limit_concurrency=None,
         timeout_keep_alive=5,
     )
+
+
+def serve_network(
+    network_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    store: str | None,
+    ondemand: Path | None,
+    jobs: Path | None,
+    token_file: Path | None,
+) -> None:
+    """``arverne serve``: settings from the command line (the token from ``token_file`` or
+    ``$ARVERNE_TOKEN``), a line saying where it listens, then :func:`serve`.
+    """
+    from arverne.paths import check_input
+
+    token = read_token(check_input(token_file) if token_file is not None else None)
+    settings = ServiceSettings(
+        network_dir=network_dir,
+        store_dsn=store,
+        ondemand_config=ondemand,
+        job_dir=jobs,
+        token=token,
+        host=host,
+        port=port,
+        workers=workers,
+    )
+    writes = "writes need the token" if token else "no token: writes are refused"
+    print(f"serving {network_dir} on http://{host}:{port}/v1/docs ({writes})", file=sys.stderr)
+    serve(settings)
