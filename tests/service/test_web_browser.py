@@ -267,6 +267,35 @@ def test_book_an_on_demand_ride_with_the_token(page: Any) -> None:
     page.screenshot(path=artifacts_dir() / "ondemand.png")
 
 
+def test_shuttle_plan_is_live(page: Any, base_url: str) -> None:
+    """A ride booked elsewhere (another client, through the API) shows in the shuttle's plan
+    when the on-demand tab is opened again: the page asks for the plan anew.
+    """
+    page.click("#tab-ondemand")
+    page.fill("#vehicle", "tad-1")
+    page.click("#show-plan")
+    page.wait_for_selector("#plan-list li")
+    before = page.locator("#plan-list li").count()
+    ride = {
+        "pickup": "territory-gtfs:BEAU",
+        "dropoff": "territory-gtfs:HOPITAL",
+        "earliest_pickup": "10:00",
+    }
+    request = urllib.request.Request(
+        base_url + "v1/ondemand/requests",
+        data=json.dumps(ride).encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as r:
+        assert json.load(r)["status"] == "offer"
+    page.click("#tab-journey")
+    page.click("#tab-ondemand")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#plan-list li').length > {max(before, 2)}"
+    )
+    assert "Beaulieu" in page.inner_text("#plan-list")
+
+
 def test_booking_with_a_wrong_token_says_so(page: Any) -> None:
     """A wrong token: the page shows the API's refusal (401) and books nothing."""
     page.click("#tab-ondemand")

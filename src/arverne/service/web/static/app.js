@@ -80,6 +80,7 @@ function selectTab(name, focus = false) {
   state.tab = name;
   showTabOverlays();
   $("token-field").hidden = !TAB_WRITES.includes(name);
+  if (name === "ondemand" && state.plan) showPlan(); // back on the tab: the plan as it is now
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const on = tab.id === `tab-${name}`;
     tab.setAttribute("aria-selected", String(on));

@@ -129,9 +129,15 @@ export function renderBooking() {
   say(text);
 }
 
+const PLAN_REFRESH_MS = 30000; // a live plan: asked again while the on-demand tab is open
+
 export async function showPlan() {
   const vehicle = $("vehicle").value.trim();
   if (!vehicle) return;
+  clearTimeout(state.planTimer);
+  state.planTimer = setTimeout(() => {
+    if (state.tab === "ondemand" && $("vehicle").value.trim() === vehicle) showPlan();
+  }, PLAN_REFRESH_MS);
   try {
     state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`);
     await loadStopIndex();

@@ -24,6 +24,7 @@ export const state = {
   dropoff: null,
   booking: null,
   plan: null,
+  planTimer: null,
   tours: null,
   diagnoses: [], // the last two diagnosis results (GeoJSON zones), for the difference
   points: null, // stop id -> [lon, lat], to draw a shuttle's plan
