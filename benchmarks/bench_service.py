@@ -23,7 +23,9 @@ run:
   nor 404 (no route); the
   best rate with p99 <= 100 ms (target >= 200 journeys/s);
 - overload: 3x that rate: every answer must be 200/404 or 503 (with Retry-After), none failed,
-  and the p99 of the accepted ones <= 250 ms.
+  and the p99 of the accepted ones <= 250 ms;
+- isochrones: ``GET /v1/isochrones`` (transit, five cutoffs) one at a time, p50;
+- a 100 x 100 matrix job end to end (POST, poll, Parquet downloaded).
 
 The server's rate limit per client is lifted (every request comes from 127.0.0.1); the
 admission queue (one planner call per worker, ``--queue-depth`` waiting, ``--queue-wait-s``)
@@ -38,11 +40,15 @@ import datetime as dt
 import json
 import os
 import platform
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -55,6 +61,8 @@ FEEDS = (DATA / "poa_eptc.zip", DATA / "poa_trensurb.zip")
 OSM = DATA / "poa_osm.pbf"
 RESULTS = ROOT / "benchmarks" / "results" / "bench_service.json"
 CACHE = ROOT / "benchmarks" / "results" / ".cache"
+TOKEN = secrets.token_urlsafe(24)
+"""Bearer token of this run's server (the matrix job is a write)."""
 CONNECTIONS = 64
 """Keep-alive connections of the load generator (enough for ~600 requests/s at 100 ms)."""
 
@@ -133,13 +141,20 @@ def free_port() -> int:
 
 
 def start_server(
-    network_dir: Path, port: int, workers: int, queue_depth: int, queue_wait_s: float
+    network_dir: Path,
+    port: int,
+    workers: int,
+    queue_depth: int,
+    queue_wait_s: float,
+    job_dir: Path,
 ) -> subprocess.Popen[bytes]:
-    """``arverne serve`` with the per-client rate limit lifted (one client: this process)."""
+    """``arverne serve`` with the per-client rate limit lifted (one client: this process), jobs
+    in ``job_dir`` and :data:`TOKEN` for writes."""
     code = f"""
 from arverne.service.serve import serve
 from arverne.service.settings import ServiceLimits, ServiceSettings
 serve(ServiceSettings(network_dir={str(network_dir)!r}, port={port}, workers={workers},
+      job_dir={str(job_dir)!r}, token={TOKEN!r},
       limits=ServiceLimits(rate_per_s=1e9, rate_burst=10**9, planner_slots=1,
                            queue_depth={queue_depth}, queue_wait_s={queue_wait_s})))
 """
@@ -254,6 +269,66 @@ async def open_loop(
     }
 
 
+def isochrone_times(port: int, queries: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """``GET /v1/isochrones`` (transit, five cutoffs 10-60 min) from ``n`` origins, one at a
+    time: wall time of each answer."""
+    ms: list[float] = []
+    codes: dict[str, int] = {}
+    for q in queries[:n]:
+        lat, lon = q["origin"]
+        url = (
+            f"http://127.0.0.1:{port}/v1/isochrones?from={lon:.6f};{lat:.6f}"
+            f"&datetime={q['when']:%Y%m%dT%H%M%S}"
+        )
+        t0 = time.perf_counter()
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                r.read()
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        ms.append((time.perf_counter() - t0) * 1000)
+        codes[str(status)] = codes.get(str(status), 0) + 1
+    return {**_stats(ms), "codes": codes}
+
+
+def matrix_job(port: int, queries: list[dict[str, Any]], n: int, window_min: int) -> dict[str, Any]:
+    """A ``n x n`` matrix job end to end: POST, poll, download the Parquet result."""
+    points = [
+        {"id": f"p{i}", "lon": q["origin"][1], "lat": q["origin"][0]}
+        for i, q in enumerate(queries[:n])
+    ]
+    body = {
+        "origins": points,
+        "departure": f"{queries[0]['when']:%Y%m%dT%H%M}",
+        "window_min": window_min,
+    }
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    request = urllib.request.Request(
+        f"{base}/v1/matrices", json.dumps(body).encode(), headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as r:
+        job = json.loads(r.read())
+    while job["status"] in ("queued", "running") and time.perf_counter() - t0 < 600:
+        time.sleep(0.25)
+        with urllib.request.urlopen(f"{base}/v1/jobs/{job['job_id']}", timeout=60) as r:
+            job = json.loads(r.read())
+    size = 0
+    if job["status"] == "succeeded":
+        with urllib.request.urlopen(job["results"]["table"], timeout=60) as r:
+            size = len(r.read())
+    return {
+        "cells": n * n,
+        "window_min": window_min,
+        "status": job["status"],
+        "message": job["message"],
+        "end_to_end_s": round(time.perf_counter() - t0, 2),
+        "parquet_bytes": size,
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=300)
@@ -262,6 +337,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rates", default="50,100,150,200,250,300,350,400,500")
     parser.add_argument("--queue-depth", type=int, default=2)
     parser.add_argument("--queue-wait-s", type=float, default=0.1)
+    parser.add_argument("--isochrones", type=int, default=30, help="isochrone requests")
+    parser.add_argument("--matrix-n", type=int, default=100, help="matrix job: n x n")
+    parser.add_argument("--matrix-window", type=int, default=10, help="matrix job: minutes")
     parser.add_argument("--seed", type=int, default=2019)
     args = parser.parse_args(argv)
 
@@ -289,7 +367,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for q in queries[:20]:  # numba kernels loaded, search state sized
         plan_once(planner, q)
     port = free_port()
-    server = start_server(network_dir, port, args.workers, args.queue_depth, args.queue_wait_s)
+    job_dir = Path(tempfile.mkdtemp(prefix="bench-service-jobs-"))
+    server = start_server(
+        network_dir, port, args.workers, args.queue_depth, args.queue_wait_s, job_dir
+    )
     try:
         # every worker loads its kernels and sizes its search state (a few rounds each)
         asyncio.run(open_loop(port, paths, 40.0, 3.0))
@@ -354,8 +435,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "every_answer_planned_or_503": _answered(over) + refused == over["requests"],
             "accepted_p99_le_250ms": over["accepted"].get("p99_ms", 0) <= 250,
         }
+        # each worker builds its reach search on its first isochrone: reported apart
+        out["isochrones_first_per_worker"] = isochrone_times(port, queries[-8:], 8)
+        out["isochrones"] = isochrone_times(port, queries, args.isochrones)
+        print("isochrones:", json.dumps(out["isochrones"]), flush=True)
+        out["matrix_job"] = matrix_job(port, queries, args.matrix_n, args.matrix_window)
+        print("matrix job:", json.dumps(out["matrix_job"]), flush=True)
     finally:
         stop_server(server)
+        shutil.rmtree(job_dir, ignore_errors=True)
     out["load_avg_at_end"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2, default=str), "utf-8")
