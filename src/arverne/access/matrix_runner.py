@@ -185,6 +185,8 @@ def matrix_job(
         raise InputError(f"window must lie between 0 and 24 hours, got {window}")
     if not dt.timedelta(0) < max_time <= dt.timedelta(hours=48):
         raise InputError(f"max_time must lie in (0, 48 hours], got {max_time}")
+    if isinstance(percentiles, (int, float)):
+        percentiles = (percentiles,)
     pcts = [float(p) for p in percentiles]
     if not pcts or any(not 0 <= p <= 100 for p in pcts) or len(set(pcts)) < len(pcts):
         raise InputError(f"percentiles must be distinct numbers in [0, 100], got {percentiles}")
