@@ -63,6 +63,37 @@ def _timed(fn: Any) -> tuple[float, float, Any]:
     return time.perf_counter() - t0, time.process_time() - c0, out
 
 
+def parallel_check() -> dict[str, float]:
+    """How much of a second core this machine gives now: a numba ``nogil`` loop in 1 and in 2
+    threads (2x the work). 2.0 is a free second core; 1.0 none (other work holds it)."""
+    import threading
+
+    from numba import njit
+
+    @njit(nogil=True)
+    def spin(n: int) -> float:
+        s = 0.0
+        for i in range(n):
+            s += (i % 7) * 0.5
+        return s
+
+    spin(10)
+    walls = []
+    for k in (1, 2):
+        threads = [threading.Thread(target=spin, args=(200_000_000,)) for _ in range(k)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        walls.append(time.perf_counter() - t0)
+    return {
+        "one_thread_s": round(walls[0], 3),
+        "two_threads_s": round(walls[1], 3),
+        "parallel_speed_up": round(2 * walls[0] / walls[1], 2),
+    }
+
+
 def poa_network() -> Any:
     """The Porto Alegre network (built once into the cache folder)."""
     from arverne.network.build import build_network
@@ -368,6 +399,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)),
         "load_avg_at_start": os.getloadavg(),
+        "parallel_check_at_start": parallel_check(),
     }
     network = poa_network()
     for name, fn in (
@@ -377,7 +409,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("dask", lambda: bench_dask(network)),
     ):
         if name in parts:
-            results[f"matrix_{name}"] = {**fn(), "load_avg_after": os.getloadavg()}
+            results[f"matrix_{name}"] = {
+                **fn(),
+                "load_avg_after": os.getloadavg(),
+                "parallel_check_after": parallel_check(),
+            }
             results["peak_rss_mb"] = _hwm_mb()
             RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     return results

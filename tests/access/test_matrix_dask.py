@@ -134,7 +134,7 @@ def test_write_matrix_streams_parquet(saved_network: Network, tmp_path: Path) ->
 def test_cli_matrix_writes_parquet(saved_network: Network, tmp_path: Path) -> None:
     """``arverne matrix NET points.csv -o m.parquet`` with percentiles 10,90 writes the table
     travel_time_matrix returns (ids read as text); without --departure a transit matrix is
-    refused; a walk-only matrix needs none."""
+    refused; a walk-only matrix needs none; destinations may be a GeoJSON file of points."""
     from typer.testing import CliRunner
 
     from arverne.cli import app
@@ -162,6 +162,17 @@ def test_cli_matrix_writes_parquet(saved_network: Network, tmp_path: Path) -> No
     walk = runner.invoke(app, [*args, "--mode", "walk"])
     assert walk.exit_code == 0, walk.output
     assert len(pd.read_parquet(tmp_path / "m.parquet")) == 64
+
+    import geopandas as gpd
+
+    geo = tmp_path / "dest.geojson"
+    gpd.GeoDataFrame(
+        {"id": POINTS["id"]}, geometry=gpd.points_from_xy(POINTS.lon, POINTS.lat), crs="EPSG:4326"
+    ).head(3).to_file(geo)
+    to_geo = runner.invoke(app, [*args[:3], str(geo), "-o", args[4], "--mode", "walk"])
+    assert to_geo.exit_code == 0, to_geo.output
+    table = pd.read_parquet(tmp_path / "m.parquet")
+    assert len(table) == 8 * 3 and set(table["to_id"]) == {"p0", "p1", "p2"}
 
 
 def test_no_origins_give_an_empty_table_and_file(saved_network: Network, tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ reached within ``max_time``.
 * Transit (``modes=("walk", "transit")``, or bike or car access): for each origin, one range
   RAPTOR pass over the window (:func:`arverne.kernels.travel_times.range_travel_times`) gives
   the door-to-door travel time at every departure minute: walk to a stop, ride(s), walk from
-  the last stop, both snaps counted, the direct street journey included, waiting at the origin
-  counted. These are exactly the planner's answers (the same access, egress and direct legs,
+  the last stop, both snaps counted, the direct street journey included (within
+  ``options.max_direct_s``, as the planner offers it), waiting at the origin counted. These
+  are exactly the planner's answers (the same access, egress and direct legs,
   :mod:`arverne.routing.legs`, and the same RAPTOR kernel).
 * Street-only modes (``walk``, ``bike``, ``car``, ``tractor``): the street journeys of the
   planner's direct legs, both snaps included, by one bounded Dijkstra search per origin or,

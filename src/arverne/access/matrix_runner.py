@@ -185,6 +185,8 @@ def matrix_job(
         raise InputError(f"window must lie between 0 and 24 hours, got {window}")
     if not dt.timedelta(0) < max_time <= dt.timedelta(hours=48):
         raise InputError(f"max_time must lie in (0, 48 hours], got {max_time}")
+    if isinstance(percentiles, (int, float)):
+        percentiles = (percentiles,)
     pcts = [float(p) for p in percentiles]
     if not pcts or any(not 0 <= p <= 100 for p in pcts) or len(set(pcts)) < len(pcts):
         raise InputError(f"percentiles must be distinct numbers in [0, 100], got {percentiles}")
@@ -390,15 +392,16 @@ class MatrixRunner:
     ) -> tuple[np.ndarray, int]:
         from arverne.kernels.raptor_bundles import RaptorQuery
         from arverne.kernels.travel_times import percentile_rows, range_travel_times
-        from arverne.routing.legs import station_times
+        from arverne.routing.legs import access_leg_mode, station_times
 
         job, options, search = self.job, self.job.options, self.search
+        access_mode = access_leg_mode(options)
         with self._street_lock:
             acc = station_times(
                 search,
                 o_lon,
                 o_lat,
-                options.access_mode,
+                access_mode,
                 options.max_walk_access_s,
                 self.usable,
                 options,
@@ -413,7 +416,7 @@ class MatrixRunner:
         lb = np.zeros(search.n_stops, np.int32)
         for i in range(n_o):
             lo, hi = int(acc.ptr[i]), int(acc.ptr[i + 1])
-            walk = acc.seconds[lo:hi] if options.access_mode == "walk" else np.zeros(hi - lo)
+            walk = acc.seconds[lo:hi] if access_mode == "walk" else np.zeros(hi - lo)
             query = RaptorQuery(
                 fp_ptr=self.fp[0],
                 fp_to=self.fp[1],

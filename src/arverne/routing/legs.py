@@ -37,6 +37,13 @@ def straight_line(dist_m: np.ndarray | float, mode: str, options: PlanOptions) -
     return np.ceil(length / speed).astype(np.int64), length
 
 
+def access_leg_mode(options: PlanOptions) -> str:
+    """The mode of the legs from the origin to the stops: the access mode, but walking for
+    car access (a car makes the direct journey only: no park-and-ride data).
+    """
+    return "walk" if options.access_mode == "car" else options.access_mode
+
+
 @dataclass(frozen=True)
 class StationTimes:
     """Legs between n points and the stops, as CSR: point i's legs are ``ptr[i]:ptr[i + 1]``."""

@@ -27,7 +27,7 @@ from arverne.errors import FallbackWarning, InputError, NoRouteError
 from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.routing.journey import Journey, Leg
-from arverne.routing.legs import station_times, straight_line, street_seconds
+from arverne.routing.legs import access_leg_mode, station_times, straight_line, street_seconds
 from arverne.routing.options import PlanOptions
 from arverne.routing.search import Query, Search
 
@@ -155,7 +155,7 @@ def point_query(
     """The query of a door-to-door search (access and egress on the streets)."""
     _trip_ok, stop_ok = search.allowed(options)
     usable = search.routable_stop & stop_ok
-    mode_a = "walk" if options.access_mode == "car" else options.access_mode
+    mode_a = access_leg_mode(options)
     acc, acc_info = _station_legs(
         search, origin, "origin", mode_a, options.max_walk_access_s, usable, options, to_stops=True
     )
