@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 INF = float("inf")
@@ -102,7 +103,8 @@ class RefNetwork:
         lo, hi = min(dates) - dt.timedelta(days=3), max(dates) + dt.timedelta(days=1)
         cache = self.__dict__.setdefault("_cache", {})
         if (lo, hi) not in cache:
-            cache.clear()
+            if len(cache) >= 4:  # a few spans at once (a query and its shorter re-checks)
+                del cache[next(iter(cache))]
             cache[(lo, hi)] = self._instances(lo, hi)
         return [rows for rows in cache[(lo, hi)] if rows[-1][1] >= t_lo and rows[0][2] <= t_hi]
 
@@ -221,6 +223,52 @@ def departure_candidates(
                     if s2 == s and t_lo <= d - secs <= t_hi:
                         times.add(d - secs)
     return sorted(times, reverse=True)
+
+
+def timed(journey: Any) -> tuple[int, int, int]:
+    """(departure, arrival, rides) of a planner's journey, in Unix seconds."""
+    return (
+        int(journey.departure.timestamp()),
+        int(journey.arrival.timestamp()),
+        int(journey.n_rides),
+    )
+
+
+def leave_last(
+    net: RefNetwork,
+    access: list[tuple[int, int]],
+    egress: list[tuple[int, int]],
+    journeys: list[tuple[int, int, int]],
+    *,
+    max_footpath_s: float = INF,
+    min_change_s: int = 0,
+) -> bool:
+    """Whether each (departure, arrival, rides) leaves as late as a journey with at most its
+    rides can and still reach the target by its arrival: the traveller waits at home, not on
+    the bus.
+
+    A journey leaving exactly at the departure arrives in time, and none leaving a second later
+    does. That settles it because the earliest arrival from a departure never gets earlier when
+    the departure gets later (whatever leaves at or after ``t`` also leaves at or after any
+    earlier time).
+    """
+
+    def best(tau: int, latest: float, arrival: int, rides: int) -> float:
+        return earliest_arrivals(
+            net,
+            access,
+            egress,
+            tau,
+            rides,
+            max_footpath_s=max_footpath_s,
+            horizon_s=max(arrival - tau, 0),
+            latest_departure=latest,
+            min_change_s=min_change_s,
+        )[rides]
+
+    return all(
+        best(dep, dep, arr, k) <= arr < best(dep + 1, INF, arr, k) for dep, arr, k in journeys
+    )
 
 
 def pareto(points: list[tuple[int, float, int]]) -> set[tuple[int, int, int]]:

@@ -359,3 +359,59 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
             options=PlanOptions(max_direct_s=60),
         )
     assert err.value.reason == "no_service"
+
+
+def test_same_arrival_leaves_as_late_as_possible(tmp_path: Path) -> None:
+    """Issue 10 defect 5 (waiting at home, not on the bus): on line 1 an early trip leaves A at
+    08:00 and waits at B until 08:55, a later one leaves A at 08:50; both reach C at 09:10. On
+    line 2 one trip loops A 08:00 -> B -> A 08:40 -> D 09:00. From A at 07:55 the traveller
+    leaves at 08:50 for C and boards at A's second call (08:40) for D. Arriving by 11:00, the
+    mirror: leaving B at 10:00 two trips reach D at 10:20 and 10:50, and a loop trip passes D
+    at 10:20 and again at 10:40: each journey arrives as early as its departure allows."""
+    trips = """
+    route_id,service_id,trip_id
+    R1,WK,slow
+    R1,WK,fast
+    R2,WK,loop
+    R1,WK,x
+    R1,WK,y
+    R3,WK,loop2
+    """
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    slow,08:00:00,08:00:00,A,1
+    slow,08:10:00,08:55:00,B,2
+    slow,09:10:00,09:10:00,C,3
+    fast,08:50:00,08:50:00,A,1
+    fast,08:53:00,08:56:00,B,2
+    fast,09:10:00,09:10:00,C,3
+    loop,08:00:00,08:00:00,A,1
+    loop,08:20:00,08:20:00,B,2
+    loop,08:40:00,08:40:00,A,3
+    loop,09:00:00,09:00:00,D,4
+    x,10:00:00,10:00:00,B,1
+    x,10:10:00,10:10:00,C,2
+    x,10:20:00,10:20:00,D,3
+    y,10:00:00,10:00:00,B,1
+    y,10:45:00,10:45:00,C,2
+    y,10:50:00,10:50:00,D,3
+    loop2,10:00:00,10:00:00,B,1
+    loop2,10:20:00,10:20:00,D,2
+    loop2,10:30:00,10:30:00,C,3
+    loop2,10:40:00,10:40:00,D,4
+    """
+    pl = planner(tmp_path, trips=trips, stop_times=times)
+
+    def times_of(journeys: list[Journey]) -> list[tuple[str, str]]:
+        return [(hhmm(j.departure), hhmm(j.arrival)) for j in journeys]
+
+    assert times_of(plan(pl, "A", "C", at(MON, "07:55"))) == [("Mon 08:50", "Mon 09:10")]
+    (loop,) = plan(pl, "A", "D", at(MON, "07:55"))
+    assert times_of([loop]) == [("Mon 08:40", "Mon 09:00")]
+    assert [call.stop_id for call in loop.legs[0].stops] == ["f:A", "f:D"]
+    (back,) = plan(pl, "B", "D", at(MON, "11:00"), arrive_by=True)
+    assert times_of([back]) == [("Mon 10:00", "Mon 10:20")]
+    loop_only = PlanOptions(route_types=(0,))
+    (back,) = plan(pl, "B", "D", at(MON, "11:00"), arrive_by=True, options=loop_only)
+    assert times_of([back]) == [("Mon 10:00", "Mon 10:20")]
+    assert [call.stop_id for call in back.legs[0].stops] == ["f:B", "f:D"]

@@ -17,7 +17,8 @@ import numpy as np
 from arverne.errors import NoRouteError
 from arverne.routing.journey import Journey, Leg, StopCall, transit_mode
 from arverne.routing.query import stop_point, street_drawer
-from arverne.routing.search import Query, Search, Step, Trace
+from arverne.routing.search import Query, Search
+from arverne.routing.tracing import Step, Trace
 
 if TYPE_CHECKING:
     from arverne.network.links import StopLinks
