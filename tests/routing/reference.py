@@ -174,14 +174,19 @@ def earliest_arrivals(
             best = min(best, by_trip.get(s, INF) + secs)  # egress right after the last ride
         return best
 
+    # no journey boards at a stop it came back to after walking there from the origin: it
+    # could have boarded there straight away
+    walked_to = {s: min(lo for lo, _hi in windows) for s, windows in at_access.items()}
+
     out = [INF]  # a journey has at least one ride
     for _k in range(1, max_rides + 1):
         board_at: dict[int, float] = {}
         for s, t in by_foot.items():
-            board_at[s] = min(board_at.get(s, INF), t + min_change_s)
+            if t < walked_to.get(s, INF):
+                board_at[s] = min(board_at.get(s, INF), t + min_change_s)
         for s, t in by_trip.items():
             change = net.change_s.get(s, min_change_s)
-            if change >= 0:
+            if change >= 0 and t < walked_to.get(s, INF):
                 board_at[s] = min(board_at.get(s, INF), t + change)
         new_trip: dict[int, float] = {}
         for rows in instances:
@@ -191,6 +196,9 @@ def earliest_arrivals(
                     continue
                 if boarded and can_alight and a <= t_max and a < new_trip.get(s, INF):
                     new_trip[s] = a
+                if boarded and _k > 1 and can_board and walked_to.get(s, INF) <= d:
+                    # nor rides on through a stop where it could have boarded from the origin
+                    boarded = False
                 if not boarded and can_board and can_leave(s, d, board_at):
                     boarded = True
         for s, t in new_trip.items():

@@ -415,3 +415,42 @@ def test_same_arrival_leaves_as_late_as_possible(tmp_path: Path) -> None:
     (back,) = plan(pl, "B", "D", at(MON, "11:00"), arrive_by=True, options=loop_only)
     assert times_of([back]) == [("Mon 10:00", "Mon 10:20")]
     assert [call.stop_id for call in back.legs[0].stops] == ["f:B", "f:D"]
+
+
+def test_range_never_rides_back_to_where_it_started(tmp_path: Path) -> None:
+    """A range answer never loops back to its first stop (loose end of issue 10 defect 5):
+    from A at 08:00 with a 10-minute window, the only line to C leaves A at 08:30, outside the
+    window. Before, the answer offered riding A -> B at 08:05 and back to A (by a bus at
+    08:12, or on foot), or a bus passing A again at 08:17 on its way to C, just to leave in the
+    window: each is waiting at A with extra rides. Now there is none; a 40-minute window offers
+    the 08:30 bus (the bus through A, boarded there at 08:17, arrives later)."""
+    trips = """
+    route_id,service_id,trip_id
+    R1,WK,away
+    R2,WK,back
+    R3,WK,through
+    R1,WK,line
+    """
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    away,08:05:00,08:05:00,A,1
+    away,08:10:00,08:10:00,B,2
+    back,08:12:00,08:12:00,B,1
+    back,08:17:00,08:17:00,D,2
+    through,08:12:00,08:12:00,B,1
+    through,08:17:00,08:17:00,A,2
+    through,08:50:00,08:50:00,C,3
+    line,08:30:00,08:30:00,A,1
+    line,08:45:00,08:45:00,C,2
+    """
+    transfers = """
+    from_stop_id,to_stop_id,transfer_type,min_transfer_time
+    B,A,2,120
+    D,A,2,60
+    """
+    pl = planner(tmp_path, trips=trips, stop_times=times, transfers=transfers)
+    assert plan(pl, "A", "C", at(MON, "08:00"), window=dt.timedelta(minutes=10)) == []
+    wide = plan(pl, "A", "C", at(MON, "08:00"), window=dt.timedelta(minutes=40))
+    assert [(hhmm(j.departure), hhmm(j.arrival), j.n_rides) for j in wide] == [
+        ("Mon 08:30", "Mon 08:45", 1)
+    ]

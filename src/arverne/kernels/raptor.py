@@ -30,7 +30,8 @@ entries hold it at the start (so the time-reversed search sees the same journeys
 
 Boarding at a stop after a trip needs the stop's change time (``stop_change_s``, negative when
 changing there is forbidden); boarding after a footpath between two trips needs the query's
-``min_change_s``.
+``min_change_s``. No journey boards at a stop it came back to after the access reached it
+(:func:`_boarding`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,45 @@ INF = np.int32(2**31 - 1)
 @njit(cache=True, inline="always")
 def _better(a: int, w: int, b: int, bw: int) -> bool:
     return a < b or (a == b and w < bw)
+
+
+@njit(cache=True, inline="always")
+def _boarding(
+    k: int,
+    s: int,
+    t_arr: np.ndarray,
+    t_walk: np.ndarray,
+    f_arr: np.ndarray,
+    f_walk: np.ndarray,
+    stop_change_s: np.ndarray,
+    min_change_s: int,
+) -> tuple[int, int, int]:
+    """(time, walking, kind 0 trip / 1 foot) of the label round k boards from at stop s.
+
+    After a ride, a change on foot adds ``min_change_s`` and one at the stop its change time.
+    A label after rides no earlier than the access label at s came back to a stop the traveller
+    could have reached straight from the origin: the access boards the same trips with fewer
+    rides, so boarding from it is a pointless loop (which a range query would otherwise offer
+    when that shorter journey leaves after the window).
+    """
+    inf = 2**31 - 1
+    bt = f_arr[k - 1, s]
+    bw = f_walk[k - 1, s]
+    bkind = 1
+    if k > 1:
+        if bt >= f_arr[0, s]:
+            bt = inf
+            bw = inf
+        else:
+            bt += min_change_s
+    ta = t_arr[k - 1, s]
+    if ta < inf and stop_change_s[s] >= 0 and ta < f_arr[0, s]:
+        c = ta + stop_change_s[s]
+        if _better(c, t_walk[k - 1, s], bt, bw):
+            bt = c
+            bw = t_walk[k - 1, s]
+            bkind = 0
+    return bt, bw, bkind
 
 
 @njit(cache=True)
@@ -167,13 +207,9 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
             marked[s] = False
             prev_marked[s] = True
             prev_list[j] = s
-            bt = f_arr[k - 1, s]
-            if k > 1 and bt < inf:
-                bt += min_change_s
-            if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
-                c = t_arr[k - 1, s] + stop_change_s[s]
-                if c < bt:
-                    bt = c
+            bt, _bw, _bkind = _boarding(
+                k, s, t_arr, t_walk, f_arr, f_walk, stop_change_s, min_change_s
+            )
             if bt >= inf or not stop_ok[s]:
                 continue
             if bt < min_board:
@@ -262,23 +298,24 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
                                 marked[s] = True
                                 mark_list[n_mark] = s
                                 n_mark += 1
+                    if (
+                        k > 1
+                        and cur >= 0
+                        and pattern_board[base + i]
+                        and stop_ok[s]
+                        and f_arr[0, s] <= st_dep[cur_row + i] + off
+                    ):
+                        # the trip comes back through a stop where the access could have
+                        # boarded it: riding on is a pointless loop (see _boarding)
+                        cur = -1
                     # boarding can only improve at stops whose label improved last round: from
                     # an older label this pattern was already scanned with the same trips
                     if not prev_marked[s] or not pattern_board[base + i] or not stop_ok[s]:
                         continue
                     # label to board from: at most k - 1 trips
-                    bt = f_arr[k - 1, s]
-                    if k > 1 and bt < inf:
-                        # a change on foot (round 0 is the access, no change)
-                        bt += min_change_s
-                    bw = f_walk[k - 1, s]
-                    bkind = 1
-                    if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
-                        c = t_arr[k - 1, s] + stop_change_s[s]
-                        if _better(c, t_walk[k - 1, s], bt, bw):
-                            bt = c
-                            bw = t_walk[k - 1, s]
-                            bkind = 0
+                    bt, bw, bkind = _boarding(
+                        k, s, t_arr, t_walk, f_arr, f_walk, stop_change_s, min_change_s
+                    )
                     if bt >= inf:
                         continue
                     if cur >= 0:
@@ -309,7 +346,9 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
                     ):
                         # first ride from the access: it would leave the origin too late
                         continue
-                    if cur < 0 or found < cur or (found == cur and bw < cur_walk):
+                    # the same trip caught further on (no more walking) is boarded there: the
+                    # rider does not ride ahead only to pass this stop again
+                    if cur < 0 or found < cur or (found == cur and bw <= cur_walk):
                         cur = found
                         cur_row = st_base + (found - ta_) * n
                         cur_walk = bw
