@@ -306,17 +306,20 @@ def test_direct_journey_off_the_streets_is_a_labelled_straight_line(
     poa_streets: tuple[Planner, ref.RefNetwork],
 ) -> None:
     """Issue 10 defect 2: two points 1 km apart, 40 km outside the Porto Alegre street extract
-    and far from every stop: the direct walk is the straight line at walking speed (the same
-    rule as access and egress), labelled as an estimate, with a FallbackWarning; before, there
-    was no journey at all."""
+    and far from every stop: the direct walk is the straight line times the network's detour
+    factor (the one its estimated footpaths use) at walking speed, the same rule as access and
+    egress, labelled as an estimate, with a FallbackWarning; before, there was no journey at
+    all."""
     planner, _ = poa_streets
     when = dt.datetime(2019, 5, 15, 12, 0, tzinfo=ZoneInfo(planner.tt.timezone))
     o, d = (-30.40, -51.60), (-30.40, -51.59)
     with pytest.warns(FallbackWarning, match="straight-line estimate"):
         (journey,) = planner.plan(o, d, depart_at=when)
     (leg,) = journey.legs
-    crow = float(haversine_m(o[1], o[0], d[1], d[0]))
+    links = planner.network.links
+    assert links is not None
+    walked = float(haversine_m(o[1], o[0], d[1], d[0])) * links.straight_line_detour
     assert leg.mode == "walk" and leg.estimated and "estimate" in leg.describe()
-    assert leg.duration_s == math.ceil(crow / PlanOptions().walk_speed_mps)
-    assert leg.length_m == pytest.approx(crow)
+    assert leg.duration_s == math.ceil(walked / PlanOptions().walk_speed_mps)
+    assert leg.length_m == pytest.approx(walked)
     assert leg.to_dict()["estimated"] is True

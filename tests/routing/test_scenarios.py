@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from arverne.errors import NoRouteError
 from arverne.feeds.gtfs import read_gtfs
+from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.timetable import build_timetable
 from arverne.routing.journey import Journey
@@ -276,19 +278,20 @@ def test_arrive_by(tmp_path: Path) -> None:
 
 
 def test_arrive_by_agrees_with_forward_on_what_walking_beats(tmp_path: Path) -> None:
-    """Issue 10 defect 4: a bus A->B 08:00-08:16 beside a 14-minute walk (no streets, straight
-    line). Arriving by 08:17 the walk leaves later (08:02:44) with no more transfers, so the bus
-    is beaten, as it is forward from 08:00 where the walk arrives first: every arrive-by journey
-    is one no forward journey from its departure beats, and the other way round."""
+    """Issue 10 defect 4: a bus A->B 08:00-08:20 beside an 18.5-minute walk (no streets, the
+    straight line times the network's detour factor 1.3). Arriving by 08:21 the walk leaves
+    later (08:02:28) with no more transfers, so the bus is beaten, as it is forward from 08:00
+    where the walk arrives first: every arrive-by journey is one no forward journey from its
+    departure beats, and the other way round."""
     trips = "route_id,service_id,trip_id\nR1,WK,a"
     times = """
     trip_id,arrival_time,departure_time,stop_id,stop_sequence
     a,08:00:00,08:00:00,A,1
-    a,08:16:00,08:16:00,B,2
+    a,08:20:00,08:20:00,B,2
     """
     pl = planner(tmp_path, trips=trips, stop_times=times)
     a, b = (45.770, 3.080), (45.780, 3.080)
-    backward = pl.plan(a, b, depart_at=at(MON, "08:17"), arrive_by=True)
+    backward = pl.plan(a, b, depart_at=at(MON, "08:21"), arrive_by=True)
     assert [leg.mode for j in backward for leg in j.legs] == ["walk"]
     forward = pl.plan(a, b, depart_at=at(MON, "08:00"))
     assert [leg.mode for j in forward for leg in j.legs] == ["walk"]
@@ -310,12 +313,16 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
     and text; a date outside the calendar, a point far from every stop and an evening with no
     service each raise NoRouteError with its own reason."""
     pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES)
-    origin, destination = (45.7705, 3.0805), (45.7895, 3.0805)
+    # walks: the straight line times the detour factor 1.3, at 1.3 m/s (one second a metre)
+    origin, destination = (45.7705, 3.0805), (45.7875, 3.0805)
     journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"))
-    assert [[leg.mode for leg in j.legs] for j in journeys] == [["walk"]]  # 27 min on foot wins
+    assert [[leg.mode for leg in j.legs] for j in journeys] == [["walk"]]  # 31.5 min on foot
+    assert journeys[0].legs[0].duration_s == math.ceil(
+        haversine_m(3.0805, 45.7705, 3.0805, 45.7875)
+    )
     options = PlanOptions(max_direct_s=600)
     journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=options)
-    assert [leg.mode for leg in journeys[0].legs] == ["walk", "bus", "walk"]  # 13 min walk from B
+    assert [leg.mode for leg in journeys[0].legs] == ["walk", "bus", "walk"]  # 14 min walk from B
     options = PlanOptions(max_direct_s=600, max_walk_egress_s=300, max_walk_access_s=300)
     best = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=options)[0]
     assert [leg.mode for leg in best.legs] == ["walk", "bus", "bus", "walk"]

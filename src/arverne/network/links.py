@@ -40,6 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+STRAIGHT_LINE_DETOUR = 1.3
+"""Walking (or riding) distance / great-circle distance of a leg estimated on the straight line:
+the default of a build, recorded in its links (:attr:`StopLinks.straight_line_detour`), and the
+one factor the planner applies to access, egress and direct legs off the streets too."""
+
 if TYPE_CHECKING:
     from arverne.feeds.notices import Notice
     from arverne.network.streets import StreetGraph
@@ -75,8 +80,9 @@ class StopLinks:
     footpath_straight_line: np.ndarray
     """bool[f]: the walking time is estimated from the straight line (a stop off the streets,
     or no streets at all), not measured on the streets."""
-    straight_line_detour: float = 1.3
-    """Estimated footpaths: walking distance / great-circle distance."""
+    straight_line_detour: float = STRAIGHT_LINE_DETOUR
+    """Estimated footpaths (and the planner's legs off the streets): walking distance /
+    great-circle distance."""
 
     @property
     def n_stops(self) -> int:
@@ -98,7 +104,7 @@ def build_links(
     walk_speed_mps: float = 1.3,
     stop_id: Sequence[str] | np.ndarray | None = None,
     stop_parent: np.ndarray | None = None,
-    straight_line_detour: float = 1.3,
+    straight_line_detour: float = STRAIGHT_LINE_DETOUR,
     pathways: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[StopLinks, list[Notice]]:
     """Snap stops onto walkable streets and compute the footpaths between them.

@@ -24,6 +24,7 @@ import numpy as np
 
 from arverne.errors import FallbackWarning, InputError, NoRouteError
 from arverne.geo import haversine_m
+from arverne.network.links import STRAIGHT_LINE_DETOUR
 from arverne.network.network import Network
 from arverne.routing.journey import Journey, Leg
 from arverne.routing.options import PlanOptions
@@ -69,11 +70,16 @@ def time_frame(search: Search, when: dt.datetime) -> tuple[int, int, np.ndarray,
     return day, start, col, off
 
 
-def straight_line(dist_m: np.ndarray | float, mode: str, options: PlanOptions) -> tuple[Any, Any]:
-    """(seconds, metres) of a street leg estimated on the straight line (great circle times
-    ``options.straight_line_detour``).
+def straight_line(
+    search: Search, dist_m: np.ndarray | float, mode: str, options: PlanOptions
+) -> tuple[Any, Any]:
+    """(seconds, metres) of a street leg estimated on the straight line: the great circle times
+    the network's detour factor, the one its estimated footpaths use
+    (:attr:`~arverne.network.links.StopLinks.straight_line_detour`).
     """
-    length = np.asarray(dist_m, np.float64) * options.straight_line_detour
+    links = search.network.links
+    detour = STRAIGHT_LINE_DETOUR if links is None else links.straight_line_detour
+    length = np.asarray(dist_m, np.float64) * detour
     speed = options.walk_speed_mps if mode == "walk" else STRAIGHT_LINE_SPEED_MPS[mode]
     return np.ceil(length / speed).astype(np.int64), length
 
@@ -238,7 +244,7 @@ def _station_legs(
         if streets is not None and cand.size:
             where = f"{label} {lat:.5f},{lon:.5f}"
             _fallback_warning(where, mode, " or no linked stop near it", options)
-        times, lengths = straight_line(dist[cand], mode, options)
+        times, lengths = straight_line(search, dist[cand], mode, options)
         keep = times <= max_s
         cand, times, lengths = cand[keep], times[keep], lengths[keep]
         estimated = True
@@ -317,7 +323,7 @@ def direct_journey(
             where = f"origin {o[1]:.5f},{o[0]:.5f} or destination {d[1]:.5f},{d[0]:.5f}"
             _fallback_warning(where, mode, "", options)
     if estimated:
-        t, length_m = straight_line(crow, mode, options)
+        t, length_m = straight_line(search, crow, mode, options)
         seconds, length = int(t), float(length_m)
     if seconds > options.max_direct_s:
         return None
