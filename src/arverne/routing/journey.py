@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Street modes a leg may use besides transit.
-STREET_MODES = ("walk", "bike", "car")
+#: Street modes a leg may use besides transit (``bikeshare``: a shared vehicle, see
+#: :mod:`arverne.routing.bikeshare`; ``carpool``: a seat in a driver's car,
+#: :mod:`arverne.routing.carpool`).
+STREET_MODES = ("walk", "bike", "car", "bikeshare", "carpool")
 
 
 def transit_mode(route_type: int) -> str:

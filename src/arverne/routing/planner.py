@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from arverne.errors import InputError, NoRouteError
 from arverne.network.network import Network
@@ -26,6 +27,10 @@ from arverne.routing.query import (
     stop_query,
 )
 from arverne.routing.search import Query, Search
+
+if TYPE_CHECKING:
+    from arverne.feeds.carpool import CarpoolOffers
+    from arverne.feeds.gbfs import BikeShare
 
 __all__ = ["INF", "PlanOptions", "Planner", "parse_lat_lon"]
 
@@ -84,7 +89,7 @@ class Planner:
             transfers; a window: departure, arrival, transfers), earliest first; may be empty.
         """
         q = stop_query(self.search, from_stop_idx, to_stop_idx, depart_at, options)
-        return self._finish(q, depart_at, arrive_by, window, options, direct=None)
+        return self._finish(q, depart_at, arrive_by, window, options, street=[])
 
     def _finish(
         self,
@@ -94,7 +99,7 @@ class Planner:
         window: dt.timedelta,
         options: PlanOptions,
         *,
-        direct: Journey | None,
+        street: list[Journey],
     ) -> list[Journey]:
         t = frame_seconds(self.search, q, when)
         window_s = int(window.total_seconds())
@@ -102,8 +107,7 @@ class Planner:
             raise InputError(f"window must lie between 0 and {MAX_WINDOW}, got {window}")
         traces = self.search.traces(q, t, window_s, options, arrive_by=arrive_by)
         journeys = [journey(self.search, q, tr) for tr in traces]
-        if direct is not None:
-            journeys.append(direct)
+        journeys.extend(street)
         # the search is Pareto-optimal per run; journeys are judged on their actual times
         journeys = pareto_journeys(journeys, arrive_by=arrive_by, ranged=window_s > 0)
         journeys.sort(
@@ -124,6 +128,8 @@ class Planner:
         arrive_by: bool = False,
         window: dt.timedelta = dt.timedelta(0),
         options: PlanOptions = DEFAULT_OPTIONS,
+        bikeshare: BikeShare | None = None,
+        carpool: CarpoolOffers | None = None,
     ) -> list[Journey]:
         """Door-to-door journeys between two (lat, lon) points.
 
@@ -139,13 +145,19 @@ class Planner:
             Range query over ``[t, t + window]`` (``[t - window, t]`` with ``arrive_by``).
         options
             Query options.
+        bikeshare
+            A bike-share system now (:func:`arverne.feeds.gbfs.read_gbfs`): its fastest
+            door-to-door ride (:mod:`arverne.routing.bikeshare`) is offered too.
+        carpool
+            Drivers' offers (:func:`arverne.feeds.carpool.read_carpool_offers`): the best
+            matching ride (:mod:`arverne.routing.carpool`) is offered too.
 
         Returns
         -------
         list[Journey]
             The journeys no other beats on (arrival, transfers) (arrive-by: departure,
             transfers; a window: departure, arrival, transfers), the direct street journey
-            among them when it is not beaten.
+            (and the bike-share and carpool ones) among them when not beaten.
 
         Raises
         ------
@@ -155,20 +167,33 @@ class Planner:
         """
         q = point_query(self.search, origin, destination, depart_at, options)
         direct = direct_journey(self.search, origin, destination, depart_at, arrive_by, options)
+        street = [] if direct is None else [direct]
+        if bikeshare is not None:
+            from arverne.routing.bikeshare import bikeshare_journey
+
+            shared = bikeshare_journey(
+                self.search, origin, destination, depart_at, arrive_by, bikeshare, options
+            )
+            street += [] if shared is None else [shared]
+        if carpool is not None:
+            from arverne.routing.carpool import carpool_journey
+
+            ride = carpool_journey(self.search, origin, destination, depart_at, arrive_by, carpool)
+            street += [] if ride is None else [ride]
         kind = "wheelchair-accessible stop" if options.wheelchair else "stop"
-        if not len(q.access_stop) and direct is None:
+        if not len(q.access_stop) and not street:
             raise NoRouteError(
                 f"the origin {origin[0]:.5f},{origin[1]:.5f} is farther than the access limit "
                 f"({options.max_walk_access_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
-        if not len(q.egress_stop) and direct is None:
+        if not len(q.egress_stop) and not street:
             raise NoRouteError(
                 f"the destination {destination[0]:.5f},{destination[1]:.5f} is farther than the "
                 f"egress limit ({options.max_walk_egress_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
-        journeys = self._finish(q, depart_at, arrive_by, window, options, direct=direct)
+        journeys = self._finish(q, depart_at, arrive_by, window, options, street=street)
         if not journeys:
             raise NoRouteError(
                 f"no journey found {'arriving by' if arrive_by else 'departing from'} "

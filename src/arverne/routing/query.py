@@ -70,16 +70,21 @@ def time_frame(search: Search, when: dt.datetime) -> tuple[int, int, np.ndarray,
     return day, start, col, off
 
 
+def detour_factor(search: Search) -> float:
+    """The network's straight-line detour factor, the one its estimated footpaths use
+    (:attr:`~arverne.network.links.StopLinks.straight_line_detour`).
+    """
+    links = search.network.links
+    return STRAIGHT_LINE_DETOUR if links is None else float(links.straight_line_detour)
+
+
 def straight_line(
     search: Search, dist_m: np.ndarray | float, mode: str, options: PlanOptions
 ) -> tuple[Any, Any]:
     """(seconds, metres) of a street leg estimated on the straight line: the great circle times
-    the network's detour factor, the one its estimated footpaths use
-    (:attr:`~arverne.network.links.StopLinks.straight_line_detour`).
+    the network's detour factor (:func:`detour_factor`).
     """
-    links = search.network.links
-    detour = STRAIGHT_LINE_DETOUR if links is None else links.straight_line_detour
-    length = np.asarray(dist_m, np.float64) * detour
+    length = np.asarray(dist_m, np.float64) * detour_factor(search)
     speed = options.walk_speed_mps if mode == "walk" else STRAIGHT_LINE_SPEED_MPS[mode]
     return np.ceil(length / speed).astype(np.int64), length
 
