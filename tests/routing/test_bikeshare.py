@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from arverne.feeds.gbfs import SPEED_MPS, BikeShare
@@ -87,12 +87,14 @@ offsets = st.floats(-0.03, 0.03)
     ),
     ends=st.tuples(offsets, offsets, offsets, offsets),
 )
+@example(stations=[(0.0, 0.0, 2, 2), (0.004, 0.0, 1, 1)], ends=(0.0, 0.0005, 0.004, 0.0005))
 def test_never_from_an_empty_station_nor_to_a_full_one(
     pl: Planner, stations: list[tuple[float, float, int, int]], ends: tuple[float, ...]
 ) -> None:
     """Random stations (0 to 3 bikes and free docks each) within ~3 km of random ends: a
     bike-share journey rides from a station with a bike to another with a free dock, and
-    lasts exactly the brute force's best walk + ride + walk (none when it finds none)."""
+    lasts exactly the brute force's best walk + ride + walk (none when it finds none); stations
+    with both bikes and docks near both ends included."""
     share = system(stations)
     o, d = (LAT0 + ends[0], LON0 + ends[1]), (LAT0 + ends[2], LON0 + ends[3])
     options = PlanOptions()

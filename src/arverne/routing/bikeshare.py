@@ -103,12 +103,13 @@ def _station_rides(
     ride_s = np.ceil(ride_m / share.speed_mps(-1)).astype(np.int64)
     walked = walk_a[pick][:, None] + walk_b[drop][None, :]
     total = walked + ride_s
-    total[pick[:, None] == drop[None, :]] = np.iinfo(np.int64).max  # a ride goes somewhere
-    # earliest arrival, then least walking: one key
+    # earliest arrival, then least walking: one key; a ride goes somewhere else
     key = total * (2 * options.max_walk_access_s + 2 * options.max_walk_egress_s + 2) + walked
-    i, j = np.unravel_index(int(np.argmin(key)), key.shape)
-    if total[i, j] == np.iinfo(np.int64).max:
+    same = pick[:, None] == drop[None, :]
+    if same.all():
         return None
+    key[same] = np.iinfo(np.int64).max
+    i, j = np.unravel_index(int(np.argmin(key)), key.shape)
     a, b = int(pick[i]), int(drop[j])
     legs = {
         "walk_a": (int(walk_a[a]), float(len_a[a])),
