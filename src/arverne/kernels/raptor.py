@@ -30,8 +30,9 @@ entries hold it at the start (so the time-reversed search sees the same journeys
 
 Boarding at a stop after a trip needs the stop's change time (``stop_change_s``, negative when
 changing there is forbidden); boarding after a footpath between two trips needs the query's
-``min_change_s``. No journey boards at a stop it came back to after the access reached it
-(:func:`_boarding`).
+``min_change_s``. No journey boards at a stop it came back to after the access reached it, nor
+rides on through a stop where the access could have boarded its trip: the access does the same
+with fewer rides (a range query would otherwise offer such loops to leave inside its window).
 """
 
 from __future__ import annotations
@@ -48,45 +49,6 @@ INF = np.int32(2**31 - 1)
 @njit(cache=True, inline="always")
 def _better(a: int, w: int, b: int, bw: int) -> bool:
     return a < b or (a == b and w < bw)
-
-
-@njit(cache=True, inline="always")
-def _boarding(
-    k: int,
-    s: int,
-    t_arr: np.ndarray,
-    t_walk: np.ndarray,
-    f_arr: np.ndarray,
-    f_walk: np.ndarray,
-    stop_change_s: np.ndarray,
-    min_change_s: int,
-) -> tuple[int, int, int]:
-    """(time, walking, kind 0 trip / 1 foot) of the label round k boards from at stop s.
-
-    After a ride, a change on foot adds ``min_change_s`` and one at the stop its change time.
-    A label after rides no earlier than the access label at s came back to a stop the traveller
-    could have reached straight from the origin: the access boards the same trips with fewer
-    rides, so boarding from it is a pointless loop (which a range query would otherwise offer
-    when that shorter journey leaves after the window).
-    """
-    inf = 2**31 - 1
-    bt = f_arr[k - 1, s]
-    bw = f_walk[k - 1, s]
-    bkind = 1
-    if k > 1:
-        if bt >= f_arr[0, s]:
-            bt = inf
-            bw = inf
-        else:
-            bt += min_change_s
-    ta = t_arr[k - 1, s]
-    if ta < inf and stop_change_s[s] >= 0 and ta < f_arr[0, s]:
-        c = ta + stop_change_s[s]
-        if _better(c, t_walk[k - 1, s], bt, bw):
-            bt = c
-            bw = t_walk[k - 1, s]
-            bkind = 0
-    return bt, bw, bkind
 
 
 @njit(cache=True)
@@ -207,9 +169,15 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
             marked[s] = False
             prev_marked[s] = True
             prev_list[j] = s
-            bt, _bw, _bkind = _boarding(
-                k, s, t_arr, t_walk, f_arr, f_walk, stop_change_s, min_change_s
-            )
+            # the label to board from, as in the scan below
+            bt = f_arr[k - 1, s]
+            if k > 1 and bt < inf:
+                bt = bt + min_change_s if bt < f_arr[0, s] else inf
+            ta = t_arr[k - 1, s]
+            if ta < inf and stop_change_s[s] >= 0 and ta < f_arr[0, s]:
+                c = ta + stop_change_s[s]
+                if c < bt:
+                    bt = c
             if bt >= inf or not stop_ok[s]:
                 continue
             if bt < min_board:
@@ -306,16 +274,36 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
                         and f_arr[0, s] <= st_dep[cur_row + i] + off
                     ):
                         # the trip comes back through a stop where the access could have
-                        # boarded it: riding on is a pointless loop (see _boarding)
+                        # boarded it: riding on is a pointless loop (module docstring)
                         cur = -1
                     # boarding can only improve at stops whose label improved last round: from
                     # an older label this pattern was already scanned with the same trips
                     if not prev_marked[s] or not pattern_board[base + i] or not stop_ok[s]:
                         continue
                     # label to board from: at most k - 1 trips
-                    bt, bw, bkind = _boarding(
-                        k, s, t_arr, t_walk, f_arr, f_walk, stop_change_s, min_change_s
-                    )
+                    # label to board from: at most k - 1 trips; after rides, a label no
+                    # earlier than the access label here came back to a stop the traveller
+                    # could have reached straight from the origin: the access boards the same
+                    # trips with fewer rides, so boarding from it is a pointless loop (which a
+                    # range query would otherwise offer when that journey leaves after the
+                    # window)
+                    bt = f_arr[k - 1, s]
+                    bw = f_walk[k - 1, s]
+                    if k > 1 and bt < inf:
+                        # a change on foot (round 0 is the access, no change)
+                        if bt < f_arr[0, s]:
+                            bt += min_change_s
+                        else:
+                            bt = inf
+                            bw = inf
+                    bkind = 1
+                    ta = t_arr[k - 1, s]
+                    if ta < inf and stop_change_s[s] >= 0 and ta < f_arr[0, s]:
+                        c = ta + stop_change_s[s]
+                        if _better(c, t_walk[k - 1, s], bt, bw):
+                            bt = c
+                            bw = t_walk[k - 1, s]
+                            bkind = 0
                     if bt >= inf:
                         continue
                     if cur >= 0:
