@@ -10,6 +10,7 @@ BENCHMARKS = (
     "bench_build",
     "bench_streets",
     "bench_planner",
+    "bench_bikeshare",
     "bench_tours",
     "bench_darp",
     "bench_booking",

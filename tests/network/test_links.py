@@ -289,3 +289,22 @@ def test_unlinked_report_names_the_farthest_placed_stop(streets):
     assert report["farthest_m"] == pytest.approx(
         geodesic_m((0.0016, 0.0), (0.0016, 0.0104)), rel=UTM_REL
     )
+
+
+def test_stops_at_one_point_change_no_faster_than_at_either_stop():
+    """Two distinct stops placed at one point (T2C gives the stop points of a station the same
+    4-decimal coordinates) have an estimated footpath of 0 m: 0 s, as a change at one stop
+    takes by default. With a change time of 300 s at the first stop (transfers.txt A->A type
+    2), the walk to its twin and back lasts 300 s too; before, it took 0 s and dodged the
+    stop's change time. Footpaths away from both keep their estimate."""
+    lon = np.array([3.02179, 3.02179, 3.0240])
+    lat = np.array([45.7061, 45.7061, 45.7061])
+    plain, _ = build_links(None, lon, lat, footpath_radius_m=500)
+    assert footpaths(plain)[(0, 1)] == (0, True)
+    links, _ = build_links(None, lon, lat, [0], [0], [2], [300], footpath_radius_m=500)
+    paths = footpaths(links)
+    assert paths[(0, 1)] == (300, True) and paths[(1, 0)] == (300, True)
+    assert paths[(0, 0)] == (300, False)
+    crow = float(haversine_m(lon[1], lat[1], lon[2], lat[2]))
+    assert paths[(1, 2)] == (int(np.ceil(crow * DETOUR / WALK)), True)
+    assert paths[(0, 2)] == (300, True)

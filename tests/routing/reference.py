@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 INF = float("inf")
@@ -102,7 +103,8 @@ class RefNetwork:
         lo, hi = min(dates) - dt.timedelta(days=3), max(dates) + dt.timedelta(days=1)
         cache = self.__dict__.setdefault("_cache", {})
         if (lo, hi) not in cache:
-            cache.clear()
+            if len(cache) >= 4:  # a few spans at once (a query and its shorter re-checks)
+                del cache[next(iter(cache))]
             cache[(lo, hi)] = self._instances(lo, hi)
         return [rows for rows in cache[(lo, hi)] if rows[-1][1] >= t_lo and rows[0][2] <= t_hi]
 
@@ -172,14 +174,19 @@ def earliest_arrivals(
             best = min(best, by_trip.get(s, INF) + secs)  # egress right after the last ride
         return best
 
+    # no journey boards at a stop it came back to after walking there from the origin: it
+    # could have boarded there straight away
+    walked_to = {s: min(lo for lo, _hi in windows) for s, windows in at_access.items()}
+
     out = [INF]  # a journey has at least one ride
     for _k in range(1, max_rides + 1):
         board_at: dict[int, float] = {}
         for s, t in by_foot.items():
-            board_at[s] = min(board_at.get(s, INF), t + min_change_s)
+            if t < walked_to.get(s, INF):
+                board_at[s] = min(board_at.get(s, INF), t + min_change_s)
         for s, t in by_trip.items():
             change = net.change_s.get(s, min_change_s)
-            if change >= 0:
+            if change >= 0 and t < walked_to.get(s, INF):
                 board_at[s] = min(board_at.get(s, INF), t + change)
         new_trip: dict[int, float] = {}
         for rows in instances:
@@ -189,6 +196,9 @@ def earliest_arrivals(
                     continue
                 if boarded and can_alight and a <= t_max and a < new_trip.get(s, INF):
                     new_trip[s] = a
+                if boarded and _k > 1 and can_board and walked_to.get(s, INF) <= d:
+                    # nor rides on through a stop where it could have boarded from the origin
+                    boarded = False
                 if not boarded and can_board and can_leave(s, d, board_at):
                     boarded = True
         for s, t in new_trip.items():
@@ -221,6 +231,52 @@ def departure_candidates(
                     if s2 == s and t_lo <= d - secs <= t_hi:
                         times.add(d - secs)
     return sorted(times, reverse=True)
+
+
+def timed(journey: Any) -> tuple[int, int, int]:
+    """(departure, arrival, rides) of a planner's journey, in Unix seconds."""
+    return (
+        int(journey.departure.timestamp()),
+        int(journey.arrival.timestamp()),
+        int(journey.n_rides),
+    )
+
+
+def leave_last(
+    net: RefNetwork,
+    access: list[tuple[int, int]],
+    egress: list[tuple[int, int]],
+    journeys: list[tuple[int, int, int]],
+    *,
+    max_footpath_s: float = INF,
+    min_change_s: int = 0,
+) -> bool:
+    """Whether each (departure, arrival, rides) leaves as late as a journey with at most its
+    rides can and still reach the target by its arrival: the traveller waits at home, not on
+    the bus.
+
+    A journey leaving exactly at the departure arrives in time, and none leaving a second later
+    does. That settles it because the earliest arrival from a departure never gets earlier when
+    the departure gets later (whatever leaves at or after ``t`` also leaves at or after any
+    earlier time).
+    """
+
+    def best(tau: int, latest: float, arrival: int, rides: int) -> float:
+        return earliest_arrivals(
+            net,
+            access,
+            egress,
+            tau,
+            rides,
+            max_footpath_s=max_footpath_s,
+            horizon_s=max(arrival - tau, 0),
+            latest_departure=latest,
+            min_change_s=min_change_s,
+        )[rides]
+
+    return all(
+        best(dep, dep, arr, k) <= arr < best(dep + 1, INF, arr, k) for dep, arr, k in journeys
+    )
 
 
 def pareto(points: list[tuple[int, float, int]]) -> set[tuple[int, int, int]]:

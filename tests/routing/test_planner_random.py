@@ -77,7 +77,8 @@ def _options(kind: str, max_transfers: int) -> tuple[PlanOptions, dict[str, obje
 def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) -> None:
     """Random feeds (overnight trips, exceptions, no-pickup stops, transfers, blocks, wheelchair
     and route-type filters): best arrival with at most k rides equals the reference for every k,
-    and the journeys returned are exactly the Pareto set over (arrival, rides)."""
+    and the journeys returned are exactly the Pareto set over (arrival, rides), each leaving as
+    late as the reference allows for its arrival and rides."""
     planner = _planner(feed)
     for o, d, secs, max_transfers, kind in qs:
         o, d = o % feed.n_stops, d % feed.n_stops
@@ -106,8 +107,17 @@ def test_earliest_arrival_and_pareto_equal_reference(feed: GenFeed, qs: list) ->
         journeys = planner.plan_stops(
             _stop(planner, o), _stop(planner, d), depart_at=when, options=options
         )
+        # each journey leaves as late as its arrival and number of rides allow
         pairs = {(int(j.arrival.timestamp()), j.n_rides) for j in journeys}
         assert pairs == {(a, k) for _, a, k in ref.pareto_of_rounds(t0, want)}
+        assert ref.leave_last(
+            net,
+            acc,
+            egr,
+            [ref.timed(j) for j in journeys],
+            max_footpath_s=options.max_walk_transfer_s,
+            min_change_s=options.min_change_s,
+        ), (o, d, when, kind)
         for j in journeys:
             assert j.departure >= when
             for a, b in zip(j.legs[:-1], j.legs[1:], strict=True):
@@ -233,9 +243,7 @@ def test_range_equals_pareto_of_every_second(feed: GenFeed, qs: list, window_min
         journeys = planner.plan_stops(
             _stop(planner, o), _stop(planner, d), depart_at=when, window=window, options=options
         )
-        assert {
-            (int(j.departure.timestamp()), int(j.arrival.timestamp()), j.n_rides) for j in journeys
-        } == want
+        assert {ref.timed(j) for j in journeys} == want
 
 
 @settings(
@@ -250,7 +258,9 @@ def test_range_equals_pareto_of_every_second(feed: GenFeed, qs: list, window_min
 @given(feed=gen_feeds(), qs=queries)
 def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) -> None:
     """Arrive-by: the latest departure with at most k rides arriving by T equals the latest
-    candidate departure whose reference earliest arrival (at most k rides) is <= T."""
+    candidate departure whose reference earliest arrival (at most k rides) is <= T; the journeys
+    are the rounds that leave later, each arriving at the reference's earliest arrival from its
+    departure."""
     planner = _planner(feed)
     for o, d, secs, max_transfers, kind in qs[:3]:
         o, d = o % feed.n_stops, d % feed.n_stops
@@ -285,6 +295,25 @@ def test_arrive_by_equals_latest_reference_departure(feed: GenFeed, qs: list) ->
         # departures more than two days before are out of the reference's reach
         got_abs = [g if g >= t_end - 2 * 86400 else -float("inf") for g in got_abs]
         assert got_abs == want, (o, d, when, kind)
+        # the journeys: rounds that leave later, each arriving as early as its departure allows
+        journeys = planner.plan_stops(
+            _stop(planner, o), _stop(planner, d), depart_at=when, arrive_by=True, options=options
+        )
+        expected = set()
+        for k in range(1, rides + 1):
+            if want[k] > want[k - 1]:
+                arrivals = ref.earliest_arrivals(
+                    net,
+                    acc,
+                    egr,
+                    int(want[k]),
+                    k,
+                    max_footpath_s=options.max_walk_transfer_s,
+                    min_change_s=options.min_change_s,
+                )
+                expected.add((int(want[k]), int(arrivals[k]), k))
+        if all(dep >= t_end - 2 * 86400 for dep, _, _ in expected):
+            assert {ref.timed(j) for j in journeys} == expected, (o, d, when, kind)
 
 
 @settings(

@@ -52,7 +52,8 @@ def compare(
     options: PlanOptions | None = None,
 ) -> dict[str, Any]:
     """Random stop-to-stop queries on ``date``: the best arrival with at most k rides (so the
-    arrival and the number of transfers of the Pareto set) must equal the reference's."""
+    arrival and the number of transfers of the Pareto set) must equal the reference's, and each
+    journey leaves as late as the reference allows for its arrival and rides."""
     options = options or PlanOptions()
     rng = np.random.default_rng(seed)
     routable = np.flatnonzero(np.diff(np.asarray(planner.tt.stop_pattern_ptr)) > 0)
@@ -79,7 +80,32 @@ def compare(
         )
         assert got_abs == want, (a, b, when)
         found += want[-1] != float("inf")
+        journeys = planner.plan_stops(a, b, depart_at=when, options=options)
+        assert _as_reference_says(local, acc, egr, when, want, journeys, options), (a, b, when)
     return {"queries": n, "found": found}
+
+
+def _as_reference_says(
+    net: ref.RefNetwork,
+    acc: list[tuple[int, int]],
+    egr: list[tuple[int, int]],
+    when: dt.datetime,
+    want: list[float],
+    journeys: list[Any],
+    options: PlanOptions,
+) -> bool:
+    """Whether the journeys are the reference's Pareto set over (arrival, rides), each leaving
+    as late as the reference allows for its arrival and rides."""
+    pairs = {(a, k) for _, a, k in ref.pareto_of_rounds(int(when.timestamp()), want)}
+    return {(int(j.arrival.timestamp()), j.n_rides) for j in journeys} == pairs and (
+        ref.leave_last(
+            net,
+            acc,
+            egr,
+            [ref.timed(j) for j in journeys],
+            max_footpath_s=options.max_walk_transfer_s,
+        )
+    )
 
 
 def test_porto_alegre_stop_to_stop_equals_reference(poa: tuple[Planner, ref.RefNetwork]) -> None:
@@ -129,7 +155,8 @@ def poa_streets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Planner, ref.
 def door_to_door(planner: Planner, net: ref.RefNetwork, n: int, seed: int) -> int:
     """Random points near linked stops, 12:00-16:00 on 2019-05-15: the kernel's best arrival
     per number of rides equals the reference's with the same street access and egress, the
-    planner's journeys are chronological and their best arrival is the kernel's."""
+    planner's journeys are chronological, their best arrival is the kernel's and each leaves as
+    late as the reference allows for its arrival and rides."""
     tt = planner.tt
     links = planner.network.links
     assert links is not None
@@ -173,9 +200,7 @@ def door_to_door(planner: Planner, net: ref.RefNetwork, n: int, seed: int) -> in
         found += 1
         journeys = planner.plan(o, d, depart_at=when, options=options)
         assert min(int(j.arrival.timestamp()) for j in journeys) == want[-1]
-        assert {(int(j.arrival.timestamp()), j.n_rides) for j in journeys} == {
-            (a_, k) for _, a_, k in ref.pareto_of_rounds(int(when.timestamp()), want)
-        }
+        assert _as_reference_says(local, acc, egr, when, want, journeys, options), (o, d, when)
         for j in journeys:
             assert j.departure >= when
             for x, y in zip(j.legs[:-1], j.legs[1:], strict=True):
@@ -281,17 +306,20 @@ def test_direct_journey_off_the_streets_is_a_labelled_straight_line(
     poa_streets: tuple[Planner, ref.RefNetwork],
 ) -> None:
     """Issue 10 defect 2: two points 1 km apart, 40 km outside the Porto Alegre street extract
-    and far from every stop: the direct walk is the straight line at walking speed (the same
-    rule as access and egress), labelled as an estimate, with a FallbackWarning; before, there
-    was no journey at all."""
+    and far from every stop: the direct walk is the straight line times the network's detour
+    factor (the one its estimated footpaths use) at walking speed, the same rule as access and
+    egress, labelled as an estimate, with a FallbackWarning; before, there was no journey at
+    all."""
     planner, _ = poa_streets
     when = dt.datetime(2019, 5, 15, 12, 0, tzinfo=ZoneInfo(planner.tt.timezone))
     o, d = (-30.40, -51.60), (-30.40, -51.59)
     with pytest.warns(FallbackWarning, match="straight-line estimate"):
         (journey,) = planner.plan(o, d, depart_at=when)
     (leg,) = journey.legs
-    crow = float(haversine_m(o[1], o[0], d[1], d[0]))
+    links = planner.network.links
+    assert links is not None
+    walked = float(haversine_m(o[1], o[0], d[1], d[0])) * links.straight_line_detour
     assert leg.mode == "walk" and leg.estimated and "estimate" in leg.describe()
-    assert leg.duration_s == math.ceil(crow / PlanOptions().walk_speed_mps)
-    assert leg.length_m == pytest.approx(crow)
+    assert leg.duration_s == math.ceil(walked / PlanOptions().walk_speed_mps)
+    assert leg.length_m == pytest.approx(walked)
     assert leg.to_dict()["estimated"] is True

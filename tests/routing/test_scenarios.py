@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from arverne.errors import NoRouteError
 from arverne.feeds.gtfs import read_gtfs
+from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.timetable import build_timetable
 from arverne.routing.journey import Journey
@@ -276,19 +278,20 @@ def test_arrive_by(tmp_path: Path) -> None:
 
 
 def test_arrive_by_agrees_with_forward_on_what_walking_beats(tmp_path: Path) -> None:
-    """Issue 10 defect 4: a bus A->B 08:00-08:16 beside a 14-minute walk (no streets, straight
-    line). Arriving by 08:17 the walk leaves later (08:02:44) with no more transfers, so the bus
-    is beaten, as it is forward from 08:00 where the walk arrives first: every arrive-by journey
-    is one no forward journey from its departure beats, and the other way round."""
+    """Issue 10 defect 4: a bus A->B 08:00-08:20 beside an 18.5-minute walk (no streets, the
+    straight line times the network's detour factor 1.3). Arriving by 08:21 the walk leaves
+    later (08:02:28) with no more transfers, so the bus is beaten, as it is forward from 08:00
+    where the walk arrives first: every arrive-by journey is one no forward journey from its
+    departure beats, and the other way round."""
     trips = "route_id,service_id,trip_id\nR1,WK,a"
     times = """
     trip_id,arrival_time,departure_time,stop_id,stop_sequence
     a,08:00:00,08:00:00,A,1
-    a,08:16:00,08:16:00,B,2
+    a,08:20:00,08:20:00,B,2
     """
     pl = planner(tmp_path, trips=trips, stop_times=times)
     a, b = (45.770, 3.080), (45.780, 3.080)
-    backward = pl.plan(a, b, depart_at=at(MON, "08:17"), arrive_by=True)
+    backward = pl.plan(a, b, depart_at=at(MON, "08:21"), arrive_by=True)
     assert [leg.mode for j in backward for leg in j.legs] == ["walk"]
     forward = pl.plan(a, b, depart_at=at(MON, "08:00"))
     assert [leg.mode for j in forward for leg in j.legs] == ["walk"]
@@ -310,12 +313,16 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
     and text; a date outside the calendar, a point far from every stop and an evening with no
     service each raise NoRouteError with its own reason."""
     pl = planner(tmp_path, trips=TWO_LINES, stop_times=TWO_LINES_TIMES)
-    origin, destination = (45.7705, 3.0805), (45.7895, 3.0805)
+    # walks: the straight line times the detour factor 1.3, at 1.3 m/s (one second a metre)
+    origin, destination = (45.7705, 3.0805), (45.7875, 3.0805)
     journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"))
-    assert [[leg.mode for leg in j.legs] for j in journeys] == [["walk"]]  # 27 min on foot wins
+    assert [[leg.mode for leg in j.legs] for j in journeys] == [["walk"]]  # 31.5 min on foot
+    assert journeys[0].legs[0].duration_s == math.ceil(
+        haversine_m(3.0805, 45.7705, 3.0805, 45.7875)
+    )
     options = PlanOptions(max_direct_s=600)
     journeys = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=options)
-    assert [leg.mode for leg in journeys[0].legs] == ["walk", "bus", "walk"]  # 13 min walk from B
+    assert [leg.mode for leg in journeys[0].legs] == ["walk", "bus", "walk"]  # 14 min walk from B
     options = PlanOptions(max_direct_s=600, max_walk_egress_s=300, max_walk_access_s=300)
     best = pl.plan(origin, destination, depart_at=at(MON, "07:50"), options=options)[0]
     assert [leg.mode for leg in best.legs] == ["walk", "bus", "bus", "walk"]
@@ -359,3 +366,98 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
             options=PlanOptions(max_direct_s=60),
         )
     assert err.value.reason == "no_service"
+
+
+def test_same_arrival_leaves_as_late_as_possible(tmp_path: Path) -> None:
+    """Issue 10 defect 5 (waiting at home, not on the bus): on line 1 an early trip leaves A at
+    08:00 and waits at B until 08:55, a later one leaves A at 08:50; both reach C at 09:10. On
+    line 2 one trip loops A 08:00 -> B -> A 08:40 -> D 09:00. From A at 07:55 the traveller
+    leaves at 08:50 for C and boards at A's second call (08:40) for D. Arriving by 11:00, the
+    mirror: leaving B at 10:00 two trips reach D at 10:20 and 10:50, and a loop trip passes D
+    at 10:20 and again at 10:40: each journey arrives as early as its departure allows."""
+    trips = """
+    route_id,service_id,trip_id
+    R1,WK,slow
+    R1,WK,fast
+    R2,WK,loop
+    R1,WK,x
+    R1,WK,y
+    R3,WK,loop2
+    """
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    slow,08:00:00,08:00:00,A,1
+    slow,08:10:00,08:55:00,B,2
+    slow,09:10:00,09:10:00,C,3
+    fast,08:50:00,08:50:00,A,1
+    fast,08:53:00,08:56:00,B,2
+    fast,09:10:00,09:10:00,C,3
+    loop,08:00:00,08:00:00,A,1
+    loop,08:20:00,08:20:00,B,2
+    loop,08:40:00,08:40:00,A,3
+    loop,09:00:00,09:00:00,D,4
+    x,10:00:00,10:00:00,B,1
+    x,10:10:00,10:10:00,C,2
+    x,10:20:00,10:20:00,D,3
+    y,10:00:00,10:00:00,B,1
+    y,10:45:00,10:45:00,C,2
+    y,10:50:00,10:50:00,D,3
+    loop2,10:00:00,10:00:00,B,1
+    loop2,10:20:00,10:20:00,D,2
+    loop2,10:30:00,10:30:00,C,3
+    loop2,10:40:00,10:40:00,D,4
+    """
+    pl = planner(tmp_path, trips=trips, stop_times=times)
+
+    def times_of(journeys: list[Journey]) -> list[tuple[str, str]]:
+        return [(hhmm(j.departure), hhmm(j.arrival)) for j in journeys]
+
+    assert times_of(plan(pl, "A", "C", at(MON, "07:55"))) == [("Mon 08:50", "Mon 09:10")]
+    (loop,) = plan(pl, "A", "D", at(MON, "07:55"))
+    assert times_of([loop]) == [("Mon 08:40", "Mon 09:00")]
+    assert [call.stop_id for call in loop.legs[0].stops] == ["f:A", "f:D"]
+    (back,) = plan(pl, "B", "D", at(MON, "11:00"), arrive_by=True)
+    assert times_of([back]) == [("Mon 10:00", "Mon 10:20")]
+    loop_only = PlanOptions(route_types=(0,))
+    (back,) = plan(pl, "B", "D", at(MON, "11:00"), arrive_by=True, options=loop_only)
+    assert times_of([back]) == [("Mon 10:00", "Mon 10:20")]
+    assert [call.stop_id for call in back.legs[0].stops] == ["f:B", "f:D"]
+
+
+def test_range_never_rides_back_to_where_it_started(tmp_path: Path) -> None:
+    """A range answer never loops back to its first stop (loose end of issue 10 defect 5):
+    from A at 08:00 with a 10-minute window, the only line to C leaves A at 08:30, outside the
+    window. Before, the answer offered riding A -> B at 08:05 and back to A (by a bus at
+    08:12, or on foot), or a bus passing A again at 08:17 on its way to C, just to leave in the
+    window: each is waiting at A with extra rides. Now there is none; a 40-minute window offers
+    the 08:30 bus (the bus through A, boarded there at 08:17, arrives later)."""
+    trips = """
+    route_id,service_id,trip_id
+    R1,WK,away
+    R2,WK,back
+    R3,WK,through
+    R1,WK,line
+    """
+    times = """
+    trip_id,arrival_time,departure_time,stop_id,stop_sequence
+    away,08:05:00,08:05:00,A,1
+    away,08:10:00,08:10:00,B,2
+    back,08:12:00,08:12:00,B,1
+    back,08:17:00,08:17:00,D,2
+    through,08:12:00,08:12:00,B,1
+    through,08:17:00,08:17:00,A,2
+    through,08:50:00,08:50:00,C,3
+    line,08:30:00,08:30:00,A,1
+    line,08:45:00,08:45:00,C,2
+    """
+    transfers = """
+    from_stop_id,to_stop_id,transfer_type,min_transfer_time
+    B,A,2,120
+    D,A,2,60
+    """
+    pl = planner(tmp_path, trips=trips, stop_times=times, transfers=transfers)
+    assert plan(pl, "A", "C", at(MON, "08:00"), window=dt.timedelta(minutes=10)) == []
+    wide = plan(pl, "A", "C", at(MON, "08:00"), window=dt.timedelta(minutes=40))
+    assert [(hhmm(j.departure), hhmm(j.arrival), j.n_rides) for j in wide] == [
+        ("Mon 08:30", "Mon 08:45", 1)
+    ]

@@ -331,7 +331,7 @@ class MatrixRunner:
             from arverne.geo import haversine_m
 
             crow = haversine_m(o_lon[:, None], o_lat[:, None], d.lon[None, :], d.lat[None, :])
-            secs = straight_line(crow, job.mode, options)[0].astype(np.float64)
+            secs = straight_line(self.network, crow, job.mode, options)[0].astype(np.float64)
         else:
             from arverne.routing.legs import street_seconds
 
@@ -511,7 +511,7 @@ class MatrixRunner:
             estimated = ~(o_on[:, None] & d_on[None, :])
             secs = np.where(estimated, np.inf, measured)
         if estimated.any():
-            straight = straight_line(crow, mode, options)[0].astype(np.float64)
+            straight = straight_line(self.network, crow, mode, options)[0].astype(np.float64)
             secs = np.where(estimated, straight, secs)
         secs = np.where(
             (crow / top > options.max_direct_s) | (secs > options.max_direct_s), np.inf, secs

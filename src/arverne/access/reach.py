@@ -40,6 +40,7 @@ from arverne.errors import InputError
 from arverne.geo import haversine_m
 from arverne.network.network import Network
 from arverne.network.streets import StreetGraph
+from arverne.routing.legs import detour_factor
 from arverne.routing.options import INF, PlanOptions
 from arverne.routing.search import Search
 
@@ -358,7 +359,7 @@ class ReachSearch:
             point_lat=empty if straight is None else straight[1],
             point_s=empty if straight is None else straight[2],
             point_rem_m=empty if straight is None else straight[3],
-            detour=options.straight_line_detour,
+            detour=detour_factor(self.network),
         )
 
     def _transit(
@@ -465,7 +466,7 @@ class ReachSearch:
             point_lat=walks[1],
             point_s=walks[2],
             point_rem_m=walks[3],
-            detour=opts.straight_line_detour,
+            detour=detour_factor(self.network),
         )
 
 

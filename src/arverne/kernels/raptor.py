@@ -30,7 +30,9 @@ entries hold it at the start (so the time-reversed search sees the same journeys
 
 Boarding at a stop after a trip needs the stop's change time (``stop_change_s``, negative when
 changing there is forbidden); boarding after a footpath between two trips needs the query's
-``min_change_s``.
+``min_change_s``. No journey boards at a stop it came back to after the access reached it, nor
+rides on through a stop where the access could have boarded its trip: the access does the same
+with fewer rides (a range query would otherwise offer such loops to leave inside its window).
 """
 
 from __future__ import annotations
@@ -167,11 +169,13 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
             marked[s] = False
             prev_marked[s] = True
             prev_list[j] = s
+            # the label to board from, as in the scan below
             bt = f_arr[k - 1, s]
             if k > 1 and bt < inf:
-                bt += min_change_s
-            if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
-                c = t_arr[k - 1, s] + stop_change_s[s]
+                bt = bt + min_change_s if bt < f_arr[0, s] else inf
+            ta = t_arr[k - 1, s]
+            if ta < inf and stop_change_s[s] >= 0 and ta < f_arr[0, s]:
+                c = ta + stop_change_s[s]
                 if c < bt:
                     bt = c
             if bt >= inf or not stop_ok[s]:
@@ -262,19 +266,40 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
                                 marked[s] = True
                                 mark_list[n_mark] = s
                                 n_mark += 1
+                    if (
+                        k > 1
+                        and cur >= 0
+                        and pattern_board[base + i]
+                        and stop_ok[s]
+                        and f_arr[0, s] <= st_dep[cur_row + i] + off
+                    ):
+                        # the trip comes back through a stop where the access could have
+                        # boarded it: riding on is a pointless loop (module docstring)
+                        cur = -1
                     # boarding can only improve at stops whose label improved last round: from
                     # an older label this pattern was already scanned with the same trips
                     if not prev_marked[s] or not pattern_board[base + i] or not stop_ok[s]:
                         continue
                     # label to board from: at most k - 1 trips
+                    # label to board from: at most k - 1 trips; after rides, a label no
+                    # earlier than the access label here came back to a stop the traveller
+                    # could have reached straight from the origin: the access boards the same
+                    # trips with fewer rides, so boarding from it is a pointless loop (which a
+                    # range query would otherwise offer when that journey leaves after the
+                    # window)
                     bt = f_arr[k - 1, s]
+                    bw = f_walk[k - 1, s]
                     if k > 1 and bt < inf:
                         # a change on foot (round 0 is the access, no change)
-                        bt += min_change_s
-                    bw = f_walk[k - 1, s]
+                        if bt < f_arr[0, s]:
+                            bt += min_change_s
+                        else:
+                            bt = inf
+                            bw = inf
                     bkind = 1
-                    if t_arr[k - 1, s] < inf and stop_change_s[s] >= 0:
-                        c = t_arr[k - 1, s] + stop_change_s[s]
+                    ta = t_arr[k - 1, s]
+                    if ta < inf and stop_change_s[s] >= 0 and ta < f_arr[0, s]:
+                        c = ta + stop_change_s[s]
                         if _better(c, t_walk[k - 1, s], bt, bw):
                             bt = c
                             bw = t_walk[k - 1, s]
@@ -309,7 +334,9 @@ def raptor_run(tt: RaptorTimetable, query: RaptorQuery, lab: RaptorLabels) -> in
                     ):
                         # first ride from the access: it would leave the origin too late
                         continue
-                    if cur < 0 or found < cur or (found == cur and bw < cur_walk):
+                    # the same trip caught further on (no more walking) is boarded there: the
+                    # rider does not ride ahead only to pass this stop again
+                    if cur < 0 or found < cur or (found == cur and bw <= cur_walk):
                         cur = found
                         cur_row = st_base + (found - ta_) * n
                         cur_walk = bw

@@ -12,6 +12,7 @@ from typing import Any
 
 from arverne.errors import GtfsError, InputError, NetworkStoreError
 from arverne.feeds.limits import ReadLimits
+from arverne.network.links import STRAIGHT_LINE_DETOUR
 from arverne.network.network import Network
 from arverne.network.store import SCHEMA_VERSION, check_target, read_manifest
 from arverne.paths import check_input, check_outside_inputs
@@ -28,8 +29,9 @@ class BuildParams:
     max_snap_m: float = 300.0
     walk_speed_mps: float = 1.3
     modes: tuple[str, ...] = STREET_MODES
-    straight_line_detour: float = 1.3
-    """Footpaths estimated without streets: walking distance / great-circle distance."""
+    straight_line_detour: float = STRAIGHT_LINE_DETOUR
+    """Walks estimated without streets (footpaths; the planner's legs off the streets):
+    walking distance / great-circle distance."""
     limits: ReadLimits = field(default_factory=ReadLimits)
     """Read limits of every feed (a larger feed needs them raised)."""
 

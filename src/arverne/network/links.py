@@ -28,8 +28,10 @@ Footpath rules
   radius, or straight line when a stop is unlinked or the streets do not join them);
   ``transfer_type=2`` raises the footpath time to ``min_transfer_time`` when that is larger
   (the GTFS minimum). A ``from == to`` row of type 2 with a positive ``min_transfer_time``
-  gives a footpath from the stop to itself: the minimum change time at that stop. A ``from ==
-  to`` row of type 3 cannot be represented in footpaths and gets an INFO notice.
+  gives a footpath from the stop to itself: the minimum change time at that stop, which every
+  footpath to or from the stop lasts at least (a change to the stop next door, even one the
+  feed places at the same point, takes no less than a change at the stop). A ``from == to``
+  row of type 3 cannot be represented in footpaths and gets an INFO notice.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+STRAIGHT_LINE_DETOUR = 1.3
+"""Walking (or riding) distance / great-circle distance of a leg estimated on the straight line:
+the default of a build, recorded in its links (:attr:`StopLinks.straight_line_detour`), and the
+one factor the planner applies to access, egress and direct legs off the streets too."""
 
 if TYPE_CHECKING:
     from arverne.feeds.notices import Notice
@@ -75,8 +82,9 @@ class StopLinks:
     footpath_straight_line: np.ndarray
     """bool[f]: the walking time is estimated from the straight line (a stop off the streets,
     or no streets at all), not measured on the streets."""
-    straight_line_detour: float = 1.3
-    """Estimated footpaths: walking distance / great-circle distance."""
+    straight_line_detour: float = STRAIGHT_LINE_DETOUR
+    """Estimated footpaths (and the planner's legs off the streets): walking distance /
+    great-circle distance."""
 
     @property
     def n_stops(self) -> int:
@@ -98,7 +106,7 @@ def build_links(
     walk_speed_mps: float = 1.3,
     stop_id: Sequence[str] | np.ndarray | None = None,
     stop_parent: np.ndarray | None = None,
-    straight_line_detour: float = 1.3,
+    straight_line_detour: float = STRAIGHT_LINE_DETOUR,
     pathways: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[StopLinks, list[Notice]]:
     """Snap stops onto walkable streets and compute the footpaths between them.
@@ -285,6 +293,18 @@ def build_links(
     if forbidden:
         allowed = ~np.isin(f_key, np.fromiter(forbidden, dtype=np.int64, count=len(forbidden)))
         f_key, f_time, f_straight = f_key[allowed], f_time[allowed], f_straight[allowed]
+    # a change to the stop next door takes no less than a change at either stop itself: two
+    # stops a feed places at one point (an estimate of 0 m) do not dodge a stop's change time
+    change = np.zeros(n)
+    for key, need in wanted.items():
+        if key // n == key % n:
+            change[key // n] = need
+    if change.any():
+        f_from, f_to = f_key // n, f_key % n
+        other = f_from != f_to
+        f_time = np.where(
+            other, np.maximum(f_time, np.maximum(change[f_from], change[f_to])), f_time
+        )
 
     # 4. CSR by origin stop
     ptr = np.zeros(n + 1, dtype=np.int64)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from arverne.network.links import STRAIGHT_LINE_DETOUR
+
 STAIRS = 2
 """``pathway_mode`` of stairs."""
 STAIRS_SPEED_FACTOR = 0.5
@@ -30,7 +32,7 @@ def pathway_footpaths(
     stop_lat: np.ndarray,
     *,
     walk_speed_mps: float = 1.3,
-    straight_line_detour: float = 1.3,
+    straight_line_detour: float = STRAIGHT_LINE_DETOUR,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least walking time between every two stops the pathways join (each way).
 

@@ -18,7 +18,8 @@ from arverne.errors import NoRouteError
 from arverne.routing.journey import Journey, Leg, StopCall, transit_mode
 from arverne.routing.query import stop_point, street_drawer
 from arverne.routing.realtime import ride_realtime
-from arverne.routing.search import Query, Search, Step, Trace
+from arverne.routing.search import Query, Search
+from arverne.routing.tracing import Step, Trace
 
 if TYPE_CHECKING:
     from arverne.network.links import StopLinks

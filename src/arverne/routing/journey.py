@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from arverne.feeds.realtime import Alert
 
-#: Street modes a leg may use besides transit.
-STREET_MODES = ("walk", "bike", "car")
+#: Street modes a leg may use besides transit (``bikeshare``: a shared vehicle, see
+#: :mod:`arverne.routing.bikeshare`; ``carpool``: a seat in a driver's car,
+#: :mod:`arverne.routing.carpool`).
+STREET_MODES = ("walk", "bike", "car", "bikeshare", "carpool")
 
 
 def transit_mode(route_type: int) -> str:

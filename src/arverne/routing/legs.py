@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from arverne.geo import haversine_m
+from arverne.network.links import STRAIGHT_LINE_DETOUR
+from arverne.network.network import Network
 from arverne.network.streets import StreetGraph
 from arverne.routing.options import PlanOptions
 from arverne.routing.search import Search
@@ -28,11 +30,21 @@ STRAIGHT_LINE_SPEED_MPS = {"bike": 6.0, "car": 8.0}
 """Speeds of straight-line estimates by bike and car (walking uses the query's walk speed)."""
 
 
-def straight_line(dist_m: np.ndarray | float, mode: str, options: PlanOptions) -> tuple[Any, Any]:
-    """(seconds, metres) of a street leg estimated on the straight line (great circle times
-    ``options.straight_line_detour``).
+def detour_factor(network: Network) -> float:
+    """The network's straight-line detour factor, the one its estimated footpaths use
+    (:attr:`~arverne.network.links.StopLinks.straight_line_detour`).
     """
-    length = np.asarray(dist_m, np.float64) * options.straight_line_detour
+    links = network.links
+    return STRAIGHT_LINE_DETOUR if links is None else float(links.straight_line_detour)
+
+
+def straight_line(
+    network: Network, dist_m: np.ndarray | float, mode: str, options: PlanOptions
+) -> tuple[Any, Any]:
+    """(seconds, metres) of a street leg estimated on the straight line: the great circle times
+    the network's detour factor (:func:`detour_factor`).
+    """
+    length = np.asarray(dist_m, np.float64) * detour_factor(network)
     speed = options.walk_speed_mps if mode == "walk" else STRAIGHT_LINE_SPEED_MPS[mode]
     return np.ceil(length / speed).astype(np.int64), length
 
@@ -134,7 +146,7 @@ def station_times(
         cand = cands[i]
         fell_back[i] = streets is not None and cand.size > 0
         estimated[i] = True
-        times, lengths = straight_line(dists[i][cand], mode, options)
+        times, lengths = straight_line(search.network, dists[i][cand], mode, options)
         keep = times <= max_s
         parts_stop.append(cand[keep])
         parts_s.append(times[keep])

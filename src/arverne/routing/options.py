@@ -60,9 +60,6 @@ class PlanOptions:
     """Journeys taking longer than this (waiting included) are not searched."""
     max_snap_m: float = 500.0
     """Origin or destination farther than this from any street or stop is too far."""
-    straight_line_detour: float = 1.0
-    """Street legs estimated on the straight line (an end with no street near it, or no
-    streets at all): walked or ridden distance / great-circle distance."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -89,11 +86,6 @@ class PlanOptions:
         if not 0.1 <= self.walk_speed_mps <= 5:
             raise InputError(
                 f"PlanOptions.walk_speed_mps must lie in [0.1, 5], got {self.walk_speed_mps}"
-            )
-        if not 1.0 <= self.straight_line_detour <= 3.0:
-            raise InputError(
-                "PlanOptions.straight_line_detour must lie in [1, 3], "
-                f"got {self.straight_line_detour}"
             )
         if self.access_mode not in ("walk", "bike", "car"):
             raise InputError(

@@ -31,6 +31,8 @@ from arverne.routing.query import (
 from arverne.routing.search import Query, Search
 
 if TYPE_CHECKING:
+    from arverne.feeds.carpool import CarpoolOffers
+    from arverne.feeds.gbfs import BikeShare
     from arverne.network.realtime import RealtimeTimetable
 
 __all__ = ["INF", "PlanOptions", "Planner", "parse_lat_lon"]
@@ -127,7 +129,7 @@ class Planner:
         """
         search = self.search
         q = stop_query(search, from_stop_idx, to_stop_idx, depart_at, options)
-        return self._finish(search, q, depart_at, arrive_by, window, options, direct=None)
+        return self._finish(search, q, depart_at, arrive_by, window, options, street=[])
 
     def _finish(
         self,
@@ -138,7 +140,7 @@ class Planner:
         window: dt.timedelta,
         options: PlanOptions,
         *,
-        direct: Journey | None,
+        street: list[Journey],
         demand: DemandLegs | None = None,
     ) -> list[Journey]:
         t = frame_seconds(search, q, when)
@@ -149,8 +151,7 @@ class Planner:
         journeys = [journey(search, q, tr) for tr in traces]
         if demand is not None:
             journeys = demand.settle(journeys)
-        if direct is not None:
-            journeys.append(direct)
+        journeys.extend(street)
         # the search is Pareto-optimal per run; journeys are judged on their actual times
         journeys = pareto_journeys(journeys, arrive_by=arrive_by, ranged=window_s > 0)
         journeys.sort(
@@ -172,6 +173,8 @@ class Planner:
         window: dt.timedelta = dt.timedelta(0),
         options: PlanOptions = DEFAULT_OPTIONS,
         feeders: Sequence[Feeder] = (),
+        bikeshare: BikeShare | None = None,
+        carpool: CarpoolOffers | None = None,
     ) -> list[Journey]:
         """Door-to-door journeys between two (lat, lon) points.
 
@@ -190,13 +193,19 @@ class Planner:
         feeders
             On-demand services offering first/last-mile and door-to-door legs
             (:mod:`arverne.routing.ondemand`); departure queries without a window only.
+        bikeshare
+            A bike-share system now (:func:`arverne.feeds.gbfs.read_gbfs`): its fastest
+            door-to-door ride (:mod:`arverne.routing.bikeshare`) is offered too.
+        carpool
+            Drivers' offers (:func:`arverne.feeds.carpool.read_carpool_offers`): the best
+            matching ride (:mod:`arverne.routing.carpool`) is offered too.
 
         Returns
         -------
         list[Journey]
             The journeys no other beats on (arrival, transfers) (arrive-by: departure,
             transfers; a window: departure, arrival, transfers), the direct street journey
-            among them when it is not beaten.
+            (and the bike-share and carpool ones) among them when not beaten.
 
         Raises
         ------
@@ -214,21 +223,34 @@ class Planner:
         direct = direct_journey(search, origin, destination, depart_at, arrive_by, options)
         if direct is None and demand is not None and demand.direct:
             direct = demand.direct.pop()  # a door-to-door ride is a direct journey too
+        street = [] if direct is None else [direct]
+        if bikeshare is not None:
+            from arverne.routing.bikeshare import bikeshare_journey
+
+            shared = bikeshare_journey(
+                search, origin, destination, depart_at, arrive_by, bikeshare, options
+            )
+            street += [] if shared is None else [shared]
+        if carpool is not None:
+            from arverne.routing.carpool import carpool_journey
+
+            ride = carpool_journey(search, origin, destination, depart_at, arrive_by, carpool)
+            street += [] if ride is None else [ride]
         kind = "wheelchair-accessible stop" if options.wheelchair else "stop"
-        if not len(q.access_stop) and direct is None:
+        if not len(q.access_stop) and not street:
             raise NoRouteError(
                 f"the origin {origin[0]:.5f},{origin[1]:.5f} is farther than the access limit "
                 f"({options.max_walk_access_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
-        if not len(q.egress_stop) and direct is None:
+        if not len(q.egress_stop) and not street:
             raise NoRouteError(
                 f"the destination {destination[0]:.5f},{destination[1]:.5f} is farther than the "
                 f"egress limit ({options.max_walk_egress_s} s) from every {kind}",
                 reason="too_far_from_network",
             )
         journeys = self._finish(
-            search, q, depart_at, arrive_by, window, options, direct=direct, demand=demand
+            search, q, depart_at, arrive_by, window, options, street=street, demand=demand
         )
         if not journeys:
             raise NoRouteError(

@@ -304,7 +304,7 @@ def direct_journey(
             where = f"origin {o[1]:.5f},{o[0]:.5f} or destination {d[1]:.5f},{d[0]:.5f}"
             _fallback_warning(where, mode, "", options)
     if estimated:
-        t, length_m = straight_line(crow, mode, options)
+        t, length_m = straight_line(search.network, crow, mode, options)
         seconds, length = int(t), float(length_m)
     if seconds > options.max_direct_s:
         return None

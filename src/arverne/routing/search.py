@@ -4,14 +4,14 @@
 directions, the label state, and the arrays derived per option (allowed trips and stops,
 footpaths at a walking speed, lower-bound graphs), so a batch of queries allocates nothing per
 round. A :class:`Query` is the kernel's view of one query (built by :mod:`arverne.routing.query`);
-:meth:`Search.traces` returns its Pareto :class:`Trace` s, which
+:meth:`Search.traces` returns its Pareto :class:`Trace` s (read out of the labels by
+:mod:`arverne.routing.tracing`), each leaving as late as its arrival allows, which
 :mod:`arverne.routing.assemble` turns into journeys.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,55 +25,15 @@ from arverne.network.timetable import Timetable
 from arverne.routing.filters import route_ok, school_routes
 from arverne.routing.options import INF, PlanOptions
 from arverne.routing.search_arrays import (
+    Query,
     RaptorState,
     SearchArrays,
     forward_arrays,
     reverse_arrays,
 )
+from arverne.routing.tracing import Trace, pareto_traces, trace
 
-
-@dataclass
-class Query:
-    """A query in the kernel's frame: day slots, access and egress entries."""
-
-    day: int
-    day_start_utc_s: int
-    day_col: np.ndarray
-    day_off: np.ndarray
-    access_stop: np.ndarray
-    access_s: np.ndarray
-    access_walk: np.ndarray
-    access_info: list[dict[str, Any]] = field(default_factory=list)
-    egress_stop: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    egress_s: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    egress_walk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    egress_info: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a traced journey in the forward frame."""
-
-    kind: str  # access, ride, walk, egress
-    a: int = -1
-    b: int = -1
-    trip: int = -1
-    slot: int = -1
-    bpos: int = -1
-    apos: int = -1
-    t_start: int = 0
-    t_end: int = 0
-
-
-@dataclass(frozen=True)
-class Trace:
-    """A journey as indices and frame times, before it becomes a :class:`Journey`."""
-
-    departure_s: int
-    arrival_s: int
-    rides: int
-    walk_s: int
-    steps: tuple[Step, ...]
+__all__ = ["Query", "Search", "Trace"]
 
 
 class Search:
@@ -343,8 +303,16 @@ class Search:
         reset: bool,
         bounds: bool = False,
         window_end: int | None = None,
+        until: int | None = None,
+        rides: int | None = None,
     ) -> int:
-        """One kernel run from ``t0`` (forward frame); journeys leave by ``window_end`` if given."""
+        """One kernel run from ``t0`` (forward frame); journeys leave by ``window_end`` if given.
+
+        ``bounds`` computes lower bounds to the target first. ``until`` (forward frame) bounds
+        the other end: a forward run keeps what reaches the target by it, a reverse run what
+        leaves the origin from it on (instead of ``max_duration_s`` from ``t0``). ``rides``
+        caps the rounds (default: the options' ``max_transfers + 1``).
+        """
         from arverne.kernels.raptor import raptor_run
 
         ar = self.rv if reverse else self.fw
@@ -370,6 +338,8 @@ class Search:
             off = q.day_off
         t_start = int(-t0 if reverse else t0)
         horizon = t_start + options.max_duration_s
+        if until is not None:
+            horizon = int(-until if reverse else until)
         end = window_end if window_end is not None else (-horizon if reverse else horizon)
         dep_latest = -end if reverse else end
         query = RaptorQuery(
@@ -391,7 +361,7 @@ class Search:
             t0=t_start,
             t_max=horizon,
             dep_latest=int(dep_latest),
-            max_rounds=options.max_transfers + 1,
+            max_rounds=options.max_transfers + 1 if rides is None else rides,
             max_fp_s=options.max_walk_transfer_s,
             min_change_s=options.min_change_s,
         )
@@ -408,111 +378,10 @@ class Search:
         by_trip = st.t_arr[-1].copy()
         return by_trip, np.minimum(np.minimum(by_trip, st.f_arr[-1]), st.f_arr[0])
 
-    def label_round(self, arr: np.ndarray, walk: np.ndarray, k: int, s: int) -> int:
-        """The round where the label 'at most k rides' at stop s was set."""
-        a, w = arr[k, s], walk[k, s]
-        r = k
-        # round 0 holds only the access, which is never carried into later rounds
-        while r > 1 and arr[r - 1, s] == a and walk[r - 1, s] == w:
-            r -= 1
-        return r
-
     def trace(self, q: Query, k: int, *, reverse: bool) -> Trace:
-        """Follow the parents of round k's target label back to the access."""
-        st = self.state
+        """The journey of round k's target label (:func:`arverne.routing.tracing.trace`)."""
         ar = self.rv if reverse else self.fw
-        e, kind = int(st.tgt[k, 2]), int(st.tgt[k, 3])
-        egr_stop = q.access_stop if reverse else q.egress_stop
-        egr_s = q.access_s if reverse else q.egress_s
-        s = int(egr_stop[e])
-        steps: list[Step] = []
-        arr_tab = st.t_arr if kind == 0 else st.f_arr
-        walk_tab = st.t_walk if kind == 0 else st.f_walk
-        r = self.label_round(arr_tab, walk_tab, k, s)
-        t_here = int(arr_tab[r, s])
-        steps.append(Step("egress", a=e, t_start=t_here, t_end=t_here + int(egr_s[e])))
-        rides = 0
-        guard = 0
-        while True:
-            guard += 1
-            if guard > 1000:
-                raise RuntimeError("journey trace did not end (corrupt search state)")
-            if kind == 0:
-                trip = int(st.t_trip[r, s])
-                slot = int(st.t_day[r, s])
-                bpos, apos = int(st.t_bpos[r, s]), int(st.t_apos[r, s])
-                steps.append(Step("ride", trip=trip, slot=slot, bpos=bpos, apos=apos))
-                rides += 1
-                p_base = int(
-                    ar.pattern_stop_ptr[int(self.tt.trip_pattern[int(ar.trip_orig[trip])])]
-                )
-                b = int(ar.pattern_stop[p_base + bpos])
-                kind = int(st.t_bkind[r, s])
-                s = b
-                arr_tab = st.t_arr if kind == 0 else st.f_arr
-                walk_tab = st.t_walk if kind == 0 else st.f_walk
-                r = self.label_round(arr_tab, walk_tab, r - 1, s)
-            else:
-                src = int(st.f_from[r, s])
-                if src < 0:
-                    a = -1 - src
-                    t_end = int(st.f_arr[r, s])
-                    steps.append(Step("access", a=a, t_end=t_end))
-                    break
-                steps.append(
-                    Step(
-                        "walk", a=src, b=s, t_start=int(st.t_arr[r, src]), t_end=int(st.f_arr[r, s])
-                    )
-                )
-                s = src
-                kind = 0
-                r = self.label_round(st.t_arr, st.t_walk, r, s)
-        steps.reverse()
-        arrival = int(st.tgt[k, 0])
-        walk = int(st.tgt[k, 1])
-        # the traveller leaves as late as the first ride allows (a range run may find a
-        # journey leaving after its own start; only the window's end bounds it)
-        ride = steps[1]
-        slot_off = int(-q.day_off[ride.slot] if reverse else q.day_off[ride.slot])
-        acc_s = q.egress_s if reverse else q.access_s
-        t_dep = (
-            int(ar.st_dep[int(ar.trip_st_ptr[ride.trip]) + ride.bpos])
-            + slot_off
-            - int(acc_s[steps[0].a])
-        )
-        if not reverse:
-            return Trace(t_dep, arrival, rides, walk, tuple(steps))
-        # mirror a reversed trace into the forward frame
-        fw_steps: list[Step] = []
-        for step in reversed(steps):
-            if step.kind == "access":  # reversed access = forward egress
-                fw_steps.append(
-                    Step(
-                        "egress",
-                        a=step.a,
-                        t_start=-step.t_end,
-                        t_end=-step.t_end + int(q.egress_s[step.a]),
-                    )
-                )
-            elif step.kind == "egress":
-                fw_steps.append(Step("access", a=step.a, t_end=-step.t_start))
-            elif step.kind == "walk":
-                fw_steps.append(
-                    Step("walk", a=step.b, b=step.a, t_start=-step.t_end, t_end=-step.t_start)
-                )
-            else:
-                trip = int(self.rv.trip_orig[step.trip])
-                n = self.pattern_len(trip)
-                fw_steps.append(
-                    Step(
-                        "ride",
-                        trip=trip,
-                        slot=step.slot,
-                        bpos=n - 1 - step.apos,
-                        apos=n - 1 - step.bpos,
-                    )
-                )
-        return Trace(-arrival, -t_dep, rides, walk, tuple(fw_steps))
+        return trace(self.state, self.tt, self.fw, ar, q, k, reverse=reverse)
 
     def pattern_len(self, trip: int) -> int:
         """Number of stops of the pattern of ``trip``."""
@@ -531,7 +400,7 @@ class Search:
                 if self.state.tgt_new[k] and self.state.tgt[k, 0] < best:
                     best = int(self.state.tgt[k, 0])
                     traces.append(self.trace(q, k, reverse=arrive_by))
-            return traces
+            return self.tightest(q, traces, options, arrive_by=arrive_by)
         end = t - window_s if arrive_by else t + window_s
         for j, tau in enumerate(self.departures(q, t, window_s, options, arrive_by=arrive_by)):
             # a range query runs from the latest departure to the earliest, keeping labels
@@ -548,6 +417,34 @@ class Search:
                 if self.state.tgt_new[k]:
                     traces.append(self.trace(q, k, reverse=arrive_by))
         return pareto_traces(traces, arrive_by=arrive_by)
+
+    def tightest(
+        self, q: Query, traces: list[Trace], options: PlanOptions, *, arrive_by: bool
+    ) -> list[Trace]:
+        """For each trace, the journey with its arrival and at most its rides that leaves last
+        (arrive-by: with its departure, the one that arrives first): the traveller waits at
+        home, not on the bus.
+
+        A run in the other time direction from the trace's far end, bounded by its near end,
+        finds it: its round ``tr.rides`` label is the best such journey, and it has exactly as
+        many rides, since one with fewer would have beaten the trace in the first run.
+        """
+        out = []
+        for tr in traces:
+            far, near = (
+                (tr.departure_s, tr.arrival_s) if arrive_by else (tr.arrival_s, tr.departure_s)
+            )
+            self.run(
+                q,
+                far,
+                options,
+                reverse=not arrive_by,
+                reset=True,
+                until=near,
+                rides=tr.rides,
+            )
+            out.append(self.trace(q, tr.rides, reverse=not arrive_by))
+        return out
 
     def departures(
         self, q: Query, t: int, window_s: int, options: PlanOptions, *, arrive_by: bool = False
@@ -579,33 +476,3 @@ class Search:
             int(hi),
         )
         return -deps if arrive_by else deps
-
-
-def pareto_traces(traces: list[Trace], *, arrive_by: bool) -> list[Trace]:
-    """Keep traces no other trace beats on departure (later), arrival (earlier) and rides."""
-    out = []
-    for tr in traces:
-        dominated = False
-        for other in traces:
-            if other is tr:
-                continue
-            no_worse = (
-                other.departure_s >= tr.departure_s
-                and other.arrival_s <= tr.arrival_s
-                and other.rides <= tr.rides
-            )
-            better = (
-                other.departure_s > tr.departure_s
-                or other.arrival_s < tr.arrival_s
-                or other.rides < tr.rides
-            )
-            if no_worse and (
-                better
-                or (other.walk_s < tr.walk_s)
-                or (other.walk_s == tr.walk_s and id(other) < id(tr))
-            ):
-                dominated = True
-                break
-        if not dominated:
-            out.append(tr)
-    return out

@@ -1,13 +1,14 @@
-"""The search's arrays: the timetable as the RAPTOR kernel reads it, and the label state.
+"""The search's arrays: the timetable as the RAPTOR kernel reads it, the label state, a query.
 
 :func:`forward_arrays` lays a compiled timetable out for the kernel, :func:`reverse_arrays`
 mirrors it in time for arrive-by searches, :class:`RaptorState` holds the caller-owned labels
-sized once per network and number of rounds.
+sized once per network and number of rounds, :class:`Query` one query's days and ends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -236,3 +237,21 @@ class RaptorState:
         from arverne.kernels.raptor import raptor_reset
 
         raptor_reset(self.labels)
+
+
+@dataclass
+class Query:
+    """A query in the kernel's frame: day slots, access and egress entries."""
+
+    day: int
+    day_start_utc_s: int
+    day_col: np.ndarray
+    day_off: np.ndarray
+    access_stop: np.ndarray
+    access_s: np.ndarray
+    access_walk: np.ndarray
+    access_info: list[dict[str, Any]] = field(default_factory=list)
+    egress_stop: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    egress_s: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    egress_walk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    egress_info: list[dict[str, Any]] = field(default_factory=list)
