@@ -18,6 +18,7 @@ from arverne.access.matrix import travel_time_matrix
 from arverne.access.matrix_runner import percentile_ranks
 from arverne.errors import FallbackWarning, InputError, NoRouteError
 from arverne.feeds.gtfs import read_gtfs
+from arverne.network.links import STRAIGHT_LINE_DETOUR
 from arverne.network.network import Network
 from arverne.network.timetable import build_timetable
 from arverne.routing.planner import Planner, PlanOptions
@@ -185,8 +186,8 @@ def test_points_are_checked() -> None:
 
 
 def test_walk_matrix_without_streets_is_the_straight_line() -> None:
-    """A network without streets: walk-only times are the great-circle distance at the walking
-    speed (rounded up to whole seconds), a GeoDataFrame in a metric CRS is read as points, and
+    """A network without streets: walk-only times are the great-circle distance times the
+    straight-line detour factor at the walking speed (rounded up to whole seconds), a GeoDataFrame in a metric CRS is read as points, and
     pairs beyond max_time are NaN."""
     import geopandas as gpd
 
@@ -206,7 +207,9 @@ def test_walk_matrix_without_streets_is_the_straight_line() -> None:
         )
     cell = m.set_index(["from_id", "to_id"])["travel_time"]
     assert cell["a", "a"] == 0
-    assert cell["a", "b"] == pytest.approx(np.ceil(1000.75 / 1.3) / 60, abs=0.02)
+    assert cell["a", "b"] == pytest.approx(
+        np.ceil(1000.75 * STRAIGHT_LINE_DETOUR / 1.3) / 60, abs=0.02
+    )
     assert np.isnan(cell["a", "c"])
 
 

@@ -7,6 +7,7 @@ that its directory can announce any size.
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from arverne.feeds.limits import ReadLimits
 from arverne.feeds.validate import validate_feed
 from tests.conftest import SHARED_DATA
 from tests.feeds.gtfs_fixtures import BASE, write_feed
+from tests.peak import PEAK_AT_EXIT, PEAK_ENV, read_peak
 
 MIB = 1 << 20
 ROW = b"T1,08:00:00,08:00:00,S1,1,0,0\n"
@@ -74,23 +76,22 @@ def bomb_feed(path: Path, stop_times: tuple[bytes, int, int]) -> Path:
 
 def run_validate(path: Path, *options: str, timeout: float = 300) -> tuple[int, str, int]:
     """``arverne validate`` in a fresh process: exit code, output, and peak memory in MB."""
+    peak_path = path.parent / f"{path.name}.peak"
     script = (
-        "import resource, sys\n"
+        f"{PEAK_AT_EXIT}"
+        "import sys\n"
         "from arverne.cli import main\n"
         "sys.argv = ['arverne', 'validate', *sys.argv[1:]]\n"
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
-        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
-        "    print(f'peak_mb={peak}', file=sys.stderr)\n"
+        "main()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(path), *options],
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, PEAK_ENV: str(peak_path)},
     )
-    peak = int(done.stderr.rsplit("peak_mb=", 1)[1])
+    peak = read_peak(peak_path) // 2**20
     return done.returncode, done.stdout + done.stderr, peak
 
 

@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import SHARED_DATA, shared_path
 from tests.feeds.gtfs_fixtures import write_feed
 from tests.hostile.corpus import Bases, Case, Run, all_cases
+from tests.peak import PEAK_AT_EXIT, PEAK_ENV, read_peak
 
 CASES = all_cases()
 TIMEOUT_S = 120.0
@@ -31,6 +32,7 @@ ADDRESS_SPACE_BYTES = 8 << 30
 _RUNNER = (
     "import resource, sys\n"
     f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE_BYTES}, {ADDRESS_SPACE_BYTES}))\n"
+    f"{PEAK_AT_EXIT}"
     "from arverne.cli import main\n"
     "sys.argv = ['arverne', *sys.argv[1:]]\n"
     "main()\n"
@@ -50,7 +52,7 @@ _PROBLEM = """{"name": "t", "dimensions": ["kits"],
 
 def _arverne(argv: list[str], cwd: Path) -> tuple[int, str, int]:
     """Run the CLI in a child; (exit code or -signal, output, peak RSS bytes)."""
-    out_path = cwd / "_output.txt"
+    out_path, peak_path = cwd / "_output.txt", cwd / "_peak.txt"
     with out_path.open("wb") as sink:
         start = time.monotonic()
         proc = subprocess.Popen(
@@ -59,10 +61,10 @@ def _arverne(argv: list[str], cwd: Path) -> tuple[int, str, int]:
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "COLUMNS": "120", "PYTHONWARNINGS": ""},
+            env={**os.environ, "COLUMNS": "120", "PYTHONWARNINGS": "", PEAK_ENV: str(peak_path)},
         )
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - start > TIMEOUT_S:
@@ -72,7 +74,7 @@ def _arverne(argv: list[str], cwd: Path) -> tuple[int, str, int]:
             time.sleep(0.02)
         proc.returncode = 0  # reaped by wait4: keep Popen from waiting again
     code = os.waitstatus_to_exitcode(status)
-    return code, out_path.read_text("utf-8", "replace"), usage.ru_maxrss * 1024
+    return code, out_path.read_text("utf-8", "replace"), read_peak(peak_path)
 
 
 def _digest(path: Path) -> str:
