@@ -261,6 +261,26 @@ def test_unchanged_arrays_are_shared(tmp_path) -> None:
     assert with_stop.links is not None and with_stop.links.n_stops == 4
 
 
+def test_walk_to_a_new_stop_keeps_the_change_time_of_the_stop_it_leaves(tmp_path) -> None:
+    """Stop B asks 5 minutes for any change (transfers.txt B -> B); a new line's stop 270 m
+    away is reached from B no sooner than that, as on a network rebuilt with the stop in its
+    GTFS (a hypothesis case found the scenario walking there in 4 min 34 s)."""
+    files = {
+        **TWO_ROUTES,
+        "transfers.txt": "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nB,B,2,300",
+    }
+    base = _network(write_feed(tmp_path, files))
+    net = build_scenario(
+        base,
+        [AddLine("L", ((45.0078, 3.0015), "C"), headway_s=600, start_s=7 * 3600, end_s=9 * 3600)],
+    )
+    links = net.links
+    b, new = 1, 3
+    row = slice(links.footpath_ptr[b], links.footpath_ptr[b + 1])
+    to_new = np.asarray(links.footpath_time_s[row])[np.asarray(links.footpath_to[row]) == new]
+    assert to_new.tolist() == [300]
+
+
 def test_on_demand_zone_is_labelled_and_feeds_hubs(tmp_path) -> None:
     """An on-demand zone around a village with no stop: pickup points become estimated stops of
     a route of type 715, with a ride every step to the hub taking response + drive time."""

@@ -245,10 +245,21 @@ def splice_links(base: Network, tt: Timetable, edit: TimetableEdit) -> StopLinks
         haversine_m(lon[:n_old, None], lat[:n_old, None], lon[None, new], lat[None, new]) <= reach
     ).any(axis=1)
     subset = np.concatenate([np.flatnonzero(near), new])
+    # the subset's transfers.txt rows: a walk to a new stop takes no less than a change at
+    # the base stop it leaves (the build's rule for stops next door)
+    position = np.full(tt.n_stops, -1, np.int64)
+    position[subset] = np.arange(subset.shape[0])
+    t_from = position[np.asarray(tt.transfer_from_stop)]
+    t_to = position[np.asarray(tt.transfer_to_stop)]
+    rows = (t_from >= 0) & (t_to >= 0)
     sub, _ = build_links(
         base.streets,
         lon[subset],
         lat[subset],
+        t_from[rows],
+        t_to[rows],
+        np.asarray(tt.transfer_type)[rows],
+        np.asarray(tt.transfer_min_s)[rows],
         max_snap_m=links.max_snap_m,
         footpath_radius_m=links.footpath_radius_m,
         walk_speed_mps=links.walk_speed_mps,
