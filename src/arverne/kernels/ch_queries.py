@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from arverne.kernels.contraction import _grow_f64, _grow_i32, _pop, _push
+from arverne.kernels.heap import grow, pop, push
 
 
 @njit(cache=True, nogil=True)
@@ -37,11 +37,11 @@ def _upward(
         v = src_node[k]
         if src_cost[k] < dist[v]:
             dist[v] = src_cost[k]
-            size = _push(heap, pos, dist, size, v)
+            size = push(heap, pos, dist, size, v)
     n_s = 0
     while size > 0:
         x = heap[0]
-        size = _pop(heap, pos, dist, size)
+        size = pop(heap, pos, dist, size)
         settled[n_s] = x
         n_s += 1
         for e in range(ptr[x], ptr[x + 1]):
@@ -49,7 +49,7 @@ def _upward(
             nd = dist[x] + cost[e]
             if nd < dist[y]:
                 dist[y] = nd
-                size = _push(heap, pos, dist, size, y)
+                size = push(heap, pos, dist, size, y)
     return n_s
 
 
@@ -100,9 +100,9 @@ def target_buckets(
         )
         if k + n_s > cap:
             cap = 2 * (k + n_s)
-            at = _grow_i32(at, cap)
-            tg = _grow_i32(tg, cap)
-            cs = _grow_f64(cs, cap)
+            at = grow(at, cap)
+            tg = grow(tg, cap)
+            cs = grow(cs, cap)
         for i in range(n_s):
             x = settled[i]
             at[k] = x

@@ -17,30 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from arverne.kernels.heap import sift_down, sift_up
-
-
-@njit(cache=True, inline="always")
-def _push(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, size: int, v: int) -> int:
-    """Insert v (or lower its key: the caller wrote it in ``key``); returns the new size."""
-    if pos[v] < 0:
-        heap[size] = v
-        pos[v] = size
-        size += 1
-    sift_up(heap, pos, key, pos[v])
-    return size
-
-
-@njit(cache=True, inline="always")
-def _pop(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, size: int) -> int:
-    """Remove the root (the caller read it first); returns the new size."""
-    pos[heap[0]] = -1
-    size -= 1
-    if size > 0:
-        heap[0] = heap[size]
-        pos[heap[0]] = 0
-        sift_down(heap, pos, key, size)
-    return size
+from arverne.kernels.heap import grow, pop, push, sift_down
 
 
 @njit(cache=True)
@@ -64,11 +41,11 @@ def _witness(
     dist[u] = 0.0
     touched[n_t] = u
     n_t += 1
-    size = _push(heap, pos, dist, 0, u)
+    size = push(heap, pos, dist, 0, u)
     settled = 0
     while size > 0:
         x = heap[0]
-        size = _pop(heap, pos, dist, size)
+        size = pop(heap, pos, dist, size)
         if dist[x] > limit or settled >= max_settled:
             break
         settled += 1
@@ -82,10 +59,10 @@ def _witness(
                         touched[n_t] = y
                         n_t += 1
                     dist[y] = nd
-                    size = _push(heap, pos, dist, size, y)
+                    size = push(heap, pos, dist, size, y)
             e = nxt[e]
     while size > 0:
-        size = _pop(heap, pos, dist, size)
+        size = pop(heap, pos, dist, size)
     return n_t
 
 
@@ -258,7 +235,7 @@ def contract(
             new_cost,
         )
         prio[v] = k_new - degree
-        qsize = _push(qheap, qpos, prio, qsize, v)
+        qsize = push(qheap, qpos, prio, qsize, v)
     rank = np.full(n, -1, np.int32)
     order = 0
     while qsize > 0:
@@ -291,7 +268,7 @@ def contract(
             sift_down(qheap, qpos, prio, qsize)
             if qheap[0] != v:
                 continue
-        qsize = _pop(qheap, qpos, prio, qsize)
+        qsize = pop(qheap, qpos, prio, qsize)
         if k_new > new_cap:
             new_cap = 2 * k_new
             new_tail = np.empty(new_cap, np.int32)
@@ -319,12 +296,12 @@ def contract(
             new_cost,
         )
         if n_edges[0] + k_new > e_tail.shape[0]:
-            grow = 2 * (n_edges[0] + k_new)
-            e_tail = _grow_i32(e_tail, grow)
-            e_head = _grow_i32(e_head, grow)
-            e_cost = _grow_f64(e_cost, grow)
-            out_next = _grow_i64(out_next, grow)
-            in_next = _grow_i64(in_next, grow)
+            cap = 2 * (n_edges[0] + k_new)
+            e_tail = grow(e_tail, cap)
+            e_head = grow(e_head, cap)
+            e_cost = grow(e_cost, cap)
+            out_next = grow(out_next, cap)
+            in_next = grow(in_next, cap)
         for k in range(k_new):
             e = n_edges[0]
             u, w = new_tail[k], new_head[k]
@@ -378,24 +355,3 @@ def contract(
             down_cost[fill_down[h]] = e_cost[e]
             fill_down[h] += 1
     return rank, up_ptr, up_to, up_cost, down_ptr, down_from, down_cost
-
-
-@njit(cache=True)
-def _grow_i32(a: np.ndarray, size: int) -> np.ndarray:
-    out = np.empty(size, np.int32)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True)
-def _grow_i64(a: np.ndarray, size: int) -> np.ndarray:
-    out = np.empty(size, np.int64)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True)
-def _grow_f64(a: np.ndarray, size: int) -> np.ndarray:
-    out = np.empty(size, np.float64)
-    out[: a.shape[0]] = a
-    return out

@@ -3,8 +3,9 @@
 Layout: ``heap_node[:size]`` is a min-heap of node ids ordered by ``dist[node]``;
 ``heap_pos[node]`` is the node's index in ``heap_node`` (callers keep their own sentinels for
 nodes outside the heap). Keys live in the caller's ``dist`` array, so decrease-key is a write to
-``dist`` followed by :func:`sift_up` at the node's position. Dijkstra and RAPTOR's lower bounds
-share it.
+``dist`` followed by :func:`sift_up` at the node's position. Dijkstra, RAPTOR's lower bounds,
+the contraction hierarchy and the capped reach searches share it, with :func:`push`/:func:`pop`
+for callers that keep ``pos = -1`` outside the heap, and :func:`grow` for their buffers.
 """
 
 from __future__ import annotations
@@ -51,3 +52,34 @@ def sift_down(heap_node: np.ndarray, heap_pos: np.ndarray, dist: np.ndarray, siz
         i = child
     heap_node[i] = v
     heap_pos[v] = i
+
+
+@njit(cache=True, inline="always")
+def push(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, size: int, v: int) -> int:
+    """Insert v (or lower its key: the caller wrote it in ``key``); returns the new size."""
+    if pos[v] < 0:
+        heap[size] = v
+        pos[v] = size
+        size += 1
+    sift_up(heap, pos, key, pos[v])
+    return size
+
+
+@njit(cache=True, inline="always")
+def pop(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, size: int) -> int:
+    """Remove the root (the caller read it first); returns the new size."""
+    pos[heap[0]] = -1
+    size -= 1
+    if size > 0:
+        heap[0] = heap[size]
+        pos[heap[0]] = 0
+        sift_down(heap, pos, key, size)
+    return size
+
+
+@njit(cache=True)
+def grow(a: np.ndarray, size: int) -> np.ndarray:
+    """A longer copy of ``a`` (same dtype; the tail is uninitialised) for a buffer that filled."""
+    out = np.empty(size, a.dtype)
+    out[: a.shape[0]] = a
+    return out

@@ -22,21 +22,7 @@ import numpy as np
 from numba import njit
 
 from arverne.kernels.dijkstra import origin_sources
-from arverne.kernels.heap import sift_down, sift_up
-
-
-@njit(cache=True)
-def _grow_f(a: np.ndarray, n: int) -> np.ndarray:
-    out = np.empty(n, a.dtype)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True)
-def _grow_i(a: np.ndarray, n: int) -> np.ndarray:
-    out = np.empty(n, a.dtype)
-    out[: a.shape[0]] = a
-    return out
+from arverne.kernels.heap import grow, sift_down, sift_up
 
 
 @njit(cache=True)
@@ -114,11 +100,11 @@ def capped_search(
                 continue
             if n_c == cap:
                 cap *= 2
-                c_node = _grow_i(c_node, cap)
-                c_key = _grow_f(c_key, cap)
-                c_rem = _grow_f(c_rem, cap)
-                heap = _grow_i(heap, cap)
-                hpos = _grow_i(hpos, cap)
+                c_node = grow(c_node, cap)
+                c_key = grow(c_key, cap)
+                c_rem = grow(c_rem, cap)
+                heap = grow(heap, cap)
+                hpos = grow(hpos, cap)
             c_node[n_c] = s_node[j]
             c_key[n_c] = key
             c_rem[n_c] = rem
@@ -141,9 +127,9 @@ def capped_search(
         key = c_key[c]
         if n_out == out_cap:
             out_cap *= 2
-            o_node = _grow_i(o_node, out_cap)
-            o_key = _grow_f(o_key, out_cap)
-            o_rem = _grow_f(o_rem, out_cap)
+            o_node = grow(o_node, out_cap)
+            o_key = grow(o_key, out_cap)
+            o_rem = grow(o_rem, out_cap)
         o_node[n_out] = u
         o_key[n_out] = key
         o_rem[n_out] = rem
@@ -158,11 +144,11 @@ def capped_search(
                 continue
             if n_c == cap:
                 cap *= 2
-                c_node = _grow_i(c_node, cap)
-                c_key = _grow_f(c_key, cap)
-                c_rem = _grow_f(c_rem, cap)
-                heap = _grow_i(heap, cap)
-                hpos = _grow_i(hpos, cap)
+                c_node = grow(c_node, cap)
+                c_key = grow(c_key, cap)
+                c_rem = grow(c_rem, cap)
+                heap = grow(heap, cap)
+                hpos = grow(hpos, cap)
             c_node[n_c] = v
             c_key[n_c] = k2
             c_rem[n_c] = r2
