@@ -40,6 +40,19 @@ TWO_ROUTES = {
 """Two routes: R1 A -> B at 08:00, R2 B -> C at 08:20, weekdays of two weeks of March 2024."""
 
 
+ONE_ROUTE = {
+    "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\na,A,https://a.example,UTC",
+    "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nA,A,45.00,3.00\nB,B,45.05,3.00",
+    "routes.txt": "route_id,agency_id,route_short_name,route_type\nR1,a,1,3",
+    "trips.txt": "route_id,service_id,trip_id\nR1,v,t1",
+    "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+    "t1,08:30:00,08:30:00,A,1\nt1,08:50:00,08:50:00,B,2",
+    "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+    "v,1,1,1,1,1,0,0,20240304,20240315",
+}
+"""One route: R1 A -> B (5.6 km) at 08:30, weekdays of two weeks of March 2024."""
+
+
 def _network(folder: Path) -> Network:
     """A network built in memory from a GTFS folder, without streets (straight-line footpaths)."""
     from arverne.feeds.gtfs import read_gtfs
@@ -286,17 +299,7 @@ def test_on_demand_zone_is_labelled_and_feeds_hubs(tmp_path) -> None:
     a route of type 715, with a ride every step to the hub taking response + drive time."""
     import shapely
 
-    files = {
-        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\na,A,https://a.example,UTC",
-        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nA,A,45.00,3.00\nB,B,45.05,3.00",
-        "routes.txt": "route_id,agency_id,route_short_name,route_type\nR1,a,1,3",
-        "trips.txt": "route_id,service_id,trip_id\nR1,v,t1",
-        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-        "t1,08:30:00,08:30:00,A,1\nt1,08:50:00,08:50:00,B,2",
-        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
-        "v,1,1,1,1,1,0,0,20240304,20240315",
-    }
-    base = _network(write_feed(tmp_path, files))
+    base = _network(write_feed(tmp_path, ONE_ROUTE))
     zone = shapely.box(3.05, 44.99, 3.07, 45.01)
     net = build_scenario(
         base,
@@ -328,17 +331,7 @@ def test_on_demand_zone_is_labelled_and_feeds_hubs(tmp_path) -> None:
 
 def test_bad_edits_are_refused(tmp_path) -> None:
     """Unknown lines and stops, and impossible values, are refused with a clear InputError."""
-    files = {
-        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\na,A,https://a.example,UTC",
-        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nA,A,45.00,3.00\nB,B,45.05,3.00",
-        "routes.txt": "route_id,agency_id,route_short_name,route_type\nR1,a,1,3",
-        "trips.txt": "route_id,service_id,trip_id\nR1,v,t1",
-        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-        "t1,08:30:00,08:30:00,A,1\nt1,08:50:00,08:50:00,B,2",
-        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
-        "v,1,1,1,1,1,0,0,20240304,20240315",
-    }
-    base = _network(write_feed(tmp_path, files))
+    base = _network(write_feed(tmp_path, ONE_ROUTE))
     with pytest.raises(InputError, match="not in the network"):
         build_scenario(base, [RemoveLine("nope")])
     with pytest.raises(InputError, match="not in the network"):
