@@ -72,25 +72,15 @@ def _contract_node(
     add: bool,
     max_settled: int,
     contracted: np.ndarray,
-    out_first: np.ndarray,
-    in_first: np.ndarray,
-    out_next: np.ndarray,
-    in_next: np.ndarray,
-    e_tail: np.ndarray,
-    e_head: np.ndarray,
-    e_cost: np.ndarray,
-    n_edges: np.ndarray,
-    dist: np.ndarray,
-    heap: np.ndarray,
-    pos: np.ndarray,
-    touched: np.ndarray,
-    new_tail: np.ndarray,
-    new_head: np.ndarray,
-    new_cost: np.ndarray,
+    graph: tuple,
+    scratch: tuple,
 ) -> tuple[int, int]:
     """Shortcuts contracting v needs: (count, live arcs around v); written to ``new_*`` when
-    ``add`` (the caller appends them).
+    ``add`` (the caller appends them). ``graph`` and ``scratch`` are the tuples
+    :func:`contract` keeps (see there).
     """
+    out_first, in_first, out_next, in_next, e_tail, e_head, e_cost = graph
+    dist, heap, pos, touched, new_tail, new_head, new_cost = scratch
     n_new = 0
     degree = 0
     e1 = in_first[v]
@@ -212,55 +202,18 @@ def contract(
     qheap = np.empty(n, np.int32)
     qpos = np.full(n, -1, np.int32)
     qsize = 0
+    # the arrays _contract_node reads, as two tuples (packed again when one is reallocated)
+    graph = (out_first, in_first, out_next, in_next, e_tail, e_head, e_cost)
+    scratch = (dist, heap, pos, touched, new_tail, new_head, new_cost)
     for v in range(n):
-        k_new, degree = _contract_node(
-            v,
-            False,
-            max_settled,
-            contracted,
-            out_first,
-            in_first,
-            out_next,
-            in_next,
-            e_tail,
-            e_head,
-            e_cost,
-            n_edges,
-            dist,
-            heap,
-            pos,
-            touched,
-            new_tail,
-            new_head,
-            new_cost,
-        )
+        k_new, degree = _contract_node(v, False, max_settled, contracted, graph, scratch)
         prio[v] = k_new - degree
         qsize = push(qheap, qpos, prio, qsize, v)
     rank = np.full(n, -1, np.int32)
     order = 0
     while qsize > 0:
         v = qheap[0]
-        k_new, degree = _contract_node(
-            v,
-            False,
-            max_settled,
-            contracted,
-            out_first,
-            in_first,
-            out_next,
-            in_next,
-            e_tail,
-            e_head,
-            e_cost,
-            n_edges,
-            dist,
-            heap,
-            pos,
-            touched,
-            new_tail,
-            new_head,
-            new_cost,
-        )
+        k_new, degree = _contract_node(v, False, max_settled, contracted, graph, scratch)
         p = k_new - degree + gone[v]
         if p > prio[v]:
             # lazy update: its priority grew, let the queue decide again
@@ -274,27 +227,8 @@ def contract(
             new_tail = np.empty(new_cap, np.int32)
             new_head = np.empty(new_cap, np.int32)
             new_cost = np.empty(new_cap, np.float64)
-        k_new, _ = _contract_node(
-            v,
-            True,
-            max_settled,
-            contracted,
-            out_first,
-            in_first,
-            out_next,
-            in_next,
-            e_tail,
-            e_head,
-            e_cost,
-            n_edges,
-            dist,
-            heap,
-            pos,
-            touched,
-            new_tail,
-            new_head,
-            new_cost,
-        )
+            scratch = (dist, heap, pos, touched, new_tail, new_head, new_cost)
+        k_new, _ = _contract_node(v, True, max_settled, contracted, graph, scratch)
         if n_edges[0] + k_new > e_tail.shape[0]:
             cap = 2 * (n_edges[0] + k_new)
             e_tail = grow(e_tail, cap)
@@ -302,6 +236,7 @@ def contract(
             e_cost = grow(e_cost, cap)
             out_next = grow(out_next, cap)
             in_next = grow(in_next, cap)
+            graph = (out_first, in_first, out_next, in_next, e_tail, e_head, e_cost)
         for k in range(k_new):
             e = n_edges[0]
             u, w = new_tail[k], new_head[k]
