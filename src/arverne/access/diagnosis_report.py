@@ -13,7 +13,10 @@ import numpy as np
 from arverne.access.diagnosis import REASONS, Diagnosis
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from arverne.access.compare import Comparison
+    from arverne.access.scenarios import Edit
 
 CATEGORY_WORDS = {
     "health": ("un service de santé", "a health service"),
@@ -275,7 +278,8 @@ def diagnose_files(
     out_dir: str | Path,
     *,
     params: Any,
-) -> tuple[Diagnosis, dict[str, Path]]:
+    scenario: tuple[str, Sequence[Edit]] | None = None,
+) -> tuple[Diagnosis, Comparison | None]:
     """``arverne diagnose``: read the network, zones and services, diagnose, write everything.
 
     Parameters
@@ -290,12 +294,33 @@ def diagnose_files(
         Folder to write (see :func:`write_diagnosis`).
     params
         :class:`~arverne.access.diagnosis.DiagnosisParams`.
+    scenario
+        (name, edits): the scenario is diagnosed too, from the same points, into
+        ``out_dir/scenario/``, with the comparison (:func:`write_comparison`) beside it.
+
+    Returns
+    -------
+    tuple
+        The base diagnosis, and the comparison with the scenario (None without one).
     """
+    from arverne.access.compare import compare_diagnoses
     from arverne.access.diagnosis import compute_diagnosis, read_services, read_zones
+    from arverne.access.scenarios import build_scenario
     from arverne.network.network import Network
 
     network = Network.load(network_dir)
-    diag = compute_diagnosis(
-        network, read_zones(zones_path), read_services(services_path), params=params
-    )
-    return diag, write_diagnosis(diag, out_dir)
+    zones, services = read_zones(zones_path), read_services(services_path)
+    # a scenario's edits are checked against the network before any diagnosis runs
+    name, edits = scenario if scenario is not None else ("", ())
+    other_net = build_scenario(network, edits, name=name) if scenario is not None else None
+    diag = compute_diagnosis(network, zones, services, params=params)
+    write_diagnosis(diag, out_dir)
+    if other_net is None:
+        return diag, None
+    points = diag.points[["zone_id", "population", "lon", "lat"]]
+    other = compute_diagnosis(other_net, zones, services, params=params, points=points)
+    folder = Path(out_dir) / "scenario"
+    write_diagnosis(other, folder)
+    comparison = compare_diagnoses(diag, other, name=name)
+    write_comparison(comparison, folder)
+    return diag, comparison

@@ -23,20 +23,51 @@ def diagnose(
     threshold: Annotated[float, typer.Option(help="minutes beyond which people count")] = 30.0,
     window: Annotated[int, typer.Option(help="departure window, minutes (median)")] = 60,
     max_changes: Annotated[int, typer.Option("--max-changes", help="changes accepted")] = 2,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="scenario edits (JSON): diagnosed too, and compared, in OUT/scenario"),
+    ] = None,
 ) -> None:
     """Who is beyond --threshold minutes from each kind of service, and why (maps, GeoPackage)."""
     from arverne.access.diagnosis import DiagnosisParams
     from arverne.access.diagnosis_report import diagnose_files, summary_text
+    from arverne.access.scenario_json import read_scenario
 
-    for path in (network_dir, zones, services):
+    inputs = [network_dir, zones, services, *([scenario] if scenario else [])]
+    for path in inputs:
         check_input(path)
-    output_dir(out_dir, network_dir, zones, services)
+    output_dir(out_dir, *inputs)
+    edits = read_scenario(scenario) if scenario else None  # refused before any work
     params = DiagnosisParams(
         at=parse_at(at), threshold_min=threshold, window_min=window, max_changes=max_changes
     )
-    diag, _ = diagnose_files(network_dir, zones, services, out_dir, params=params)
+    diag, comparison = diagnose_files(
+        network_dir, zones, services, out_dir, params=params, scenario=edits
+    )
     out.print(summary_text(diag, "en"), end="")
+    if comparison is not None:
+        out.print(comparison.text("en"), end="")
     out.print(f"maps, GeoPackage, tables and summaries in {out_dir}")
+
+
+@app.command("scenario")
+def scenario_cmd(
+    network_dir: Annotated[Path, typer.Argument(help="compiled network directory")],
+    edits: Annotated[Path, typer.Argument(help="scenario edits (JSON, see the README)")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="network directory to write")],
+) -> None:
+    """Save a what-if scenario (lines, frequencies, stops, on-demand zones) as a network."""
+    from arverne.access.scenario_json import read_scenario
+    from arverne.access.scenarios import build_scenario
+    from arverne.network import Network
+
+    output_dir(out_dir, network_dir, check_input(edits))
+    name, changes = read_scenario(edits)
+    scenario = build_scenario(Network.load(network_dir), changes, name=name)
+    scenario.save(out_dir)
+    for key, value in scenario.manifest["scenario"].items():
+        out.print(f"{key:<12}{value}")
+    out.print(f"network     {out_dir}")
 
 
 @app.command()
