@@ -1,0 +1,321 @@
+"""Live sources in the service, on the demo territory: GTFS-realtime (file and loopback URL),
+GBFS and carpool offers read on a schedule, applied to departures, lines, vehicles and
+journeys; a failed read keeps the last good state; a request never mixes two live states.
+
+Scenario (Monday 2026-11-30): bus 10's 07:00 run from Saint-Vidal (07:09 at Chambourg Église)
+runs 5 minutes late, its 07:35 run from the station (07:45 at Chambourg) is cancelled, an alert
+concerns line 10, and one vehicle position is on the late run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from arverne.service.settings import ServiceLimits, ServiceSettings
+from tests.feeds import rt_messages as rtm
+from tests.service.conftest import DEMO_DAY, make_client
+
+NS = "territory-gtfs:"
+LATE = "L10-SEM-1-0700"
+CANCELLED = "L10-SEM-0-0735"
+LIMITS = ServiceLimits(rate_per_s=1000.0, rate_burst=1000)
+CHAMB = (3.110565, 45.760103)
+GARE_A = (3.103087, 45.700108)
+
+
+def scenario_message(delay_s: int = 300) -> bytes:
+    """The scenario's GTFS-realtime message (trip updates, an alert, a vehicle)."""
+    return rtm.message(
+        timestamp=1_796_000_000,
+        trip_updates=[
+            rtm.trip_update(LATE, start_date=DEMO_DAY, delay=delay_s),
+            rtm.trip_update(CANCELLED, start_date=DEMO_DAY, relationship="CANCELED"),
+        ],
+        alerts=[rtm.alert({"route_id": "L10"}, header="Roadworks at Chambourg")],
+        vehicles=[rtm.vehicle(45.762, 3.16, trip_id=LATE)],
+    )
+
+
+def settings(demo_net: Path, **live: Any) -> ServiceSettings:
+    """Settings over the demo network with the given live sources."""
+    return ServiceSettings(network_dir=demo_net, limits=LIMITS, **live)
+
+
+@pytest.fixture(scope="module")
+def rt_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scenario's message as a file."""
+    path = tmp_path_factory.mktemp("rt") / "trip-updates.pb"
+    path.write_bytes(scenario_message())
+    return path
+
+
+@pytest.fixture(scope="module")
+def live(demo_net: Path, rt_file: Path) -> Iterator[TestClient]:
+    """An app reading the scenario's file every 60 s."""
+    with make_client(settings(demo_net, realtime_sources=(str(rt_file),))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def static(demo_net: Path) -> Iterator[TestClient]:
+    """An app without live sources."""
+    with make_client(settings(demo_net)) as c:
+        yield c
+
+
+def departures(client: TestClient, stop: str = "CHAMB", at: str = "0700") -> list[dict[str, Any]]:
+    """The first four departures from a stop on the scenario's Monday."""
+    r = client.get(
+        f"/v1/stops/{NS}{stop}/departures", params={"datetime": f"{DEMO_DAY}T{at}", "count": 4}
+    )
+    assert r.status_code == 200, r.text
+    deps: list[dict[str, Any]] = r.json()["departures"]
+    return deps
+
+
+def test_departures_carry_delays_and_flag_the_cancelled_run(
+    live: TestClient, static: TestClient
+) -> None:
+    """At Chambourg from 07:00: the late run leaves 07:14 (scheduled 07:09, delay 300 s), the
+    cancelled 07:45 is listed and flagged, the others keep their timetable times; line 10's
+    alert is on each of its departures. Without live sources delay_s stays null.
+    """
+    got = departures(live)
+    by_trip = {d["trip_id"]: d for d in got}
+    late, gone = by_trip[NS + LATE], by_trip[NS + CANCELLED]
+    assert late["departure"].startswith("2026-11-30T07:14")
+    assert late["scheduled_departure"].startswith("2026-11-30T07:09")
+    assert (late["delay_s"], late["status"], late["cancelled"]) == (300, "realtime", False)
+    assert gone["departure"].startswith("2026-11-30T07:45")
+    assert (gone["status"], gone["cancelled"], gone["delay_s"]) == ("cancelled", True, None)
+    assert all(d["alerts"][0]["header"] == "Roadworks at Chambourg" for d in got)
+    plain = departures(static)
+    assert [d["trip_id"] for d in plain] == [d["trip_id"] for d in got]
+    assert all(d["delay_s"] is None and d["status"] == "scheduled" for d in plain)
+    untouched = [d for d in got if d["trip_id"] not in (NS + LATE, NS + CANCELLED)]
+    assert [d["departure"] for d in untouched] == [
+        d["departure"] for d in plain if d["trip_id"] in {u["trip_id"] for u in untouched}
+    ]
+
+
+def test_lines_vehicles_and_status_show_the_live_state(live: TestClient, rt_file: Path) -> None:
+    """Line 10 carries the alert (line 20 none); /v1/vehicles has the one vehicle with its
+    route, and none outside a far box; /v1/status names the source by file name only, with
+    its read time and the counts of what matched.
+    """
+    lines = {f["properties"]["short_name"]: f for f in live.get("/v1/lines").json()["features"]}
+    assert [a["header"] for a in lines["10"]["properties"]["alerts"]] == ["Roadworks at Chambourg"]
+    assert lines["20"]["properties"]["alerts"] == []
+    body = live.get("/v1/vehicles").json()
+    assert body["properties"]["live"] is True
+    (vehicle,) = body["features"]
+    assert vehicle["geometry"]["coordinates"] == pytest.approx([3.16, 45.762])  # float32
+    assert vehicle["properties"]["trip_id"] == LATE and vehicle["properties"]["route"] == "10"
+    far = live.get("/v1/vehicles", params={"bbox": "0,0,1,1"}).json()
+    assert far["features"] == []
+    status = live.get("/v1/status").json()["live"]
+    (source,) = status["sources"]
+    assert source["source"] == rt_file.name and source["error"] is None
+    assert source["read_at"] is not None
+    assert status["realtime"]["counts"]["cancelled"] == 1
+    assert status["realtime"]["counts"]["vehicles_matched"] == 1
+
+
+def test_without_live_sources_vehicles_are_empty(static: TestClient) -> None:
+    """A service without GTFS-realtime: no vehicles, live false, status live null."""
+    body = static.get("/v1/vehicles").json()
+    assert body["features"] == [] and body["properties"]["live"] is False
+    assert static.get("/v1/status").json()["live"] is None
+
+
+def _journey(client: TestClient, **extra: Any) -> dict[str, Any]:
+    r = client.get(
+        "/v1/journeys",
+        params={
+            "from": f"{NS}CHAMB",
+            "to": f"{NS}GARE_A",
+            "datetime": f"{DEMO_DAY}T0700",
+            **extra,
+        },
+    )
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _rides(journey: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        f["properties"] for f in journey["features"] if f["properties"].get("trip_id") is not None
+    ]
+
+
+def test_journeys_use_the_live_state(live: TestClient, static: TestClient) -> None:
+    """Chambourg to the station at 07:00: the static plan rides the 07:09; the live one rides
+    the same run 300 s later, its leg marked real-time with the line's alert.
+    """
+    before = _rides(_journey(static)["journeys"][0])[0]
+    after = _rides(_journey(live)["journeys"][0])[0]
+    assert before["trip_id"] == after["trip_id"] == NS + LATE
+    assert before["realtime"] is False
+    assert after["realtime"] is True and after["delay_s"] == 300
+    assert [a["header"] for a in after["alerts"]] == ["Roadworks at Chambourg"]
+    assert before["start"].startswith("2026-11-30T07:09")
+    assert after["start"].startswith("2026-11-30T07:14")
+
+
+def test_a_failed_read_keeps_the_last_good_state(demo_net: Path, tmp_path: Path) -> None:
+    """The file turns to garbage, then disappears: each read notes why in /v1/status and the
+    5-minute delay stays; a good file again clears the error and its new delay (2 min) is used.
+    """
+    path = tmp_path / "rt.pb"
+    path.write_bytes(scenario_message())
+    with make_client(settings(demo_net, realtime_sources=(str(path),))) as c:
+        feeds = c.app.state.context.live  # type: ignore[attr-defined]
+        for damage in (lambda: path.write_bytes(b"not a protobuf"), path.unlink):
+            damage()
+            feeds.refresh()
+            (source,) = c.get("/v1/status").json()["live"]["sources"]
+            assert source["error"] and str(tmp_path) not in source["error"]
+            assert source["tried_at"] > source["read_at"]
+            assert departures(c)[0]["delay_s"] == 300
+        path.write_bytes(scenario_message(delay_s=120))
+        feeds.refresh()
+        (source,) = c.get("/v1/status").json()["live"]["sources"]
+        assert source["error"] is None
+        assert departures(c)[0]["delay_s"] == 120
+
+
+def test_a_request_keeps_one_live_state(live: TestClient, rt_file: Path) -> None:
+    """A snapshot taken before a new live state is published keeps its own real-time version
+    and planners on it; the next snapshot has the new one, on the same network version.
+    """
+    ctx = live.app.state.context  # type: ignore[attr-defined]
+    before = ctx.networks.snapshot()
+    assert before.live is not None and before.live.realtime is not None
+    inputs = ctx.live.inputs
+    ctx.networks.publish(dataclasses.replace(inputs, realtime=(), generation=inputs.generation + 1))
+    after = ctx.networks.snapshot()
+    assert after.version == before.version and after.network is before.network
+    assert after.live.realtime is None and before.live.realtime is not None
+    with before.planner() as p:
+        assert p.realtime is before.live.realtime
+    with after.planner() as p:
+        assert p.realtime is None
+    ctx.networks.publish(inputs)  # the module's other tests see the scenario again
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    body = b""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_a_loopback_url_is_read_and_a_dead_one_noted(demo_net: Path) -> None:
+    """A GTFS-realtime URL on loopback (with a key in its query) is read; once the server is
+    gone the next read fails, the status names the URL without its query, and the delay stays.
+    """
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.body = scenario_message()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/rt?key=SECRET"
+    with make_client(settings(demo_net, realtime_sources=(url,), live_timeout_s=2)) as c:
+        assert departures(c)[0]["delay_s"] == 300
+        server.shutdown()
+        server.server_close()
+        c.app.state.context.live.refresh()  # type: ignore[attr-defined]
+        text = c.get("/v1/status").text
+        assert "SECRET" not in text
+        (source,) = json.loads(text)["live"]["sources"]
+        assert source["source"].endswith("/rt") and source["error"]
+        assert departures(c)[0]["delay_s"] == 300
+
+
+def _gbfs(folder: Path) -> Path:
+    """A GBFS 2.3 system: a station with bikes beside Chambourg, one with docks by the station."""
+    folder.mkdir()
+    stations = [("CH", CHAMB[0] + 0.0005, CHAMB[1]), ("GA", GARE_A[0] + 0.0005, GARE_A[1])]
+    info = [
+        {"station_id": s, "name": s, "lon": lon, "lat": lat, "capacity": 10}
+        for s, lon, lat in stations
+    ]
+    status = [
+        {
+            "station_id": s,
+            "num_bikes_available": 5 if s == "CH" else 0,
+            "num_docks_available": 5 if s == "GA" else 0,
+            "is_installed": True,
+            "is_renting": True,
+            "is_returning": True,
+            "last_reported": 1_796_000_000,
+        }
+        for s, _, _ in stations
+    ]
+    for name, data in (
+        ("station_information", {"stations": info}),
+        ("station_status", {"stations": status}),
+        ("system_information", {"system_id": "velo", "name": "Vélo", "language": "fr"}),
+    ):
+        doc = {"last_updated": 1_796_000_000, "ttl": 60, "version": "2.3", "data": data}
+        (folder / f"{name}.json").write_text(json.dumps(doc))
+    return folder
+
+
+def test_journeys_offer_bike_share_and_carpool_when_asked(demo_net: Path, tmp_path: Path) -> None:
+    """With a GBFS folder and a carpool CSV: bikeshare=true adds a bike-share journey from
+    Chambourg to the station at 07:20 (the next bus leaves at 07:59), carpool=true a carpool
+    ride from a driver leaving Chambourg from 07:20; without the flags neither appears; /v1/status counts both sources.
+    """
+    offers = tmp_path / "offers.csv"
+    offers.write_text(
+        "driver_id,origin_lat,origin_lon,destination_lat,destination_lon,depart_earliest,"
+        "depart_latest,seats,max_detour_min\n"
+        f"d1,{CHAMB[1]},{CHAMB[0]},{GARE_A[1]},{GARE_A[0]},2026-11-30T07:20,2026-11-30T07:40,3,10\n"
+    )
+    live_settings = settings(
+        demo_net, gbfs_source=str(_gbfs(tmp_path / "gbfs")), carpool_offers=offers
+    )
+    with make_client(live_settings) as c:
+
+        def modes(**extra: Any) -> set[str]:
+            body = _journey(c, datetime=f"{DEMO_DAY}T0720", **extra)
+            return {
+                str(f["properties"].get("mode")) for j in body["journeys"] for f in j["features"]
+            }
+
+        plain = modes()
+        assert not {"bikeshare", "carpool"} & plain
+        assert "bikeshare" in modes(bikeshare="true")
+        assert "carpool" in modes(carpool="true")
+        status = c.get("/v1/status").json()["live"]
+        assert status["bikeshare"]["stations"] == 2 and status["carpool"]["offers"] == 1
+
+
+def test_asking_for_a_source_the_service_lacks_is_refused(static: TestClient) -> None:
+    """bikeshare=true or carpool=true on a service without them: 400 invalid-parameter."""
+    for flag in ("bikeshare", "carpool"):
+        r = static.get(
+            "/v1/journeys",
+            params={"from": f"{NS}CHAMB", "to": f"{NS}GARE_A", flag: "true"},
+        )
+        assert r.status_code == 400 and r.json()["code"] == "invalid-parameter"
+        assert flag in r.json()["detail"]
