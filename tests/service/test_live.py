@@ -12,7 +12,13 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,7 @@ from fastapi.testclient import TestClient
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from tests.feeds import rt_messages as rtm
 from tests.service.conftest import DEMO_DAY, make_client
+from tests.service.test_serve import _free_port
 
 NS = "territory-gtfs:"
 LATE = "L10-SEM-1-0700"
@@ -319,3 +326,35 @@ def test_asking_for_a_source_the_service_lacks_is_refused(static: TestClient) ->
         )
         assert r.status_code == 400 and r.json()["code"] == "invalid-parameter"
         assert flag in r.json()["detail"]
+
+
+def test_serve_flags_read_live_sources(demo_net: Path, rt_file: Path, tmp_path: Path) -> None:
+    """`arverne serve NET --realtime FILE --workers 2`: every worker reads the file (the
+    vehicle is on /v1/vehicles from fresh connections); a missing --carpool file is refused at
+    start with exit code 3.
+    """
+    code = "from arverne.cli import main; main()"
+    missing = subprocess.run(
+        [sys.executable, "-c", code, "serve", str(demo_net), "--carpool", str(tmp_path / "no")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 3 and "no such file" in missing.stderr
+    port = _free_port()
+    args = ["serve", str(demo_net), "--port", str(port), "--workers", "2"]
+    args += ["--realtime", str(rt_file), "--realtime-every", "5"]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], start_new_session=True)
+    try:
+        seen: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(seen) < 6 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/vehicles", timeout=5) as r:
+                    seen.append(len(json.loads(r.read())["features"]))
+            except OSError:
+                time.sleep(0.3)
+        assert seen == [1] * 6
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)

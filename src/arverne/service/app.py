@@ -97,7 +97,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     for router in routers():
         app.include_router(router)
     _mount_web(app, settings)
-    app.add_middleware(Guard, limits=limits)
+    app.add_middleware(Guard, limits=limits, shared_dir=settings.shared_dir)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -46,7 +46,8 @@ class ServiceLimits:
     max_results: int = 500
     """Most items one listing returns (stops, lines, departures)."""
     rate_per_s: float = 20.0
-    """Sustained requests per second per client address (token bucket, per worker)."""
+    """Sustained requests per second per client address (token bucket shared by the workers
+    of ``arverne serve``; per app otherwise)."""
     rate_burst: int = 40
     """Requests a client may send at once before the rate applies."""
     planner_slots: int = 1
@@ -104,6 +105,10 @@ class ServiceSettings:
         every ``carpool_every_s`` seconds.
     live_timeout_s
         Time allowed to fetch each live URL.
+    shared_dir
+        Folder every worker process of the service shares: the per-client rate buckets live
+        there (:class:`arverne.service.limits.SharedRateLimiter`); None: each app counts alone.
+        :func:`arverne.service.serve.serve` sets it (the job folder, else a temporary one).
     """
 
     network_dir: Path
@@ -122,6 +127,7 @@ class ServiceSettings:
     carpool_offers: Path | None = None
     carpool_every_s: float = 300.0
     live_timeout_s: float = 10.0
+    shared_dir: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "network_dir", Path(self.network_dir))
@@ -134,7 +140,7 @@ class ServiceSettings:
                 raise InputError(f"{name} must be a number of seconds, got {value!r}")
             if not (math.isfinite(value) and 1.0 <= value <= 86400.0):
                 raise InputError(f"{name} must lie in 1..86400 seconds, got {value!r}")
-        for name in ("ondemand_config", "job_dir", "carpool_offers"):
+        for name in ("ondemand_config", "job_dir", "carpool_offers", "shared_dir"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, Path(getattr(self, name)))
         if self.token is not None and len(self.token) < MIN_TOKEN_CHARS:
@@ -161,7 +167,7 @@ class ServiceSettings:
     def to_env(self) -> str:
         """The settings as JSON, for :data:`ENV_SETTINGS`."""
         values: dict[str, Any] = dataclasses.asdict(self)
-        for name in ("network_dir", "ondemand_config", "job_dir", "carpool_offers"):
+        for name in ("network_dir", "ondemand_config", "job_dir", "carpool_offers", "shared_dir"):
             if values[name] is not None:
                 values[name] = str(values[name])
         return json.dumps(values)
