@@ -89,7 +89,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         version=__version__,
         summary="Journeys, territories, tours and on-demand transport over one open network.",
         openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        docs_url=None,  # /v1/docs: Swagger UI served from our own npm install (service.web)
         redoc_url=None,
     )
     app.state.context = ctx
