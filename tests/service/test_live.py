@@ -26,10 +26,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from arverne.network.network import Network
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from tests.feeds import rt_messages as rtm
 from tests.service.conftest import DEMO_DAY, make_client
 from tests.service.test_serve import _free_port
+from tests.service.test_swap import _renamed
 
 NS = "territory-gtfs:"
 LATE = "L10-SEM-1-0700"
@@ -257,7 +259,7 @@ def test_a_loopback_url_is_read_and_a_dead_one_noted(demo_net: Path) -> None:
         assert departures(c)[0]["delay_s"] == 300
 
 
-def _gbfs(folder: Path) -> Path:
+def write_gbfs(folder: Path) -> Path:
     """A GBFS 2.3 system: a station with bikes beside Chambourg, one with docks by the station."""
     folder.mkdir()
     stations = [("CH", CHAMB[0] + 0.0005, CHAMB[1]), ("GA", GARE_A[0] + 0.0005, GARE_A[1])]
@@ -287,19 +289,24 @@ def _gbfs(folder: Path) -> Path:
     return folder
 
 
+def write_offers(path: Path) -> Path:
+    """One driver from Chambourg to the station, leaving between 07:20 and 07:40, 3 seats."""
+    path.write_text(
+        "driver_id,origin_lat,origin_lon,destination_lat,destination_lon,depart_earliest,"
+        "depart_latest,seats,max_detour_min\n"
+        f"d1,{CHAMB[1]},{CHAMB[0]},{GARE_A[1]},{GARE_A[0]},2026-11-30T07:20,2026-11-30T07:40,3,10\n"
+    )
+    return path
+
+
 def test_journeys_offer_bike_share_and_carpool_when_asked(demo_net: Path, tmp_path: Path) -> None:
     """With a GBFS folder and a carpool CSV: bikeshare=true adds a bike-share journey from
     Chambourg to the station at 07:20 (the next bus leaves at 07:59), carpool=true a carpool
     ride from a driver leaving Chambourg from 07:20; without the flags neither appears; /v1/status counts both sources.
     """
-    offers = tmp_path / "offers.csv"
-    offers.write_text(
-        "driver_id,origin_lat,origin_lon,destination_lat,destination_lon,depart_earliest,"
-        "depart_latest,seats,max_detour_min\n"
-        f"d1,{CHAMB[1]},{CHAMB[0]},{GARE_A[1]},{GARE_A[0]},2026-11-30T07:20,2026-11-30T07:40,3,10\n"
-    )
+    offers = write_offers(tmp_path / "offers.csv")
     live_settings = settings(
-        demo_net, gbfs_source=str(_gbfs(tmp_path / "gbfs")), carpool_offers=offers
+        demo_net, gbfs_source=str(write_gbfs(tmp_path / "gbfs")), carpool_offers=offers
     )
     with make_client(live_settings) as c:
 
@@ -358,3 +365,71 @@ def test_serve_flags_read_live_sources(demo_net: Path, rt_file: Path, tmp_path: 
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+
+
+def test_live_state_follows_network_swaps_and_never_mixes(demo_net: Path, tmp_path: Path) -> None:
+    """Four threads list Chambourg's departures while the network pointer swaps between two
+    versions (stop names 'A:' and 'B:') and new live states (both 07:00 and 07:50 runs 300 s
+    late, then 120 s) are published: every answer names one version's stops and gives one
+    delay to both runs; both versions and both delays were seen; after the last swap the live
+    state is applied to the version served.
+    """
+    base = Network.load(demo_net)
+    a, b = _renamed(base, "A:"), _renamed(base, "B:")
+    folder = tmp_path / "net"
+    a.save(folder)
+
+    def message(delay: int) -> bytes:
+        return rtm.message(
+            timestamp=1_796_000_000,
+            trip_updates=[
+                rtm.trip_update(trip, start_date=DEMO_DAY, delay=delay)
+                for trip in (LATE, "L10-SEM-1-0750")
+            ],
+        )
+
+    feed = tmp_path / "rt.pb"
+    feed.write_bytes(message(300))
+    limits = ServiceLimits(rate_per_s=1e6, rate_burst=1_000_000, queue_depth=64)
+    live_settings = ServiceSettings(
+        network_dir=folder, realtime_sources=(str(feed),), limits=limits
+    )
+    seen: set[tuple[str, int]] = set()
+    failures: list[str] = []
+    stop = threading.Event()
+    with make_client(live_settings) as c:
+        feeds = c.app.state.context.live  # type: ignore[attr-defined]
+
+        def load() -> None:
+            while not stop.is_set():
+                r = c.get(
+                    f"/v1/stops/{NS}CHAMB/departures",
+                    params={"datetime": f"{DEMO_DAY}T0700", "count": 4},
+                )
+                if r.status_code != 200:
+                    failures.append(r.text)
+                    continue
+                deps = r.json()["departures"]
+                prefixes = {d["stop_name"][:2] for d in deps}
+                delays = {d["delay_s"] for d in deps if d["status"] == "realtime"}
+                if len(prefixes) != 1 or len(delays) != 1:
+                    failures.append(f"mixed answer: {prefixes} {delays}")
+                    continue
+                seen.add((prefixes.pop(), delays.pop()))
+
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for i in range(8):
+            (b if i % 2 == 0 else a).save(folder)
+            feed.write_bytes(message(120 if i % 2 == 0 else 300))
+            feeds.refresh()
+        stop.set()
+        for t in threads:
+            t.join()
+        snap = c.app.state.context.networks.snapshot()  # type: ignore[attr-defined]
+        assert snap.live.realtime.base is snap.network.timetable
+        last = departures(c)
+    assert not failures, failures[:3]
+    assert {p for p, _ in seen} == {"A:", "B:"} and {d for _, d in seen} == {120, 300}
+    assert last[0]["stop_name"].startswith("A:") and last[0]["delay_s"] == 300

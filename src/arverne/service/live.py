@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -190,6 +191,8 @@ class LiveFeeds:
     _sources: list[_Source] = field(default_factory=list)
     _fetcher: RealtimeFetcher | None = None
     _realtime: dict[str, RealtimeFeed] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """One refresh at a time (the schedule's, or a caller's)."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -229,6 +232,10 @@ class LiveFeeds:
         bool
             Whether a new :class:`LiveInputs` was published.
         """
+        with self._lock:
+            return self._refresh(now)
+
+    def _refresh(self, now: float | None) -> bool:
         clock = time.monotonic() if now is None else now
         due = {k for k in KINDS if any(s.kind == k and s.due <= clock for s in self._sources)}
         if now is None:
