@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench_access",
     "bench_isochrones",
     "bench_service",
+    "bench_rate_limit",
 )
 
 
