@@ -41,9 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("arverne.service")
 
-KINDS = ("gtfs-rt", "gbfs", "carpool")
-"""The kinds of live source, in the order they are read."""
-
 
 def public_name(source: str) -> str:
     """A source as ``/v1/status`` shows it: a URL without its query (it may hold an API key)
@@ -136,7 +133,7 @@ class LiveState:
                 {
                     "timestamp": rt.timestamp,
                     "counts": dict(rt.counts),
-                    "notices": dict(rt.summary["notices"]),  # type: ignore[call-overload]
+                    "notices": rt.summary["notices"],
                 }
                 if rt is not None
                 else None
@@ -219,11 +216,6 @@ class LiveFeeds:
                 timeout_s=s.live_timeout_s,
             )
 
-    @property
-    def configured(self) -> bool:
-        """Whether the service was given any live source."""
-        return bool(self._sources)
-
     def refresh(self, now: float | None = None) -> bool:
         """Read every source that is due (all of them when ``now`` is None) and publish.
 
@@ -237,9 +229,7 @@ class LiveFeeds:
 
     def _refresh(self, now: float | None) -> bool:
         clock = time.monotonic() if now is None else now
-        due = {k for k in KINDS if any(s.kind == k and s.due <= clock for s in self._sources)}
-        if now is None:
-            due = {s.kind for s in self._sources}
+        due = {s.kind for s in self._sources if now is None or s.due <= clock}
         if not due:
             return False
         changes: dict[str, Any] = {}
