@@ -433,3 +433,33 @@ def test_live_state_follows_network_swaps_and_never_mixes(demo_net: Path, tmp_pa
     assert not failures, failures[:3]
     assert {p for p, _ in seen} == {"A:", "B:"} and {d for _, d in seen} == {120, 300}
     assert last[0]["stop_name"].startswith("A:") and last[0]["delay_s"] == 300
+
+
+def test_the_schedule_refreshes_in_the_background(demo_net: Path, tmp_path: Path) -> None:
+    """Sources read every second by the lifespan's task: a new delay in the file (2 min) and
+    a GBFS folder that disappears are picked up without any call; the bike share read before
+    stays in use, its source showing the error.
+    """
+    path = tmp_path / "rt.pb"
+    path.write_bytes(scenario_message())
+    gbfs = write_gbfs(tmp_path / "gbfs")
+    every = {"realtime_every_s": 1.0, "gbfs_every_s": 1.0}
+    live_settings = settings(
+        demo_net, realtime_sources=(str(path),), gbfs_source=str(gbfs), **every
+    )
+    with make_client(live_settings) as c:
+        assert departures(c)[0]["delay_s"] == 300
+        path.write_bytes(scenario_message(delay_s=120))
+        for name in ("station_information", "station_status", "system_information"):
+            (gbfs / f"{name}.json").unlink()
+        gbfs.rmdir()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status = c.get("/v1/status").json()["live"]
+            errors = {s["kind"]: s["error"] for s in status["sources"]}
+            if departures(c)[0]["delay_s"] == 120 and errors["gbfs"]:
+                break
+            time.sleep(0.2)
+        assert departures(c)[0]["delay_s"] == 120
+        assert errors["gbfs"] and errors["gtfs-rt"] is None
+        assert status["bikeshare"]["stations"] == 2
