@@ -463,3 +463,20 @@ def test_the_schedule_refreshes_in_the_background(demo_net: Path, tmp_path: Path
         assert departures(c)[0]["delay_s"] == 120
         assert errors["gbfs"] and errors["gtfs-rt"] is None
         assert status["bikeshare"]["stations"] == 2
+
+
+def test_a_malformed_gbfs_feed_is_noted_not_fatal(demo_net: Path, tmp_path: Path) -> None:
+    """GBFS files that turn malformed (stations not a list, then not JSON): each read notes
+    why in /v1/status, the two stations read before stay, and journeys still answer.
+    """
+    gbfs = write_gbfs(tmp_path / "gbfs")
+    with make_client(settings(demo_net, gbfs_source=str(gbfs))) as c:
+        feeds = c.app.state.context.live  # type: ignore[attr-defined]
+        status_file = gbfs / "station_status.json"
+        for text in ('{"last_updated": 1, "data": {"stations": "oops"}}', "{not json"):
+            status_file.write_text(text)
+            feeds.refresh()
+            live = c.get("/v1/status").json()["live"]
+            assert live["sources"][0]["error"] and str(tmp_path) not in live["sources"][0]["error"]
+            assert live["bikeshare"]["stations"] == 2
+            assert _journey(c, bikeshare="true")["journeys"]

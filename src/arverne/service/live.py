@@ -283,8 +283,11 @@ class LiveFeeds:
         tried = dt.datetime.now(dt.UTC)
         try:
             value = read(s.source)
-        except (InputError, OSError, UnicodeDecodeError, ValueError) as exc:
+        except InputError as exc:  # the readers' own words: which file, which field
             self._note(s, tried, _without(str(exc), s.source))
+            return {}
+        except Exception as exc:  # an outside feed of any shape must not end the schedule
+            self._note(s, tried, _without(f"unreadable ({type(exc).__name__}: {exc})", s.source))
             return {}
         s.status = dataclasses.replace(s.status, read_at=tried, tried_at=tried, error=None)
         return {key: value}
@@ -307,12 +310,14 @@ class LiveFeeds:
     async def run(self) -> None:
         """Refresh the due sources for ever (cancel the task to stop); each round in a thread."""
         while True:
+            pause = 0.05
             try:
                 await asyncio.to_thread(self.refresh, time.monotonic())
-            except Exception:  # publishing failed (a network being swapped): next round
+            except Exception:  # publishing failed (the network unreadable now): retry soon
                 log.exception("live refresh failed")
+                pause = 1.0
             wait = min(s.due for s in self._sources) - time.monotonic()
-            await asyncio.sleep(min(max(wait, 0.05), 3600.0))
+            await asyncio.sleep(min(max(wait, pause), 3600.0))
 
 
 _URL = re.compile(r"https?://[^\s'\"()]+")
