@@ -21,6 +21,7 @@ BENCHMARKS = (
     "bench_isochrones",
     "bench_service",
     "bench_rate_limit",
+    "bench_service_live",
 )
 
 
