@@ -21,11 +21,13 @@ from arverne.feeds.realtime import read_gtfs_rt
 from arverne.network.realtime import apply_realtime
 from arverne.network.timetable import Timetable, build_timetable
 from arverne.routing.catalog import next_departures
-from arverne.routing.live_departures import ALL, realtime_departures
+from arverne.routing.live_departures import realtime_departures
 from tests.routing.gtfs_gen import GenFeed, write_feed
 from tests.routing.test_realtime import _day_start, _edited, _message, scenarios
 
 Row = tuple[dt.datetime, str, str, int | None]
+ALL = 1_000_000
+"""A ``limit`` that keeps every departure of the span."""
 
 
 def _timetable(feed: GenFeed) -> Timetable:

@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
 Status = Literal["scheduled", "realtime", "added", "cancelled", "skipped"]
 
-ALL = 1_000_000
-"""``limit`` that keeps every scheduled departure of the span (to find the runs taken off)."""
-
 
 @dataclass(frozen=True)
 class LiveDeparture:
@@ -100,15 +97,48 @@ def realtime_departures(
         moved = Departure(d.stop_idx, d.departure, d.route_idx, b, d.headsign, d.day, d.pos)
         delay = None if at is None else int((d.departure - at).total_seconds())
         out.append(_with_alerts(rt, LiveDeparture(moved, at, delay, "realtime")))
-    replaced = _replaced_runs(rt)
-    for d in next_departures(base, stop_idx, after, span=span, limit=ALL):
-        key = (d.trip_idx, d.day)
-        if key in rt.cancelled:
-            out.append(_with_alerts(rt, LiveDeparture(d, d.departure, None, "cancelled")))
-        elif key in replaced and not _boards(tt, replaced[key], d.pos):
-            out.append(_with_alerts(rt, LiveDeparture(d, d.departure, None, "skipped")))
+    start = int((after if after.tzinfo else after.replace(tzinfo=zone)).timestamp())
+    out += [
+        _with_alerts(rt, x)
+        for x in _taken_off(rt, stop_idx, start, start + int(span.total_seconds()), zone)
+    ]
     out.sort(key=lambda x: (x.departure.departure, x.departure.trip_idx))
     return out[:limit]
+
+
+def _taken_off(
+    rt: RealtimeTimetable, stop_idx: int, start_s: int, end_s: int, zone: ZoneInfo
+) -> list[LiveDeparture]:
+    """The base runs leaving the stop (or its platforms) in ``[start_s, end_s]`` that the
+    version took off: cancelled, or replaced by a run that does not let riders board there.
+
+    Only the runs real time touched are looked at (a handful beside a whole stop's timetable).
+    """
+    base, tt = rt.base, rt.timetable
+    stops = {stop_idx, *np.flatnonzero(np.asarray(base.stop_parent) == stop_idx).tolist()}
+    runs: list[tuple[int, int, int]] = [(b, d, -1) for b, d in rt.cancelled]
+    runs += [(b, d, t) for (b, d), t in _replaced_runs(rt).items()]
+    out = []
+    for b, day, instead in runs:
+        if base.trip_chained[b]:
+            continue
+        pattern = int(base.trip_pattern[b])
+        first, last = int(base.pattern_stop_ptr[pattern]), int(base.pattern_stop_ptr[pattern + 1])
+        day_start = base.day_start_utc_s(day)
+        for pos in range(last - first - 1):  # the last stop is no departure
+            s = int(base.pattern_stop[first + pos])
+            if s not in stops or not base.pattern_board[first + pos]:
+                continue
+            if instead >= 0 and _boards(tt, instead, pos):
+                continue  # the run leaves here, at its real-time time (listed as such)
+            at = day_start + int(base.st_dep_s[int(base.trip_st_ptr[b]) + pos])
+            if start_s <= at <= end_s:
+                when = dt.datetime.fromtimestamp(at, zone)
+                route = int(base.trip_route[b])
+                headsign = str(base.trip_headsign[b])
+                d = Departure(s, when, route, b, headsign, day, pos)
+                out.append(LiveDeparture(d, when, None, "cancelled" if instead < 0 else "skipped"))
+    return out
 
 
 def _scheduled(
