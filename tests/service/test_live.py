@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from arverne.errors import InputError
 from arverne.network.network import Network
-from arverne.service.settings import ServiceLimits, ServiceSettings
+from arverne.service.settings import ENV_SETTINGS, ServiceLimits, ServiceSettings
 from tests.feeds import rt_messages as rtm
 from tests.service.conftest import DEMO_DAY, make_client
 from tests.service.test_serve import _free_port
@@ -480,3 +481,21 @@ def test_a_malformed_gbfs_feed_is_noted_not_fatal(demo_net: Path, tmp_path: Path
             assert live["sources"][0]["error"] and str(tmp_path) not in live["sources"][0]["error"]
             assert live["bikeshare"]["stations"] == 2
             assert _journey(c, bikeshare="true")["journeys"]
+
+
+def test_live_settings_are_checked_and_travel_to_workers(demo_net: Path, tmp_path: Path) -> None:
+    """An interval of 0 s or NaN is refused; sources, intervals and the shared folder survive
+    the trip through the environment to the workers.
+    """
+    for bad in (0, float("nan"), True):
+        with pytest.raises(InputError, match="realtime_every_s"):
+            settings(demo_net, realtime_every_s=bad)
+    given = settings(
+        demo_net,
+        realtime_sources=("a.pb", "http://127.0.0.1:1/rt"),
+        realtime_every_s=5,
+        gbfs_source="gbfs/",
+        carpool_offers=tmp_path / "offers.csv",
+        shared_dir=tmp_path,
+    )
+    assert ServiceSettings.from_env({ENV_SETTINGS: given.to_env()}) == given
