@@ -7,6 +7,8 @@ and without (the peer: the same service before live data). It reports
 
 - one refresh round of a worker (read both messages, apply them to the timetable, build the
   planner of the new version): p50, as each worker pays it every ``realtime_every_s``;
+- the departures' library calls alone (``next_departures`` on the timetable against
+  ``realtime_departures``), same stations and times;
 - ``/v1/stops/{id}/departures`` at the 20 busiest stations and ``/v1/journeys`` between random
   stations, in the two hours after the message's timestamp, same queries on both services:
   p50, p95 and the live/static ratios, and how many answers real time changed (times,
@@ -32,6 +34,8 @@ from fastapi.testclient import TestClient
 from arverne.feeds.realtime import read_gtfs_rt
 from arverne.network.build import build_network
 from arverne.network.network import Network
+from arverne.routing.catalog import next_departures
+from arverne.routing.live_departures import realtime_departures
 from arverne.service.app import create_app
 from arverne.service.settings import ServiceLimits, ServiceSettings
 
@@ -97,6 +101,7 @@ def main() -> None:
                 rounds.append(time.perf_counter() - t)
             out["refresh_round"] = _stats(rounds)
             out["realtime_counts"] = live.get("/v1/status").json()["live"]["realtime"]["counts"]
+            out["departures_library"] = _library(live, stations, when)
             for name, make in (
                 (
                     "departures",
@@ -136,6 +141,27 @@ def main() -> None:
                 }
     RESULTS.write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(json.dumps(out, indent=2))
+
+
+def _library(client: TestClient, stations: list[int], when: list[dt.datetime]) -> dict[str, Any]:
+    """The departures' library calls alone (no HTTP): the timetable's next departures and the
+    real-time ones, same stations and times."""
+    snap = client.app.state.context.networks.snapshot()  # type: ignore[attr-defined]
+    rt, tt = snap.live.realtime, snap.network.timetable
+    times: dict[str, list[float]] = {"live": [], "static": []}
+    for k, at in enumerate(when):
+        stop = stations[k % len(stations)]
+        t = time.perf_counter()
+        next_departures(tt, stop, at, limit=20)
+        times["static"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        realtime_departures(rt, stop, at, limit=20)
+        times["live"].append(time.perf_counter() - t)
+    return {
+        "live": _stats(times["live"]),
+        "static": _stats(times["static"]),
+        "ratio_p50": round(float(np.median(times["live"]) / np.median(times["static"])), 3),
+    }
 
 
 def _times(body: tuple[int, Any]) -> Any:

@@ -116,28 +116,36 @@ def _taken_off(
     """
     base, tt = rt.base, rt.timetable
     stops = {stop_idx, *np.flatnonzero(np.asarray(base.stop_parent) == stop_idx).tolist()}
+    ptr, on = np.asarray(base.stop_pattern_ptr), np.asarray(base.stop_pattern)
+    serving = {int(p) for s in stops for p in on[int(ptr[s]) : int(ptr[s + 1])].tolist()}
     runs: list[tuple[int, int, int]] = [(b, d, -1) for b, d in rt.cancelled]
     runs += [(b, d, t) for (b, d), t in _replaced_runs(rt).items()]
+    here = np.zeros(base.n_stops, bool)
+    here[list(stops)] = True
+    # plain arrays once: scalar reads of memory-mapped ones cost a Python call each
+    trip_pattern, chained = np.asarray(base.trip_pattern), np.asarray(base.trip_chained)
+    stop_ptr, st_ptr = np.asarray(base.pattern_stop_ptr), np.asarray(base.trip_st_ptr)
+    pattern_stop, board = np.asarray(base.pattern_stop), np.asarray(base.pattern_board)
+    dep_s = np.asarray(base.st_dep_s)
     out = []
     for b, day, instead in runs:
-        if base.trip_chained[b]:
+        pattern = int(trip_pattern[b])
+        if pattern not in serving or chained[b]:
             continue
-        pattern = int(base.trip_pattern[b])
-        first, last = int(base.pattern_stop_ptr[pattern]), int(base.pattern_stop_ptr[pattern + 1])
-        day_start = base.day_start_utc_s(day)
-        for pos in range(last - first - 1):  # the last stop is no departure
-            s = int(base.pattern_stop[first + pos])
-            if s not in stops or not base.pattern_board[first + pos]:
-                continue
+        first, n = int(stop_ptr[pattern]), int(stop_ptr[pattern + 1] - stop_ptr[pattern]) - 1
+        at = base.day_start_utc_s(day) + dep_s[int(st_ptr[b]) : int(st_ptr[b]) + n].astype(np.int64)
+        # the last stop is no departure: n positions
+        hit = here[pattern_stop[first : first + n]] & board[first : first + n]
+        hit &= (at >= start_s) & (at <= end_s)
+        for pos in np.flatnonzero(hit).tolist():
             if instead >= 0 and _boards(tt, instead, pos):
                 continue  # the run leaves here, at its real-time time (listed as such)
-            at = day_start + int(base.st_dep_s[int(base.trip_st_ptr[b]) + pos])
-            if start_s <= at <= end_s:
-                when = dt.datetime.fromtimestamp(at, zone)
-                route = int(base.trip_route[b])
-                headsign = str(base.trip_headsign[b])
-                d = Departure(s, when, route, b, headsign, day, pos)
-                out.append(LiveDeparture(d, when, None, "cancelled" if instead < 0 else "skipped"))
+            when = dt.datetime.fromtimestamp(int(at[pos]), zone)
+            stop = int(pattern_stop[first + pos])
+            d = Departure(
+                stop, when, int(base.trip_route[b]), b, str(base.trip_headsign[b]), day, pos
+            )
+            out.append(LiveDeparture(d, when, None, "cancelled" if instead < 0 else "skipped"))
     return out
 
 
