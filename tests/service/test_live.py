@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from google.transit import gtfs_realtime_pb2 as pb
 
 from arverne.errors import InputError
 from arverne.network.network import Network
@@ -499,3 +500,21 @@ def test_live_settings_are_checked_and_travel_to_workers(demo_net: Path, tmp_pat
         shared_dir=tmp_path,
     )
     assert ServiceSettings.from_env({ENV_SETTINGS: given.to_env()}) == given
+
+
+def test_a_vehicle_with_a_nan_speed_is_served(demo_net: Path, tmp_path: Path) -> None:
+    """A vehicle position whose speed is NaN (or infinite): /v1/vehicles answers 200 with the
+    speed unknown (null), never invalid JSON nor a server error.
+    """
+    vehicles = []
+    for speed in (float("nan"), float("inf")):
+        v = pb.VehiclePosition()
+        v.CopyFrom(rtm.vehicle(45.762, 3.16, trip_id=LATE))
+        v.position.speed = speed
+        vehicles.append(v)
+    path = tmp_path / "rt.pb"
+    path.write_bytes(rtm.message(timestamp=1_796_000_000, vehicles=vehicles))
+    with make_client(settings(demo_net, realtime_sources=(str(path),))) as c:
+        r = c.get("/v1/vehicles")
+    assert r.status_code == 200
+    assert [f["properties"]["speed_mps"] for f in r.json()["features"]] == [None, None]

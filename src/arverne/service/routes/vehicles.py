@@ -7,6 +7,7 @@ GTFS-realtime sources); a service without one answers an empty collection whose
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -37,6 +38,11 @@ def get_vehicles(
     features: list[dict[str, Any]] = []
     if rt is not None:
         features = rt.vehicles_geojson()["features"]
+        for f in features:  # a feed's NaN speed is no JSON number: unknown
+            props = f["properties"]
+            for key, value in props.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    props[key] = None
     if box is not None:
         west, south, east, north = box
         features = [
