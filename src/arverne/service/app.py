@@ -7,8 +7,9 @@ module there). Static files: when the package :mod:`arverne.service.web` exists 
 ``mount(app, settings)``, it is called last, so the map page is served at the root.
 
 Live sources (GTFS-realtime, GBFS, carpool offers; :mod:`arverne.service.live`) are read once
-when the app starts (its lifespan), then again on their schedules by one asyncio task per
-worker process, stopped when the app stops.
+when the app starts (its lifespan: a URL that does not answer delays the start by at most
+``live_timeout_s``), then again on their schedules by one asyncio task per worker process,
+stopped when the app stops.
 
 ``uvicorn`` workers build the app with :func:`create_app_from_env` (a factory: the settings come
 from the environment variable ``arverne serve`` set).
