@@ -8,7 +8,6 @@ worker.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -64,42 +63,50 @@ def test_two_workers_share_one_bucket_per_client(
 
 
 def _status(port: int) -> tuple[int, str | None]:
-    """One request on a new connection: its status and, when answered, the worker's load time."""
+    """One request on a new connection: its status (0: refused) and, when answered, the
+    worker's network load time."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/status", timeout=10) as r:
             return r.status, json.loads(r.read())["network"]["loaded_at"]
     except urllib.error.HTTPError as exc:
         return exc.code, None
+    except OSError:  # not listening yet: refused before any token is taken
+        return 0, None
+
+
+BURST = 300
+"""The test service's burst: room for readiness probes while the second worker starts."""
 
 
 def test_serve_two_workers_count_one_rate(demo_net: Path, tmp_path: Path) -> None:
-    """`serve` with 2 workers, burst 40 and a rate of one request per 1,000 s: requests on new
-    connections until both workers have answered (two distinct network load times), then 60
-    more, 8 at a time: in all exactly 40 pass, the rest are 429, so the count is the
-    service's, not each worker's.
+    """`serve` with 2 workers, burst 300 and a rate of one request per 1,000 s: requests on
+    new connections, 4 at a time, until both workers have answered (two distinct network load
+    times), then enough more, 8 at a time, to pass the burst: in all exactly 300 pass and the
+    rest are 429, so the count is the service's, not each worker's (each alone would let up to
+    600 through).
     """
     port = _free_port()
     code = (
         "from arverne.service.serve import serve\n"
         "from arverne.service.settings import ServiceLimits, ServiceSettings\n"
         f"serve(ServiceSettings(network_dir={str(demo_net)!r}, port={port}, workers=2,"
-        " limits=ServiceLimits(rate_per_s=0.001, rate_burst=40)))\n"
+        f" limits=ServiceLimits(rate_per_s=0.001, rate_burst={BURST})))\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
     answers: list[tuple[int, str | None]] = []
     try:
-        deadline = time.monotonic() + 60
-        while len({loaded for code, loaded in answers if code == 200}) < 2:
-            assert time.monotonic() < deadline, "two workers did not answer within 60 s"
-            assert len(answers) < 30, "30 requests reached one worker only"
-            with contextlib.suppress(OSError):  # not listening yet: no token spent
-                answers.append(_status(port))
-            time.sleep(0.2)
         with ThreadPoolExecutor(8) as pool:
-            answers += list(pool.map(lambda _: _status(port), range(60)))
+            deadline = time.monotonic() + 90
+            while len({loaded for code, loaded in answers if code == 200}) < 2:
+                assert time.monotonic() < deadline, "two workers did not answer within 90 s"
+                assert len(answers) < BURST - 20, "the probes reached one worker only"
+                answers += [a for a in pool.map(lambda _: _status(port), range(4)) if a[0]]
+                time.sleep(0.3)
+            more = BURST - len(answers) + 40
+            answers += list(pool.map(lambda _: _status(port), range(more)))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
     assert sorted({code for code, _ in answers}) == [200, 429]
-    assert sum(code == 200 for code, _ in answers) == 40
+    assert sum(code == 200 for code, _ in answers) == BURST
