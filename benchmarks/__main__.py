@@ -20,6 +20,8 @@ BENCHMARKS = (
     "bench_access",
     "bench_isochrones",
     "bench_service",
+    "bench_rate_limit",
+    "bench_service_live",
 )
 
 

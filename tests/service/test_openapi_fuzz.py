@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from tests.service.conftest import TOKEN, make_client
+from tests.service.test_live import scenario_message, write_gbfs, write_offers
 
 CHECKS = [
     not_a_server_error,
@@ -33,7 +34,10 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def fuzz_app(demo_net: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """Every feature on: token, jobs (one at a time), on-demand over SQLite; no rate limit."""
+    """Every feature on: token, jobs (one at a time), on-demand over SQLite, live sources
+    (GTFS-realtime with a delay, a cancellation, an alert and a vehicle; GBFS; carpool offers);
+    no rate limit.
+    """
     folder = tmp_path_factory.mktemp("fuzz")
     config = folder / "ondemand.json"
     config.write_text(
@@ -42,8 +46,13 @@ def fuzz_app(demo_net: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         ),
         "utf-8",
     )
+    feed = folder / "rt.pb"
+    feed.write_bytes(scenario_message())
     settings_ = ServiceSettings(
         network_dir=demo_net,
+        realtime_sources=(str(feed),),
+        gbfs_source=str(write_gbfs(folder / "gbfs")),
+        carpool_offers=write_offers(folder / "offers.csv"),
         token=TOKEN,
         job_dir=folder / "jobs",
         store_dsn=str(folder / "bookings.sqlite"),
@@ -87,23 +96,37 @@ def test_every_endpoint_honours_its_contract(fuzz_app: TestClient) -> None:
                 assert mode == GenerationMode.NEGATIVE, operation.label
 
 
-FIXED = {
-    "GET /v1/journeys": {
-        "query": {
-            "from": "territory-gtfs:CHAMB",
-            "to": "3.0980;45.7010",
-            "datetime": "20261130T0700",
-        }
-    },
-    "GET /v1/stops/{stop_id}/departures": {"path_parameters": {"stop_id": "territory-gtfs:GARE"}},
-    "POST /v1/ondemand/requests": {
-        "body": {
-            "pickup": "territory-gtfs:CHAMB",
-            "dropoff": "territory-gtfs:GARE",
-            "earliest_pickup": "23:00",
-        }
-    },
-}
+FIXED = [
+    (
+        "GET /v1/journeys",
+        {
+            "query": {
+                "from": "territory-gtfs:CHAMB",
+                "to": "3.0980;45.7010",
+                "datetime": "20261130T0700",
+            }
+        },
+    ),
+    ("GET /v1/stops/{stop_id}/departures", {"path_parameters": {"stop_id": "territory-gtfs:GARE"}}),
+    # where the live scenario delays, cancels and alerts
+    (
+        "GET /v1/stops/{stop_id}/departures",
+        {
+            "path_parameters": {"stop_id": "territory-gtfs:CHAMB"},
+            "query": {"datetime": "20261130T0700"},
+        },
+    ),
+    (
+        "POST /v1/ondemand/requests",
+        {
+            "body": {
+                "pickup": "territory-gtfs:CHAMB",
+                "dropoff": "territory-gtfs:GARE",
+                "earliest_pickup": "23:00",
+            }
+        },
+    ),
+]
 
 
 def test_planner_options_fuzzed_on_real_places(fuzz_app: TestClient) -> None:
@@ -111,7 +134,7 @@ def test_planner_options_fuzzed_on_real_places(fuzz_app: TestClient) -> None:
     random options, departures listed with random spans, bookings answered; never a 5xx, and
     every answer matches the document."""
     by_label = {op.label: op for op in _operations(fuzz_app)}
-    for label, fixed in FIXED.items():
+    for label, fixed in FIXED:
         operation = by_label[label]
 
         @given(case=operation.as_strategy(**fixed))  # type: ignore[arg-type]

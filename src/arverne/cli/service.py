@@ -40,8 +40,21 @@ def serve(
     token_file: Annotated[
         Path | None, typer.Option(help="token file (else $ARVERNE_TOKEN)")
     ] = None,
+    realtime: Annotated[
+        list[str] | None, typer.Option(help="GTFS-realtime file or URL (repeat for several)")
+    ] = None,
+    realtime_every: Annotated[float, typer.Option(min=1, help="seconds between reads")] = 30.0,
+    gbfs: Annotated[str | None, typer.Option(help="GBFS gbfs.json URL, file or folder")] = None,
+    gbfs_every: Annotated[float, typer.Option(min=1, help="seconds between reads")] = 60.0,
+    carpool: Annotated[Path | None, typer.Option(help="carpool offers CSV")] = None,
+    carpool_every: Annotated[float, typer.Option(min=1, help="seconds between reads")] = 300.0,
 ) -> None:
-    """Serve the HTTP API (and the map) on a compiled network; writes need a token."""
-    from arverne.service.serve import serve_network
+    """Serve the HTTP API (and the map) on a compiled network; writes need a token; live
+    sources (GTFS-realtime, GBFS, carpool offers) are read again on their schedules.
+    """
+    from arverne.service.serve import LiveSources, serve_network
 
-    serve_network(network_dir, host, port, workers, store, ondemand, jobs, token_file)
+    live = LiveSources(
+        tuple(realtime or ()), realtime_every, gbfs, gbfs_every, carpool, carpool_every
+    )
+    serve_network(network_dir, host, port, workers, store, ondemand, jobs, token_file, live)

@@ -137,6 +137,10 @@ class Departure:
     route_idx: int
     trip_idx: int
     headsign: str
+    day: int = -1
+    """Service day of the run (index in the timetable's calendar)."""
+    pos: int = -1
+    """Position of the stop in the trip's pattern."""
 
 
 def next_departures(
@@ -177,7 +181,7 @@ def next_departures(
     # trips past midnight run on an earlier service day: look two days back
     days = [d for d in range(day0 - 2, day0 + span.days + 2) if 0 <= d < tt.n_days]
     day_start = {d: tt.day_start_utc_s(d) for d in days}
-    found: list[tuple[int, int, int]] = []  # (unix s, trip, stop)
+    found: list[tuple[int, int, int, int, int]] = []  # (unix s, trip, stop, day, pos)
     for s in stops:
         for j in range(int(tt.stop_pattern_ptr[s]), int(tt.stop_pattern_ptr[s + 1])):
             p, pos = int(tt.stop_pattern[j]), int(tt.stop_pattern_pos[j])
@@ -194,7 +198,9 @@ def next_departures(
             for d in days:
                 at = day_start[d] + dep
                 hit = (at >= start) & (at <= end) & np.asarray(tt.service_active)[service, d]
-                found += [(int(a), int(t), s) for a, t in zip(at[hit], trips[hit], strict=True)]
+                found += [
+                    (int(a), int(t), s, d, pos) for a, t in zip(at[hit], trips[hit], strict=True)
+                ]
     found.sort()
     return [
         Departure(
@@ -203,6 +209,8 @@ def next_departures(
             route_idx=int(tt.trip_route[t]),
             trip_idx=t,
             headsign=str(tt.trip_headsign[t]),
+            day=d,
+            pos=pos,
         )
-        for at, t, s in found[:limit]
+        for at, t, s, d, pos in found[:limit]
     ]

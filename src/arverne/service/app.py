@@ -6,14 +6,22 @@ are the ``router`` of every module of :mod:`arverne.service.routes` (a new resou
 module there). Static files: when the package :mod:`arverne.service.web` exists and defines
 ``mount(app, settings)``, it is called last, so the map page is served at the root.
 
+Live sources (GTFS-realtime, GBFS, carpool offers; :mod:`arverne.service.live`) are read once
+when the app starts (its lifespan: a URL that does not answer delays the start by at most
+``live_timeout_s``), then again on their schedules by one asyncio task per worker process,
+stopped when the app stops.
+
 ``uvicorn`` workers build the app with :func:`create_app_from_env` (a factory: the settings come
 from the environment variable ``arverne serve`` set).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -71,12 +79,18 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             settings.ondemand_config, settings.store_dsn, ctx.networks.snapshot().network
         )
 
+    if settings.realtime_sources or settings.gbfs_source or settings.carpool_offers:
+        from arverne.service.live import LiveFeeds
+
+        ctx.live = LiveFeeds(settings, publish=ctx.networks.publish, timezone=ctx.timezone)
+
     app = FastAPI(
+        lifespan=_lifespan,
         title="Arverne",
         version=__version__,
         summary="Journeys, territories, tours and on-demand transport over one open network.",
         openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        docs_url=None,  # /v1/docs: Swagger UI served from our own npm install (service.web)
         redoc_url=None,
     )
     app.state.context = ctx
@@ -84,9 +98,26 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     for router in routers():
         app.include_router(router)
     _mount_web(app, settings)
-    app.add_middleware(Guard, limits=limits)
+    app.add_middleware(Guard, limits=limits, shared_dir=settings.shared_dir)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Read the live sources once before serving, then keep them fresh until the app stops."""
+    live = app.state.context.live
+    if live is None:
+        yield
+        return
+    await asyncio.to_thread(live.refresh)
+    task = asyncio.create_task(live.run(), name="arverne-live-sources")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app_from_env() -> FastAPI:

@@ -3,7 +3,8 @@
 :class:`ServiceContext` is made by :func:`arverne.service.app.create_app` and kept in
 ``app.state.context``: no module-level state, so two apps in one process never share anything.
 Routes take what they need as FastAPI dependencies: :func:`snapshot` (the one network version a
-request uses), :func:`context`, and :func:`require_token` for writes.
+request uses, with its live state), :func:`context`, :func:`require_token` for writes, and
+:func:`shared_modes` (the live bike share and carpool offers a journey query asks for).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from arverne.service.limits import Admission
 from arverne.service.problems import HttpProblem
@@ -20,7 +21,10 @@ from arverne.service.settings import ServiceSettings
 from arverne.service.snapshot import NetworkHolder, Snapshot
 
 if TYPE_CHECKING:
+    from arverne.feeds.carpool import CarpoolOffers
+    from arverne.feeds.gbfs import BikeShare
     from arverne.service.jobs import JobStore
+    from arverne.service.live import LiveFeeds
     from arverne.service.ondemand import OnDemandDesk
 
 
@@ -35,6 +39,13 @@ class ServiceContext:
     """The job store (None: the service was started without a job folder)."""
     ondemand: OnDemandDesk | None = None
     """The on-demand booking desk (None: no on-demand service configured)."""
+    live: LiveFeeds | None = None
+    """The live sources read on their schedules (None: the service was given none)."""
+
+    def timezone(self) -> str:
+        """The time zone of the network served now."""
+        tt = self.networks.snapshot().network.timetable
+        return tt.timezone if tt is not None else "UTC"
 
     def need_jobs(self) -> JobStore:
         """The job store, or a problem saying this service runs no jobs."""
@@ -73,6 +84,38 @@ def require_token(request: Request) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Shared:
+    """The shared-mobility states a journey query asked for (None: not asked)."""
+
+    bikeshare: BikeShare | None = None
+    carpool: CarpoolOffers | None = None
+
+
+def shared_modes(
+    snap: Annotated[Snapshot, Depends(snapshot)],
+    bikeshare: Annotated[
+        bool, Query(description="also offer a ride on the live bike share (GBFS)")
+    ] = False,
+    carpool: Annotated[
+        bool, Query(description="also offer a ride with one of the drivers' carpool offers")
+    ] = False,
+) -> Shared:
+    """The request's live bike share and carpool offers, from its own snapshot; asking for one
+    the service does not read is an ``invalid-parameter`` problem.
+    """
+    live = snap.live
+    if bikeshare and (live is None or live.bikeshare is None):
+        raise HttpProblem("invalid-parameter", "bikeshare=true: this service reads no GBFS feed")
+    if carpool and (live is None or live.carpool is None):
+        raise HttpProblem("invalid-parameter", "carpool=true: this service reads no carpool offers")
+    return Shared(
+        bikeshare=live.bikeshare if bikeshare and live is not None else None,
+        carpool=live.carpool if carpool and live is not None else None,
+    )
+
+
 Context = Annotated[ServiceContext, Depends(context)]
 CurrentSnapshot = Annotated[Snapshot, Depends(snapshot)]
+SharedModes = Annotated[Shared, Depends(shared_modes)]
 Writer = Depends(require_token)

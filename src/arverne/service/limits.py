@@ -2,7 +2,10 @@
 
 :class:`Guard` is a plain ASGI middleware (no per-request task or body copy): it refuses a body
 larger than the limit (by its Content-Length, or while it streams) and a client over its rate
-(token bucket per address, per worker process). :class:`Admission` bounds the planner work of a
+(token bucket per address). The buckets are shared by every worker process of a service
+(:class:`SharedRateLimiter`, one SQLite file in WAL mode in the folder the workers share) so a
+client gets the same rate from one worker as from four; an app made alone keeps them in memory
+(:class:`RateLimiter`). :class:`Admission` bounds the planner work of a
 worker: ``slots`` calls run, ``queue_depth`` wait at most ``queue_wait_s``; any other request is
 answered 503 with Retry-After at once rather than queued without bound.
 """
@@ -10,11 +13,15 @@ answered 503 with Retry-After at once rather than queued without bound.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from starlette.exceptions import HTTPException
 
@@ -29,6 +36,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_CLIENTS = 10_000
 """Client buckets kept per worker (least recently seen dropped first): memory stays bounded."""
+RATE_FILE = "rate.sqlite"
+"""The shared buckets' file, in the folder the workers share."""
+PRUNE_EVERY = 1000
+"""Requests between two removals of full buckets from the shared file (it stays small)."""
+
+log = logging.getLogger("arverne.service")
 
 
 class BodyTooLarge(HTTPException):
@@ -61,13 +74,101 @@ class RateLimiter:
         return allowed
 
 
-class Guard:
-    """ASGI middleware: body-size limit and per-client rate limit, before the app runs."""
+class Limiter(Protocol):
+    """What :class:`Guard` asks of a rate limiter."""
 
-    def __init__(self, app: ASGIApp, limits: ServiceLimits) -> None:
+    def allow(self, client: str) -> bool:
+        """Take one token of ``client``'s bucket; False when it is empty."""
+
+
+class SharedRateLimiter:
+    """Token buckets per client address in one SQLite file that several processes share.
+
+    Each request is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement: SQLite
+    runs it atomically under its write lock, so two workers never both take a client's last
+    token. The time is the system-wide monotonic clock (the same for every process of one
+    machine). Buckets that refilled completely carry no information and are pruned.
+
+    Parameters
+    ----------
+    folder
+        The folder every worker of the service shares (the file is made there).
+    rate, burst
+        As :class:`RateLimiter`.
+    clock
+        Seconds, the same in every process.
+    """
+
+    _TAKE = """
+        INSERT INTO bucket (client, tokens, at, ok) VALUES (?1, ?2 - 1.0, ?3, 1)
+        ON CONFLICT (client) DO UPDATE SET
+            ok = min(?2, tokens + max(?3 - at, 0.0) * ?4) >= 1.0,
+            tokens = min(?2, tokens + max(?3 - at, 0.0) * ?4)
+                - (min(?2, tokens + max(?3 - at, 0.0) * ?4) >= 1.0),
+            at = max(at, ?3)
+        RETURNING ok
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = Path(folder) / RATE_FILE
+        self.rate = rate
+        self.burst = float(burst)
+        self.clock = clock
+        self._db = sqlite3.connect(self.path, timeout=0.5, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")  # counts, not records: a crash may lose them
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS bucket (client TEXT PRIMARY KEY, tokens REAL NOT NULL,"
+            " at REAL NOT NULL, ok INTEGER NOT NULL)"
+        )
+        self._db.commit()
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def allow(self, client: str) -> bool:
+        """Take one token of ``client``'s bucket; False when it is empty.
+
+        A store that cannot answer in time (locked longer than its timeout, disk full) lets
+        the request through and says so in the log: the limit protects the service, it must
+        not stop it.
+        """
+        now = self.clock()
+        try:
+            with self._lock, self._db:
+                row = self._db.execute(self._TAKE, (client, self.burst, now, self.rate)).fetchone()
+                self._count += 1
+                if self._count % PRUNE_EVERY == 0:
+                    self._db.execute(
+                        "DELETE FROM bucket WHERE at < ?", (now - self.burst / self.rate,)
+                    )
+        except sqlite3.Error as exc:
+            log.warning("rate store %s unavailable (%s): request let through", self.path, exc)
+            return True
+        return bool(row[0])
+
+
+class Guard:
+    """ASGI middleware: body-size limit and per-client rate limit, before the app runs.
+
+    ``shared_dir``: the folder the service's workers share (their rate buckets live there);
+    None keeps them in this process's memory.
+    """
+
+    def __init__(self, app: ASGIApp, limits: ServiceLimits, shared_dir: Path | None = None) -> None:
         self.app = app
         self.limits = limits
-        self.rate = RateLimiter(limits.rate_per_s, limits.rate_burst)
+        self.rate: Limiter = (
+            SharedRateLimiter(shared_dir, limits.rate_per_s, limits.rate_burst)
+            if shared_dir is not None
+            else RateLimiter(limits.rate_per_s, limits.rate_burst)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse an over-rate client or an oversized body; otherwise call the app."""

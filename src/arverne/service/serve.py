@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from arverne.service.settings import ENV_SETTINGS, ENV_TOKEN, ServiceSettings
@@ -23,7 +27,9 @@ def serve(settings: ServiceSettings) -> None:
 
     The workers are separate processes (uvicorn's supervisor restarts one that dies); each
     builds its app from the settings, which travel in the environment. The network is
-    checked here first, so a bad directory is refused before any worker starts.
+    checked here first, so a bad directory is refused before any worker starts. The workers
+    share their per-client rate counts in ``settings.shared_dir`` (when unset: the job folder,
+    else a temporary folder removed when the service stops).
 
     Parameters
     ----------
@@ -35,18 +41,47 @@ def serve(settings: ServiceSettings) -> None:
     from arverne.network.network import Network
 
     Network.load(settings.network_dir)
-    os.environ[ENV_SETTINGS] = settings.to_env()
-    uvicorn.run(
-        "arverne.service.app:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,
-        limit_concurrency=None,
-        timeout_keep_alive=5,
-    )
+    with contextlib.ExitStack() as stack:
+        if settings.shared_dir is None:
+            shared = settings.job_dir or Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="arverne-serve-"))
+            )
+            settings = dataclasses.replace(settings, shared_dir=shared)
+        os.environ[ENV_SETTINGS] = settings.to_env()
+        uvicorn.run(
+            "arverne.service.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+            access_log=False,
+            limit_concurrency=None,
+            timeout_keep_alive=5,
+        )
+
+
+@dataclass(frozen=True)
+class LiveSources:
+    """The live sources of ``arverne serve`` (see :class:`ServiceSettings` for each field)."""
+
+    realtime: tuple[str, ...] = ()
+    realtime_every_s: float = 30.0
+    gbfs: str | None = None
+    gbfs_every_s: float = 60.0
+    carpool: Path | None = None
+    carpool_every_s: float = 300.0
+
+    def checked(self) -> LiveSources:
+        """These sources, local files refused at start when missing (a command-line mistake;
+        later a missing file is a failed read, shown in ``/v1/status``).
+        """
+        from arverne.paths import check_input
+
+        for src in (*self.realtime, self.gbfs, self.carpool):
+            if src is not None and not str(src).startswith(("http://", "https://")):
+                check_input(Path(src))
+        return self
 
 
 def serve_network(
@@ -58,9 +93,10 @@ def serve_network(
     ondemand: Path | None,
     jobs: Path | None,
     token_file: Path | None,
+    live: LiveSources = LiveSources(),
 ) -> None:
     """``arverne serve``: settings from the command line (the token from ``token_file`` or
-    ``$ARVERNE_TOKEN``), a line saying where it listens, then :func:`serve`.
+    ``$ARVERNE_TOKEN``, live sources), a line saying where it listens, then :func:`serve`.
     """
     from arverne.paths import check_input
 
@@ -74,6 +110,12 @@ def serve_network(
         host=host,
         port=port,
         workers=workers,
+        realtime_sources=live.checked().realtime,
+        realtime_every_s=live.realtime_every_s,
+        gbfs_source=live.gbfs,
+        gbfs_every_s=live.gbfs_every_s,
+        carpool_offers=live.carpool,
+        carpool_every_s=live.carpool_every_s,
     )
     writes = "writes need the token" if token else "no token: writes are refused"
     print(f"serving {network_dir} on http://{host}:{port}/v1/docs ({writes})", file=sys.stderr)

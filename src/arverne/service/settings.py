@@ -46,7 +46,8 @@ class ServiceLimits:
     max_results: int = 500
     """Most items one listing returns (stops, lines, departures)."""
     rate_per_s: float = 20.0
-    """Sustained requests per second per client address (token bucket, per worker)."""
+    """Sustained requests per second per client address (token bucket shared by the workers
+    of ``arverne serve``; per app otherwise)."""
     rate_burst: int = 40
     """Requests a client may send at once before the rate applies."""
     planner_slots: int = 1
@@ -93,6 +94,21 @@ class ServiceSettings:
         Where uvicorn listens (loopback by default) and how many worker processes it starts.
     limits
         Bounds checked before any computation.
+    realtime_sources, realtime_every_s
+        GTFS-realtime files or http(s) URLs (trip updates, alerts, vehicle positions), read
+        again every ``realtime_every_s`` seconds by each worker.
+    gbfs_source, gbfs_every_s
+        A GBFS system (its ``gbfs.json`` URL or file, or a folder of GBFS files), read again
+        every ``gbfs_every_s`` seconds.
+    carpool_offers, carpool_every_s
+        A carpool offers CSV (:func:`arverne.feeds.carpool.read_carpool_offers`), read again
+        every ``carpool_every_s`` seconds.
+    live_timeout_s
+        Time allowed to fetch each live URL.
+    shared_dir
+        Folder every worker process of the service shares: the per-client rate buckets live
+        there (:class:`arverne.service.limits.SharedRateLimiter`); None: each app counts alone.
+        :func:`arverne.service.serve.serve` sets it (the job folder, else a temporary one).
     """
 
     network_dir: Path
@@ -104,10 +120,27 @@ class ServiceSettings:
     port: int = 8000
     workers: int = 1
     limits: ServiceLimits = field(default_factory=ServiceLimits)
+    realtime_sources: tuple[str, ...] = ()
+    realtime_every_s: float = 30.0
+    gbfs_source: str | None = None
+    gbfs_every_s: float = 60.0
+    carpool_offers: Path | None = None
+    carpool_every_s: float = 300.0
+    live_timeout_s: float = 10.0
+    shared_dir: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "network_dir", Path(self.network_dir))
-        for name in ("ondemand_config", "job_dir"):
+        object.__setattr__(self, "realtime_sources", tuple(str(s) for s in self.realtime_sources))
+        if self.gbfs_source is not None:
+            object.__setattr__(self, "gbfs_source", str(self.gbfs_source))
+        for name in ("realtime_every_s", "gbfs_every_s", "carpool_every_s", "live_timeout_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"{name} must be a number of seconds, got {value!r}")
+            if not (math.isfinite(value) and 1.0 <= value <= 86400.0):
+                raise InputError(f"{name} must lie in 1..86400 seconds, got {value!r}")
+        for name in ("ondemand_config", "job_dir", "carpool_offers", "shared_dir"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, Path(getattr(self, name)))
         if self.token is not None and len(self.token) < MIN_TOKEN_CHARS:
@@ -134,7 +167,7 @@ class ServiceSettings:
     def to_env(self) -> str:
         """The settings as JSON, for :data:`ENV_SETTINGS`."""
         values: dict[str, Any] = dataclasses.asdict(self)
-        for name in ("network_dir", "ondemand_config", "job_dir"):
+        for name in ("network_dir", "ondemand_config", "job_dir", "carpool_offers", "shared_dir"):
             if values[name] is not None:
                 values[name] = str(values[name])
         return json.dumps(values)
@@ -147,4 +180,5 @@ class ServiceSettings:
             raise InputError(f"{ENV_SETTINGS} is not set: start the service with `arverne serve`")
         values = json.loads(text)
         values["limits"] = ServiceLimits(**values.get("limits", {}))
+        values["realtime_sources"] = tuple(values.get("realtime_sources", ()))
         return cls(**values)

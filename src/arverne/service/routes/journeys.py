@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from arverne.errors import InputError
 from arverne.routing.options import PlanOptions
-from arverne.service.context import Context, CurrentSnapshot
+from arverne.service.context import Context, CurrentSnapshot, Shared, SharedModes
 from arverne.service.geojson import FeatureCollection, json_response
 from arverne.service.params import parse_datetime, parse_place
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
@@ -61,6 +61,7 @@ class JourneysOut(BaseModel):
 async def get_journeys(
     ctx: Context,
     snap: CurrentSnapshot,
+    shared: SharedModes,
     from_: Annotated[str, Query(alias="from", max_length=200, description="lon;lat or stop id")],
     to: Annotated[str, Query(max_length=200, description="lon;lat or stop id")],
     datetime: Annotated[
@@ -130,7 +131,7 @@ async def get_journeys(
     arrive_by = datetime_represents == "arrival"
     async with ctx.admission.slot():
         body = await run_in_threadpool(
-            _plan, snap, origin, destination, when, arrive_by, window_s, options
+            _plan, snap, origin, destination, when, arrive_by, window_s, options, shared
         )
     return json_response(body)
 
@@ -143,6 +144,7 @@ def _plan(
     arrive_by: bool,
     window_s: int,
     options: PlanOptions,
+    shared: Shared,
 ) -> dict[str, Any]:
     """Plan on the request's snapshot and serialise (in a worker thread)."""
     with snap.planner() as planner:
@@ -153,6 +155,8 @@ def _plan(
             arrive_by=arrive_by,
             window=dt.timedelta(seconds=window_s),
             options=options,
+            bikeshare=shared.bikeshare,
+            carpool=shared.carpool,
         )
         first = journeys[0].arrival if arrive_by else journeys[0].departure
         return {

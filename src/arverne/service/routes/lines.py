@@ -1,7 +1,10 @@
-"""``GET /v1/lines``: every line with its colour, mode and drawn paths, as GeoJSON."""
+"""``GET /v1/lines``: every line with its colour, mode and drawn paths, as GeoJSON; with the
+service alerts active now about each line when the service reads GTFS-realtime.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,11 +23,14 @@ def get_lines(
     mode: Annotated[str | None, Query(max_length=30, description="bus, tram, rail, ...")] = None,
 ) -> Any:
     """Lines (GTFS routes) as MultiLineString features, one path per distinct pattern; a line
-    whose trips draw nothing (on-demand zones) has a null geometry.
+    whose trips draw nothing (on-demand zones) has a null geometry. ``alerts``: the service
+    alerts active now about the line (its route, agency, route type or one of its trips).
     """
     tt = snap.network.timetable
     assert tt is not None
     all_lines: list[Line] = snap.memo("lines", lambda: lines(tt))
+    rt = snap.live.realtime if snap.live is not None else None
+    now = time.time()
     features = [
         {
             "type": "Feature",
@@ -44,6 +50,11 @@ def get_lines(
                 "mode": line.mode,
                 "color": line.color,
                 "agency": line.agency,
+                "alerts": [
+                    a.to_dict()
+                    for a in (rt.route_alerts(line.route_idx) if rt is not None else ())
+                    if a.active_during(now, now)
+                ],
             },
         }
         for line in all_lines

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from arverne import __version__
 from arverne.service.context import Context, CurrentSnapshot
@@ -34,6 +35,29 @@ class NetworkOut(BaseModel):
     feeds: list[FeedOut]
 
 
+class SourceOut(BaseModel):
+    """One live source and its last reads (a failed one keeps its last good state)."""
+
+    kind: str = Field(description="gtfs-rt, gbfs or carpool")
+    source: str = Field(description="a URL without its query, or a file name")
+    every_s: float
+    read_at: dt.datetime | None = Field(description="last good read (the state in use)")
+    tried_at: dt.datetime | None
+    error: str | None = Field(description="why the last read failed; null when it worked")
+
+
+class LiveOut(BaseModel):
+    """The live state requests are answered with (this worker's)."""
+
+    generation: int
+    sources: list[SourceOut]
+    realtime: dict[str, Any] | None = Field(
+        description="timestamp, counts (trip updates matched, cancelled, ...), notice codes"
+    )
+    bikeshare: dict[str, Any] | None
+    carpool: dict[str, Any] | None
+
+
 class StatusOut(BaseModel):
     """What the service is and what it serves."""
 
@@ -45,12 +69,14 @@ class StatusOut(BaseModel):
     jobs: bool
     limits: dict[str, int | float]
     """The bounds requests are checked against (window, problem size, body size, rate...)."""
+    live: LiveOut | None = None
+    """Live sources (GTFS-realtime, GBFS, carpool) and what they said; null: none read."""
 
 
 @router.get("/status", response_model=StatusOut, responses=problem_responses(*COMMON_ERRORS))
 def get_status(ctx: Context, snap: CurrentSnapshot) -> StatusOut:
     """The network version served (its id changes when a new one is swapped in), the feeds it
-    merges with their validity dates, and its build time.
+    merges with their validity dates, its build time, and the live sources' state.
     """
     tt = snap.network.timetable
     counts = {
@@ -72,4 +98,5 @@ def get_status(ctx: Context, snap: CurrentSnapshot) -> StatusOut:
         ondemand=ctx.ondemand is not None,
         jobs=ctx.jobs is not None,
         limits=dataclasses.asdict(ctx.settings.limits),
+        live=LiveOut(**snap.live.summary()) if snap.live is not None else None,
     )

@@ -1,20 +1,24 @@
 """``GET /v1/stops`` (by area or name, as GeoJSON points) and
-``GET /v1/stops/{stop_id}/departures`` (the next departures from the timetable).
+``GET /v1/stops/{stop_id}/departures`` (the next departures: from the timetable, with the
+service's live GTFS-realtime state applied when it has one: delays, cancelled runs and skipped
+stops flagged, alerts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from arverne.errors import InputError
 from arverne.routing.catalog import find_stops, next_departures
 from arverne.routing.journey import transit_mode
+from arverne.routing.live_departures import LiveDeparture, realtime_departures
 from arverne.service.context import Context, CurrentSnapshot
 from arverne.service.geojson import FeatureCollection, json_response
+from arverne.service.live import AlertOut
 from arverne.service.params import parse_datetime
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
 
@@ -95,8 +99,18 @@ class DepartureOut(BaseModel):
     mode: str
     headsign: str
     trip_id: str
-    delay_s: int | None = None
-    """Real-time delay, seconds (None: timetable only)."""
+    scheduled_departure: dt.datetime | None = Field(
+        description="timetable time (null for a trip real time added)"
+    )
+    delay_s: int | None = Field(
+        default=None, description="predicted minus scheduled departure, s (null: no prediction)"
+    )
+    status: Literal["scheduled", "realtime", "added", "cancelled", "skipped"] = Field(
+        description="scheduled: no prediction; cancelled: the run does not run; skipped: it "
+        "runs without stopping here"
+    )
+    cancelled: bool = Field(description="no one can board here (cancelled run or skipped stop)")
+    alerts: list[AlertOut] = Field(description="service alerts about this run here")
 
 
 class DeparturesOut(BaseModel):
@@ -121,7 +135,9 @@ def get_departures(
     duration: Annotated[int, Query(ge=0, le=86400, description="span, seconds")] = 7200,
     count: Annotated[int, Query(ge=1)] = 20,
 ) -> Any:
-    """The next departures from a stop (a station: from each of its platforms)."""
+    """The next departures from a stop (a station: from each of its platforms), with real-time
+    delays, cancelled runs and alerts when the service reads a GTFS-realtime feed.
+    """
     tt = snap.network.timetable
     assert tt is not None
     try:
@@ -129,13 +145,19 @@ def get_departures(
     except KeyError:
         raise HttpProblem("not-found", f"stop {stop_id[:80]!r} is not in the network") from None
     after = parse_datetime(datetime, tt.timezone)
-    found = next_departures(
-        tt,
-        stop,
-        after,
-        span=dt.timedelta(seconds=duration),
-        limit=min(count, ctx.settings.limits.max_results),
+    span = dt.timedelta(seconds=duration)
+    limit = min(count, ctx.settings.limits.max_results)
+    rt = snap.live.realtime if snap.live is not None else None
+    found = (
+        realtime_departures(rt, stop, after, span=span, limit=limit)
+        if rt is not None
+        else [
+            LiveDeparture(d, d.departure, None, "scheduled")
+            for d in next_departures(tt, stop, after, span=span, limit=limit)
+        ]
     )
+    # a trip real time added exists in the version's timetable only
+    version = rt.timetable if rt is not None else tt
     return json_response(
         {
             "departures": [
@@ -143,14 +165,19 @@ def get_departures(
                     "stop_id": str(tt.stop_id[d.stop_idx]),
                     "stop_name": str(tt.stop_name[d.stop_idx]),
                     "departure": d.departure.isoformat(),
+                    "scheduled_departure": x.scheduled.isoformat() if x.scheduled else None,
                     "route_id": str(tt.route_id[d.route_idx]),
                     "route_short_name": str(tt.route_short_name[d.route_idx]),
                     "mode": transit_mode(int(tt.route_type[d.route_idx])),
                     "headsign": d.headsign,
-                    "trip_id": str(tt.trip_id[d.trip_idx]),
-                    "delay_s": None,
+                    "trip_id": str(version.trip_id[d.trip_idx]),
+                    "delay_s": x.delay_s,
+                    "status": x.status,
+                    "cancelled": x.cancelled,
+                    "alerts": [a.to_dict() for a in x.alerts],
                 }
-                for d in found
+                for x in found
+                for d in (x.departure,)
             ],
             "network_version": snap.version,
         }

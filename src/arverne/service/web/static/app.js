@@ -5,6 +5,7 @@ import { computeIsochrones, fillDiagnosisChoices, renderDiagnosis, renderIsoLege
 import { get } from "./api.js";
 import { initialLang, lang, saveLang, setLang, t } from "./i18n.js";
 import { planJourney, renderJourneys, setEnd, setupCombo } from "./journey.js";
+import { startVehicles } from "./live.js";
 import { createMap } from "./map.js";
 import { book, renderBooking, renderPlan, renderTours, setRide, showPlan, solveTours } from "./services.js";
 import { $, failure, loadStopIndex, placeMarker, pointName, say, state } from "./ui.js";
@@ -206,6 +207,7 @@ async function main() {
     const lines = await state.map.getSource("lines").getData();
     for (const f of lines.features) state.lineColors.set(f.properties.route_id, f.properties.color);
     await loadStopIndex();
+    await startVehicles(state.map, status);
     wire();
     showTabOverlays();
     // for the browser tests and the curious: the map and the page's state

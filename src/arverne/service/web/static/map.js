@@ -1,5 +1,6 @@
 // The map: a MapLibre style drawn only from our own data (no outside tiles, fonts or sprites),
-// and the overlay layers the panel fills (journey, isochrones, diagnosis, on-demand plan).
+// and the overlay layers the panel fills (journey, isochrones, diagnosis, on-demand plan, live
+// vehicles).
 
 import { get } from "./api.js";
 
@@ -37,6 +38,7 @@ function baseStyle() {
       journey: source(),
       tours: source(),
       plan: source(),
+      vehicles: source(),
     },
     layers: [
       { id: "background", type: "background", paint: { "background-color": "#eef0e6" } },
@@ -157,6 +159,17 @@ function baseStyle() {
         paint: {
           "circle-radius": 7,
           "circle-color": ["match", ["get", "kind"], "pickup", "#1b7f3b", "dropoff", "#b3261e", "#555555"],
+          "circle-stroke-color": "#ffffff",
+          "circle-stroke-width": 2,
+        },
+      },
+      {
+        id: "vehicles",
+        type: "circle",
+        source: "vehicles",
+        paint: {
+          "circle-radius": 6,
+          "circle-color": "#0b57d0",
           "circle-stroke-color": "#ffffff",
           "circle-stroke-width": 2,
         },
