@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--step-s", type=float, default=8.0, help="seconds per load step")
     parser.add_argument("--rates", default="50,100,150,200,250,300,350,400,500")
-    parser.add_argument("--queue-depth", type=int, default=2)
+    parser.add_argument("--queue-depth", type=int, default=4)
     parser.add_argument("--queue-wait-s", type=float, default=0.1)
     parser.add_argument("--isochrones", type=int, default=30, help="isochrone requests")
     parser.add_argument("--matrix-n", type=int, default=100, help="matrix job: n x n")

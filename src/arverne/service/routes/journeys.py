@@ -8,22 +8,40 @@ Pareto-optimal journey over that many seconds. ``forbidden_uris[]`` and ``allowe
 ``physical_mode:``), ``network:<agency name>`` (or ``agency:``). Each maps onto one field of
 :class:`arverne.routing.options.PlanOptions`; the answer is one GeoJSON FeatureCollection per
 journey (one LineString per leg).
+
+On-demand legs: a departure query (no window) also asks the service's live dispatcher (when it
+runs one: :class:`arverne.service.ondemand.OnDemandDesk`) and the GTFS-Flex zones of the
+network's feeds; their legs carry the offer (its promise, or the zone's booking rules). A
+journey with live offers carries a ``booking_ref`` (when the service has a token) that
+``POST /v1/journeys/bookings`` books in one call, keeping the times shown or refusing with
+409 ``offer-expired``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from arverne.errors import InputError
+from arverne.errors import InputError, OfferExpiredError, ProblemError, StoreError
+from arverne.routing.journey import Journey
+from arverne.routing.ondemand import Feeder
 from arverne.routing.options import PlanOptions
-from arverne.service.context import Context, CurrentSnapshot
+from arverne.service.context import Context, CurrentSnapshot, ServiceContext, Writer
 from arverne.service.geojson import FeatureCollection, json_response
+from arverne.service.ondemand import (
+    MAX_REFERENCE_CHARS,
+    booking_reference,
+    flex_feeders,
+    read_booking_reference,
+    reference_key,
+)
 from arverne.service.params import parse_datetime, parse_place
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
 from arverne.service.snapshot import Snapshot
@@ -46,7 +64,9 @@ _URI_KINDS = {
 
 
 class JourneysOut(BaseModel):
-    """Journeys (earliest first), each a GeoJSON FeatureCollection of its legs."""
+    """Journeys (earliest first), each a GeoJSON FeatureCollection of its legs; the properties
+    of one with live on-demand legs carry ``booking_ref`` (for ``POST /v1/journeys/bookings``).
+    """
 
     journeys: list[FeatureCollection]
     other_day: bool = Field(description="the first journey leaves (arrives) on another day")
@@ -128,9 +148,10 @@ async def get_journeys(
         school=school,
     )
     arrive_by = datetime_represents == "arrival"
+    demand = OnDemand(ctx, snap) if not arrive_by and not window_s else None
     async with ctx.admission.slot():
         body = await run_in_threadpool(
-            _plan, snap, origin, destination, when, arrive_by, window_s, options
+            _plan, snap, origin, destination, when, arrive_by, window_s, options, demand
         )
     return json_response(body)
 
@@ -143,9 +164,10 @@ def _plan(
     arrive_by: bool,
     window_s: int,
     options: PlanOptions,
+    demand: OnDemand | None,
 ) -> dict[str, Any]:
     """Plan on the request's snapshot and serialise (in a worker thread)."""
-    with snap.planner() as planner:
+    with snap.planner() as planner, demand or contextlib.nullcontext():
         journeys = planner.plan(
             origin,
             destination,
@@ -153,13 +175,54 @@ def _plan(
             arrive_by=arrive_by,
             window=dt.timedelta(seconds=window_s),
             options=options,
+            feeders=demand.feeders if demand else (),
         )
         first = journeys[0].arrival if arrive_by else journeys[0].departure
         return {
-            "journeys": [j.to_geojson() for j in journeys],
+            "journeys": [demand.to_geojson(j) if demand else j.to_geojson() for j in journeys],
             "other_day": first.date() != when.date(),
             "network_version": snap.version,
         }
+
+
+class OnDemand:
+    """The on-demand feeders of one departure query and how its journeys carry their offers.
+
+    Used as a context manager around the planning: it holds the desk's lock while the live
+    dispatcher quotes (its service object is single-threaded).
+    """
+
+    def __init__(self, ctx: ServiceContext, snap: Snapshot) -> None:
+        desk = ctx.ondemand
+        clock = desk.now if desk is not None else _wall_clock(snap)
+        flex = snap.memo("flex_feeders", lambda: flex_feeders(snap.network, clock))
+        self.desk = desk
+        self.feeders: list[Feeder] = [*flex, *([desk.feeder()] if desk is not None else [])]
+        token = ctx.settings.token
+        self.key = reference_key(token) if desk is not None and token is not None else None
+
+    def __enter__(self) -> OnDemand:
+        if self.desk is not None:
+            self.desk.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.desk is not None:
+            self.desk.lock.release()
+
+    def to_geojson(self, journey: Journey) -> dict[str, Any]:
+        """The journey's FeatureCollection, with its ``booking_ref`` when it has live offers."""
+        out = journey.to_geojson()
+        ref = booking_reference(journey, self.key) if self.key is not None else None
+        if ref is not None:
+            out["properties"]["booking_ref"] = ref
+        return out
+
+
+def _wall_clock(snap: Snapshot) -> Callable[[], dt.datetime]:
+    """The network zone's time now (naive, as queries), for a service without a desk."""
+    zone = ZoneInfo(snap.network.timetable.timezone if snap.network.timetable else "UTC")
+    return lambda: dt.datetime.now(zone).replace(tzinfo=None)
 
 
 def _options(
@@ -229,3 +292,95 @@ def _uri_fields(uris: list[str], param: str) -> dict[str, tuple[Any, ...]]:
         else:
             out.setdefault(field, []).append(value.lower() if field == "modes" else value)
     return {k: tuple(v) for k, v in out.items()}
+
+
+# ------------------------------------------------------------------ booking a journey
+
+
+class JourneyBookingIn(BaseModel):
+    """A journey's ``booking_ref`` (as ``GET /v1/journeys`` gave it) and who rides."""
+
+    booking_ref: str = Field(min_length=1, max_length=MAX_REFERENCE_CHARS)
+    rider: str = Field("", max_length=200)
+
+
+class LegBookingOut(BaseModel):
+    """One on-demand leg booked: the confirmed booking and its promises (ISO 8601)."""
+
+    leg: int = Field(description="index of the leg in the journey as planned")
+    booking_id: str
+    vehicle_id: str
+    pickup_point: str
+    dropoff_point: str
+    pickup_window: tuple[str, str]
+    latest_dropoff: str
+    planned_pickup: str
+    planned_dropoff: str
+
+
+class JourneyBookingOut(BaseModel):
+    """Every live on-demand leg of the journey, booked."""
+
+    bookings: list[LegBookingOut]
+
+
+@router.post(
+    "/journeys/bookings",
+    response_model=JourneyBookingOut,
+    status_code=201,
+    responses=problem_responses(*COMMON_ERRORS, 401, 403, 404, 409),
+    dependencies=[Writer],
+)
+async def post_journey_booking(ctx: Context, request: JourneyBookingIn) -> Any:
+    """Book every live on-demand leg of a planned journey in one call, with the times it showed;
+    409 ``offer-expired`` when the plans moved since (nothing stays booked: plan again).
+    """
+    desk = ctx.ondemand
+    if desk is None:
+        raise HttpProblem("not-found", "this service runs no on-demand transport")
+    assert ctx.settings.token is not None  # Writer refused the request otherwise
+    try:
+        legs, journey = read_booking_reference(
+            request.booking_ref, reference_key(ctx.settings.token)
+        )
+    except InputError as exc:
+        raise HttpProblem("invalid-parameter", f"booking_ref: {exc}") from None
+
+    def book() -> Any:
+        from arverne.fleet.ondemand_feeder import book_journey
+
+        with desk.lock:
+            feeder = desk.feeder()
+            return feeder, book_journey(journey, [feeder], rider=request.rider)
+
+    try:
+        feeder, booked = await run_in_threadpool(book)
+    except OfferExpiredError as exc:
+        raise HttpProblem("offer-expired", str(exc)) from None
+    except StoreError as exc:
+        raise HttpProblem("unavailable", f"the bookings store failed: {exc}"[:300]) from None
+    except ProblemError as exc:
+        raise HttpProblem("invalid-parameter", str(exc)) from None
+    # the service's seconds of its day, in the zone the journey showed
+    tz = journey.legs[0].start.tzinfo
+    midnight = dt.datetime.combine(feeder.day, dt.time(0), tzinfo=tz)
+
+    def iso(seconds: float) -> str:
+        return (midnight + dt.timedelta(seconds=seconds)).isoformat()
+
+    out = []
+    for i, offer in booked.bookings:
+        out.append(
+            {
+                "leg": legs[i],
+                "booking_id": offer.booking_id,
+                "vehicle_id": offer.vehicle_id,
+                "pickup_point": offer.pickup_point,
+                "dropoff_point": offer.dropoff_point,
+                "pickup_window": [iso(t) for t in offer.pickup_window_s],
+                "latest_dropoff": iso(offer.latest_dropoff_s),
+                "planned_pickup": iso(offer.planned_pickup_s),
+                "planned_dropoff": iso(offer.planned_dropoff_s),
+            }
+        )
+    return json_response({"bookings": out}, status_code=201)

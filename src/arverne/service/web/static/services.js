@@ -139,7 +139,8 @@ export async function showPlan() {
     if (state.tab === "ondemand" && $("vehicle").value.trim() === vehicle) showPlan();
   }, PLAN_REFRESH_MS);
   try {
-    state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`);
+    // a driver's plan is private: asked with the token
+    state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`, undefined, $("token").value.trim());
     await loadStopIndex();
     renderPlan();
   } catch (error) {
