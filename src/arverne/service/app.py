@@ -84,7 +84,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     for router in routers():
         app.include_router(router)
     _mount_web(app, settings)
-    app.add_middleware(Guard, limits=limits)
+    # planner endpoints: a full queue is refused before their parameters are parsed
+    queued = ("/v1/journeys", "/v1/isochrones")
+    app.add_middleware(Guard, limits=limits, admission=ctx.admission, queued=queued)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
