@@ -28,8 +28,13 @@ run:
 - a 100 x 100 matrix job end to end (POST, poll, Parquet downloaded).
 
 The server's rate limit per client is lifted (every request comes from 127.0.0.1); the
-admission queue (one planner call per worker, ``--queue-depth`` waiting, ``--queue-wait-s``)
-is what answers 503. The machine has 2 cores shared by the 4 workers and the generator.
+admission queue (one planner call per worker, ``--queue-depth`` waiting, the service's default
+4, at most ``--queue-wait-s``) is what answers 503, a full queue at once in the middleware.
+The wait bounds what an accepted request adds to its own planning; the depth only saves a
+wait bound to fail: with 2 the queue refused bursts of one worker at 100 journeys/s while
+the others idled (uvicorn's workers take connections unevenly). The machine has 2 cores
+shared by the 4 workers, the generator and whatever else runs: the load average at the start
+and the end is recorded.
 """
 
 from __future__ import annotations
