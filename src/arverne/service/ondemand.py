@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from arverne.fleet.ondemand_feeder import ServiceFeeder
     from arverne.routing.flex_feeder import FlexFeeder
     from arverne.routing.journey import Journey
+    from arverne.routing.ondemand import Feeder
+    from arverne.service.snapshot import Snapshot
 
 log = logging.getLogger("arverne.service")
 T = TypeVar("T")
@@ -199,6 +201,50 @@ def _points(config: dict[str, Any], network: Network) -> tuple[list[str], list[f
 
 
 # ------------------------------------------------------------------ offers carried by journeys
+
+
+class JourneyFeeders:
+    """The on-demand feeders of one departure query (the desk's live dispatcher, the network's
+    GTFS-Flex zones) and how its journeys carry their offers.
+
+    A context manager around the planning, in the worker thread: it gathers the feeders (the
+    Flex feeds are read once per network version) and holds the desk's lock while the live
+    dispatcher quotes (its service object is single-threaded).
+    """
+
+    def __init__(self, desk: OnDemandDesk | None, token: str | None, snap: Snapshot) -> None:
+        self.desk = desk
+        self.snap = snap
+        self.feeders: list[Feeder] = []
+        self.key = reference_key(token) if desk is not None and token else None
+
+    def __enter__(self) -> JourneyFeeders:
+        desk, snap = self.desk, self.snap
+        clock = desk.now if desk is not None else _wall_clock(snap.network)
+        self.feeders = [*snap.memo("flex_feeders", lambda: flex_feeders(snap.network, clock))]
+        if desk is not None:
+            desk.lock.acquire()
+            self.feeders.append(desk.feeder())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.desk is not None:
+            self.desk.lock.release()
+
+    def to_geojson(self, journey: Journey) -> dict[str, Any]:
+        """The journey's FeatureCollection, with its ``booking_ref`` when it has live offers."""
+        out = journey.to_geojson()
+        ref = booking_reference(journey, self.key) if self.key is not None else None
+        if ref is not None:
+            out["properties"]["booking_ref"] = ref
+        return out
+
+
+def _wall_clock(network: Network) -> Callable[[], dt.datetime]:
+    """The network zone's time now (naive, as queries), for a service without a desk."""
+    zone = ZoneInfo(network.timetable.timezone if network.timetable is not None else "UTC")
+    return lambda: dt.datetime.now(zone).replace(tzinfo=None)
+
 
 MAX_REFERENCE_CHARS = 16_000
 """Longest booking reference accepted (a journey with a few on-demand legs needs ~1 KB each)."""

@@ -21,24 +21,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from arverne.errors import InputError, OfferExpiredError, ProblemError, StoreError
-from arverne.routing.journey import Journey
-from arverne.routing.ondemand import Feeder
 from arverne.routing.options import PlanOptions
-from arverne.service.context import Context, CurrentSnapshot, ServiceContext, Writer
+from arverne.service.context import Context, CurrentSnapshot, Writer
 from arverne.service.geojson import FeatureCollection, json_response
 from arverne.service.ondemand import (
     MAX_REFERENCE_CHARS,
-    booking_reference,
-    flex_feeders,
+    JourneyFeeders,
     read_booking_reference,
     reference_key,
 )
@@ -148,7 +144,9 @@ async def get_journeys(
         school=school,
     )
     arrive_by = datetime_represents == "arrival"
-    demand = OnDemand(ctx, snap) if not arrive_by and not window_s else None
+    demand = None
+    if not arrive_by and not window_s:  # on-demand services answer departures only
+        demand = JourneyFeeders(ctx.ondemand, ctx.settings.token, snap)
     async with ctx.admission.slot():
         body = await run_in_threadpool(
             _plan, snap, origin, destination, when, arrive_by, window_s, options, demand
@@ -164,7 +162,7 @@ def _plan(
     arrive_by: bool,
     window_s: int,
     options: PlanOptions,
-    demand: OnDemand | None,
+    demand: JourneyFeeders | None,
 ) -> dict[str, Any]:
     """Plan on the request's snapshot and serialise (in a worker thread)."""
     with snap.planner() as planner, demand or contextlib.nullcontext():
@@ -183,46 +181,6 @@ def _plan(
             "other_day": first.date() != when.date(),
             "network_version": snap.version,
         }
-
-
-class OnDemand:
-    """The on-demand feeders of one departure query and how its journeys carry their offers.
-
-    Used as a context manager around the planning: it holds the desk's lock while the live
-    dispatcher quotes (its service object is single-threaded).
-    """
-
-    def __init__(self, ctx: ServiceContext, snap: Snapshot) -> None:
-        desk = ctx.ondemand
-        clock = desk.now if desk is not None else _wall_clock(snap)
-        flex = snap.memo("flex_feeders", lambda: flex_feeders(snap.network, clock))
-        self.desk = desk
-        self.feeders: list[Feeder] = [*flex, *([desk.feeder()] if desk is not None else [])]
-        token = ctx.settings.token
-        self.key = reference_key(token) if desk is not None and token is not None else None
-
-    def __enter__(self) -> OnDemand:
-        if self.desk is not None:
-            self.desk.lock.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.desk is not None:
-            self.desk.lock.release()
-
-    def to_geojson(self, journey: Journey) -> dict[str, Any]:
-        """The journey's FeatureCollection, with its ``booking_ref`` when it has live offers."""
-        out = journey.to_geojson()
-        ref = booking_reference(journey, self.key) if self.key is not None else None
-        if ref is not None:
-            out["properties"]["booking_ref"] = ref
-        return out
-
-
-def _wall_clock(snap: Snapshot) -> Callable[[], dt.datetime]:
-    """The network zone's time now (naive, as queries), for a service without a desk."""
-    zone = ZoneInfo(snap.network.timetable.timezone if snap.network.timetable else "UTC")
-    return lambda: dt.datetime.now(zone).replace(tzinfo=None)
 
 
 def _options(
