@@ -223,8 +223,9 @@ class JourneyFeeders:
         clock = desk.now if desk is not None else _wall_clock(snap.network)
         self.feeders = [*snap.memo("flex_feeders", lambda: flex_feeders(snap.network, clock))]
         if desk is not None:
+            feeder = desk.feeder()  # made before the lock: nothing between can leave it held
             desk.lock.acquire()
-            self.feeders.append(desk.feeder())
+            self.feeders.append(feeder)
         return self
 
     def __exit__(self, *exc: object) -> None:
