@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from arverne.feeds.realtime import Alert
 
 COORD_DECIMALS = 6
-"""Decimals of GeoJSON coordinates: 0.1 m, finer than any street or shape point is placed,
-and a response less than half as long as with full doubles."""
+"""Decimals of GeoJSON coordinates: 0.1 m, finer than streets and shapes are drawn; the 17
+digits of an interpolated point (a leg's end on a street) would carry nothing more."""
 
 #: Street modes a leg may use besides transit (``bikeshare``: a shared vehicle, see
 #: :mod:`arverne.routing.bikeshare`; ``carpool``: a seat in a driver's car,
