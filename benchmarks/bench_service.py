@@ -15,7 +15,10 @@ worker, which is not how many clients behave; connecting costs ~0.1 ms on loopba
 run:
 
 - the planner's own time on the same queries, in process (``Planner.plan``; and with the
-  GeoJSON serialisation the endpoint adds), the peer of the HTTP figures;
+  GeoJSON serialisation the endpoint adds), the peer of the HTTP figures, and its CPU time;
+- the server's CPU milliseconds per request (its processes' user + system time over each
+  phase, from /proc): what a journey costs whatever else the machine runs, so runs under
+  different loads, or of two versions (``--src`` of another checkout), compare;
 - HTTP overhead: each query in process, then over HTTP (one keep-alive connection), one after
   the other so both see the same machine load; overhead = HTTP p50 - in-process p50 of the
   same work (plan + GeoJSON), as a share of it (target <= 20 %); also against the plan alone;
@@ -28,8 +31,13 @@ run:
 - a 100 x 100 matrix job end to end (POST, poll, Parquet downloaded).
 
 The server's rate limit per client is lifted (every request comes from 127.0.0.1); the
-admission queue (one planner call per worker, ``--queue-depth`` waiting, ``--queue-wait-s``)
-is what answers 503. The machine has 2 cores shared by the 4 workers and the generator.
+admission queue (one planner call per worker, ``--queue-depth`` waiting, the service's default
+4, at most ``--queue-wait-s``) is what answers 503, a full queue at once in the middleware.
+The wait bounds what an accepted request adds to its own planning; the depth only saves a
+wait bound to fail: with 2 the queue refused bursts of one worker at 100 journeys/s while
+the others idled (uvicorn's workers take connections unevenly). The machine has 2 cores
+shared by the 4 workers, the generator and whatever else runs: the load average at the start
+and the end is recorded.
 """
 
 from __future__ import annotations
@@ -147,6 +155,7 @@ def start_server(
     queue_depth: int,
     queue_wait_s: float,
     job_dir: Path,
+    src: Path = ROOT / "src",
 ) -> subprocess.Popen[bytes]:
     """``arverne serve`` with the per-client rate limit lifted (one client: this process), jobs
     in ``job_dir`` and :data:`TOKEN` for writes."""
@@ -158,7 +167,7 @@ serve(ServiceSettings(network_dir={str(network_dir)!r}, port={port}, workers={wo
       limits=ServiceLimits(rate_per_s=1e9, rate_burst=10**9, planner_slots=1,
                            queue_depth={queue_depth}, queue_wait_s={queue_wait_s})))
 """
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -181,6 +190,33 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def server_cpu_s(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) used so far by the server's processes (its session: uvicorn
+    and its workers): what a request costs, whatever else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == proc.pid:  # fields[3]: the session id (start_new_session)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def costed_step(
+    proc: subprocess.Popen[bytes], port: int, paths: list[str], rate: float, seconds: float
+) -> dict[str, Any]:
+    """One :func:`open_loop` step, with the server's CPU ms per request."""
+    before = server_cpu_s(proc)
+    out = asyncio.run(open_loop(port, paths, rate, seconds))
+    out["server_cpu_ms_per_request"] = round(
+        (server_cpu_s(proc) - before) * 1000 / max(out["requests"], 1), 3
+    )
+    return out
 
 
 # ------------------------------------------------------------------ the load generator
@@ -335,12 +371,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--step-s", type=float, default=8.0, help="seconds per load step")
     parser.add_argument("--rates", default="50,100,150,200,250,300,350,400,500")
-    parser.add_argument("--queue-depth", type=int, default=2)
+    parser.add_argument("--queue-depth", type=int, default=4)
     parser.add_argument("--queue-wait-s", type=float, default=0.1)
     parser.add_argument("--isochrones", type=int, default=30, help="isochrone requests")
     parser.add_argument("--matrix-n", type=int, default=100, help="matrix job: n x n")
     parser.add_argument("--matrix-window", type=int, default=10, help="matrix job: minutes")
     parser.add_argument("--seed", type=int, default=2019)
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="arverne source served (before/after)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     args = parser.parse_args(argv)
 
     from arverne.network import Network
@@ -369,7 +409,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     port = free_port()
     job_dir = Path(tempfile.mkdtemp(prefix="bench-service-jobs-"))
     server = start_server(
-        network_dir, port, args.workers, args.queue_depth, args.queue_wait_s, job_dir
+        network_dir, port, args.workers, args.queue_depth, args.queue_wait_s, job_dir, args.src
     )
     try:
         # every worker loads its kernels and sizes its search state (a few rounds each)
@@ -380,11 +420,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         codes: dict[str, int] = {}
         conn_loop = asyncio.new_event_loop()
         conn = Connection(port)
+        peer_cpu_s = server_cpu = 0.0
         for q in queries:
+            cpu0 = time.process_time()
             p, f, _found = plan_once(planner, q)
+            peer_cpu_s += time.process_time() - cpu0
+            cpu0 = server_cpu_s(server)
             t0 = time.perf_counter()
             status, _, _ = conn_loop.run_until_complete(conn.get(q["path"]))
             http_ms.append((time.perf_counter() - t0) * 1000)
+            server_cpu += server_cpu_s(server) - cpu0
             plan_ms.append(p)
             full_ms.append(f)
             codes[str(status)] = codes.get(str(status), 0) + 1
@@ -392,10 +437,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         conn_loop.close()
         plan_p50, full_p50 = float(np.median(plan_ms)), float(np.median(full_ms))
         http_p50 = float(np.median(http_ms))
-        out["planner_in_process"] = {"plan": _stats(plan_ms), "plan_and_geojson": _stats(full_ms)}
+        out["planner_in_process"] = {
+            "plan": _stats(plan_ms),
+            "plan_and_geojson": _stats(full_ms),
+            "cpu_ms_per_query": round(peer_cpu_s * 1000 / len(queries), 3),
+        }
         out["http_one_at_a_time"] = {
             **_stats(http_ms),
             "codes": codes,
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / len(queries), 3),
+            # the same overhead in CPU time: steadier than wall-clock medians on a busy machine
+            "cpu_overhead_share_of_planner": round(server_cpu / peer_cpu_s - 1, 3),
             "overhead_p50_ms": round(http_p50 - full_p50, 3),
             "overhead_share_of_planner_p50": round((http_p50 - full_p50) / full_p50, 3),
             "overhead_vs_plan_only_p50_ms": round(http_p50 - plan_p50, 3),
@@ -409,7 +461,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         ladder, best = [], None
         for rate in (float(r) for r in args.rates.split(",")):
-            step = asyncio.run(open_loop(port, paths, rate, args.step_s))
+            step = costed_step(server, port, paths, rate, args.step_s)
             ladder.append(step)
             print("rate", rate, json.dumps(step), flush=True)
             good = _answered(step) == step["requests"] and step["all"]["p99_ms"] <= 100
@@ -427,7 +479,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             else None
         )
         base = best["rate_asked"] if best else float(args.rates.split(",")[0])
-        over = asyncio.run(open_loop(port, paths, 3 * base, args.step_s))
+        over = costed_step(server, port, paths, 3 * base, args.step_s)
         print("overload:", json.dumps(over), flush=True)
         refused = over["codes"].get("503", 0)
         out["overload_3x"] = {
@@ -445,9 +497,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         stop_server(server)
         shutil.rmtree(job_dir, ignore_errors=True)
     out["load_avg_at_end"] = os.getloadavg()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2, default=str), "utf-8")
-    print(f"written {RESULTS}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2, default=str), "utf-8")
+    print(f"written {args.out}")
     return out
 
 

@@ -4,7 +4,9 @@ offers that, booked, keep the times they showed (scenario in tests/fleet/ondeman
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +15,12 @@ import pytest
 
 from arverne.errors import InputError, NoRouteError, OfferExpiredError, ProblemError
 from arverne.feeds.flex import read_flex
-from arverne.fleet.ondemand_feeder import ServiceFeeder, book_journey
+from arverne.fleet.ondemand_feeder import (
+    ServiceFeeder,
+    book_journey,
+    offer_from_json,
+    offer_to_json,
+)
 from arverne.fleet.ondemand_model import Offer, TripRequest
 from arverne.routing.flex_feeder import FlexFeeder
 from arverne.routing.journey import Journey
@@ -288,3 +295,28 @@ def test_planning_ahead_leaves_the_dispatcher_clock_alone(scenario, tmp_path: Pa
     with pytest.raises(OfferExpiredError):
         book_journey(j, [feeder], rider="late")
     assert svc.bookings() == {}
+
+
+def test_offer_written_as_json_books_as_the_journey_would(scenario, tmp_path: Path) -> None:
+    """The hamlet-to-health-centre shuttle offer written as JSON text and read back (as a
+    service's booking reference carries it to another worker): the same offer and request;
+    booked alone, the stored pickup window is the one shown; a leg of another feeder, or
+    broken JSON, is refused."""
+    planner, _ = scenario
+    feeder = ServiceFeeder(
+        scenario_service(tmp_path / "b.sqlite"), day=DAY, zone="TAD", clock=clock("08:00")
+    )
+    best = planner.plan(POINTS["HAM1"], SANTE, depart_at=at("08:00"), feeders=[feeder])[0]
+    (offer,) = _demand(best)
+    back = offer_from_json(json.loads(json.dumps(offer_to_json(offer))))
+    assert back == offer and back.request == offer.request
+    leg = dataclasses.replace(best.legs[0], on_demand=back)
+    ((_, stored),) = book_journey(Journey([leg]), [feeder]).bookings
+    shown = tuple(
+        (t - at("00:00").replace(tzinfo=t.tzinfo)).total_seconds() for t in offer.pickup_window
+    )
+    assert stored.pickup_window_s == pytest.approx(shown, abs=1e-6)
+    with pytest.raises(ProblemError):
+        offer_to_json(dataclasses.replace(offer, request="flex-trip"))
+    with pytest.raises(ProblemError):
+        offer_from_json({**offer_to_json(offer), "trip": [1, 2]})

@@ -61,3 +61,13 @@ def test_no_ride_outside_the_zones_or_the_window(ctran: FlexFeed) -> None:
     assert feeder.offer(river, b, earliest=t, wheelchair=False) is None
     late = t.replace(hour=19, minute=30)
     assert feeder.offer(a, b, earliest=late, wheelchair=False) is None
+
+
+def test_no_ride_from_a_point_to_itself(ctran: FlexFeed) -> None:
+    """Inside Rose Village at 09:00, a ride from a point to the same point (the planner asks
+    one when the origin is itself a served stop) is no offer: it would put a leg going nowhere
+    in front of the journey that simply boards there."""
+    t = dt.datetime(2025, 10, 6, 9, 0, tzinfo=PACIFIC)
+    feeder = FlexFeeder(ctran, clock=lambda: t)
+    a, _ = _inside(ctran, "Rose Village")
+    assert feeder.offer(a, a, earliest=t, wheelchair=False) is None

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from arverne.errors import NoRouteError
@@ -329,6 +330,10 @@ def test_outcomes_and_outputs(tmp_path: Path) -> None:
     geo = best.to_geojson()
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) == 4
     json.dumps(geo)
+    for leg, feature in zip(best.legs, geo["features"], strict=True):
+        line = feature["geometry"]["coordinates"]  # the drawn line, to 6 decimals (0.1 m)
+        assert all(v == round(v, 6) for point in line for v in point)
+        assert np.allclose(line, leg.geometry(), rtol=0, atol=5e-7)
     assert len(best.to_frame()) == len(best.legs)
     assert "Line one" not in best.to_text() and "bus 1" in best.to_text()
     bike = PlanOptions(access_mode="bike", max_direct_s=60)

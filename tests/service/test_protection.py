@@ -167,3 +167,23 @@ def test_job_of_a_dead_process_is_marked_failed(
     assert "stopped" in job["message"]
     r = client.get(f"/v1/jobs/{job_id}/results/solution")
     assert r.status_code == 409 and r.json()["code"] == "conflict"
+
+
+def test_full_queue_refused_before_parameters_are_parsed(
+    demo_net: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every planner slot taken and the queue full: /v1/journeys (even with a broken
+    parameter, which would be a 400 otherwise) and /v1/isochrones are answered 503 overloaded
+    with Retry-After by the guard before any parsing; /v1/stops, which queues for nothing, is
+    answered as usual."""
+    settings = ServiceSettings(network_dir=demo_net)
+    with make_client(settings) as c:
+        admission = c.app.state.context.admission  # type: ignore[attr-defined]
+        monkeypatch.setattr(admission, "full", lambda: True)
+        for path in ("/v1/journeys?from=nowhere", "/v1/isochrones"):
+            r = c.get(path)
+            assert r.status_code == 503 and r.json()["code"] == "overloaded", r.text
+            assert r.headers["retry-after"] == "1"
+        assert c.get("/v1/stops").status_code == 200
+        monkeypatch.undo()
+        assert c.get("/v1/journeys?from=nowhere").status_code == 400

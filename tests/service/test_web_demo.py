@@ -39,14 +39,11 @@ def test_demo_service_books_a_shuttle_ride(demo_dir: Path) -> None:
             "earliest_pickup": "08:00",
         }
         assert client.post("/v1/ondemand/requests", json=ride).status_code == 401
-        r = client.post(
-            "/v1/ondemand/requests",
-            json=ride,
-            headers={"Authorization": f"Bearer {settings.token}"},
-        )
+        auth = {"Authorization": f"Bearer {settings.token}"}
+        r = client.post("/v1/ondemand/requests", json=ride, headers=auth)
         assert r.status_code == 201, r.text
         offer = r.json()
-        plan = client.get(f"/v1/ondemand/vehicles/{offer['vehicle_id']}/plan").json()
+        plan = client.get(f"/v1/ondemand/vehicles/{offer['vehicle_id']}/plan", headers=auth).json()
         assert offer["booking_id"] in {s["booking_id"] for s in plan["stops"]}
         assert client.get("/").status_code == 200
 

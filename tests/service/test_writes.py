@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -27,13 +28,9 @@ def home_care(territory: Territory, tmp_path_factory: pytest.TempPathFactory) ->
     return problem
 
 
-@pytest.fixture(scope="module")
-def ondemand_client(
-    demo_net: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    """An app with an on-demand shuttle (every stop a service point) over a SQLite store,
-    its clock at 07:00."""
-    folder = tmp_path_factory.mktemp("ondemand")
+def _ondemand_client(demo_net: Path, folder: Path) -> Iterator[TestClient]:
+    """An app with an on-demand shuttle (every stop a service point) over a SQLite store in
+    ``folder``, its clock at 07:00."""
     config = folder / "ondemand.json"
     config.write_text(
         json.dumps(
@@ -62,6 +59,23 @@ def ondemand_client(
     )
     with make_client(settings) as c:
         c.app.state.context.ondemand.now_s = lambda: 7 * 3600.0  # type: ignore[attr-defined]
+        yield c
+
+
+@pytest.fixture(scope="module")
+def ondemand_client(
+    demo_net: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """An app with an on-demand shuttle over a SQLite store, its clock at 07:00."""
+    yield from _ondemand_client(demo_net, tmp_path_factory.mktemp("ondemand"))
+
+
+@pytest.fixture()
+def journey_client(demo_net: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """The same shuttle on a store of its own, its clock at 07:00 on the demo day (a test
+    may move it: the service's clock only goes forward)."""
+    for c in _ondemand_client(demo_net, tmp_path):
+        c.app.state.context.ondemand.today = lambda: dt.date(2026, 11, 30)  # type: ignore[attr-defined]
         yield c
 
 
@@ -152,12 +166,12 @@ def test_booking_offer_plan_and_cancel(ondemand_client: TestClient) -> None:
     offer = r.json()
     assert offer["status"] == "offer" and offer["vehicle_id"] == "tad-1"
     assert "08:00:00" <= offer["pickup_window"][0] <= offer["pickup_window"][1] <= "08:30:00"
-    plan = c.get("/v1/ondemand/vehicles/tad-1/plan").json()
+    plan = c.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).json()
     assert [s["kind"] for s in plan["stops"]] == ["start", "pickup", "dropoff", "end"]
     assert plan["stops"][1]["booking_id"] == offer["booking_id"]
     cancel = c.post(f"/v1/ondemand/bookings/{offer['booking_id']}/cancel", headers=AUTH)
     assert cancel.status_code == 200, cancel.text
-    plan = c.get("/v1/ondemand/vehicles/tad-1/plan").json()
+    plan = c.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).json()
     assert [s["kind"] for s in plan["stops"]] == ["start", "end"]
     again = c.post(f"/v1/ondemand/bookings/{offer['booking_id']}/cancel", headers=AUTH)
     assert again.status_code == 404
@@ -195,8 +209,19 @@ def test_refusal_with_reason(ondemand_client: TestClient) -> None:
 
 def test_unknown_vehicle_and_no_ondemand(client: TestClient, ondemand_client: TestClient) -> None:
     """An unknown vehicle is 404; a service without on-demand answers 404 not-found."""
-    assert ondemand_client.get("/v1/ondemand/vehicles/nope/plan").status_code == 404
-    assert client.get("/v1/ondemand/vehicles/tad-1/plan").status_code == 404
+    assert ondemand_client.get("/v1/ondemand/vehicles/nope/plan", headers=AUTH).status_code == 404
+    assert client.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).status_code == 404
+
+
+def test_vehicle_plan_needs_the_token(ondemand_client: TestClient) -> None:
+    """A driver's plan names riders and their pickups: without the token 401 (with the
+    WWW-Authenticate challenge), with a wrong one 401, with the token 200."""
+    r = ondemand_client.get("/v1/ondemand/vehicles/tad-1/plan")
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    wrong = {"Authorization": "Bearer " + "x" * len(TOKEN)}
+    assert ondemand_client.get("/v1/ondemand/vehicles/tad-1/plan", headers=wrong).status_code == 401
+    assert ondemand_client.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).status_code == 200
 
 
 def test_demo_settings_serve_everything(demo_net: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,3 +257,76 @@ def test_job_survives_its_web_worker(
             job = second.get(f"/v1/jobs/{job_id}").json()
         assert job["status"] == "succeeded", job
         assert second.get(job["results"]["solution"]).status_code == 200
+
+
+def test_journey_with_the_shuttle_booked_in_one_call(journey_client: TestClient) -> None:
+    """Beaulieu to the hospital at 07:00 on the demo day, the desk's clock at 07:00 that
+    day: a journey rides the live shuttle with its offer (bookable, planned times) and carries a
+    booking_ref; booking it with the token gives the booking in the shuttle's plan, inside the
+    pickup window shown; the same reference two hours later is a 409 offer-expired and books
+    nothing; a tampered reference is a 400, no token a 401."""
+    c = journey_client
+    desk = c.app.state.context.ondemand  # type: ignore[attr-defined]
+    params = {"from": "territory-gtfs:BEAU", "to": "territory-gtfs:HOPITAL"}
+    r = c.get("/v1/journeys", params={**params, "datetime": "20261130T0700"})
+    assert r.status_code == 200, r.text
+    journeys = r.json()["journeys"]
+    live = [
+        (j, i, f["properties"]["on_demand"])
+        for j in journeys
+        for i, f in enumerate(j["features"])
+        if f["properties"].get("on_demand", {}).get("provider") == "arverne"
+    ]
+    assert live, [[f["properties"].get("on_demand") for f in j["features"]] for j in journeys]
+    journey, leg_i, offer = live[0]
+    assert offer["bookable"] and not offer["estimated"]
+    assert offer["pickup_window"][0] >= "2026-11-30T07:00"
+    ref = journey["properties"]["booking_ref"]
+    assert c.post("/v1/journeys/bookings", json={"booking_ref": ref}).status_code == 401
+    bad = ref[:-4] + ("AAAA" if ref[-4:] != "AAAA" else "BBBB")
+    r = c.post("/v1/journeys/bookings", json={"booking_ref": bad}, headers=AUTH)
+    assert r.status_code == 400 and r.json()["code"] == "invalid-parameter", r.text
+    r = c.post("/v1/journeys/bookings", json={"booking_ref": ref, "rider": "Ana"}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    (booked,) = r.json()["bookings"]
+    assert booked["leg"] == leg_i
+    assert offer["pickup_window"][0] <= booked["pickup_window"][0]
+    assert booked["pickup_window"][1] <= offer["pickup_window"][1]
+    assert booked["latest_dropoff"] <= offer["latest_dropoff"]
+    plan = c.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).json()
+    assert booked["booking_id"] in {s["booking_id"] for s in plan["stops"]}
+    # two hours later the 07:00 offer cannot be kept: refused with the stable id, nothing booked
+    desk.now_s = lambda: 9 * 3600.0
+    r = c.post("/v1/journeys/bookings", json={"booking_ref": ref}, headers=AUTH)
+    assert r.status_code == 409 and r.json()["code"] == "offer-expired", r.text
+    after = c.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).json()
+    assert [s["booking_id"] for s in after["stops"]] == [s["booking_id"] for s in plan["stops"]]
+
+
+def test_journey_through_a_flex_zone_shows_its_booking_rules(journey_client: TestClient) -> None:
+    """Chambourg to La Bergerie at 07:00 on the demo day: the demo feed's GTFS-Flex zone
+    (Zone TAD Nord-Est) takes the ride, its leg estimated and not bookable here, with the
+    zone's booking rule (phone, web) and its window that day; no booking_ref (nothing Arverne
+    can book); a query asking for the arrival uses no on-demand service."""
+    c = journey_client
+    params = {"from": "territory-gtfs:CHAMB", "to": "territory-gtfs:BERGERIE"}
+    body = c.get("/v1/journeys", params={**params, "datetime": "20261130T0700"}).json()
+    flex = [
+        (j, f["properties"]["on_demand"])
+        for j in body["journeys"]
+        for f in j["features"]
+        if f["properties"].get("on_demand", {}).get("provider") == "territory-gtfs"
+    ]
+    assert flex, body
+    journey, offer = flex[0]
+    assert offer["zone"] == "Zone TAD Nord-Est" and offer["estimated"] and not offer["bookable"]
+    assert "phone" in offer["booking"] and "https://" in offer["booking"]
+    lo, hi = offer["service_window"]
+    assert lo <= offer["planned_pickup"] <= offer["latest_dropoff"] <= hi
+    assert offer["pickup"] != offer["dropoff"]
+    assert "booking_ref" not in journey["properties"]
+    by = c.get(
+        "/v1/journeys",
+        params={**params, "datetime": "20261130T0900", "datetime_represents": "arrival"},
+    ).json()
+    assert all("on_demand" not in f["properties"] for j in by["journeys"] for f in j["features"])

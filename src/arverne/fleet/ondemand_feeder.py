@@ -23,6 +23,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -316,3 +317,70 @@ def book_journey(
             ) from exc
         raise
     return BookedJourney(journey, [(i, booked) for i, booked, _ in done])
+
+
+def offer_to_json(offer: DemandOffer) -> dict[str, Any]:
+    """A :class:`ServiceFeeder` offer as JSON-ready values, to be booked later, maybe by another
+    process: the times shown and the request its feeder will make (:func:`offer_from_json`
+    reads it back).
+
+    Raises
+    ------
+    ProblemError
+        When ``offer`` was not made by a :class:`ServiceFeeder`.
+    """
+    req = offer.request
+    if not isinstance(req, _Request):
+        raise ProblemError(f"offer_to_json: the offer of {offer.provider!r} is not a live one")
+    trip = req.trip
+    return {
+        "provider": offer.provider,
+        "zone": offer.zone,
+        "pickup": [offer.pickup_name, *offer.pickup_lonlat],
+        "dropoff": [offer.dropoff_name, *offer.dropoff_lonlat],
+        "pickup_window": [t.isoformat() for t in offer.pickup_window],
+        "planned": [offer.planned_pickup.isoformat(), offer.planned_dropoff.isoformat()],
+        "latest_dropoff": offer.latest_dropoff.isoformat(),
+        "wheelchair": offer.wheelchair,
+        "walks_s": [offer.walk_to_pickup_s, offer.walk_from_dropoff_s],
+        "trip": [trip.pickup, trip.dropoff, trip.earliest_pickup_s, trip.latest_arrival_s,
+                 trip.passengers, trip.wheelchairs],
+        "now_s": req.now_s,
+    }  # fmt: skip
+
+
+def offer_from_json(data: Mapping[str, Any]) -> DemandOffer:
+    """The bookable offer :func:`offer_to_json` wrote.
+
+    Raises
+    ------
+    ProblemError
+        When ``data`` is not what :func:`offer_to_json` writes.
+    """
+    try:
+        time = dt.datetime.fromisoformat
+        pickup, dropoff = data["pickup"], data["dropoff"]
+        a, b, earliest, latest, passengers, wheelchairs = data["trip"]
+        trip = TripRequest(a, b, earliest, latest, passengers, wheelchairs)
+        lo, hi = (time(t) for t in data["pickup_window"])
+        planned_pickup, planned_dropoff = (time(t) for t in data["planned"])
+        walk_a, walk_b = (int(w) for w in data["walks_s"])
+        return DemandOffer(
+            provider=str(data["provider"]),
+            zone=str(data["zone"]),
+            pickup_name=str(pickup[0]),
+            pickup_lonlat=(float(pickup[1]), float(pickup[2])),
+            dropoff_name=str(dropoff[0]),
+            dropoff_lonlat=(float(dropoff[1]), float(dropoff[2])),
+            pickup_window=(lo, hi),
+            planned_pickup=planned_pickup,
+            planned_dropoff=planned_dropoff,
+            latest_dropoff=time(data["latest_dropoff"]),
+            bookable=True,
+            wheelchair=bool(data["wheelchair"]),
+            walk_to_pickup_s=walk_a,
+            walk_from_dropoff_s=walk_b,
+            request=_Request(trip, float(data["now_s"])),
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ProblemError(f"offer_from_json: not a written offer ({exc})") from None

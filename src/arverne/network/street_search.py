@@ -19,6 +19,8 @@ they share) snaps to the segment of lowest arc.
 
 from __future__ import annotations
 
+import bisect
+import math
 import weakref
 from dataclasses import dataclass
 
@@ -83,6 +85,11 @@ class _GraphCache:
         self.pt_y = np.asarray(y, dtype=np.float64)
         """float64[p]: northing of the segments' points."""
         del take, x, y
+        # plain views of the (memory-mapped) arc geometry: slicing a memmap per arc of a drawn
+        # path costs more than the piece itself
+        self.geom_ptr = np.asarray(streets.geom_ptr)
+        self.geom_lon = np.asarray(streets.geom_lon)
+        self.geom_lat = np.asarray(streets.geom_lat)
         self._build_grid()
         self.mode_arcs: dict[str, np.ndarray] = {}
         self.searches: dict[tuple[str, str], StreetSearch] = {}
@@ -470,8 +477,7 @@ class StreetSearch:
             coords = _arc_piece(s, cache, int(o_arc), 0.0, 0.0)[:1]
         else:
             coords = _arc_piece(s, cache, first_arc, first_from, 1.0)
-        for a in arcs:
-            coords.extend(_arc_piece(s, cache, a, 0.0, 1.0)[1:])
+        coords.extend(_whole_arcs(cache, arcs))
         coords.extend(_arc_piece(s, cache, last_arc, f0, f1)[1:])
         used = [first_arc, *arcs, last_arc] if first_arc >= 0 else [*arcs, last_arc]
         return StreetPath(float(total), float(length), coords, used)
@@ -481,20 +487,48 @@ def _arc_piece(
     streets: StreetGraph, cache: _GraphCache, arc: int, f0: float, f1: float
 ) -> list[tuple[float, float]]:
     """(lon, lat) of arc ``arc`` between fractions f0 <= f1 of its length."""
-    lo, hi = int(streets.geom_ptr[arc]), int(streets.geom_ptr[arc + 1])
-    x, y = cache.arc_xy(streets, arc)
-    lon = np.asarray(streets.geom_lon[lo:hi])
-    lat = np.asarray(streets.geom_lat[lo:hi])
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+    # an arc has a handful of points: plain floats beat numpy calls on arrays this small
+    lo, hi = int(cache.geom_ptr[arc]), int(cache.geom_ptr[arc + 1])
+    x, y = (v.tolist() for v in cache.arc_xy(streets, arc))
+    lon = cache.geom_lon[lo:hi].tolist()
+    lat = cache.geom_lat[lo:hi].tolist()
+    cum = [0.0]
+    for i in range(1, len(x)):
+        cum.append(cum[-1] + math.hypot(x[i] - x[i - 1], y[i] - y[i - 1]))
     total = cum[-1]
     if total <= 0:
-        return [(float(lon[0]), float(lat[0]))]
+        return [(lon[0], lat[0])]
     d0, d1 = f0 * total, f1 * total
-    inside = np.flatnonzero((cum > d0) & (cum < d1))
-    out = [(float(np.interp(d0, cum, lon)), float(np.interp(d0, cum, lat)))]
-    out.extend((float(lon[i]), float(lat[i])) for i in inside)
-    out.append((float(np.interp(d1, cum, lon)), float(np.interp(d1, cum, lat))))
+    out = [_along(cum, lon, lat, d0)]
+    out.extend((lon[i], lat[i]) for i in range(len(cum)) if d0 < cum[i] < d1)
+    out.append(_along(cum, lon, lat, d1))
     return out
+
+
+def _along(cum: list[float], lon: list[float], lat: list[float], d: float) -> tuple[float, float]:
+    """The point at distance ``d`` along a line whose points are at distances ``cum``
+    (increasing; clamped to its ends).
+    """
+    i = bisect.bisect_right(cum, d)
+    if i >= len(cum):
+        return lon[-1], lat[-1]
+    if i == 0:
+        return lon[0], lat[0]
+    t = (d - cum[i - 1]) / (cum[i] - cum[i - 1])
+    return lon[i - 1] + t * (lon[i] - lon[i - 1]), lat[i - 1] + t * (lat[i] - lat[i - 1])
+
+
+def _whole_arcs(cache: _GraphCache, arcs: list[int]) -> list[tuple[float, float]]:
+    """(lon, lat) of whole arcs end to end, each without its first point (its predecessor's
+    last): one gather for the whole path rather than a piece per arc.
+    """
+    if not arcs:
+        return []
+    a = np.asarray(arcs, dtype=np.int64)
+    lo = cache.geom_ptr[a] + 1
+    count = cache.geom_ptr[a + 1] - lo
+    take = np.arange(int(count.sum())) + np.repeat(lo - (np.cumsum(count) - count), count)
+    return list(zip(cache.geom_lon[take].tolist(), cache.geom_lat[take].tolist(), strict=True))
 
 
 def street_search(streets: StreetGraph, mode: str, *, cost: str = "time") -> StreetSearch:

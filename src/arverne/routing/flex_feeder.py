@@ -180,6 +180,8 @@ class FlexFeeder:
             if pick_s > r.pickup.end_s:
                 continue
             drive = float(self._drive_s((float(alon[0]), float(alat[0])), blon, blat)[0])
+            if drive <= 0:  # picked up where dropped off: a ride to nowhere, not an offer
+                continue
             mean = _mean(r.pickup, drive)
             safe = max(mean, r.pickup.safe_duration_factor * drive
                        + r.pickup.safe_duration_offset_s)  # fmt: skip

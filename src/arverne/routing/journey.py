@@ -7,8 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from arverne.feeds.realtime import Alert
+
+COORD_DECIMALS = 6
+"""Decimals of GeoJSON coordinates: 0.1 m, finer than streets and shapes are drawn; the 17
+digits of an interpolated point (a leg's end on a street) would carry nothing more."""
 
 #: Street modes a leg may use besides transit (``bikeshare``: a shared vehicle, see
 #: :mod:`arverne.routing.bikeshare`; ``carpool``: a seat in a driver's car,
@@ -48,6 +54,17 @@ def transit_mode(route_type: int) -> str:
         if lo <= route_type < hi:
             return name
     return "transit"
+
+
+def _line(leg: Leg) -> list[list[float]]:
+    """GeoJSON LineString coordinates of a leg's drawn line, rounded to
+    :data:`COORD_DECIMALS` (a single point is doubled: a LineString has two at least).
+    """
+    line = np.asarray(leg.geometry() or [leg.from_lonlat, leg.to_lonlat], dtype=np.float64)
+    if len(line) == 1:
+        line = np.repeat(line, 2, axis=0)
+    out: list[list[float]] = np.round(line, COORD_DECIMALS).tolist()
+    return out
 
 
 def _clock(t: dt.datetime, day: dt.date) -> str:
@@ -233,8 +250,10 @@ class Leg:
             f"{self.from_name} -> {self.to_name}"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (times in ISO 8601 with offset)."""
+    def to_dict(self, *, stops: bool = True) -> dict[str, Any]:
+        """Plain JSON-ready dict (times in ISO 8601 with offset); ``stops=False`` leaves out a
+        transit leg's stop calls (GeoJSON draws the leg instead).
+        """
         out: dict[str, Any] = {
             "mode": self.mode,
             "start": self.start.isoformat(),
@@ -262,7 +281,9 @@ class Leg:
                 realtime=self.realtime,
                 delay_s=self.delay_s,
                 alerts=[a.to_dict() for a in self.alerts],
-                stops=[
+            )
+            if stops:
+                out["stops"] = [
                     {
                         "stop_id": c.stop_id,
                         "name": c.name,
@@ -272,8 +293,7 @@ class Leg:
                         "departure": c.departure.isoformat(),
                     }
                     for c in self.stops
-                ],
-            )
+                ]
         else:
             if self.length_m == self.length_m:
                 out["length_m"] = self.length_m
@@ -359,8 +379,7 @@ class Journey:
 
         rows = []
         for leg in self.legs:
-            row = leg.to_dict()
-            row.pop("stops", None)
+            row = leg.to_dict(stops=False)
             row["from"] = row["from"]["name"]
             row["to"] = row["to"]["name"]
             row["start"], row["end"] = leg.start, leg.end
@@ -371,19 +390,12 @@ class Journey:
         """A GeoJSON FeatureCollection: one LineString feature per leg, properties per leg."""
         features = []
         for i, leg in enumerate(self.legs):
-            props = leg.to_dict()
-            props.pop("stops", None)
+            props = leg.to_dict(stops=False)
             props["leg"] = i
-            coords = [list(c) for c in leg.geometry()] or [
-                list(leg.from_lonlat),
-                list(leg.to_lonlat),
-            ]
-            if len(coords) == 1:
-                coords = coords * 2
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "geometry": {"type": "LineString", "coordinates": _line(leg)},
                     "properties": props,
                 }
             )

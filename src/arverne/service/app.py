@@ -98,7 +98,15 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     for router in routers():
         app.include_router(router)
     _mount_web(app, settings)
-    app.add_middleware(Guard, limits=limits, shared_dir=settings.shared_dir)
+    # planner endpoints: a full queue is refused before their parameters are parsed
+    queued = ("/v1/journeys", "/v1/isochrones")
+    app.add_middleware(
+        Guard,
+        limits=limits,
+        shared_dir=settings.shared_dir,
+        admission=ctx.admission,
+        queued=queued,
+    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -155,13 +155,23 @@ class SharedRateLimiter:
 
 
 class Guard:
-    """ASGI middleware: body-size limit and per-client rate limit, before the app runs.
+    """ASGI middleware: body-size limit, per-client rate limit and, for the ``queued`` paths,
+    a full planner queue, before the app runs.
 
+    Refusing a request the queue cannot take here, before the framework parses and validates
+    its parameters, keeps an overloaded worker's time for the requests it accepted.
     ``shared_dir``: the folder the service's workers share (their rate buckets live there);
     None keeps them in this process's memory.
     """
 
-    def __init__(self, app: ASGIApp, limits: ServiceLimits, shared_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: ServiceLimits,
+        shared_dir: Path | None = None,
+        admission: Admission | None = None,
+        queued: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.limits = limits
         self.rate: Limiter = (
@@ -169,6 +179,8 @@ class Guard:
             if shared_dir is not None
             else RateLimiter(limits.rate_per_s, limits.rate_burst)
         )
+        self.admission = admission
+        self.queued = frozenset(queued)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse an over-rate client or an oversized body; otherwise call the app."""
@@ -180,6 +192,14 @@ class Guard:
             retry = str(self.limits.retry_after_s)
             await _send_problem(
                 send, "rate-limited", "this client sent too many requests", {"Retry-After": retry}
+            )
+            return
+        if self.admission is not None and scope["path"] in self.queued and self.admission.full():
+            await _send_problem(
+                send,
+                "overloaded",
+                "the planner queue is full",
+                {"Retry-After": str(self.admission.retry_after_s)},
             )
             return
         declared = _content_length(scope)
@@ -243,13 +263,20 @@ class Admission:
         self._semaphore: asyncio.Semaphore | None = None  # made in the serving event loop
         self.waiting = 0
 
+    def full(self) -> bool:
+        """Whether a request arriving now would be refused at once (every slot taken and the
+        queue full).
+        """
+        semaphore = self._semaphore
+        return semaphore is not None and semaphore.locked() and self.waiting >= self.queue_depth
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold a planner slot; raise an ``overloaded`` problem when none comes in time."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.slots)
         semaphore = self._semaphore
-        if semaphore.locked() and self.waiting >= self.queue_depth:
+        if self.full():
             raise self._overloaded("the planner queue is full")
         if semaphore.locked():
             self.waiting += 1

@@ -2,7 +2,8 @@
 
 The service is described by a JSON file (``arverne serve --ondemand FILE --store DSN``)::
 
-    {"points": "stops",                   or [{"id": "p1", "lon": 3.1, "lat": 45.7}, ...]
+    {"name": "Auze valley shuttle",       the zone's name on journeys (optional)
+     "points": "stops",                   or [{"id": "p1", "lon": 3.1, "lat": 45.7}, ...]
      "travel_times": "streets",           or "straight_line"
      "vehicles": [{"vehicle_id": "tad-1", "seats": 8, "wheelchairs": 1, "depot": "<point>",
                    "shift_start": "06:00", "shift_end": "21:00"}],
@@ -18,20 +19,36 @@ nothing waits for a close).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hashlib
+import hmac
 import json
+import logging
 import math
 import re
 import threading
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from arverne.errors import InputError
 from arverne.network.network import Network
 
+if TYPE_CHECKING:
+    from arverne.fleet.ondemand_feeder import ServiceFeeder
+    from arverne.routing.flex_feeder import FlexFeeder
+    from arverne.routing.journey import Journey
+    from arverne.routing.ondemand import Feeder
+    from arverne.service.snapshot import Snapshot
+
+log = logging.getLogger("arverne.service")
 T = TypeVar("T")
+PROVIDER = "arverne"
+"""Provider name of the live dispatcher's offers in journeys."""
 MAX_CONFIG_BYTES = 1 << 20
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
@@ -56,17 +73,48 @@ def clock(seconds: float) -> str | None:
 
 
 class OnDemandDesk:
-    """One worker's on-demand service and its clock (seconds since local midnight)."""
+    """One worker's on-demand service and its clock (the day, seconds since local midnight)."""
 
-    def __init__(self, service: Any, timezone: str) -> None:
+    def __init__(
+        self,
+        service: Any,
+        timezone: str,
+        *,
+        name: str = "on-demand zone",
+        point_names: dict[str, str] | None = None,
+    ) -> None:
         self.service = service
         self.zone = ZoneInfo(timezone)
+        self.name = name
+        """The zone's name, shown on journeys' on-demand legs."""
+        self.point_names = dict(point_names or {})
+        """Names of the meeting points shown on journeys, by point id (default: the id)."""
         self.lock = threading.Lock()
         self.now_s: Callable[[], float] = self._now_s
+        self.today: Callable[[], dt.date] = lambda: dt.datetime.now(self.zone).date()
 
     def _now_s(self) -> float:
         now = dt.datetime.now(self.zone)
         return now.hour * 3600.0 + now.minute * 60 + now.second + now.microsecond / 1e6
+
+    def now(self) -> dt.datetime:
+        """The desk's clock as a datetime of the network's zone (naive, as journeys' queries)."""
+        return dt.datetime.combine(self.today(), dt.time(0)) + dt.timedelta(seconds=self.now_s())
+
+    def feeder(self) -> ServiceFeeder:
+        """The live dispatcher as a journey planner's feeder (:data:`PROVIDER`), for today;
+        use it, and book its offers, under :attr:`lock`.
+        """
+        from arverne.fleet.ondemand_feeder import ServiceFeeder
+
+        return ServiceFeeder(
+            self.service,
+            day=self.today(),
+            name=PROVIDER,
+            zone=self.name,
+            names=self.point_names,
+            clock=self.now,
+        )
 
     def call(self, fn: Callable[[Any, float], T]) -> T:
         """Run ``fn(service, now_s)`` alone (the service object is single-threaded)."""
@@ -106,7 +154,15 @@ class OnDemandDesk:
             raise InputError(f"{config_path}: bad vehicle or params ({exc})") from None
         tt = network.timetable
         service = OnDemandService.open(area, store_dsn, vehicles, params=params)
-        return cls(service, tt.timezone if tt is not None else "UTC")
+        names = {}
+        if tt is not None:
+            names = dict(zip(tt.stop_id.tolist(), tt.stop_name.tolist(), strict=True))
+        return cls(
+            service,
+            tt.timezone if tt is not None else "UTC",
+            name=str(config.get("name", "on-demand zone")),
+            point_names={p: names.get(p, p) for p in ids},
+        )
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -142,3 +198,176 @@ def _points(config: dict[str, Any], network: Network) -> tuple[list[str], list[f
         raise InputError(
             f"on-demand points must be 'stops' or a list of id/lon/lat ({exc})"
         ) from None
+
+
+# ------------------------------------------------------------------ offers carried by journeys
+
+
+class JourneyFeeders:
+    """The on-demand feeders of one departure query (the desk's live dispatcher, the network's
+    GTFS-Flex zones) and how its journeys carry their offers.
+
+    A context manager around the planning, in the worker thread: it gathers the feeders (the
+    Flex feeds are read once per network version) and holds the desk's lock while the live
+    dispatcher quotes (its service object is single-threaded).
+    """
+
+    def __init__(self, desk: OnDemandDesk | None, token: str | None, snap: Snapshot) -> None:
+        self.desk = desk
+        self.snap = snap
+        self.feeders: list[Feeder] = []
+        self.key = reference_key(token) if desk is not None and token else None
+
+    def __enter__(self) -> JourneyFeeders:
+        desk, snap = self.desk, self.snap
+        clock = desk.now if desk is not None else _wall_clock(snap.network)
+        self.feeders = [*snap.memo("flex_feeders", lambda: flex_feeders(snap.network, clock))]
+        if desk is not None:
+            feeder = desk.feeder()  # made before the lock: nothing between can leave it held
+            desk.lock.acquire()
+            self.feeders.append(feeder)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.desk is not None:
+            self.desk.lock.release()
+
+    def to_geojson(self, journey: Journey) -> dict[str, Any]:
+        """The journey's FeatureCollection, with its ``booking_ref`` when it has live offers."""
+        out = journey.to_geojson()
+        ref = booking_reference(journey, self.key) if self.key is not None else None
+        if ref is not None:
+            out["properties"]["booking_ref"] = ref
+        return out
+
+
+def _wall_clock(network: Network) -> Callable[[], dt.datetime]:
+    """The network zone's time now (naive, as queries), for a service without a desk."""
+    zone = ZoneInfo(network.timetable.timezone if network.timetable is not None else "UTC")
+    return lambda: dt.datetime.now(zone).replace(tzinfo=None)
+
+
+MAX_REFERENCE_CHARS = 16_000
+"""Longest booking reference accepted (a journey with a few on-demand legs needs ~1 KB each)."""
+
+
+def reference_key(token: str) -> bytes:
+    """The key signing booking references: derived from the service token, so every worker of
+    one service (and no one without the token) makes and checks the same signatures.
+    """
+    return hashlib.sha256(b"arverne booking reference\0" + token.encode()).digest()
+
+
+def booking_reference(journey: Journey, key: bytes) -> str | None:
+    """The reference that books ``journey``'s live on-demand legs in one call (None: it has
+    none): the offers as shown and the requests to make, as signed base64url JSON, so any
+    worker can book them and nobody can alter the times shown.
+    """
+    from arverne.fleet.ondemand_feeder import offer_to_json
+
+    legs = [
+        [i, offer_to_json(leg.on_demand)]
+        for i, leg in enumerate(journey.legs)
+        if leg.on_demand is not None and leg.on_demand.bookable
+    ]
+    if not legs:
+        return None
+    payload = json.dumps(legs, separators=(",", ":")).encode()
+    sig = hmac.new(key, payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(sig)}"
+
+
+def read_booking_reference(text: str, key: bytes) -> tuple[list[int], Journey]:
+    """The journey legs a :func:`booking_reference` carries: (their index in the planned
+    journey, a journey of those on-demand legs, as :func:`book_journey` takes it).
+
+    Raises
+    ------
+    InputError
+        When ``text`` is not a reference this service signed.
+    """
+    from arverne.fleet.ondemand_feeder import offer_from_json
+    from arverne.routing.journey import Journey, Leg
+
+    if len(text) > MAX_REFERENCE_CHARS:
+        raise InputError(f"the booking reference is longer than {MAX_REFERENCE_CHARS} characters")
+    body, _, sig = text.partition(".")
+    try:
+        payload, given = _unb64(body), _unb64(sig)
+    except ValueError:
+        raise InputError("the booking reference is not base64url") from None
+    if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), given):
+        raise InputError("the booking reference was not made by this service")
+    indices, legs = [], []
+    for i, data in json.loads(payload):
+        od = offer_from_json(data)
+        indices.append(int(i))
+        legs.append(
+            Leg(
+                mode="on_demand",
+                start=od.planned_pickup,
+                end=od.planned_dropoff,
+                from_name=od.pickup_name,
+                to_name=od.dropoff_name,
+                from_lonlat=od.pickup_lonlat,
+                to_lonlat=od.dropoff_lonlat,
+                coords=[od.pickup_lonlat, od.dropoff_lonlat],
+                on_demand=od,
+            )
+        )
+    return indices, Journey(legs)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+# ------------------------------------------------------------------ GTFS-Flex zones
+
+FLEX_FILES = ("locations.geojson", "location_groups.txt", "booking_rules.txt")
+"""A feed holding one of these has GTFS-Flex services."""
+
+
+def flex_feeders(network: Network, clock: Callable[[], dt.datetime]) -> list[FlexFeeder]:
+    """A :class:`~arverne.routing.flex_feeder.FlexFeeder` per GTFS-Flex feed the network was
+    built from (its manifest's inputs, named as in the network), offering their zones' rides with
+    the booking rules; a feed no longer where it was, or changed since the build, is left out
+    (with a log warning): its zones could name stops the network does not have.
+    """
+    from arverne.feeds.flex import read_flex
+    from arverne.feeds.gtfs import read_gtfs
+    from arverne.network.build import file_sha256
+    from arverne.routing.flex_feeder import FlexFeeder
+
+    feeders = []
+    for entry in network.manifest.get("inputs", []):
+        path = Path(str(entry.get("path", "")))
+        if entry.get("role") != "gtfs" or not _has_flex(path):
+            continue
+        if file_sha256(path) != entry.get("sha256"):
+            log.warning("GTFS-Flex of %s left out: the file changed since the build", path)
+            continue
+        feed = read_gtfs(path)
+        flex = read_flex(feed)
+        if flex.windows:
+            feeders.append(FlexFeeder(flex, name=feed.name, clock=clock))
+    return feeders
+
+
+def _has_flex(path: Path) -> bool:
+    """Whether the GTFS zip or folder at ``path`` holds a Flex file (its listing only)."""
+    try:
+        if path.is_dir():
+            return any((path / name).is_file() for name in FLEX_FILES)
+        with zipfile.ZipFile(path) as z:
+            return any(Path(n).name in FLEX_FILES for n in z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        log.warning("GTFS-Flex of %s left out: not readable where the build found it", path)
+        return False

@@ -24,6 +24,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "no-route": (404, "No journey answers the query"),
     "method-not-allowed": (405, "Method not allowed on this resource"),
     "conflict": (409, "The resource is not in a state that allows this"),
+    "offer-expired": (409, "The offer can no longer be booked as shown; plan the journey again"),
     "body-too-large": (413, "The request body is larger than the service accepts"),
     "unsupported-media-type": (415, "The request body must be application/json"),
     "rate-limited": (429, "Too many requests from this client"),

@@ -8,10 +8,18 @@ Pareto-optimal journey over that many seconds. ``forbidden_uris[]`` and ``allowe
 ``physical_mode:``), ``network:<agency name>`` (or ``agency:``). Each maps onto one field of
 :class:`arverne.routing.options.PlanOptions`; the answer is one GeoJSON FeatureCollection per
 journey (one LineString per leg).
+
+On-demand legs: a departure query (no window) also asks the service's live dispatcher (when it
+runs one: :class:`arverne.service.ondemand.OnDemandDesk`) and the GTFS-Flex zones of the
+network's feeds; their legs carry the offer (its promise, or the zone's booking rules). A
+journey with live offers carries a ``booking_ref`` (when the service has a token) that
+``POST /v1/journeys/bookings`` books in one call, keeping the times shown or refusing with
+409 ``offer-expired``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -20,10 +28,16 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from arverne.errors import InputError
+from arverne.errors import InputError, OfferExpiredError, ProblemError, StoreError
 from arverne.routing.options import PlanOptions
-from arverne.service.context import Context, CurrentSnapshot, Shared, SharedModes
+from arverne.service.context import Context, CurrentSnapshot, Shared, SharedModes, Writer
 from arverne.service.geojson import FeatureCollection, json_response
+from arverne.service.ondemand import (
+    MAX_REFERENCE_CHARS,
+    JourneyFeeders,
+    read_booking_reference,
+    reference_key,
+)
 from arverne.service.params import parse_datetime, parse_place
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
 from arverne.service.snapshot import Snapshot
@@ -46,7 +60,9 @@ _URI_KINDS = {
 
 
 class JourneysOut(BaseModel):
-    """Journeys (earliest first), each a GeoJSON FeatureCollection of its legs."""
+    """Journeys (earliest first), each a GeoJSON FeatureCollection of its legs; the properties
+    of one with live on-demand legs carry ``booking_ref`` (for ``POST /v1/journeys/bookings``).
+    """
 
     journeys: list[FeatureCollection]
     other_day: bool = Field(description="the first journey leaves (arrives) on another day")
@@ -129,9 +145,12 @@ async def get_journeys(
         school=school,
     )
     arrive_by = datetime_represents == "arrival"
+    demand = None
+    if not arrive_by and not window_s:  # on-demand services answer departures only
+        demand = JourneyFeeders(ctx.ondemand, ctx.settings.token, snap)
     async with ctx.admission.slot():
         body = await run_in_threadpool(
-            _plan, snap, origin, destination, when, arrive_by, window_s, options, shared
+            _plan, snap, origin, destination, when, arrive_by, window_s, options, shared, demand
         )
     return json_response(body)
 
@@ -145,9 +164,10 @@ def _plan(
     window_s: int,
     options: PlanOptions,
     shared: Shared,
+    demand: JourneyFeeders | None,
 ) -> dict[str, Any]:
     """Plan on the request's snapshot and serialise (in a worker thread)."""
-    with snap.planner() as planner:
+    with snap.planner() as planner, demand or contextlib.nullcontext():
         journeys = planner.plan(
             origin,
             destination,
@@ -157,10 +177,11 @@ def _plan(
             options=options,
             bikeshare=shared.bikeshare,
             carpool=shared.carpool,
+            feeders=demand.feeders if demand else (),
         )
         first = journeys[0].arrival if arrive_by else journeys[0].departure
         return {
-            "journeys": [j.to_geojson() for j in journeys],
+            "journeys": [demand.to_geojson(j) if demand else j.to_geojson() for j in journeys],
             "other_day": first.date() != when.date(),
             "network_version": snap.version,
         }
@@ -233,3 +254,95 @@ def _uri_fields(uris: list[str], param: str) -> dict[str, tuple[Any, ...]]:
         else:
             out.setdefault(field, []).append(value.lower() if field == "modes" else value)
     return {k: tuple(v) for k, v in out.items()}
+
+
+# ------------------------------------------------------------------ booking a journey
+
+
+class JourneyBookingIn(BaseModel):
+    """A journey's ``booking_ref`` (as ``GET /v1/journeys`` gave it) and who rides."""
+
+    booking_ref: str = Field(min_length=1, max_length=MAX_REFERENCE_CHARS)
+    rider: str = Field("", max_length=200)
+
+
+class LegBookingOut(BaseModel):
+    """One on-demand leg booked: the confirmed booking and its promises (ISO 8601)."""
+
+    leg: int = Field(description="index of the leg in the journey as planned")
+    booking_id: str
+    vehicle_id: str
+    pickup_point: str
+    dropoff_point: str
+    pickup_window: tuple[str, str]
+    latest_dropoff: str
+    planned_pickup: str
+    planned_dropoff: str
+
+
+class JourneyBookingOut(BaseModel):
+    """Every live on-demand leg of the journey, booked."""
+
+    bookings: list[LegBookingOut]
+
+
+@router.post(
+    "/journeys/bookings",
+    response_model=JourneyBookingOut,
+    status_code=201,
+    responses=problem_responses(*COMMON_ERRORS, 401, 403, 404, 409),
+    dependencies=[Writer],
+)
+async def post_journey_booking(ctx: Context, request: JourneyBookingIn) -> Any:
+    """Book every live on-demand leg of a planned journey in one call, with the times it showed;
+    409 ``offer-expired`` when the plans moved since (nothing stays booked: plan again).
+    """
+    desk = ctx.ondemand
+    if desk is None:
+        raise HttpProblem("not-found", "this service runs no on-demand transport")
+    assert ctx.settings.token is not None  # Writer refused the request otherwise
+    try:
+        legs, journey = read_booking_reference(
+            request.booking_ref, reference_key(ctx.settings.token)
+        )
+    except InputError as exc:
+        raise HttpProblem("invalid-parameter", f"booking_ref: {exc}") from None
+
+    def book() -> Any:
+        from arverne.fleet.ondemand_feeder import book_journey
+
+        with desk.lock:
+            feeder = desk.feeder()
+            return feeder, book_journey(journey, [feeder], rider=request.rider)
+
+    try:
+        feeder, booked = await run_in_threadpool(book)
+    except OfferExpiredError as exc:
+        raise HttpProblem("offer-expired", str(exc)) from None
+    except StoreError as exc:
+        raise HttpProblem("unavailable", f"the bookings store failed: {exc}"[:300]) from None
+    except ProblemError as exc:
+        raise HttpProblem("invalid-parameter", str(exc)) from None
+    # the service's seconds of its day, in the zone the journey showed
+    tz = journey.legs[0].start.tzinfo
+    midnight = dt.datetime.combine(feeder.day, dt.time(0), tzinfo=tz)
+
+    def iso(seconds: float) -> str:
+        return (midnight + dt.timedelta(seconds=seconds)).isoformat()
+
+    out = []
+    for i, offer in booked.bookings:
+        out.append(
+            {
+                "leg": legs[i],
+                "booking_id": offer.booking_id,
+                "vehicle_id": offer.vehicle_id,
+                "pickup_point": offer.pickup_point,
+                "dropoff_point": offer.dropoff_point,
+                "pickup_window": [iso(t) for t in offer.pickup_window_s],
+                "latest_dropoff": iso(offer.latest_dropoff_s),
+                "planned_pickup": iso(offer.planned_pickup_s),
+                "planned_dropoff": iso(offer.planned_dropoff_s),
+            }
+        )
+    return json_response({"bookings": out}, status_code=201)

@@ -1,5 +1,6 @@
 """On-demand transport: ``POST /v1/ondemand/requests`` (an offer or a refusal, at once),
-``POST /v1/ondemand/bookings/{booking_id}/cancel`` and ``GET /v1/ondemand/vehicles/{vehicle_id}/plan``.
+``POST /v1/ondemand/bookings/{booking_id}/cancel`` and ``GET /v1/ondemand/vehicles/{vehicle_id}/plan``
+(a driver's plan names riders and where they are picked up: it needs the token, as writes do).
 """
 
 from __future__ import annotations
@@ -186,10 +187,13 @@ async def cancel_booking(
 @router.get(
     "/vehicles/{vehicle_id}/plan",
     response_model=PlanOut,
-    responses=problem_responses(*COMMON_ERRORS, 404),
+    responses=problem_responses(*COMMON_ERRORS, 401, 403, 404),
+    dependencies=[Writer],  # riders' names and addresses: for the drivers and the operator
 )
 async def vehicle_plan(ctx: Context, vehicle_id: Annotated[str, Path(max_length=100)]) -> PlanOut:
-    """A vehicle's plan as it stands: its stops, planned times, promised windows and loads."""
+    """A vehicle's plan as it stands: its stops, planned times, promised windows and loads
+    (private: needs the bearer token).
+    """
     desk = _desk(ctx)
 
     def plan(svc: Any, now: float) -> Any:

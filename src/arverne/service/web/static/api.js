@@ -39,9 +39,9 @@ async function send(path, { method = "GET", params, body, token } = {}) {
   return { status: response.status, data, headers: response.headers };
 }
 
-/** GET a JSON resource; resolves to its body. */
-export async function get(path, params) {
-  return (await send(path, { params })).data;
+/** GET a JSON resource (private ones with the token); resolves to its body. */
+export async function get(path, params, token) {
+  return (await send(path, { params, token })).data;
 }
 
 /** POST JSON; resolves to {status, data, headers} (202 for a job). */

@@ -133,13 +133,15 @@ const PLAN_REFRESH_MS = 30000; // a live plan: asked again while the on-demand t
 
 export async function showPlan() {
   const vehicle = $("vehicle").value.trim();
+  const token = $("token").value.trim();
   if (!vehicle) return;
+  if (!token) return say(t("book_need_token")); // a driver's plan is private
   clearTimeout(state.planTimer);
   state.planTimer = setTimeout(() => {
     if (state.tab === "ondemand" && $("vehicle").value.trim() === vehicle) showPlan();
   }, PLAN_REFRESH_MS);
   try {
-    state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`);
+    state.plan = await get(`ondemand/vehicles/${encodeURIComponent(vehicle)}/plan`, undefined, token);
     await loadStopIndex();
     renderPlan();
   } catch (error) {
