@@ -128,9 +128,9 @@ def bikeshare_journey(
     o = (float(origin[1]), float(origin[0]))
     d = (float(destination[1]), float(destination[0]))
     dest = np.array([d[0]]), np.array([d[1]])
-    rides = _rides(search, share, options, o, dest, options.max_walk_egress_s, first=True)
-    rides = [r[0] for r in rides if r[0] is not None]
-    best = min(rides, key=lambda r: (r.seconds, r.walked), default=None)
+    found = _rides(search, share, options, o, dest, options.max_walk_egress_s, first=True)
+    rides = [r[0] for r in found if r[0] is not None]
+    best = min(rides, key=_key, default=None)
     if best is None or best.seconds > options.max_direct_s:
         return None
     t = local_time(search, when) - dt.timedelta(seconds=best.seconds if arrive_by else 0)

@@ -33,7 +33,7 @@ import numpy as np
 
 from arverne.feeds.carpool import CarpoolOffers
 from arverne.geo import haversine_m
-from arverne.routing.extra_legs import Ends, Entry, ModeLegs, placeholder
+from arverne.routing.extra_legs import Ends, Entry, ModeLegs, Settle, placeholder
 from arverne.routing.journey import Journey, Leg
 from arverne.routing.legs import STRAIGHT_LINE_SPEED_MPS, detour_factor
 from arverne.routing.query import local_time, stop_point
@@ -184,7 +184,7 @@ class CarpoolLegs:
             stop = int(s[k])
             name, pt = stop_point(search, stop)
             info = placeholder("carpool", ("origin", ends.o, -1), (name, pt, stop))
-            settle = partial(
+            settle: Settle = partial(
                 _first_leg,
                 search,
                 int(to_rider[i, 0]),
