@@ -18,8 +18,6 @@ from arverne.routing.planner import Planner, PlanOptions
 from arverne.routing.query import direct_journey, local_time
 from tests.routing import reference as ref
 from tests.routing.gtfs_gen import GenFeed, gen_feeds
-from tests.routing.test_scenarios import MON, at
-from tests.routing.test_scenarios import planner as scenario_planner
 from tests.routing.mile_gen import (
     judged,
     pareto_pairs,
@@ -31,6 +29,8 @@ from tests.routing.mile_gen import (
     walking_ends,
     when,
 )
+from tests.routing.test_scenarios import MON, at
+from tests.routing.test_scenarios import planner as scenario_planner
 
 Point = tuple[float, float]
 Offer = tuple[Point, Point, int, int, int, int]
