@@ -68,10 +68,13 @@ def walking_ends(
     d: tuple[float, float],
     t: dt.datetime,
     options: PlanOptions,
+    num: dict[int, int] | None = None,
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """The planner's walking access and egress as reference (stop, seconds) entries."""
+    """The planner's walking access and egress as reference (stop, seconds) entries (stop
+    numbers ``num``; None: the timetable's stop indices)."""
     q = point_query(planner.search, o, d, t, options)
-    num = stop_number(planner)
+    if num is None:
+        num = {k: k for k in range(planner.search.n_stops)}
     acc = [(num[int(s)], int(x)) for s, x in zip(q.access_stop, q.access_s, strict=True)]
     egr = [(num[int(s)], int(x)) for s, x in zip(q.egress_stop, q.egress_s, strict=True)]
     return acc, egr

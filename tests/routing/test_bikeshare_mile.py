@@ -188,8 +188,8 @@ def test_first_and_last_mile_equal_brute_force(feed: GenFeed, data: st.DataObjec
     share = system(stations, vehicles, no_parking)
     journeys = plan(planner, o, d, t, bikeshare=share, options=options)
 
-    acc, egr = walking_ends(planner, o, d, t, options)
     num = stop_number(planner)
+    acc, egr = walking_ends(planner, o, d, t, options, num)
     usable = {num[int(s)] for s in np.flatnonzero(planner.search.routable_stop)}
     # the stops where the network has them (coordinates kept as float32)
     at = {num[k]: (float(y), float(x)) for k, (y, x) in enumerate(zip(

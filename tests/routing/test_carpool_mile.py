@@ -175,8 +175,8 @@ def test_first_and_last_mile_equal_reference(feed: GenFeed, data: st.DataObject)
     offers = table(rows, t0)
     journeys = plan(planner, o, d, t, carpool=offers, options=options)
 
-    acc, egr = walking_ends(planner, o, d, t, options)
     num = stop_number(planner)
+    acc, egr = walking_ends(planner, o, d, t, options, num)
     at = {num[k]: (float(y), float(x)) for k, (y, x) in enumerate(zip(
         planner.search.stop_lat, planner.search.stop_lon, strict=True))}  # fmt: skip
     stops = [at[i] for i in range(feed.n_stops)]
