@@ -124,6 +124,8 @@ def check_legs(
 ) -> None:
     """Every bike-share leg takes a vehicle that is there and leaves it where allowed."""
     names = share.station_name.tolist()
+    shown = [tuple((x.mode, x.start, x.end, x.from_name) for x in j.legs) for j in journeys]
+    assert len(set(shown)) == len(shown)
     for j in journeys:
         for a, b in zip(j.legs[:-1], j.legs[1:], strict=True):
             assert a.end <= b.start

@@ -104,6 +104,8 @@ def last_mile_arrival(
 def check_legs(journeys: list[Journey], rows: list[Offer], t0: int) -> None:
     """Every carpool leg: a free seat, the detour within the tolerance, the driver leaving in
     the window, the rider picked up no earlier than she is there."""
+    shown = [tuple((x.mode, x.start, x.end, x.from_name) for x in j.legs) for j in journeys]
+    assert len(set(shown)) == len(shown)
     for j in journeys:
         for a, b in zip(j.legs[:-1], j.legs[1:], strict=True):
             assert a.end <= b.start

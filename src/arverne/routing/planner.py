@@ -159,7 +159,8 @@ class Planner:
                 break
             # a last mile that took longer than estimated: search again with the real time
             settled, again = extra.settle(traces, found)
-            journeys += settled
+            seen = {_legs(k) for k in journeys}
+            journeys += [j for j in settled if _legs(j) not in seen]
             if not again:
                 break
         journeys.extend(street)
@@ -304,6 +305,11 @@ class Planner:
             except NoRouteError as exc:
                 out.append(exc)
         return out
+
+
+def _legs(j: Journey) -> tuple[tuple[object, ...], ...]:
+    """What tells a journey from another found again by a later search."""
+    return tuple((leg.mode, leg.start, leg.end, leg.from_name, leg.to_name) for leg in j.legs)
 
 
 def parse_lat_lon(text: str, label: str = "point") -> tuple[float, float]:
