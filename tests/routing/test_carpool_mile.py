@@ -143,9 +143,10 @@ def plan(planner: Planner, o: Point, d: Point, t: dt.datetime, **kw: object) -> 
 )
 @given(feed=gen_feeds(first_s=7 * 3600, span_s=2 * 3600), data=st.data())
 def test_first_and_last_mile_equal_reference(feed: GenFeed, data: st.DataObject) -> None:
-    """Random feeds with their stops spread over ~10 km, random drivers (from and to near the
-    stops and ends, windows around the departure, 0 to 2 seats, detour tolerances up to 20
-    min) and a rider leaving from ~2 km of a trip's first stop to ~2 km of its last: the
+    """Random feeds with their stops spread over ~10 km, random drivers (from near her door,
+    toward her destination or between stops, windows around the departure, 0 to 2 seats, detour tolerances up to 20
+    min) and a rider leaving from near a trip's first stop (within a walk, or up to ~2 km) to
+    near its last: the
     planner's journeys with carpool are exactly the Pareto set (arrival, transfers) of the
     reference router given the walking access plus every matching ride to a stop, its rounds
     ending either on foot or by the earliest matching ride from the stop they reach (every
@@ -154,19 +155,24 @@ def test_first_and_last_mile_equal_reference(feed: GenFeed, data: st.DataObject)
     she is there."""
     places = [data.draw(points) for _ in range(feed.n_stops)]
     trip = data.draw(st.sampled_from(feed.trips))
-    o = _add(places[trip.stops[0]], data.draw(nudge))
-    d = _add(places[trip.stops[-1]], data.draw(nudge))
+    # each end within a walk of the trip's stop (so that the other end's mile decides) or not
+    end = st.one_of(st.tuples(st.floats(-0.005, 0.005), st.floats(-0.005, 0.005)), nudge)
+    o = _add(places[trip.stops[0]], data.draw(end))
+    d = _add(places[trip.stops[-1]], data.draw(end))
     near = st.tuples(st.sampled_from([o, d, *places]), nudge).map(lambda a: _add(*a))
+    near_o = st.tuples(st.just(o), nudge).map(lambda a: _add(*a))
+    near_d = st.tuples(st.just(d), nudge).map(lambda a: _add(*a))
+    # drivers from near her door toward a stop, from a stop toward her destination, or anywhere
+    trips = st.one_of(st.tuples(near_o, near), st.tuples(near, near_d), st.tuples(near, near))
     rows = data.draw(
         st.lists(
             st.tuples(
-                near,
-                near,
+                trips,
                 st.integers(-1800, 5400),
                 st.integers(0, 3600),
                 st.integers(0, 2),
                 st.integers(0, 1200),
-            ),
+            ).map(lambda r: (*r[0], *r[1:])),
             max_size=5,
         )
     )
