@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +17,8 @@ from arverne.routing.journey import Journey
 from arverne.routing.planner import Planner, PlanOptions
 from arverne.routing.query import direct_journey
 from tests.routing.gtfs_gen import GenFeed, gen_feeds
+from tests.routing.test_scenarios import MON, at
+from tests.routing.test_scenarios import planner as scenario_planner
 from tests.routing.mile_gen import (
     judged,
     pareto_pairs,
@@ -217,3 +221,39 @@ def test_first_and_last_mile_equal_brute_force(feed: GenFeed, data: st.DataObjec
         for w in walking:
             beaten = w.arrival <= j.arrival and w.transfers <= j.transfers
             assert not beaten or (w.arrival, w.transfers) == (j.arrival, j.transfers)
+
+
+def test_ride_to_the_bus_and_from_it(tmp_path: Path) -> None:
+    """A bus A 08:00 -> D 08:10 (3.3 km), a rider 2 km west of A going 2 km east of D (both
+    beyond a walk), a bike at a station by her door, a free dock by A, a bike by D and a free
+    dock by her destination: she walks, rides to A, takes the bus, rides from D and walks on,
+    the station rides of the first mile ending right before the bus (07:58-08:00 the walk to
+    A); arriving by 08:30, the same journey; with the dock by A full, no stop is within
+    reach of her door."""
+    trips = "route_id,service_id,trip_id\nR1,WK,a"
+    times = (
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "a,08:00:00,08:00:00,A,1\na,08:10:00,08:10:00,D,2"
+    )
+    pl = scenario_planner(tmp_path, trips=trips, stop_times=times)
+    o, d = (45.770, 3.054), (45.800, 3.106)
+    stations = [((45.770, 3.0545), 1, 0), ((45.770, 3.079), 0, 1)]
+    stations += [((45.800, 3.081), 1, 0), ((45.800, 3.1055), 0, 1)]
+    options = PlanOptions(max_direct_s=1200)
+    share = system(stations, [], None)
+    (j,) = pl.plan(o, d, depart_at=at(MON, "07:30"), bikeshare=share, options=options)
+    assert [leg.mode for leg in j.legs] == ["walk", "bikeshare", "walk", "bus", "walk"] + [
+        "bikeshare",
+        "walk",
+    ]
+    assert [leg.to_name for leg in j.legs[:3]] == ["S0 (station)", "S1 (station)", "Alpha"]
+    assert f"{j.legs[2].start:%H:%M}-{j.legs[2].end:%H:%M}" == "07:58-08:00"
+    assert [leg.to_name for leg in j.legs[4:]] == ["S2 (station)", "S3 (station)", "destination"]
+    by = pl.plan(o, d, depart_at=at(MON, "08:30"), arrive_by=True, bikeshare=share, options=options)
+    assert [(leg.mode, leg.start, leg.end) for leg in by[0].legs] == [
+        (leg.mode, leg.start, leg.end) for leg in j.legs
+    ]
+    full = system([*stations[:1], (stations[1][0], 0, 0), *stations[2:]], [], None)
+    with pytest.raises(NoRouteError) as err:
+        pl.plan(o, d, depart_at=at(MON, "07:30"), bikeshare=full, options=options)
+    assert err.value.reason == "too_far_from_network"
