@@ -17,8 +17,6 @@ from arverne.routing.journey import Journey
 from arverne.routing.planner import Planner, PlanOptions
 from arverne.routing.query import direct_journey
 from tests.routing.gtfs_gen import GenFeed, gen_feeds
-from tests.routing.test_scenarios import MON, at
-from tests.routing.test_scenarios import planner as scenario_planner
 from tests.routing.mile_gen import (
     judged,
     pareto_pairs,
@@ -30,6 +28,8 @@ from tests.routing.mile_gen import (
     walking_ends,
     when,
 )
+from tests.routing.test_scenarios import MON, at
+from tests.routing.test_scenarios import planner as scenario_planner
 
 MOPED = VehicleType("m", "moped", "electric", 6.5)
 nudges = st.tuples(st.floats(-0.008, 0.008), st.floats(-0.008, 0.008))
@@ -242,10 +242,8 @@ def test_ride_to_the_bus_and_from_it(tmp_path: Path) -> None:
     options = PlanOptions(max_direct_s=1200)
     share = system(stations, [], None)
     (j,) = pl.plan(o, d, depart_at=at(MON, "07:30"), bikeshare=share, options=options)
-    assert [leg.mode for leg in j.legs] == ["walk", "bikeshare", "walk", "bus", "walk"] + [
-        "bikeshare",
-        "walk",
-    ]
+    first_mile, last_mile = ["walk", "bikeshare", "walk"], ["walk", "bikeshare", "walk"]
+    assert [leg.mode for leg in j.legs] == [*first_mile, "bus", *last_mile]
     assert [leg.to_name for leg in j.legs[:3]] == ["S0 (station)", "S1 (station)", "Alpha"]
     assert f"{j.legs[2].start:%H:%M}-{j.legs[2].end:%H:%M}" == "07:58-08:00"
     assert [leg.to_name for leg in j.legs[4:]] == ["S2 (station)", "S3 (station)", "destination"]
