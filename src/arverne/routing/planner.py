@@ -14,12 +14,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from arverne.errors import InputError, NoRouteError
 from arverne.network.network import Network
 from arverne.network.timetable import Timetable
 from arverne.routing.assemble import journey, pareto_journeys
+from arverne.routing.extra_legs import RESEARCH, Ends, ExtraLegs, ExtraMode
 from arverne.routing.journey import Journey
-from arverne.routing.ondemand import DemandLegs, Feeder
+from arverne.routing.ondemand import Feeder, Feeders
 from arverne.routing.options import INF, PlanOptions
 from arverne.routing.query import (
     direct_journey,
@@ -141,16 +144,25 @@ class Planner:
         options: PlanOptions,
         *,
         street: list[Journey],
-        demand: DemandLegs | None = None,
+        extra: ExtraLegs | None = None,
     ) -> list[Journey]:
         t = frame_seconds(search, q, when)
         window_s = int(window.total_seconds())
         if not dt.timedelta(0) <= window <= MAX_WINDOW:
             raise InputError(f"window must lie between 0 and {MAX_WINDOW}, got {window}")
-        traces = search.traces(q, t, window_s, options, arrive_by=arrive_by)
-        journeys = [journey(search, q, tr) for tr in traces]
-        if demand is not None:
-            journeys = demand.settle(journeys)
+        journeys: list[Journey] = []
+        for _ in range(1 + RESEARCH):
+            traces = search.traces(q, t, window_s, options, arrive_by=arrive_by)
+            found = [journey(search, q, tr) for tr in traces]
+            if extra is None:
+                journeys = found
+                break
+            # a last mile that took longer than estimated: search again with the real time
+            settled, again = extra.settle(traces, found)
+            seen = {_legs(k) for k in journeys}
+            journeys += [j for j in settled if _legs(j) not in seen]
+            if not again:
+                break
         journeys.extend(street)
         # the search is Pareto-optimal per run; journeys are judged on their actual times
         journeys = pareto_journeys(journeys, arrive_by=arrive_by, ranged=window_s > 0)
@@ -194,11 +206,13 @@ class Planner:
             On-demand services offering first/last-mile and door-to-door legs
             (:mod:`arverne.routing.ondemand`); departure queries without a window only.
         bikeshare
-            A bike-share system now (:func:`arverne.feeds.gbfs.read_gbfs`): its fastest
-            door-to-door ride (:mod:`arverne.routing.bikeshare`) is offered too.
+            A bike-share system now (:func:`arverne.feeds.gbfs.read_gbfs`): bike-share rides
+            to and from the stops (first and last mile) and its fastest door-to-door ride
+            (:mod:`arverne.routing.bikeshare`).
         carpool
             Drivers' offers (:func:`arverne.feeds.carpool.read_carpool_offers`): the best
-            matching ride (:mod:`arverne.routing.carpool`) is offered too.
+            matching door-to-door ride and, on departure queries without a window, rides to
+            and from the stops (:mod:`arverne.routing.carpool`).
 
         Returns
         -------
@@ -215,27 +229,29 @@ class Planner:
         """
         search = self.search
         q = point_query(search, origin, destination, depart_at, options)
-        demand = None
-        if feeders:
-            if arrive_by or window:
-                raise InputError("on-demand feeders answer departure queries without a window")
-            demand = DemandLegs(search, q, feeders, origin, destination, depart_at, options)
-        direct = direct_journey(search, origin, destination, depart_at, arrive_by, options)
-        if direct is None and demand is not None and demand.direct:
-            direct = demand.direct.pop()  # a door-to-door ride is a direct journey too
-        street = [] if direct is None else [direct]
+        single = not arrive_by and not window
+        if feeders and not single:
+            raise InputError("on-demand feeders answer departure queries without a window")
+        modes: list[ExtraMode] = [Feeders(feeders)] if feeders else []
         if bikeshare is not None:
-            from arverne.routing.bikeshare import bikeshare_journey
+            from arverne.routing.bikeshare import BikeShareLegs
 
-            shared = bikeshare_journey(
-                search, origin, destination, depart_at, arrive_by, bikeshare, options
-            )
-            street += [] if shared is None else [shared]
+            modes.append(BikeShareLegs(bikeshare))
         if carpool is not None:
-            from arverne.routing.carpool import carpool_journey
+            from arverne.routing.carpool import CarpoolLegs
 
-            ride = carpool_journey(search, origin, destination, depart_at, arrive_by, carpool)
-            street += [] if ride is None else [ride]
+            modes.append(CarpoolLegs(carpool))
+        extra = None
+        if modes:
+            _trip_ok, stop_ok = search.allowed(options)
+            o = (float(origin[1]), float(origin[0]))
+            d = (float(destination[1]), float(destination[0]))
+            usable = np.flatnonzero(search.routable_stop & stop_ok)
+            t0 = local_time(search, depart_at)
+            ends = Ends(search, o, d, t0, arrive_by, single, options, usable)
+            extra = ExtraLegs(q, ends, modes)
+        direct = direct_journey(search, origin, destination, depart_at, arrive_by, options)
+        street = ([] if direct is None else [direct]) + ([] if extra is None else extra.direct)
         kind = "wheelchair-accessible stop" if options.wheelchair else "stop"
         if not len(q.access_stop) and not street:
             raise NoRouteError(
@@ -250,7 +266,7 @@ class Planner:
                 reason="too_far_from_network",
             )
         journeys = self._finish(
-            search, q, depart_at, arrive_by, window, options, street=street, demand=demand
+            search, q, depart_at, arrive_by, window, options, street=street, extra=extra
         )
         if not journeys:
             raise NoRouteError(
@@ -289,6 +305,11 @@ class Planner:
             except NoRouteError as exc:
                 out.append(exc)
         return out
+
+
+def _legs(j: Journey) -> tuple[tuple[object, ...], ...]:
+    """What tells a journey from another found again by a later search."""
+    return tuple((leg.mode, leg.start, leg.end, leg.from_name, leg.to_name) for leg in j.legs)
 
 
 def parse_lat_lon(text: str, label: str = "point") -> tuple[float, float]:
