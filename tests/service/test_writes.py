@@ -260,14 +260,14 @@ def test_job_survives_its_web_worker(
 
 
 def test_journey_with_the_shuttle_booked_in_one_call(journey_client: TestClient) -> None:
-    """Beaulieu to the hospital at 07:00 on the demo day, the desk's clock at 07:00 that
-    day: a journey rides the live shuttle with its offer (bookable, planned times) and carries a
+    """Saint-Vidal (its bus leaves at noon) to the hospital at 07:00 on the demo day, the
+    desk's clock at 07:00 that day: a journey rides the live shuttle with its offer (bookable, planned times) and carries a
     booking_ref; booking it with the token gives the booking in the shuttle's plan, inside the
     pickup window shown; the same reference two hours later is a 409 offer-expired and books
     nothing; a tampered reference is a 400, no token a 401."""
     c = journey_client
     desk = c.app.state.context.ondemand  # type: ignore[attr-defined]
-    params = {"from": "territory-gtfs:BEAU", "to": "territory-gtfs:HOPITAL"}
+    params = {"from": "territory-gtfs:STVID", "to": "territory-gtfs:HOPITAL"}
     r = c.get("/v1/journeys", params={**params, "datetime": "20261130T0700"})
     assert r.status_code == 200, r.text
     journeys = r.json()["journeys"]
