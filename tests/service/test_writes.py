@@ -263,8 +263,9 @@ def test_journey_with_the_shuttle_booked_in_one_call(journey_client: TestClient)
     """Saint-Vidal (its bus leaves at noon) to the hospital at 07:00 on the demo day, the
     desk's clock at 07:00 that day: a journey rides the live shuttle with its offer (bookable, planned times) and carries a
     booking_ref; booking it with the token gives the booking in the shuttle's plan, inside the
-    pickup window shown; the same reference two hours later is a 409 offer-expired and books
-    nothing; a tampered reference is a 400, no token a 401."""
+    pickup window shown; the same reference sent again answers 200 with the same bookings and
+    books nothing more; a journey planned at 07:00 and booked two hours later is a 409
+    offer-expired and books nothing; a tampered reference is a 400, no token a 401."""
     c = journey_client
     desk = c.app.state.context.ondemand  # type: ignore[attr-defined]
     params = {"from": "territory-gtfs:STVID", "to": "territory-gtfs:HOPITAL"}
@@ -295,9 +296,16 @@ def test_journey_with_the_shuttle_booked_in_one_call(journey_client: TestClient)
     assert booked["latest_dropoff"] <= offer["latest_dropoff"]
     plan = c.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).json()
     assert booked["booking_id"] in {s["booking_id"] for s in plan["stops"]}
-    # two hours later the 07:00 offer cannot be kept: refused with the stable id, nothing booked
+    # sent again (a retry), the reference books nothing more: the same bookings, 200
+    again = c.post("/v1/journeys/bookings", json={"booking_ref": ref}, headers=AUTH)
+    assert again.status_code == 200 and again.json() == r.json(), again.text
+    # a journey planned at 07:00 but booked two hours later cannot be kept: refused with the
+    # stable id, nothing booked
+    r = c.get("/v1/journeys", params={**params, "datetime": "20261130T0700"})
+    later = next(j["properties"]["booking_ref"] for j in r.json()["journeys"]
+                 if "booking_ref" in j["properties"])  # fmt: skip
     desk.now_s = lambda: 9 * 3600.0
-    r = c.post("/v1/journeys/bookings", json={"booking_ref": ref}, headers=AUTH)
+    r = c.post("/v1/journeys/bookings", json={"booking_ref": later}, headers=AUTH)
     assert r.status_code == 409 and r.json()["code"] == "offer-expired", r.text
     after = c.get("/v1/ondemand/vehicles/tad-1/plan", headers=AUTH).json()
     assert [s["booking_id"] for s in after["stops"]] == [s["booking_id"] for s in plan["stops"]]

@@ -73,11 +73,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
         ctx.jobs = JobStore(settings.job_dir)
     if settings.ondemand_config is not None and settings.store_dsn is not None:
+        from arverne.service.ledger import ReferenceLedger
         from arverne.service.ondemand import OnDemandDesk
 
         ctx.ondemand = OnDemandDesk.open(
             settings.ondemand_config, settings.store_dsn, ctx.networks.snapshot().network
         )
+        ctx.ledger = ReferenceLedger(settings.shared_dir)
 
     if settings.realtime_sources or settings.gbfs_source or settings.carpool_offers:
         from arverne.service.live import LiveFeeds

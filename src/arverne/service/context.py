@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from arverne.feeds.carpool import CarpoolOffers
     from arverne.feeds.gbfs import BikeShare
     from arverne.service.jobs import JobStore
+    from arverne.service.ledger import ReferenceLedger
     from arverne.service.live import LiveFeeds
     from arverne.service.ondemand import OnDemandDesk
 
@@ -39,6 +40,8 @@ class ServiceContext:
     """The job store (None: the service was started without a job folder)."""
     ondemand: OnDemandDesk | None = None
     """The on-demand booking desk (None: no on-demand service configured)."""
+    ledger: ReferenceLedger | None = None
+    """The journeys' booking references booked so far (with the desk)."""
     live: LiveFeeds | None = None
     """The live sources read on their schedules (None: the service was given none)."""
 
@@ -46,6 +49,11 @@ class ServiceContext:
         """The time zone of the network served now."""
         tt = self.networks.snapshot().network.timetable
         return tt.timezone if tt is not None else "UTC"
+
+    def need_ledger(self) -> ReferenceLedger:
+        """The booking-reference ledger (made with the on-demand desk)."""
+        assert self.ledger is not None, "the ledger is made with the on-demand desk"
+        return self.ledger
 
     def need_jobs(self) -> JobStore:
         """The job store, or a problem saying this service runs no jobs."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -41,6 +41,10 @@ from arverne.service.ondemand import (
 from arverne.service.params import parse_datetime, parse_place
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
 from arverne.service.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from arverne.fleet.ondemand_model import Offer
+    from arverne.routing.journey import Journey
 
 router = APIRouter(prefix="/v1", tags=["journeys"])
 
@@ -290,12 +294,16 @@ class JourneyBookingOut(BaseModel):
     "/journeys/bookings",
     response_model=JourneyBookingOut,
     status_code=201,
-    responses=problem_responses(*COMMON_ERRORS, 401, 403, 404, 409),
+    responses={
+        200: {"model": JourneyBookingOut, "description": "Booked before: the same bookings"},
+        **problem_responses(*COMMON_ERRORS, 401, 403, 404, 409),
+    },
     dependencies=[Writer],
 )
 async def post_journey_booking(ctx: Context, request: JourneyBookingIn) -> Any:
     """Book every live on-demand leg of a planned journey in one call, with the times it showed;
-    409 ``offer-expired`` when the plans moved since (nothing stays booked: plan again).
+    409 ``offer-expired`` when the plans moved since (nothing stays booked: plan again). A
+    reference books once: sent again, it answers 200 with the bookings it made.
     """
     desk = ctx.ondemand
     if desk is None:
@@ -308,41 +316,59 @@ async def post_journey_booking(ctx: Context, request: JourneyBookingIn) -> Any:
     except InputError as exc:
         raise HttpProblem("invalid-parameter", f"booking_ref: {exc}") from None
 
-    def book() -> Any:
+    ledger = ctx.need_ledger()
+    key = ledger.key(request.booking_ref)
+
+    def book() -> tuple[int, dict[str, Any]]:
         from arverne.fleet.ondemand_feeder import book_journey
 
-        with desk.lock:
-            feeder = desk.feeder()
-            return feeder, book_journey(journey, [feeder], rider=request.rider)
+        claim = ledger.claim(key)
+        if claim == "pending":
+            raise HttpProblem("conflict", "this journey is being booked by another request")
+        if isinstance(claim, dict):
+            return 200, claim  # booked before: the same bookings, nothing booked again
+        try:
+            with desk.lock:
+                feeder = desk.feeder()
+                booked = book_journey(journey, [feeder], rider=request.rider)
+        except BaseException:
+            ledger.release(key)
+            raise
+        answer = {"bookings": _booked_legs(journey, legs, feeder.day, booked.bookings)}
+        ledger.done(key, answer)
+        return 201, answer
 
     try:
-        feeder, booked = await run_in_threadpool(book)
+        status, answer = await run_in_threadpool(book)
     except OfferExpiredError as exc:
         raise HttpProblem("offer-expired", str(exc)) from None
     except StoreError as exc:
         raise HttpProblem("unavailable", f"the bookings store failed: {exc}"[:300]) from None
     except ProblemError as exc:
         raise HttpProblem("invalid-parameter", str(exc)) from None
-    # the service's seconds of its day, in the zone the journey showed
-    tz = journey.legs[0].start.tzinfo
-    midnight = dt.datetime.combine(feeder.day, dt.time(0), tzinfo=tz)
+    return json_response(answer, status_code=status)
+
+
+def _booked_legs(
+    journey: Journey, legs: list[int], day: dt.date, bookings: list[tuple[int, Offer]]
+) -> list[dict[str, Any]]:
+    """The booked legs as the API shows them (times in the zone the journey showed)."""
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=journey.legs[0].start.tzinfo)
 
     def iso(seconds: float) -> str:
         return (midnight + dt.timedelta(seconds=seconds)).isoformat()
 
-    out = []
-    for i, offer in booked.bookings:
-        out.append(
-            {
-                "leg": legs[i],
-                "booking_id": offer.booking_id,
-                "vehicle_id": offer.vehicle_id,
-                "pickup_point": offer.pickup_point,
-                "dropoff_point": offer.dropoff_point,
-                "pickup_window": [iso(t) for t in offer.pickup_window_s],
-                "latest_dropoff": iso(offer.latest_dropoff_s),
-                "planned_pickup": iso(offer.planned_pickup_s),
-                "planned_dropoff": iso(offer.planned_dropoff_s),
-            }
-        )
-    return json_response({"bookings": out}, status_code=201)
+    return [
+        {
+            "leg": legs[i],
+            "booking_id": offer.booking_id,
+            "vehicle_id": offer.vehicle_id,
+            "pickup_point": offer.pickup_point,
+            "dropoff_point": offer.dropoff_point,
+            "pickup_window": [iso(t) for t in offer.pickup_window_s],
+            "latest_dropoff": iso(offer.latest_dropoff_s),
+            "planned_pickup": iso(offer.planned_pickup_s),
+            "planned_dropoff": iso(offer.planned_dropoff_s),
+        }
+        for i, offer in bookings
+    ]
