@@ -185,3 +185,51 @@ def test_multi_line_warning_prints_as_one_line(
     output = "".join(capsys.readouterr())
     lines = [line for line in output.splitlines() if "penalty" in line]
     assert lines == ["warning: A penalty parameter has reached its maximum."]
+
+
+def test_plan_with_bike_share_and_carpool(tmp_path: Path) -> None:
+    """Near Alpha to near Charlie at 06:00 (no bus yet): with --gbfs (a bike by the origin, a
+    free dock by the destination) the answer rides a shared bike; with --carpool (a driver
+    leaving at 06:05 the same way) it rides with her; a carpool file without its columns is
+    refused with the reason."""
+    net = _network(tmp_path)
+    gbfs = tmp_path / "gbfs"
+    gbfs.mkdir()
+    stations = [("o", 45.7706, 3.0805, 3, 0), ("d", 45.7894, 3.0805, 0, 3)]
+    docs = {
+        "station_information": {
+            "stations": [
+                {"station_id": s, "name": s, "lat": lat, "lon": lon, "capacity": 3}
+                for s, lat, lon, _, _ in stations
+            ]
+        },
+        "station_status": {
+            "stations": [
+                {"station_id": s, "num_bikes_available": b, "num_docks_available": d,
+                 "is_installed": True, "is_renting": True, "is_returning": True,
+                 "last_reported": 1_709_530_000}
+                for s, _, _, b, d in stations
+            ]
+        },
+        "system_information": {"system_id": "v", "name": "V", "language": "fr"},
+    }  # fmt: skip
+    for name, data in docs.items():
+        doc = {"last_updated": 1_709_530_000, "ttl": 60, "version": "2.3", "data": data}
+        (gbfs / f"{name}.json").write_text(json.dumps(doc))
+    offers = tmp_path / "offers.csv"
+    head = (
+        "driver_id,origin_lat,origin_lon,destination_lat,destination_lon,"
+        "depart_earliest,depart_latest,seats,max_detour_min\n"
+    )
+    offers.write_text(head + "anne,45.7700,3.0805,45.7900,3.0805,2024-03-04T06:05,"
+                      "2024-03-04T06:10,2,10\n")  # fmt: skip
+    args = ["plan", str(net), "--from", "45.7705,3.0805", "--to", "45.7895,3.0805"]
+    args += ["--at", "2024-03-04 06:00", "--json"]
+    for option, path, mode in (("--gbfs", gbfs, "bikeshare"), ("--carpool", offers, "carpool")):
+        result = CliRunner().invoke(app, [*args, option, str(path)])
+        assert result.exit_code == 0, result.output
+        (journey,) = json.loads(result.output)["journeys"]
+        assert mode in {f["properties"]["mode"] for f in journey["features"]}
+    offers.write_text("driver_id\nanne\n")
+    result = CliRunner().invoke(app, [*args, "--carpool", str(offers)])
+    assert "missing column" in str(result.exception)

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from arverne.cli.base import EXIT_NOTICES, app, comma_names, err, out, parse_at
+from arverne.paths import check_input
 
 
 @app.command()
@@ -66,6 +67,13 @@ def plan(
         list[str] | None,
         typer.Option("--realtime", help="GTFS-realtime file or URL to apply (repeatable)"),
     ] = None,
+    gbfs: Annotated[
+        str | None,
+        typer.Option("--gbfs", help="bike share now: GBFS gbfs.json URL, file or folder"),
+    ] = None,
+    carpool: Annotated[
+        Path | None, typer.Option("--carpool", help="drivers' carpool offers (CSV)")
+    ] = None,
 ) -> None:
     """Plan door-to-door journeys on a compiled network."""
     import datetime as dt
@@ -96,6 +104,15 @@ def plan(
         live = apply_realtime_sources(planner.tt, realtime)
         planner.use_realtime(live)
         err.print(f"real time: {escape(json.dumps(live.summary))}")
+    share = offers = None
+    if gbfs is not None:
+        from arverne.feeds.gbfs import read_gbfs
+
+        share = read_gbfs(gbfs)
+    if carpool is not None:
+        from arverne.feeds.carpool import read_carpool_offers
+
+        offers = read_carpool_offers(check_input(carpool), timezone=planner.tt.timezone)
     try:
         journeys = planner.plan(
             parse_lat_lon(origin, "--from"),
@@ -104,6 +121,8 @@ def plan(
             arrive_by=arrive_by,
             window=dt.timedelta(minutes=window),
             options=options,
+            bikeshare=share,
+            carpool=offers,
         )
     except NoRouteError as exc:
         if json_out:
