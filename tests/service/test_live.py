@@ -205,6 +205,22 @@ def test_a_failed_read_keeps_the_last_good_state(demo_net: Path, tmp_path: Path)
         assert departures(c)[0]["delay_s"] == 120
 
 
+def test_an_unchanged_feed_is_not_applied_again(demo_net: Path, tmp_path: Path) -> None:
+    """The same message read again (a producer that has not moved on): the applied version and
+    its planner are the very ones served before; a new message (a 2-minute delay) is applied."""
+    path = tmp_path / "rt.pb"
+    path.write_bytes(scenario_message())
+    with make_client(settings(demo_net, realtime_sources=(str(path),))) as c:
+        ctx = c.app.state.context  # type: ignore[attr-defined]
+        before = ctx.networks.snapshot().live.realtime
+        ctx.live.refresh()
+        assert ctx.networks.snapshot().live.realtime is before
+        path.write_bytes(scenario_message(delay_s=120))
+        ctx.live.refresh()
+        assert ctx.networks.snapshot().live.realtime is not before
+        assert departures(c)[0]["delay_s"] == 120
+
+
 def test_a_request_keeps_one_live_state(live: TestClient, rt_file: Path) -> None:
     """A snapshot taken before a new live state is published keeps its own real-time version
     and planners on it; the next snapshot has the new one, on the same network version.

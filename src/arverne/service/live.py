@@ -275,7 +275,13 @@ class LiveFeeds:
                     if n.code in ("fetch_failed", "invalid_protobuf")
                 )
                 self._note(s, tried, _without(why, s.source))
-        return tuple(self._realtime[s.source] for s in sources if s.source in self._realtime)
+        round_ = tuple(self._realtime[s.source] for s in sources if s.source in self._realtime)
+        last = self.inputs.realtime
+        if len(round_) == len(last) and all(map(_same_content, round_, last)):
+            # the same messages again: the very tuple served now, so the version they were
+            # applied to and its planners are kept (nothing is applied again)
+            return last
+        return round_
 
     def _read_other(self, kind: str, read: Callable[[str], object], key: str) -> dict[str, object]:
         """Read the one source of ``kind``; on failure keep the last state (no change)."""
@@ -321,6 +327,16 @@ class LiveFeeds:
 
 
 _URL = re.compile(r"https?://[^\s'\"()]+")
+
+
+def _same_content(a: RealtimeFeed, b: RealtimeFeed) -> bool:
+    """Whether two reads of a source hold the same message (their notices aside)."""
+    return (a.timestamp, a.trip_updates, a.alerts, a.vehicles) == (
+        b.timestamp,
+        b.trip_updates,
+        b.alerts,
+        b.vehicles,
+    )
 
 
 def _without(message: str, source: str) -> str:
