@@ -40,6 +40,8 @@ class NewTrip:
     board: np.ndarray
     """bool: boarding allowed (False at a skipped stop)."""
     alight: np.ndarray
+    seq: np.ndarray | None = None
+    """int32: GTFS stop_sequence of each stop time (None: 1, 2, 3...)."""
     replaces: int = -1
     """Base trip it replaces on ``day``, -1 for an added trip."""
     headsign: str = ""
@@ -127,6 +129,11 @@ def _with_chained(base: Timetable, removed: dict[int, set[int]]) -> dict[int, se
     return out
 
 
+def _seq(t: NewTrip) -> np.ndarray:
+    n = t.stops.shape[0]
+    return np.arange(1, n + 1, dtype=np.int32) if t.seq is None else t.seq.astype(np.int32)
+
+
 def _append_trips(
     base: Timetable,
     new_trips: list[NewTrip],
@@ -146,6 +153,7 @@ def _append_trips(
         dep=np.concatenate([t.dep for t in new_trips]).astype(np.int32),
         board=np.concatenate([t.board for t in new_trips]).astype(bool),
         alight=np.concatenate([t.alight for t in new_trips]).astype(bool),
+        seq=np.concatenate([_seq(t) for t in new_trips]),
         trip_id=ustr([t.trip_id for t in new_trips]),
         headsign=ustr([t.headsign for t in new_trips]),
         route=np.array([t.route for t in new_trips], np.int32),
@@ -202,6 +210,14 @@ def _append_trips(
     cat("part_start", np.zeros(n_new, np.int32))
     cat("st_arr_s", trips.arr[rows])
     cat("st_dep_s", trips.dep[rows])
+    # stop_sequence values other than 1, 2, 3... (see Timetable.seq_trip)
+    seqs = [_seq(new_trips[t]) for t in order.tolist()]
+    odd = [k for k, q in enumerate(seqs) if not np.array_equal(q, np.arange(1, q.shape[0] + 1))]
+    if odd:
+        values = [seqs[k] for k in odd]
+        cat("seq_trip", n_trips + np.array(odd))
+        cat("seq_ptr", int(base.seq_ptr[-1]) + np.cumsum([v.shape[0] for v in values]))
+        cat("seq_value", np.concatenate(values))
     cat("pattern_stop_ptr", n_pos + np.cumsum(pattern_len))
     new_stop = trips.stop[pattern_rows]
     cat("pattern_stop", new_stop)
