@@ -94,11 +94,12 @@ def _message(
     tus = []
     for (k, kind, data), how in zip(updates, by, strict=True):
         trip = feed.trips[k]
-        assert trip.seq is not None
 
-        def stu(j: int, **kw: Any) -> dict[str, Any]:
+        def stu(j: int, trip: GenTrip = trip, how: str = how, **kw: Any) -> dict[str, Any]:
+            """Stop-time update of stop ``j`` of ``trip``, named as ``how`` says."""
             sid = f"s{trip.stops[j]}" if how != "seq" else None
-            return m.stu(sid, seq=trip.seq[j] if how != "id" else None, **kw)  # type: ignore[index]
+            seq = trip.seq[j] if trip.seq is not None and how != "id" else None
+            return m.stu(sid, seq=seq, **kw)
 
         if kind == "cancel":
             tus.append(m.trip_update(f"t{k}", start_date=date, relationship="CANCELED"))

@@ -78,7 +78,8 @@ class StopTimeUpdate(NamedTuple):
 @dataclass(frozen=True)
 class TripProperties:
     """The new trip a ``DUPLICATED`` update makes: its id, and when it runs when that differs
-    from the copied trip (GTFS-rt ``TripUpdate.TripProperties``)."""
+    from the copied trip (GTFS-rt ``TripUpdate.TripProperties``).
+    """
 
     trip_id: str | None = None
     start_date: dt.date | None = None

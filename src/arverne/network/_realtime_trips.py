@@ -62,7 +62,8 @@ class TimetableIndex:
 
     def run_template(self, trip_id: str) -> int:
         """A trip to copy the runs of ``trip_id`` from: the trip itself, else the first run
-        of its frequency expansion (``trip_id@HH:MM:SS``); -1 when neither exists."""
+        of its frequency expansion (``trip_id@HH:MM:SS``); -1 when neither exists.
+        """
         if self._templates is None:
             self._templates = {}
             for tid, t in self.trip_of.items():
@@ -251,7 +252,9 @@ def _copy_trip(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: float) -
     else:  # the service day on which the copy's first departure is nearest the feed's time
         guess = int((ref_s - index.day_start(0)) // _DAY_S)
         days = [d for d in (guess - 1, guess, guess + 1) if 0 <= d < tt.n_days]
-        day = min(days, key=lambda d: abs(index.day_start(d) + first_dep + shift_s - ref_s), default=None)
+        day = min(
+            days, key=lambda d: abs(index.day_start(d) + first_dep + shift_s - ref_s), default=None
+        )
     if day is None or not 0 <= day < tt.n_days:
         refuse("runs outside the timetable's calendar")
         return
@@ -347,7 +350,8 @@ def _positions(
     """Pattern position of each stop-time update: by stop_sequence when given (the spec's
     first key; it tells apart the visits of a loop), else by stop id, the first visit after
     the previous update's stop. A stop id given with a stop_sequence must be the stop at that
-    sequence; when it is not (``E045``), the stop id decides."""
+    sequence; when it is not (``E045``), the stop id decides.
+    """
     at: dict[int, StopTimeUpdate] = {}
     nxt = 0
     stop_of = work.index.stop_of

@@ -298,7 +298,9 @@ def _check_timetable(tt: Mapping[str, Any], where: str) -> None:
     if (np.diff(seq_trip) <= 0).any() or not np.array_equal(
         np.diff(tt["seq_ptr"]), pattern_len[tt["trip_pattern"][seq_trip]]
     ):
-        raise NetworkStoreError(f"{where}: seq_trip is not ascending or seq_ptr not its trips' lengths")
+        raise NetworkStoreError(
+            f"{where}: seq_trip is not ascending or seq_ptr not its trips' lengths"
+        )
 
 
 def _check_position(pos: np.ndarray, length: np.ndarray, where: str) -> None:

@@ -264,7 +264,8 @@ def _utc_offset_s(zone: str, date: dt.date) -> int:
 
 def _stop_sequences(trips: Trips, order: np.ndarray, chained: np.ndarray) -> dict[str, Any]:
     """``seq_trip``, ``seq_ptr``, ``seq_value``: the stop_sequence values of the real trips
-    (output index ``t`` is ``order[t]`` of ``trips``) not numbered 1, 2, 3..."""
+    (output index ``t`` is ``order[t]`` of ``trips``) not numbered 1, 2, 3...
+    """
     dtype = np.int32 if trips.seq.shape[0] < 2**31 else np.int64
     position = np.arange(trips.seq.shape[0], dtype=dtype) - np.repeat(
         trips.start.astype(dtype), trips.length
