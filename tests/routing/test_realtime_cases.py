@@ -391,3 +391,32 @@ def test_stop_sequence_picks_the_visit_of_a_loop(tmp_path: Path) -> None:
     st0 = int(rt.timetable.trip_st_ptr[t])
     assert rt.timetable.st_arr_s[st0 : st0 + 4].tolist() == [H8, H8 + 600, H8 + 1200, H8 + 1860]
     assert [n.code for n in rt.notices] == ["E045"]
+
+
+@pytest.mark.parametrize(("late", "seated"), [(240, True), (420, False)])
+def test_delayed_run_keeps_the_seat_while_the_layover_absorbs_it(late: int, seated: bool) -> None:
+    """Block b1: t0 s0 -> s1 arrives 08:10, t1 s1 -> s2 leaves 08:15. With t0 4 min late the
+    rider stays seated (arriving at t1's time, no delay carried into t1); 7 min late, t1 has
+    left: no seated ride that day, and no ride of t1 at all from s0 (it left before)."""
+    trips = [_trip(0, [0, 1], H8), _trip(0, [1, 2], H8 + 900)]
+    for t in trips:
+        t.block = "b1"
+    feed = GenFeed(3, [1] * 3, [3], trips, [[True] * N_DAYS])
+    with tempfile.TemporaryDirectory() as tmp:
+        tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", feed.files()), name="g")])
+    static = Planner(Network(timetable=tt))
+    tu = m.trip_update("t0", [m.stu("s1", arr_delay=late)], start_date=DATE)
+    live = Planner(static.static)
+    rt = apply_realtime(
+        live.tt, read_gtfs_rt(m.message(timestamp=DAY0, trip_updates=[tu]), now=DAY0)
+    )
+    live.use_realtime(rt)
+    assert rt.counts.get("seated_rides", 0) == int(seated)
+    first = _plan(live, 0, 2)[0]
+    if seated:
+        assert first.departure.date() == D0 and first.arrival.time() == dt.time(8, 25)
+        assert [leg.trip_id for leg in first.legs] == ["g:t0", "g:t1"]
+        assert first.legs[1].stay_seated and first.legs[1].delay_s == 0
+        assert first.legs[0].delay_s == late
+    else:
+        assert first.departure.date() == D0 + dt.timedelta(days=1)
