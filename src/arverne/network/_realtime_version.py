@@ -124,15 +124,23 @@ def build_version(
     return dataclasses.replace(base, **changes), replaces
 
 
-def _with_chained(base: Timetable, removed: dict[int, set[int]]) -> dict[int, set[int]]:
-    """``removed`` plus the chained trips that ride a removed run (same days)."""
+def _chained_parts(base: Timetable, removed: dict[int, set[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(chained trip, part) pairs where the part is a removed run's trip: one vectorised pass
+    (a city has thousands of chained trips).
+    """
     ptr, parts = np.asarray(base.trip_part_ptr), np.asarray(base.part_trip)
     owner = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
     hit = np.asarray(base.trip_chained, bool)[owner] & np.isin(parts, list(removed))
-    if not hit.any():
+    return owner[hit], parts[hit]
+
+
+def _with_chained(base: Timetable, removed: dict[int, set[int]]) -> dict[int, set[int]]:
+    """``removed`` plus the chained trips that ride a removed run (same days)."""
+    owner, parts = _chained_parts(base, removed)
+    if not owner.size:
         return removed
     out = {t: set(days) for t, days in removed.items()}
-    for t, part in zip(owner[hit].tolist(), parts[hit].tolist(), strict=True):
+    for t, part in zip(owner.tolist(), parts.tolist(), strict=True):
         out.setdefault(t, set()).update(removed[part])
     return out
 
@@ -153,7 +161,7 @@ def _seated_rides(
     trip of that day with the runs' new times. No delay is carried from one run into the next
     (the feed predicts each run).
     """
-    chained = np.flatnonzero(np.asarray(base.trip_chained, bool))
+    chained = np.unique(_chained_parts(base, removed)[0])
     if not chained.size:
         return []
     ptr, part_trip = np.asarray(base.trip_part_ptr), np.asarray(base.part_trip)
