@@ -23,6 +23,8 @@ Layout, in RAPTOR terms
   the longest runs of the chain that serve no station twice, so staying seated is one ride
   and never a loop back to where the rider was; the real trips stay as they are. ``trip_part_*``
   tell which real trip serves each stretch of a chained trip.
+* GTFS ``stop_sequence`` values, which a GTFS-realtime update may name a stop by alone, are
+  kept (``seq_*``) only for the real trips not numbered 1, 2, 3... (most feeds number so).
 """
 
 from __future__ import annotations
