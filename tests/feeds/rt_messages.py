@@ -64,8 +64,9 @@ def trip_update(
     relationship: str = "SCHEDULED",
     timestamp: int | None = None,
     delay: int | None = None,
+    properties: dict[str, str] | None = None,
 ) -> Any:
-    """A TripUpdate message."""
+    """A TripUpdate message (``properties``: trip_properties trip_id, start_date, start_time)."""
     tu = pb.TripUpdate()
     if trip_id is not None:
         tu.trip.trip_id = trip_id
@@ -80,6 +81,8 @@ def trip_update(
         tu.timestamp = timestamp
     if delay is not None:
         tu.delay = delay
+    for key, value in (properties or {}).items():
+        setattr(tu.trip_properties, key, value)
     for s in stops:
         u = tu.stop_time_update.add()
         if s["stop_id"] is not None:

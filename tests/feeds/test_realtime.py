@@ -54,7 +54,28 @@ def test_trip_update_records() -> None:
     assert (a.arrival_time, a.departure_time, a.arrival_delay) == (T0 + 60, T0 + 90, None)
     assert (b.arrival_delay, b.arrival_time, b.has_data) == (120, None, True)
     assert (c.relationship, d.relationship, c.has_data) == ("SKIPPED", "NO_DATA", False)
-    assert cancelled.relationship == "CANCELED"
+    assert cancelled.relationship == "CANCELED" and cancelled.properties is None
+
+
+def test_trip_properties() -> None:
+    """A DUPLICATED update's trip_properties read into their record; a start time or date
+    that is not one is a notice (E020, E021) and left out."""
+    props = {"trip_id": "t1-copy", "start_date": "20231115", "start_time": "25:10:00"}
+    bad = {"trip_id": "t1-bis", "start_date": "2023-11-15", "start_time": "7h"}
+    tus = [
+        m.trip_update("t1", relationship="DUPLICATED", properties=props),
+        m.trip_update("t1", relationship="DUPLICATED", properties=bad),
+    ]
+    feed = read_gtfs_rt(m.message(timestamp=T0, trip_updates=tus), now=T0)
+    good, wrong = (tu.properties for tu in feed.trip_updates)
+    assert good is not None and wrong is not None
+    assert (good.trip_id, good.start_date, good.start_time) == (
+        "t1-copy",
+        dt.date(2023, 11, 15),
+        "25:10:00",
+    )
+    assert (wrong.trip_id, wrong.start_date, wrong.start_time) == ("t1-bis", None, None)
+    assert sorted(_codes(feed)) == ["E020", "E021"]
 
 
 def test_alerts_and_vehicles() -> None:

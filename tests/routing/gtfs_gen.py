@@ -46,6 +46,8 @@ class GenTrip:
     dropoff: list[int]
     wheelchair: int
     block: str
+    seq: list[int] | None = None
+    """stop_sequence values (None: 1, 2, 3...)."""
 
 
 @dataclass
@@ -72,8 +74,9 @@ class GenFeed:
         for k, t in enumerate(self.trips):
             trips.append(f"r{t.route},v{t.service},t{k},{t.block},{t.wheelchair}")
             for j, s in enumerate(t.stops):
+                seq = t.seq[j] if t.seq else j + 1
                 times.append(
-                    f"t{k},{hms(t.arr[j])},{hms(t.dep[j])},s{s},{j + 1},{t.pickup[j]},{t.dropoff[j]}"
+                    f"t{k},{hms(t.arr[j])},{hms(t.dep[j])},s{s},{seq},{t.pickup[j]},{t.dropoff[j]}"
                 )
         end = D0 + dt.timedelta(days=N_DAYS - 1)
         calendar = [

@@ -367,3 +367,56 @@ def test_cancelled_part_stops_the_in_seat_ride() -> None:
     (seated,) = _plan(live, 0, 2)  # the next day's: day 0 has none
     assert seated.departure.date() == D0 + dt.timedelta(days=1)
     assert [leg.trip_id for leg in seated.legs] == ["g:t0", "g:t1"] and seated.legs[1].stay_seated
+
+
+def test_stop_sequence_picks_the_visit_of_a_loop(tmp_path: Path) -> None:
+    """Loop t0 s0 -> s1 -> s0 -> s2 numbered 10, 20, 30, 40: an update of stop_sequence 30
+    alone delays the second visit of s0, not the first; one naming s2 with stop_sequence 20
+    (E045) is matched by its stop id; the sequences survive a version's save and load."""
+    trip = _trip(0, [0, 1, 0, 2], H8)
+    trip.seq = [10, 20, 30, 40]
+    feed = GenFeed(3, [1] * 3, [3], [trip], [[True] * N_DAYS])
+    tt = build_timetable([read_gtfs(write_feed(tmp_path / "g", feed.files()), name="g")])
+    assert tt.stop_sequences(0).tolist() == [10, 20, 30, 40]
+    tus = [m.trip_update("t0", [m.stu(None, seq=30, arr_delay=300)], start_date=DATE)]
+    rt = apply_realtime(tt, read_gtfs_rt(m.message(timestamp=DAY0, trip_updates=tus), now=DAY0))
+    v, t = rt.timetable, tt.n_trips
+    st0 = int(v.trip_st_ptr[t])
+    assert v.st_arr_s[st0 : st0 + 4].tolist() == [H8, H8 + 600, H8 + 1500, H8 + 2100]
+    assert not rt.notices
+    loaded = Network.load(Network(timetable=v).save(tmp_path / "rt")).timetable
+    assert loaded is not None and loaded.stop_sequences(t).tolist() == [10, 20, 30, 40]
+    tus = [m.trip_update("t0", [m.stu("s2", seq=20, arr_delay=60)], start_date=DATE)]
+    rt = apply_realtime(tt, read_gtfs_rt(m.message(timestamp=DAY0, trip_updates=tus), now=DAY0))
+    st0 = int(rt.timetable.trip_st_ptr[t])
+    assert rt.timetable.st_arr_s[st0 : st0 + 4].tolist() == [H8, H8 + 600, H8 + 1200, H8 + 1860]
+    assert [n.code for n in rt.notices] == ["E045"]
+
+
+@pytest.mark.parametrize(("late", "seated"), [(240, True), (420, False)])
+def test_delayed_run_keeps_the_seat_while_the_layover_absorbs_it(late: int, seated: bool) -> None:
+    """Block b1: t0 s0 -> s1 arrives 08:10, t1 s1 -> s2 leaves 08:15. With t0 4 min late the
+    rider stays seated (arriving at t1's time, no delay carried into t1); 7 min late, t1 has
+    left: no seated ride that day, and no ride of t1 at all from s0 (it left before)."""
+    trips = [_trip(0, [0, 1], H8), _trip(0, [1, 2], H8 + 900)]
+    for t in trips:
+        t.block = "b1"
+    feed = GenFeed(3, [1] * 3, [3], trips, [[True] * N_DAYS])
+    with tempfile.TemporaryDirectory() as tmp:
+        tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", feed.files()), name="g")])
+    static = Planner(Network(timetable=tt))
+    tu = m.trip_update("t0", [m.stu("s1", arr_delay=late)], start_date=DATE)
+    live = Planner(static.static)
+    rt = apply_realtime(
+        live.tt, read_gtfs_rt(m.message(timestamp=DAY0, trip_updates=[tu]), now=DAY0)
+    )
+    live.use_realtime(rt)
+    assert rt.counts.get("seated_rides", 0) == int(seated)
+    first = _plan(live, 0, 2)[0]
+    if seated:
+        assert first.departure.date() == D0 and first.arrival.time() == dt.time(8, 25)
+        assert [leg.trip_id for leg in first.legs] == ["g:t0", "g:t1"]
+        assert first.legs[1].stay_seated and first.legs[1].delay_s == 0
+        assert first.legs[0].delay_s == late
+    else:
+        assert first.departure.date() == D0 + dt.timedelta(days=1)

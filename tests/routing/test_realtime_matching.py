@@ -105,3 +105,53 @@ def test_vehicles_geojson(tt: Timetable) -> None:
     assert geo["features"][0]["properties"]["route"] == "X"
     assert "route" not in geo["features"][1]["properties"]
     assert rt.counts["vehicles_matched"] == 2
+
+
+def test_unscheduled_run_of_a_frequency_trip(tt: Timetable) -> None:
+    """UNSCHEDULED ``f1`` (exact_times=0) starting at 06:10, a time no run of the expansion
+    has, is a new run of f1's stops (A 06:10, B 06:15 plus its 60 s delay); one at 06:20 is
+    that run of the expansion, updated; one without start_time is a notice."""
+    tus = [
+        m.trip_update(
+            "f1",
+            [m.stu("B", arr_delay=60)],
+            start_time="06:10:00",
+            start_date="20240304",
+            relationship="UNSCHEDULED",
+        ),
+        m.trip_update("f1", start_time="06:20:00", start_date="20240304", delay=120),
+        m.trip_update("f1", start_date="20240305", relationship="UNSCHEDULED"),
+    ]
+    tus[1].trip.schedule_relationship = tus[0].trip.schedule_relationship
+    rt = _apply(tt, *tus)
+    v = rt.timetable  # type: ignore[attr-defined]
+    assert rt.counts["unscheduled"] == 1 and rt.counts["updated"] == 1  # type: ignore[attr-defined]
+    new = {str(v.trip_id[t]): t for t in range(tt.n_trips, v.n_trips)}
+    assert set(new) == {"g:f1@06:10:00", "g:f1@06:20:00"}
+    t = new["g:f1@06:10:00"]
+    st0 = int(v.trip_st_ptr[t])
+    assert v.st_arr_s[st0 : st0 + 2].tolist() == [6 * 3600 + 600, 6 * 3600 + 960]
+    assert rt.base_trip(t) == -1  # type: ignore[attr-defined]
+    assert [n.code for n in rt.notices] == ["trip_copy_unusable"]  # type: ignore[attr-defined]
+
+
+def test_duplicated_trip_is_a_moved_copy(tt: Timetable) -> None:
+    """DUPLICATED x7 as ``x7b`` at 09:00 runs A 09:00 -> B 09:10 that day, beside x7; a copy
+    without a new trip_id, or with one in the GTFS data, is a notice."""
+    props = {"trip_id": "x7b", "start_time": "09:00:00", "start_date": "20240305"}
+    tus = [
+        m.trip_update("x7", relationship="DUPLICATED", properties=props),
+        m.trip_update("x7", relationship="DUPLICATED"),
+        m.trip_update("x7", relationship="DUPLICATED", properties={"trip_id": "x8"}),
+    ]
+    rt = _apply(tt, *tus)
+    v = rt.timetable  # type: ignore[attr-defined]
+    assert rt.counts["duplicated"] == 1 and v.n_trips == tt.n_trips + 1  # type: ignore[attr-defined]
+    t = tt.n_trips
+    st0 = int(v.trip_st_ptr[t])
+    assert str(v.trip_id[t]) == "g:x7b"
+    assert v.st_arr_s[st0 : st0 + 2].tolist() == [9 * 3600, 9 * 3600 + 600]
+    assert v.service_active[v.trip_service[t]].tolist() == [d == 1 for d in range(v.n_days)]
+    assert rt.tracked == frozenset() and rt.cancelled == frozenset()  # type: ignore[attr-defined]
+    codes = [n.code for n in rt.notices]  # type: ignore[attr-defined]
+    assert codes == ["trip_copy_unusable", "trip_copy_unusable"]

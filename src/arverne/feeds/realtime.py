@@ -32,6 +32,7 @@ REALTIME_CODES: dict[str, Severity] = {
     "trip_not_running": Severity.WARNING,
     "stop_time_update_unmatched": Severity.WARNING,
     "added_trip_unusable": Severity.WARNING,
+    "trip_copy_unusable": Severity.WARNING,
     "unsupported_schedule_relationship": Severity.INFO,
     "differential_feed": Severity.WARNING,
     "duplicate_trip_update": Severity.WARNING,
@@ -75,6 +76,18 @@ class StopTimeUpdate(NamedTuple):
 
 
 @dataclass(frozen=True)
+class TripProperties:
+    """The new trip a ``DUPLICATED`` update makes: its id, and when it runs when that differs
+    from the copied trip (GTFS-rt ``TripUpdate.TripProperties``).
+    """
+
+    trip_id: str | None = None
+    start_date: dt.date | None = None
+    start_time: str | None = None
+    """``HH:MM:SS`` of the copy's first departure."""
+
+
+@dataclass(frozen=True)
 class TripUpdate:
     """The real-time state of one trip instance (the feed's ids, not yet matched)."""
 
@@ -93,6 +106,8 @@ class TripUpdate:
     """Trip-level delay (s): applies to stops no stop-time update covers."""
     timestamp: int | None = None
     vehicle_id: str | None = None
+    properties: TripProperties | None = None
+    """``trip_properties`` when the message has them."""
 
 
 @dataclass(frozen=True)
@@ -480,6 +495,15 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
     stamp = (
         checks.stamp(int(tu.timestamp), "trip_update.timestamp", entity) if tu.timestamp else None
     )
+    properties = None
+    if tu.HasField("trip_properties"):
+        tp = tu.trip_properties
+        copy_time, copy_date = checks.start(tp, entity)
+        properties = TripProperties(
+            trip_id=str(tp.trip_id) if tp.HasField("trip_id") else None,
+            start_date=copy_date,
+            start_time=copy_time,
+        )
     return TripUpdate(
         entity_id=entity,
         trip_id=str(trip.trip_id) if trip.HasField("trip_id") else None,
@@ -492,6 +516,7 @@ def _trip_update(entity: str, tu: Any, checks: _Checks) -> TripUpdate:
         delay=int(tu.delay) if tu.HasField("delay") else None,
         timestamp=stamp,
         vehicle_id=str(tu.vehicle.id) if tu.HasField("vehicle") and tu.vehicle.id else None,
+        properties=properties,
     )
 
 

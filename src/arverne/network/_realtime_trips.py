@@ -44,6 +44,7 @@ class TimetableIndex:
             str(tt.stop_id[0]).split(":", 1)[0] if tt.n_stops else ""
         ]
         self._day_start: dict[int, int] = {}
+        self._templates: dict[str, int] | None = None
         self.sptr = np.asarray(tt.pattern_stop_ptr)
         self.pattern_stop = np.asarray(tt.pattern_stop)
 
@@ -58,6 +59,18 @@ class TimetableIndex:
         """Stop index at each position of a trip."""
         p = int(self.tt.trip_pattern[trip])
         return self.pattern_stop[self.sptr[p] : self.sptr[p + 1]]
+
+    def run_template(self, trip_id: str) -> int:
+        """A trip to copy the runs of ``trip_id`` from: the trip itself, else the first run
+        of its frequency expansion (``trip_id@HH:MM:SS``); -1 when neither exists.
+        """
+        if self._templates is None:
+            self._templates = {}
+            for tid, t in self.trip_of.items():
+                head, at, _ = tid.rpartition("@")
+                if at and head not in self._templates:
+                    self._templates[head] = t
+        return self.trip_of.get(trip_id, self._templates.get(trip_id, -1))
 
     def namespace(self, feed: RealtimeFeed) -> str | None:
         """The feed namespace whose ids the real-time feed's ids match most, None if none."""
@@ -105,6 +118,8 @@ class Work:
     cancelled: set[tuple[int, int]] = field(default_factory=set)
     seen: set[tuple[int, int]] = field(default_factory=set)
     """(trip, day) runs an update of this batch already spoke for."""
+    copies: set[str] = field(default_factory=set)
+    """``trip id@day`` of the copies (DUPLICATED, UNSCHEDULED) made so far."""
     counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:
@@ -116,16 +131,10 @@ def apply_trip_update(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: f
     index = work.index
     work.count("trip_updates")
     rel = tu.relationship
-    if rel in ("DUPLICATED", "UNSCHEDULED"):
-        add_notice(
-            work.notices,
-            "unsupported_schedule_relationship",
-            source,
-            "trip.schedule_relationship",
-            f"{source}: entity {tu.entity_id!r}: {rel} trips are not applied",
-        )
-        return
     trip = _find_trip(index, ns, tu)
+    if rel == "DUPLICATED" or (rel == "UNSCHEDULED" and trip < 0):
+        _copy_trip(work, source, ns, tu, ref_s)
+        return
     if rel in ("ADDED", "NEW"):
         if trip < 0:
             _add_trip(work, source, ns, tu, ref_s)
@@ -188,6 +197,85 @@ def apply_trip_update(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: f
     work.removed.setdefault(trip, set()).add(day)
     work.new_trips.append(new)
     work.count("updated")
+
+
+def _copy_trip(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: float) -> None:
+    """A run that copies a scheduled trip at another time: ``DUPLICATED`` (the new trip of
+    ``trip_properties``, on its start date and at its start time, else the copied run's), or
+    ``UNSCHEDULED`` (a run of a frequency-based trip, ``exact_times=0``, that starts at a
+    time no run of the expansion does: the trip's run pattern moved to ``start_time``). The
+    copied trip keeps its own runs; the stop-time updates apply to the copy's schedule.
+    """
+    index = work.index
+    tt = index.tt
+
+    def refuse(why: str) -> None:
+        work.count("unmatched")
+        add_notice(
+            work.notices,
+            "trip_copy_unusable",
+            source,
+            "trip_update",
+            f"{source}: entity {tu.entity_id!r}: {tu.relationship} trip {tu.trip_id!r} {why}",
+        )
+
+    props = tu.properties
+    if tu.relationship == "DUPLICATED":
+        base = _find_trip(index, ns, tu)
+        new_id = props.trip_id if props is not None else None
+        start_time = props.start_time if props is not None else None
+        start_date = props.start_date if props is not None else None
+        if base < 0:
+            refuse("copies no trip of the GTFS data")
+            return
+        if not new_id:
+            refuse("has no trip_properties.trip_id")
+            return
+        if f"{ns}:{new_id}" in index.trip_of:
+            refuse(f"has a new trip_id {new_id!r} that is in the GTFS data")
+            return
+        start_date = start_date or tu.start_date
+    else:
+        base = index.run_template(f"{ns}:{tu.trip_id}")
+        start_time, start_date = tu.start_time, tu.start_date
+        if base < 0:
+            refuse("is not a trip of the GTFS data")
+            return
+        if start_time is None:
+            refuse("has no start_time (the spec asks one of a frequency-based trip)")
+            return
+        new_id = f"{tu.trip_id}@{_hms(start_time)}"
+    first_dep = int(tt.st_dep_s[int(tt.trip_st_ptr[base])])
+    shift_s = _seconds(start_time) - first_dep if start_time is not None else 0
+    if start_date is not None:
+        day: int | None = (start_date - tt.first_day).days
+    else:  # the service day on which the copy's first departure is nearest the feed's time
+        guess = int((ref_s - index.day_start(0)) // _DAY_S)
+        days = [d for d in (guess - 1, guess, guess + 1) if 0 <= d < tt.n_days]
+        day = min(
+            days, key=lambda d: abs(index.day_start(d) + first_dep + shift_s - ref_s), default=None
+        )
+    if day is None or not 0 <= day < tt.n_days:
+        refuse("runs outside the timetable's calendar")
+        return
+    if f"{ns}:{new_id}@{day}" in work.copies:
+        add_notice(
+            work.notices,
+            "duplicate_trip_update",
+            source,
+            "trip_properties.trip_id",
+            f"{source}: entity {tu.entity_id!r}: trip {new_id!r} already has an update for "
+            "that day (the first one holds)",
+        )
+        return
+    new = _updated_run(work, source, ns, tu, base, day, shift_s=shift_s, copy_id=f"{ns}:{new_id}")
+    if not isinstance(new, NewTrip):
+        work.count("unmatched")
+        return
+    work.copies.add(f"{ns}:{new_id}@{day}")
+    work.new_trips.append(new)
+    work.count("matched")
+    work.count("duplicated" if tu.relationship == "DUPLICATED" else "unscheduled")
 
 
 def _find_trip(index: TimetableIndex, ns: str, tu: TripUpdate) -> int:
@@ -257,19 +345,20 @@ def _run_day(
 
 
 def _positions(
-    work: Work, source: str, ns: str, tu: TripUpdate, stops: list[int]
+    work: Work, source: str, ns: str, tu: TripUpdate, stops: list[int], seqs: list[int]
 ) -> dict[int, StopTimeUpdate]:
-    """Pattern position of each stop-time update, matched by stop id in trip order."""
+    """Pattern position of each stop-time update: by stop_sequence when given (the spec's
+    first key; it tells apart the visits of a loop), else by stop id, the first visit after
+    the previous update's stop. A stop id given with a stop_sequence must be the stop at that
+    sequence; when it is not (``E045``), the stop id decides.
+    """
     at: dict[int, StopTimeUpdate] = {}
     nxt = 0
     stop_of = work.index.stop_of
+    seq_pos = {q: i for i, q in enumerate(seqs)}
     for u in tu.stop_time_updates:
-        if u.stop_id is None:
-            # stop_sequence values are not kept in the timetable: without a stop id the stop
-            # cannot be told apart
-            pos = -1
-            what = f"stop_sequence {u.stop_sequence} without stop_id"
-        else:
+        s = -1
+        if u.stop_id is not None:
             s = stop_of.get(f"{ns}:{u.stop_id}", -1)
             if s < 0:
                 add_notice(
@@ -280,11 +369,28 @@ def _positions(
                     f"{source}: entity {tu.entity_id!r}: stop_id {u.stop_id!r} is not in the GTFS data",
                 )
                 continue
+        pos = seq_pos.get(u.stop_sequence, -1) if u.stop_sequence is not None else -1
+        what = f"stop_sequence {u.stop_sequence}"
+        if pos >= 0 and s >= 0 and stops[pos] != s:
+            # the validator's E045; the stop id, a place, is trusted over a count (BART's
+            # live numbering differs from its static one)
+            add_notice(
+                work.notices,
+                "E045",
+                source,
+                "stop_time_update",
+                f"{source}: entity {tu.entity_id!r}: stop_sequence {u.stop_sequence} of "
+                f"trip {tu.trip_id!r} is not at stop_id {u.stop_id!r} (matched by stop_id)",
+            )
+            pos = -1
+        if pos < 0 and s >= 0:
             try:
                 pos = stops.index(s, nxt)
             except ValueError:
                 pos = -1
             what = f"stop_id {u.stop_id!r}"
+        elif pos < nxt:  # unknown, or not after the previous update's stop
+            pos = -1
         if pos < 0:
             add_notice(
                 work.notices,
@@ -301,10 +407,21 @@ def _positions(
 
 
 def _updated_run(
-    work: Work, source: str, ns: str, tu: TripUpdate, trip: int, day: int
+    work: Work,
+    source: str,
+    ns: str,
+    tu: TripUpdate,
+    trip: int,
+    day: int,
+    *,
+    shift_s: int = 0,
+    copy_id: str | None = None,
 ) -> NewTrip | bool | None:
     """The run's new times (a :class:`NewTrip`), True when they are the schedule's, None when
     the update cannot be used.
+
+    With ``copy_id`` (a namespaced trip id), the run is a new trip (``DUPLICATED``,
+    ``UNSCHEDULED``): the schedule of ``trip`` moved by ``shift_s`` seconds, then updated.
     """
     index = work.index
     tt = index.tt
@@ -312,12 +429,13 @@ def _updated_run(
     stops = stops_arr.tolist()
     n = len(stops)
     st0 = int(tt.trip_st_ptr[trip])
-    sa = tt.st_arr_s[st0 : st0 + n].tolist()
-    sd = tt.st_dep_s[st0 : st0 + n].tolist()
+    sa = (tt.st_arr_s[st0 : st0 + n] + shift_s).tolist()
+    sd = (tt.st_dep_s[st0 : st0 + n] + shift_s).tolist()
     p0 = int(index.sptr[int(tt.trip_pattern[trip])])
     board = tt.pattern_board[p0 : p0 + n].tolist()
     alight = tt.pattern_alight[p0 : p0 + n].tolist()
-    at = _positions(work, source, ns, tu, stops)
+    seqs = tt.stop_sequences(trip)
+    at = _positions(work, source, ns, tu, stops, seqs.tolist())
     day0 = index.day_start(day)
     # flat times arr0, dep0, arr1, ...; ``given``: predicted (never moved by the repair)
     v = [0] * (2 * n)
@@ -365,19 +483,20 @@ def _updated_run(
         )
         return None
     arr, dep = v[0::2], v[1::2]
-    if not skipped and arr == sa and dep == sd:
+    if copy_id is None and not skipped and arr == sa and dep == sd:
         return True
     work.count("skipped_stops", skipped)
     return NewTrip(
         day=day,
-        trip_id=str(tt.trip_id[trip]),
+        trip_id=copy_id or str(tt.trip_id[trip]),
         route=int(tt.trip_route[trip]),
         stops=stops_arr,
         arr=np.array(arr, np.int32),
         dep=np.array(dep, np.int32),
         board=np.array(board, bool),
         alight=np.array(alight, bool),
-        replaces=trip,
+        seq=seqs,
+        replaces=-1 if copy_id else trip,
         headsign=str(tt.trip_headsign[trip]),
         direction=int(tt.trip_direction[trip]),
         wheelchair=int(tt.trip_wheelchair[trip]),

@@ -3,7 +3,9 @@
 A trip update concerns one run of a trip (a trip on one service day), while a static trip runs on
 every day of its service. So a cancelled or updated run is taken off its day (the trip gets a
 service without that day, shared by every trip with the same service and the same days taken
-off), and an updated or added run is a new trip whose service runs that day only. New trips
+off), and an updated or added run is a new trip whose service runs that day only. An in-seat
+ride (a chained trip) through a changed run is taken off that day too, and made again from the
+runs as they are that day where the seat still holds (:func:`_seated_rides`). New trips
 come after the base's, in new patterns after the base's (grouped by stops and permissions,
 split so that no trip overtakes another, as the compile does): every base trip and pattern
 keeps its index, every base array that nothing changes is the base's own object, and the
@@ -40,8 +42,15 @@ class NewTrip:
     board: np.ndarray
     """bool: boarding allowed (False at a skipped stop)."""
     alight: np.ndarray
+    seq: np.ndarray | None = None
+    """int32: GTFS stop_sequence of each stop time (None: 1, 2, 3...)."""
     replaces: int = -1
     """Base trip it replaces on ``day``, -1 for an added trip."""
+    parts: tuple[int, ...] = ()
+    """For an in-seat ride (a chained trip), its real trips: a base trip index, or
+    ``base.n_trips + k`` for the k-th new trip; empty for a real trip."""
+    part_start: tuple[int, ...] = ()
+    """Position of each part's first stop in the ride."""
     headsign: str = ""
     direction: int = -1
     wheelchair: int = 0
@@ -59,7 +68,7 @@ def build_version(
         The static timetable.
     removed
         ``{base trip: days}`` runs taken off (cancelled or replaced); a chained trip through
-        such a run loses the day too.
+        such a run loses the day too, and its pieces that still hold are new chained trips.
     new_trips
         Runs to add.
 
@@ -79,6 +88,7 @@ def build_version(
     n_services = int(base.service_id.shape[0])
 
     if removed:
+        new_trips = new_trips + _seated_rides(base, removed, new_trips)
         removed = _with_chained(base, removed)
         trip_service = np.array(base.trip_service, dtype=np.int32)
         made: dict[tuple[int, tuple[int, ...]], int] = {}
@@ -114,16 +124,116 @@ def build_version(
     return dataclasses.replace(base, **changes), replaces
 
 
-def _with_chained(base: Timetable, removed: dict[int, set[int]]) -> dict[int, set[int]]:
-    """``removed`` plus the chained trips that ride a removed run (same days)."""
+def _chained_parts(base: Timetable, removed: dict[int, set[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(chained trip, part) pairs where the part is a removed run's trip: one vectorised pass
+    (a city has thousands of chained trips).
+    """
     ptr, parts = np.asarray(base.trip_part_ptr), np.asarray(base.part_trip)
     owner = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
     hit = np.asarray(base.trip_chained, bool)[owner] & np.isin(parts, list(removed))
-    if not hit.any():
+    return owner[hit], parts[hit]
+
+
+def _with_chained(base: Timetable, removed: dict[int, set[int]]) -> dict[int, set[int]]:
+    """``removed`` plus the chained trips that ride a removed run (same days)."""
+    owner, parts = _chained_parts(base, removed)
+    if not owner.size:
         return removed
     out = {t: set(days) for t, days in removed.items()}
-    for t, part in zip(owner[hit].tolist(), parts[hit].tolist(), strict=True):
+    for t, part in zip(owner.tolist(), parts.tolist(), strict=True):
         out.setdefault(t, set()).update(removed[part])
+    return out
+
+
+def _seq(t: NewTrip) -> np.ndarray:
+    n = t.stops.shape[0]
+    return np.arange(1, n + 1, dtype=np.int32) if t.seq is None else t.seq.astype(np.int32)
+
+
+def _seated_rides(
+    base: Timetable, removed: dict[int, set[int]], new_trips: list[NewTrip]
+) -> list[NewTrip]:
+    """The in-seat rides (chained trips) through removed runs, as they still hold that day.
+
+    A rider stays seated from one run of a block into the next only while the next still
+    leaves after the (updated) arrival of the one before and is not cancelled: a chained trip
+    through a changed run is cut there, and each piece of two or more runs is a new chained
+    trip of that day with the runs' new times. No delay is carried from one run into the next
+    (the feed predicts each run).
+    """
+    chained = np.unique(_chained_parts(base, removed)[0])
+    if not chained.size:
+        return []
+    ptr, part_trip = np.asarray(base.trip_part_ptr), np.asarray(base.part_trip)
+    sptr, n_base = np.asarray(base.pattern_stop_ptr), base.n_trips
+    updated = {(t.replaces, t.day): k for k, t in enumerate(new_trips) if t.replaces >= 0}
+    out: list[NewTrip] = []
+
+    def run(trip: int, day: int) -> tuple[int, NewTrip | None]:
+        """(part reference, the updated run or None for the base's)."""
+        k = updated.get((trip, day))
+        return (trip, None) if k is None else (n_base + k, new_trips[k])
+
+    def columns(trip: int, new: NewTrip | None) -> tuple[np.ndarray, ...]:
+        if new is not None:
+            return new.stops, new.arr, new.dep, new.board, new.alight
+        p = int(base.trip_pattern[trip])
+        lo, hi = int(sptr[p]), int(sptr[p + 1])
+        st0 = int(base.trip_st_ptr[trip])
+        return (
+            np.asarray(base.pattern_stop[lo:hi]),
+            np.asarray(base.st_arr_s[st0 : st0 + hi - lo]),
+            np.asarray(base.st_dep_s[st0 : st0 + hi - lo]),
+            np.asarray(base.pattern_board[lo:hi]),
+            np.asarray(base.pattern_alight[lo:hi]),
+        )
+
+    def ride(day: int, chain: int, piece: list[tuple[int, int, tuple[np.ndarray, ...]]]) -> None:
+        if len(piece) < 2:
+            return
+        cols = [np.concatenate([c[i] for _, _, c in piece]) for i in range(5)]
+        lengths = [c[0].shape[0] for _, _, c in piece]
+        trips = [t for t, _, _ in piece]
+        wheelchair = np.asarray(base.trip_wheelchair)[trips]
+        out.append(
+            NewTrip(
+                day=day,
+                trip_id=f"{base.trip_id[trips[0]]}+{len(piece) - 1}",
+                route=int(base.trip_route[trips[0]]),
+                stops=cols[0],
+                arr=cols[1],
+                dep=cols[2],
+                board=cols[3],
+                alight=cols[4],
+                replaces=chain,
+                headsign=str(base.trip_headsign[trips[-1]]),
+                direction=int(base.trip_direction[trips[0]]),
+                wheelchair=1 if (wheelchair == 1).all() else 2 if (wheelchair == 2).any() else 0,
+                parts=tuple(ref for _, ref, _ in piece),
+                part_start=tuple(np.cumsum([0, *lengths[:-1]]).tolist()),
+            )
+        )
+
+    for chain in chained.tolist():
+        members = part_trip[ptr[chain] : ptr[chain + 1]].tolist()
+        days = sorted(set[int]().union(*(removed.get(p, set()) for p in members)))
+        service = int(base.trip_service[chain])
+        for day in days:
+            if not base.service_active[service, day]:
+                continue
+            piece: list[tuple[int, int, tuple[np.ndarray, ...]]] = []
+            for p in members:
+                ref, new = run(p, day)
+                if new is None and day in removed.get(p, ()):  # cancelled: the seat ends
+                    ride(day, chain, piece)
+                    piece = []
+                    continue
+                cols = columns(p, new)
+                if piece and int(cols[2][0]) < int(piece[-1][2][1][-1]):  # leaves too early
+                    ride(day, chain, piece)
+                    piece = []
+                piece.append((p, ref, cols))
+            ride(day, chain, piece)
     return out
 
 
@@ -146,6 +256,7 @@ def _append_trips(
         dep=np.concatenate([t.dep for t in new_trips]).astype(np.int32),
         board=np.concatenate([t.board for t in new_trips]).astype(bool),
         alight=np.concatenate([t.alight for t in new_trips]).astype(bool),
+        seq=np.concatenate([_seq(t) for t in new_trips]),
         trip_id=ustr([t.trip_id for t in new_trips]),
         headsign=ustr([t.headsign for t in new_trips]),
         route=np.array([t.route for t in new_trips], np.int32),
@@ -188,20 +299,38 @@ def _append_trips(
     cat("trip_direction", trips.direction[order])
     cat("trip_wheelchair", trips.wheelchair[order])
     cat("trip_shape", trips.shape[order])
-    cat("trip_chained", np.zeros(n_new, bool))
+    cat("trip_chained", np.array([len(new_trips[k].parts) > 1 for k in order.tolist()], bool))
     trip_pattern = np.repeat(np.arange(n_pat, n_pat + n_patterns), np.diff(pattern_ptr))
     cat("trip_pattern", trip_pattern)
     cat("trip_st_ptr", n_st + np.cumsum(trip_len) - trip_len)
     changes["trip_service"] = np.concatenate(
         [changes.get("trip_service", base.trip_service), trips.service[order]]
     ).astype(np.int32)
-    # a new trip is its own single part
+    # a new real trip is its own single part; a ride's parts are base or new trips
+    version_index = np.empty(n_new, np.int64)
+    version_index[order] = n_trips + np.arange(n_new)
+    part_trip: list[int] = []
+    part_start: list[int] = []
+    for k in order.tolist():
+        t = new_trips[k]
+        refs = t.parts or (n_trips + k,)
+        part_trip += [r if r < n_trips else int(version_index[r - n_trips]) for r in refs]
+        part_start += list(t.part_start) or [0]
     last = int(base.trip_part_ptr[-1])
-    cat("trip_part_ptr", last + 1 + np.arange(n_new))
-    cat("part_trip", n_trips + np.arange(n_new))
-    cat("part_start", np.zeros(n_new, np.int32))
+    counts = [len(new_trips[k].parts) or 1 for k in order.tolist()]
+    cat("trip_part_ptr", last + np.cumsum(counts))
+    cat("part_trip", np.array(part_trip))
+    cat("part_start", np.array(part_start))
     cat("st_arr_s", trips.arr[rows])
     cat("st_dep_s", trips.dep[rows])
+    # stop_sequence values other than 1, 2, 3... (see Timetable.seq_trip)
+    seqs = [_seq(new_trips[t]) for t in order.tolist()]
+    odd = [k for k, q in enumerate(seqs) if not np.array_equal(q, np.arange(1, q.shape[0] + 1))]
+    if odd:
+        values = [seqs[k] for k in odd]
+        cat("seq_trip", n_trips + np.array(odd))
+        cat("seq_ptr", int(base.seq_ptr[-1]) + np.cumsum([v.shape[0] for v in values]))
+        cat("seq_value", np.concatenate(values))
     cat("pattern_stop_ptr", n_pos + np.cumsum(pattern_len))
     new_stop = trips.stop[pattern_rows]
     cat("pattern_stop", new_stop)

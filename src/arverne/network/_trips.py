@@ -39,6 +39,8 @@ class Trips:
     """bool[m]: boarding allowed."""
     alight: np.ndarray
     """bool[m]: alighting allowed."""
+    seq: np.ndarray
+    """int32[m]: GTFS stop_sequence (GTFS-realtime updates may name a stop by it alone)."""
     trip_id: np.ndarray
     """<U[n]: namespaced trip id."""
     headsign: np.ndarray
@@ -226,18 +228,20 @@ def feed_trips(
     seq = st["stop_sequence"].to_numpy()[keep]
     keep = keep[sort_trip_blocks(row[keep], sort_rank(trip_ids), seq)]
     # the kept stop times in that order, as int32 and bool columns (low peak memory)
-    row, stop = row[keep], stop[keep]
+    row, stop, seq = row[keep], stop[keep], seq[keep].astype(np.int32)
     arr = st["arrival_s"].to_numpy(np.int32)[keep] + shift_s
     dep = st["departure_s"].to_numpy(np.int32)[keep] + shift_s
     board = st["pickup_type"].to_numpy()[keep] != 1
     alight = st["drop_off_type"].to_numpy()[keep] != 1
-    del keep, seq
+    del keep
     first = np.flatnonzero(np.diff(row, prepend=-1))
     length = np.diff(np.append(first, row.shape[0]))
     r = row[first]
     ok = (length >= 2) & monotone_trips(arr, dep, first) & (route[r] >= 0) & (service[r] >= 0)
     r, first, length = r[ok], first[ok], length[ok]
-    stop, arr, dep, board, alight = take_ranges([stop, arr, dep, board, alight], first, length)
+    stop, arr, dep, board, alight, seq = take_ranges(
+        [stop, arr, dep, board, alight, seq], first, length
+    )
     stop += np.int32(stop_base)
     trip_of_row = np.full(len(table), -1, np.int64)
     trip_of_row[r] = np.arange(r.shape[0])
@@ -249,6 +253,7 @@ def feed_trips(
         dep=dep,
         board=board,
         alight=alight,
+        seq=seq,
         trip_id=ustr(prefix(ns, trip_ids.take(pa.array(r)))),
         headsign=ustr(arrow(table["trip_headsign"]).take(pa.array(r))),
         route=route[r].astype(np.int32),
@@ -405,8 +410,10 @@ def chain_trips(
     wheelchair = real.wheelchair[chain_trip]
     all_yes = np.bincount(chain_of[wheelchair != 1], minlength=n_chains) == 0
     any_no = np.bincount(chain_of[wheelchair == 2], minlength=n_chains) > 0
-    stop, arr, dep, board, alight = take_ranges(
-        [real.stop, real.arr, real.dep, real.board, real.alight], real.start[chain_trip], length
+    stop, arr, dep, board, alight, seq = take_ranges(
+        [real.stop, real.arr, real.dep, real.board, real.alight, real.seq],
+        real.start[chain_trip],
+        length,
     )
     chained = Trips(
         start=chain_start,
@@ -416,6 +423,7 @@ def chain_trips(
         dep=dep,
         board=board,
         alight=alight,
+        seq=seq,
         trip_id=ustr(
             [
                 f"{real.trip_id[h]}+{s - 1}"

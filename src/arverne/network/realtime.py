@@ -16,9 +16,19 @@ Trip updates follow the GTFS-realtime spec:
   neither boarded nor left and does not change the delay. Propagated times are clamped so that
   a trip never runs backwards (a train catching up); predicted times that do run backwards
   make the update unusable (``E022``) and the schedule holds;
+* a stop-time update names its stop by ``stop_sequence`` (the visit of a loop) and, or else,
+  by ``stop_id`` (the first visit after the previous update's stop); when both are given and
+  disagree (``E045``) the stop id decides;
 * ``CANCELED`` and ``DELETED`` runs are never boarded; ``ADDED`` (``NEW``) trips need a known
   stop and a time at every stop, and a route (``route_id``, else the route of a pattern that
-  serves their stops in order).
+  serves their stops in order);
+* a ``DUPLICATED`` trip is a new trip (``trip_properties.trip_id``) copying a scheduled one
+  moved to ``trip_properties.start_time`` and ``start_date``; an ``UNSCHEDULED`` run of a
+  frequency-based trip is the run of the expansion it starts with, else a new run of the
+  trip's stops moved to its ``start_time``; the stop-time updates apply to the copy;
+* a rider stays seated from one run of a block into the next (in-seat continuation) only while
+  the next run is not cancelled and still leaves after the updated arrival of the one before;
+  no delay is carried from one run into the next.
 """
 
 from __future__ import annotations
@@ -120,7 +130,8 @@ class RealtimeTimetable:
     """int32[len(vehicles)]: trip index of each vehicle, -1 when unknown."""
     notices: tuple[Notice, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
-    """trip_updates, matched, updated, on_time, cancelled, added, skipped_stops, unmatched,
+    """trip_updates, matched, updated, on_time, cancelled, added, duplicated, unscheduled,
+    skipped_stops, unmatched, seated_rides (in-seat rides made again through changed runs),
     alerts, alerts_matched, vehicles, vehicles_matched."""
     timestamp: int | None = None
     """Latest header timestamp of the feeds applied."""
@@ -287,6 +298,9 @@ def apply_realtime(
             vehicles.append(vp)
             vehicle_trip.append(t)
     version, replaces = build_version(timetable, work.removed, work.new_trips)
+    seated = int(np.asarray(version.trip_chained[timetable.n_trips :]).sum())
+    if seated:
+        work.count("seated_rides", seated)
     return RealtimeTimetable(
         timetable=version,
         base=timetable,

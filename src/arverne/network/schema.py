@@ -125,6 +125,9 @@ ARRAYS: dict[str, dict[str, Array]] = {
         "stop_pattern_ptr": Array("int64", ("stop+1",), ptr="stop_visit"),
         "stop_pattern": Array("int32", ("stop_visit",), index="pattern"),
         "stop_pattern_pos": Array("int32", ("stop_visit",)),  # checked with the patterns' lengths
+        "seq_trip": Array("int32", ("seq_trip",), index="trip"),
+        "seq_ptr": Array("int64", ("seq_trip+1",), ptr="seq_value"),
+        "seq_value": Array("int32", ("seq_value",), bounds=(0, 2**31 - 1)),
         "inseat_from_trip": Array("int32", ("inseat",), index="trip"),
         "inseat_to_trip": Array("int32", ("inseat",), index="trip"),
         "shape_id": Array("str", ("shape",)),
@@ -291,6 +294,13 @@ def _check_timetable(tt: Mapping[str, Any], where: str) -> None:
     trip_of_part = np.repeat(np.arange(n_trips), np.diff(tt["trip_part_ptr"]))
     _check_position(tt["part_start"], pattern_len[tt["trip_pattern"][trip_of_part]], where)
     _check_position(tt["stop_pattern_pos"], pattern_len[tt["stop_pattern"]], where)
+    seq_trip = tt["seq_trip"]
+    if (np.diff(seq_trip) <= 0).any() or not np.array_equal(
+        np.diff(tt["seq_ptr"]), pattern_len[tt["trip_pattern"][seq_trip]]
+    ):
+        raise NetworkStoreError(
+            f"{where}: seq_trip is not ascending or seq_ptr not its trips' lengths"
+        )
 
 
 def _check_position(pos: np.ndarray, length: np.ndarray, where: str) -> None:

@@ -44,7 +44,7 @@ import numpy as np
 
 from arverne.errors import NetworkStoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 POINTER = "current"
 MAX_MANIFEST_BYTES = 16 << 20

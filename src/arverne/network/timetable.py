@@ -23,6 +23,8 @@ Layout, in RAPTOR terms
   the longest runs of the chain that serve no station twice, so staying seated is one ride
   and never a loop back to where the rider was; the real trips stay as they are. ``trip_part_*``
   tell which real trip serves each stretch of a chained trip.
+* GTFS ``stop_sequence`` values, which a GTFS-realtime update may name a stop by alone, are
+  kept (``seq_*``) only for the real trips not numbered 1, 2, 3... (most feeds number so).
 """
 
 from __future__ import annotations
@@ -174,6 +176,15 @@ class Timetable:
     stop_pattern_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[j]: position of the stop in that pattern."""
 
+    seq_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """int32[x]: real trips, ascending, whose GTFS stop_sequence values are not simply their
+    pattern position + 1 (every other trip's are: most feeds number 1, 2, 3...)."""
+    seq_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    """int64[x + 1]: stop_sequence values of ``seq_trip[i]`` are seq_value[seq_ptr[i]:seq_ptr[i + 1]]."""
+    seq_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """int32[y]: stop_sequence at each position of those trips (GTFS-realtime updates may name
+    a stop by it alone)."""
+
     inseat_from_trip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """int32[c]: real trip the vehicle continues from into ``inseat_to_trip`` (same day, as
     the feed says); a rider stays seated across it only inside a chained trip (a loop-free
@@ -230,6 +241,15 @@ class Timetable:
         noon = dt.datetime(date.year, date.month, date.day, 12, tzinfo=ZoneInfo(self.timezone))
         return int(noon.timestamp()) - 12 * 3600
 
+    def stop_sequences(self, trip: int) -> np.ndarray:
+        """GTFS stop_sequence at each pattern position of a real trip (int32)."""
+        p = int(self.trip_pattern[trip])
+        n = int(self.pattern_stop_ptr[p + 1] - self.pattern_stop_ptr[p])
+        i = int(np.searchsorted(self.seq_trip, trip))
+        if i < self.seq_trip.shape[0] and int(self.seq_trip[i]) == trip:
+            return np.asarray(self.seq_value[int(self.seq_ptr[i]) : int(self.seq_ptr[i + 1])])
+        return np.arange(1, n + 1, dtype=np.int32)
+
     def stop_index(self, stop_id: str) -> int:
         """Stop index of a namespaced stop id; a clear error when unknown."""
         hits = np.flatnonzero(self.stop_id == stop_id)
@@ -242,6 +262,30 @@ def _utc_offset_s(zone: str, date: dt.date) -> int:
     noon = dt.datetime(date.year, date.month, date.day, 12, tzinfo=ZoneInfo(zone))
     offset = noon.utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _stop_sequences(trips: Trips, order: np.ndarray, chained: np.ndarray) -> dict[str, Any]:
+    """``seq_trip``, ``seq_ptr``, ``seq_value``: the stop_sequence values of the real trips
+    (output index ``t`` is ``order[t]`` of ``trips``) not numbered 1, 2, 3...
+    """
+    dtype = np.int32 if trips.seq.shape[0] < 2**31 else np.int64
+    position = np.arange(trips.seq.shape[0], dtype=dtype) - np.repeat(
+        trips.start.astype(dtype), trips.length
+    )
+    odd = (
+        np.logical_or.reduceat(trips.seq != position + 1, trips.start)
+        if trips.seq.shape[0]
+        else np.zeros(0, bool)
+    )
+    del position
+    exc = np.flatnonzero(odd[order] & ~chained)
+    length = trips.length[order[exc]]
+    (value,) = take_ranges([trips.seq], trips.start[order[exc]], length)
+    return {
+        "seq_trip": exc.astype(np.int32),
+        "seq_ptr": np.concatenate([[0], np.cumsum(length)]).astype(np.int64),
+        "seq_value": value.astype(np.int32),
+    }
 
 
 def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
@@ -474,6 +518,7 @@ def build_timetable(feeds: Sequence[GtfsFeed]) -> Timetable:
     timetable["st_arr_s"], timetable["st_dep_s"] = take_ranges(
         [trips.arr, trips.dep], trips.start[order], trip_len
     )
+    timetable.update(_stop_sequences(trips, order, trip_parts > 1))
     del trips
 
     # stop -> (pattern, position)
