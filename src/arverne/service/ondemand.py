@@ -39,9 +39,11 @@ from arverne.errors import InputError
 from arverne.network.network import Network
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from arverne.fleet.ondemand_feeder import ServiceFeeder
     from arverne.routing.flex_feeder import FlexFeeder
-    from arverne.routing.journey import Journey
+    from arverne.routing.journey import DemandOffer, Journey
     from arverne.routing.ondemand import Feeder
     from arverne.service.snapshot import Snapshot
 
@@ -208,8 +210,9 @@ class JourneyFeeders:
     GTFS-Flex zones) and how its journeys carry their offers.
 
     A context manager around the planning, in the worker thread: it gathers the feeders (the
-    Flex feeds are read once per network version) and holds the desk's lock while the live
-    dispatcher quotes (its service object is single-threaded).
+    Flex feeds are read once per network version); the live dispatcher answers one call at a
+    time under the desk's lock (its service object is single-threaded), so the planning of
+    other requests goes on meanwhile.
     """
 
     def __init__(self, desk: OnDemandDesk | None, token: str | None, snap: Snapshot) -> None:
@@ -223,14 +226,11 @@ class JourneyFeeders:
         clock = desk.now if desk is not None else _wall_clock(snap.network)
         self.feeders = [*snap.memo("flex_feeders", lambda: flex_feeders(snap.network, clock))]
         if desk is not None:
-            feeder = desk.feeder()  # made before the lock: nothing between can leave it held
-            desk.lock.acquire()
-            self.feeders.append(feeder)
+            self.feeders.append(_OneAtATime(desk.feeder(), desk.lock))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.desk is not None:
-            self.desk.lock.release()
+        self.feeders = []
 
     def to_geojson(self, journey: Journey) -> dict[str, Any]:
         """The journey's FeatureCollection, with its ``booking_ref`` when it has live offers."""
@@ -239,6 +239,41 @@ class JourneyFeeders:
         if ref is not None:
             out["properties"]["booking_ref"] = ref
         return out
+
+
+class _OneAtATime:
+    """A feeder whose calls take ``lock`` one at a time (the :class:`Feeder` protocol)."""
+
+    def __init__(self, feeder: ServiceFeeder, lock: threading.Lock) -> None:
+        self.feeder = feeder
+        self.lock = lock
+        self.name = feeder.name
+
+    def reach_s(
+        self, point: tuple[float, float], lon: np.ndarray, lat: np.ndarray, *, from_point: bool
+    ) -> np.ndarray:
+        """The feeder's estimate, under the lock."""
+        with self.lock:
+            return self.feeder.reach_s(point, lon, lat, from_point=from_point)
+
+    def offer(
+        self,
+        pickup: tuple[float, float],
+        dropoff: tuple[float, float],
+        *,
+        earliest: dt.datetime,
+        wheelchair: bool,
+        latest_arrival: dt.datetime | None = None,
+    ) -> DemandOffer | None:
+        """The feeder's checked offer, under the lock."""
+        with self.lock:
+            return self.feeder.offer(
+                pickup,
+                dropoff,
+                earliest=earliest,
+                wheelchair=wheelchair,
+                latest_arrival=latest_arrival,
+            )
 
 
 def _wall_clock(network: Network) -> Callable[[], dt.datetime]:
