@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from arverne.errors import NoRouteError
 from arverne.feeds.gtfs import read_gtfs
 from arverne.geo import haversine_m
 from arverne.network.links import STRAIGHT_LINE_DETOUR
@@ -29,6 +30,10 @@ SPAN = 0.05
 
 offsets = st.floats(-SPAN, SPAN, allow_nan=False)
 points = st.tuples(offsets, offsets).map(lambda p: (LAT0 + p[0], LON0 + p[1]))
+
+
+Point = tuple[float, float]
+"""WGS84 (lat, lon)."""
 
 
 def placed_planner(feed: GenFeed, places: list[tuple[float, float]]) -> Planner:
@@ -109,3 +114,11 @@ def pareto_pairs(rounds: list[float], direct: list[int]) -> set[tuple[int, int]]
 def judged(journeys: list[Journey]) -> set[tuple[int, int]]:
     """(arrival, transfers) of the planner's journeys."""
     return {(int(j.arrival.timestamp()), j.transfers) for j in journeys}
+
+
+def plan(planner: Planner, o: Point, d: Point, t: dt.datetime, **kw: object) -> list[Journey]:
+    """The planner's journeys, none when it finds none."""
+    try:
+        return planner.plan(o, d, depart_at=t, **kw)  # type: ignore[arg-type]
+    except NoRouteError:
+        return []

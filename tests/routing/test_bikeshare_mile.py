@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +13,15 @@ from arverne.errors import NoRouteError
 from arverne.feeds.gbfs import SPEED_MPS, BikeShare, VehicleType, Zone
 from arverne.routing.bikeshare import bikeshare_journey
 from arverne.routing.journey import Journey
-from arverne.routing.planner import Planner, PlanOptions
+from arverne.routing.planner import PlanOptions
 from arverne.routing.query import direct_journey
 from tests.routing.gtfs_gen import GenFeed, gen_feeds
 from tests.routing.mile_gen import (
+    Point,
     judged,
     pareto_pairs,
     placed_planner,
+    plan,
     points,
     reference_rounds,
     secs,
@@ -34,7 +35,6 @@ from tests.routing.test_scenarios import planner as scenario_planner
 MOPED = VehicleType("m", "moped", "electric", 6.5)
 nudges = st.tuples(st.floats(-0.008, 0.008), st.floats(-0.008, 0.008))
 """Up to about 900 m."""
-Point = tuple[float, float]
 
 
 def system(
@@ -144,14 +144,6 @@ def check_legs(
                 v = share.vehicle_id.tolist().index(leg.from_name.split()[-1])
                 assert (share.vehicle_lon[v], share.vehicle_lat[v]) == leg.from_lonlat
                 assert parks(no_parking, (leg.to_lonlat[1], leg.to_lonlat[0]))
-
-
-def plan(planner: Planner, o: Point, d: Point, t: dt.datetime, **kw: object) -> list[Journey]:
-    """The planner's journeys, none when it finds none."""
-    try:
-        return planner.plan(o, d, depart_at=t, **kw)  # type: ignore[arg-type]
-    except NoRouteError:
-        return []
 
 
 @settings(

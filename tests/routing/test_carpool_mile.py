@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arverne.errors import NoRouteError
 from arverne.feeds.carpool import CarpoolOffers
 from arverne.routing.carpool import carpool_journey
 from arverne.routing.journey import Journey
 from arverne.routing.legs import STRAIGHT_LINE_SPEED_MPS
-from arverne.routing.planner import Planner, PlanOptions
+from arverne.routing.planner import PlanOptions
 from arverne.routing.query import direct_journey, local_time
 from tests.routing import reference as ref
 from tests.routing.gtfs_gen import GenFeed, gen_feeds
 from tests.routing.mile_gen import (
+    Point,
     judged,
     pareto_pairs,
     placed_planner,
+    plan,
     points,
     reference_rounds,
     secs,
@@ -32,7 +32,6 @@ from tests.routing.mile_gen import (
 from tests.routing.test_scenarios import MON, at
 from tests.routing.test_scenarios import planner as scenario_planner
 
-Point = tuple[float, float]
 Offer = tuple[Point, Point, int, int, int, int]
 """(origin, destination, leave from (s after t0), window s, seats, detour tolerance s)."""
 CAR = STRAIGHT_LINE_SPEED_MPS["car"]
@@ -122,14 +121,6 @@ def check_legs(journeys: list[Journey], rows: list[Offer], t0: int) -> None:
             ready = j.legs[k - 1].end if k else None
             assert ready is None or leg.start >= ready
             assert leg.start.timestamp() >= t0
-
-
-def plan(planner: Planner, o: Point, d: Point, t: dt.datetime, **kw: object) -> list[Journey]:
-    """The planner's journeys, none when it finds none."""
-    try:
-        return planner.plan(o, d, depart_at=t, **kw)  # type: ignore[arg-type]
-    except NoRouteError:
-        return []
 
 
 @settings(
