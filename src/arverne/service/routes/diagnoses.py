@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from arverne.service.context import Context, CurrentSnapshot, Writer
 from arverne.service.params import parse_datetime
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
-from arverne.service.routes.jobs import JobOut, accepted, submit
+from arverne.service.routes.jobs import JobOut, accepted, check_span, submit
 
 router = APIRouter(prefix="/v1", tags=["territories"])
 
@@ -54,16 +54,7 @@ def post_diagnosis(ctx: Context, snap: CurrentSnapshot, request: Request, body: 
     results: ``map`` (PNG), ``gpkg``, ``geojson`` (zones with times), ``zones`` and
     ``beyond_<category>`` (CSV), ``summary_fr``/``summary_en``, ``counts``.
     """
-    limits = ctx.settings.limits
-    if body.window_min * 60 > limits.max_window_s:
-        raise HttpProblem(
-            "limit-exceeded", f"window {body.window_min} min is more than {limits.max_window_s} s"
-        )
-    if body.max_time_min * 60 > limits.max_cutoff_s:
-        raise HttpProblem(
-            "limit-exceeded",
-            f"max_time {body.max_time_min} min is more than {limits.max_cutoff_s} s",
-        )
+    check_span(ctx.settings.limits, body.window_min, body.max_time_min)
     if body.threshold_min > body.max_time_min:
         raise HttpProblem("invalid-parameter", "threshold_min must not exceed max_time_min")
     for i, feature in enumerate(body.services):

@@ -16,6 +16,7 @@ from arverne.service.context import Context, CurrentSnapshot, Writer
 from arverne.service.geojson import json_response
 from arverne.service.jobs import MEDIA_TYPES, Job
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
+from arverne.service.settings import ServiceLimits
 from arverne.service.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -57,6 +58,18 @@ def job_out(job: Job, request: Request) -> JobOut:
             for name in job.results
         },
     )
+
+
+def check_span(limits: ServiceLimits, window_min: int, max_time_min: int) -> None:
+    """Refuse a territory job whose departure window or longest time is beyond the limits."""
+    if window_min * 60 > limits.max_window_s:
+        raise HttpProblem(
+            "limit-exceeded", f"window {window_min} min is more than {limits.max_window_s} s"
+        )
+    if max_time_min * 60 > limits.max_cutoff_s:
+        raise HttpProblem(
+            "limit-exceeded", f"max_time {max_time_min} min is more than {limits.max_cutoff_s} s"
+        )
 
 
 def submit(

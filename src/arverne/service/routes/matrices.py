@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from arverne.service.context import Context, CurrentSnapshot, Writer
 from arverne.service.params import parse_datetime
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
-from arverne.service.routes.jobs import JobOut, accepted, submit
+from arverne.service.routes.jobs import JobOut, accepted, check_span, submit
 
 router = APIRouter(prefix="/v1", tags=["territories"])
 
@@ -62,15 +62,7 @@ def post_matrix(ctx: Context, snap: CurrentSnapshot, request: Request, body: Mat
             "limit-exceeded",
             f"{cells} origin x destination cells, more than {limits.max_matrix_cells}",
         )
-    if body.window_min * 60 > limits.max_window_s:
-        raise HttpProblem(
-            "limit-exceeded", f"window {body.window_min} min is more than {limits.max_window_s} s"
-        )
-    if body.max_time_min * 60 > limits.max_cutoff_s:
-        raise HttpProblem(
-            "limit-exceeded",
-            f"max_time {body.max_time_min} min is more than {limits.max_cutoff_s} s",
-        )
+    check_span(limits, body.window_min, body.max_time_min)
     for name, points in (("origins", body.origins), ("destinations", body.destinations or [])):
         ids = [p.id for p in points]
         if len(set(ids)) != len(ids):
