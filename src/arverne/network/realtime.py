@@ -375,8 +375,7 @@ def _resolve_entity(
         if stop < 0:
             miss("E011", f"stop_id {e.stop_id!r} is not in the GTFS data")
             return None
-        children = np.flatnonzero(np.asarray(tt.stop_parent) == stop).tolist()
-        stops = frozenset([stop, *children])
+        stops = frozenset(tt.with_platforms(stop))
     return AlertTargets(
         routes=routes, route_type=e.route_type, direction=e.direction_id, trip=trip, stops=stops
     )

@@ -250,6 +250,10 @@ class Timetable:
             return np.asarray(self.seq_value[int(self.seq_ptr[i]) : int(self.seq_ptr[i + 1])])
         return np.arange(1, n + 1, dtype=np.int32)
 
+    def with_platforms(self, stop: int) -> list[int]:
+        """The stop and the stops whose parent it is (a station's platforms)."""
+        return [stop, *np.flatnonzero(np.asarray(self.stop_parent) == stop).tolist()]
+
     def stop_index(self, stop_id: str) -> int:
         """Stop index of a namespaced stop id; a clear error when unknown."""
         hits = np.flatnonzero(self.stop_id == stop_id)

@@ -176,7 +176,7 @@ def next_departures(
     zone = ZoneInfo(tt.timezone)
     start = int((after if after.tzinfo else after.replace(tzinfo=zone)).timestamp())
     end = start + int(span.total_seconds())
-    stops = [stop_idx, *np.flatnonzero(np.asarray(tt.stop_parent) == stop_idx).tolist()]
+    stops = tt.with_platforms(stop_idx)
     day0 = tt.day_index(dt.datetime.fromtimestamp(start, zone).date())
     # trips past midnight run on an earlier service day: look two days back
     days = [d for d in range(day0 - 2, day0 + span.days + 2) if 0 <= d < tt.n_days]

@@ -115,7 +115,7 @@ def _taken_off(
     Only the runs real time touched are looked at (a handful beside a whole stop's timetable).
     """
     base, tt = rt.base, rt.timetable
-    stops = {stop_idx, *np.flatnonzero(np.asarray(base.stop_parent) == stop_idx).tolist()}
+    stops = set(base.with_platforms(stop_idx))
     ptr, on = np.asarray(base.stop_pattern_ptr), np.asarray(base.stop_pattern)
     serving = {int(p) for s in stops for p in on[int(ptr[s]) : int(ptr[s + 1])].tolist()}
     runs: list[tuple[int, int, int]] = [(b, d, -1) for b, d in rt.cancelled]
