@@ -115,19 +115,24 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Read the live sources once before serving, then keep them fresh until the app stops."""
-    live = app.state.context.live
-    if live is None:
-        yield
-        return
-    await asyncio.to_thread(live.refresh)
-    task = asyncio.create_task(live.run(), name="arverne-live-sources")
+    """Read the live sources once before serving, then keep them fresh until the app stops;
+    stop the planner threads then.
+    """
+    ctx: ServiceContext = app.state.context
     try:
-        yield
+        if ctx.live is None:
+            yield
+            return
+        await asyncio.to_thread(ctx.live.refresh)
+        task = asyncio.create_task(ctx.live.run(), name="arverne-live-sources")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        ctx.admission.close()
 
 
 def create_app_from_env() -> FastAPI:

@@ -3,8 +3,10 @@
 :class:`ServiceContext` is made by :func:`arverne.service.app.create_app` and kept in
 ``app.state.context``: no module-level state, so two apps in one process never share anything.
 Routes take what they need as FastAPI dependencies: :func:`snapshot` (the one network version a
-request uses, with its live state), :func:`context`, :func:`require_token` for writes, and
-:func:`shared_modes` (the live bike share and carpool offers a journey query asks for).
+request uses, with its live state), :func:`context` and :func:`require_token` for writes. They
+are coroutines: FastAPI runs a plain function dependency in a worker thread, a hop that costs
+more than their work. :func:`shared_modes` gives the live bike share and carpool offers a
+journey query asks for.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from arverne.service.limits import Admission
 from arverne.service.problems import HttpProblem
@@ -62,22 +65,25 @@ class ServiceContext:
         return self.jobs
 
 
-def context(request: Request) -> ServiceContext:
+async def context(request: Request) -> ServiceContext:
     """The app's :class:`ServiceContext`."""
     ctx: ServiceContext = request.app.state.context
     return ctx
 
 
-def snapshot(request: Request) -> Snapshot:
+async def snapshot(request: Request) -> Snapshot:
     """The network version this request uses, resolved once (FastAPI caches a dependency per
-    request, so every part of one request sees the same version).
+    request, so every part of one request sees the same version); a new version is loaded in
+    a worker thread, never on the event loop.
     """
-    return context(request).networks.snapshot()
+    networks: NetworkHolder = request.app.state.context.networks
+    current = networks.current()
+    return current if current is not None else await run_in_threadpool(networks.snapshot)
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """Refuse a write without the configured bearer token (403 when none is configured)."""
-    token = context(request).settings.token
+    token = request.app.state.context.settings.token
     if token is None:
         raise HttpProblem("writes-disabled", "the service was started without a token")
     given = request.headers.get("authorization", "")
@@ -100,15 +106,7 @@ class Shared:
     carpool: CarpoolOffers | None = None
 
 
-def shared_modes(
-    snap: Annotated[Snapshot, Depends(snapshot)],
-    bikeshare: Annotated[
-        bool, Query(description="also offer a ride on the live bike share (GBFS)")
-    ] = False,
-    carpool: Annotated[
-        bool, Query(description="also offer a ride with one of the drivers' carpool offers")
-    ] = False,
-) -> Shared:
+def shared_modes(snap: Snapshot, *, bikeshare: bool, carpool: bool) -> Shared:
     """The request's live bike share and carpool offers, from its own snapshot; asking for one
     the service does not read is an ``invalid-parameter`` problem.
     """
@@ -125,5 +123,4 @@ def shared_modes(
 
 Context = Annotated[ServiceContext, Depends(context)]
 CurrentSnapshot = Annotated[Snapshot, Depends(snapshot)]
-SharedModes = Annotated[Shared, Depends(shared_modes)]
 Writer = Depends(require_token)

@@ -127,10 +127,10 @@ class NetworkHolder:
         NetworkStoreError
             When the directory holds no readable network.
         """
-        version = resolve_version(self.folder)
-        current = self._current
-        if current is not None and current.version == version.name:
+        current = self.current()
+        if current is not None:
             return current
+        version = resolve_version(self.folder)
         with self._lock:  # one thread loads; the others wait and share it
             current = self._current
             if current is not None and current.version == version.name:
@@ -138,6 +138,15 @@ class NetworkHolder:
             self._static = self._load()
             self._current = current = _with_live(self._static, self._inputs, None)
             return current
+
+    def current(self) -> Snapshot | None:
+        """The snapshot served now when the pointer still names its version, else None (a
+        pointer read, no load: cheap enough for the event loop).
+        """
+        current = self._current
+        if current is not None and current.version == resolve_version(self.folder).name:
+            return current
+        return None
 
     def publish(self, inputs: LiveInputs) -> Snapshot:
         """Serve ``inputs`` from now on: applied to the version served now (and to any later

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 
 import shapely
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from arverne.errors import InputError
@@ -77,8 +76,7 @@ async def get_isochrones(
         options = PlanOptions(**values)
     except InputError as exc:
         raise HttpProblem("invalid-parameter", str(exc)) from None
-    async with ctx.admission.slot():
-        body = await run_in_threadpool(_isochrones, snap, origin, when, bounds, mode, options)
+    body = await ctx.admission.run(_isochrones, snap, origin, when, bounds, mode, options)
     return Response(body.encode(), media_type="application/json")
 
 

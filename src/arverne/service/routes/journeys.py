@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from arverne.errors import InputError, OfferExpiredError, ProblemError, StoreError
 from arverne.routing.options import PlanOptions
-from arverne.service.context import Context, CurrentSnapshot, Shared, SharedModes, Writer
+from arverne.service.context import Context, CurrentSnapshot, Shared, Writer, shared_modes
 from arverne.service.geojson import FeatureCollection, json_response
 from arverne.service.ondemand import (
     MAX_REFERENCE_CHARS,
@@ -40,6 +41,7 @@ from arverne.service.ondemand import (
 )
 from arverne.service.params import parse_datetime, parse_place
 from arverne.service.problems import COMMON_ERRORS, HttpProblem, problem_responses
+from arverne.service.query import QueryModel
 from arverne.service.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -73,90 +75,98 @@ class JourneysOut(BaseModel):
     network_version: str
 
 
+class JourneyQuery(BaseModel):
+    """The parameters of ``GET /v1/journeys`` (Navitia's names)."""
+
+    from_: str = Field(alias="from", max_length=200, description="lon;lat or stop id")
+    to: str = Field(max_length=200, description="lon;lat or stop id")
+    datetime: str | None = Field(
+        None, max_length=20, description="YYYYMMDDThhmm[ss], network time (default: now)"
+    )
+    datetime_represents: Literal["departure", "arrival"] = "departure"
+    timeframe_duration: int | None = Field(
+        None, ge=0, description="range query over this many seconds"
+    )
+    window: int | None = Field(None, ge=0, description="alias of timeframe_duration")
+    wheelchair: bool = False
+    max_walking_duration_to_pt: int | None = Field(
+        None, ge=0, le=7200, description="longest walk to or from a stop, s"
+    )
+    max_walking_transfer_duration: int | None = Field(
+        None, ge=0, le=7200, description="longest walk between two stops, s"
+    )
+    walking_speed: float | None = Field(None, ge=0.1, le=5.0)
+    max_nb_transfers: int | None = Field(None, ge=0, le=20)
+    min_change: int | None = Field(
+        None, ge=0, le=3600, description="least time for a change of vehicle, s"
+    )
+    max_duration: int | None = Field(None, ge=1, le=2 * 86400)
+    first_section_mode: list[Literal["walk", "bike", "car"]] | None = Field(
+        None, alias="first_section_mode[]"
+    )
+    last_section_mode: list[Literal["walk", "bike"]] | None = Field(
+        None, alias="last_section_mode[]"
+    )
+    forbidden_uris: list[str] | None = Field(None, alias="forbidden_uris[]", max_length=MAX_URIS)
+    allowed_id: list[str] | None = Field(None, alias="allowed_id[]", max_length=MAX_URIS)
+    school: bool = Field(True, description="use school services")
+    bikeshare: bool = Field(False, description="also offer a ride on the live bike share (GBFS)")
+    carpool: bool = Field(
+        False, description="also offer a ride with one of the drivers' carpool offers"
+    )
+
+
+JOURNEY_QUERY = QueryModel(JourneyQuery)
+
+
 @router.get(
     "/journeys",
     response_model=JourneysOut,
     responses=problem_responses(*COMMON_ERRORS, 404),
+    openapi_extra=JOURNEY_QUERY.openapi_extra,
 )
 async def get_journeys(
     ctx: Context,
     snap: CurrentSnapshot,
-    shared: SharedModes,
-    from_: Annotated[str, Query(alias="from", max_length=200, description="lon;lat or stop id")],
-    to: Annotated[str, Query(max_length=200, description="lon;lat or stop id")],
-    datetime: Annotated[
-        str | None,
-        Query(max_length=20, description="YYYYMMDDThhmm[ss], network time (default: now)"),
-    ] = None,
-    datetime_represents: Literal["departure", "arrival"] = "departure",
-    timeframe_duration: Annotated[
-        int | None, Query(ge=0, description="range query over this many seconds")
-    ] = None,
-    window: Annotated[int | None, Query(ge=0, description="alias of timeframe_duration")] = None,
-    wheelchair: bool = False,
-    max_walking_duration_to_pt: Annotated[
-        int | None, Query(ge=0, le=7200, description="longest walk to or from a stop, s")
-    ] = None,
-    max_walking_transfer_duration: Annotated[
-        int | None, Query(ge=0, le=7200, description="longest walk between two stops, s")
-    ] = None,
-    walking_speed: Annotated[float | None, Query(ge=0.1, le=5.0)] = None,
-    max_nb_transfers: Annotated[int | None, Query(ge=0, le=20)] = None,
-    min_change: Annotated[
-        int | None, Query(ge=0, le=3600, description="least time for a change of vehicle, s")
-    ] = None,
-    max_duration: Annotated[int | None, Query(ge=1, le=2 * 86400)] = None,
-    first_section_mode: Annotated[
-        list[Literal["walk", "bike", "car"]] | None, Query(alias="first_section_mode[]")
-    ] = None,
-    last_section_mode: Annotated[
-        list[Literal["walk", "bike"]] | None, Query(alias="last_section_mode[]")
-    ] = None,
-    forbidden_uris: Annotated[
-        list[str] | None, Query(alias="forbidden_uris[]", max_length=MAX_URIS)
-    ] = None,
-    allowed_id: Annotated[
-        list[str] | None, Query(alias="allowed_id[]", max_length=MAX_URIS)
-    ] = None,
-    school: Annotated[bool, Query(description="use school services")] = True,
+    q: Annotated[JourneyQuery, Depends(JOURNEY_QUERY)],
 ) -> Any:
     """Door-to-door journeys between two places, Pareto-optimal on (arrival, transfers)."""
-    if timeframe_duration is not None and window is not None:
+    if q.timeframe_duration is not None and q.window is not None:
         raise HttpProblem("invalid-parameter", "give timeframe_duration or window, not both")
-    window_s = timeframe_duration if timeframe_duration is not None else window or 0
+    window_s = q.timeframe_duration if q.timeframe_duration is not None else q.window or 0
     if window_s > ctx.settings.limits.max_window_s:
         raise HttpProblem(
             "limit-exceeded",
             f"timeframe_duration {window_s} s is more than {ctx.settings.limits.max_window_s} s",
         )
+    shared = shared_modes(snap, bikeshare=q.bikeshare, carpool=q.carpool)
     tt = snap.network.timetable
     assert tt is not None  # a network without a timetable is refused when loaded by Planner
-    origin = parse_place(from_, tt, "from")
-    destination = parse_place(to, tt, "to")
-    when = parse_datetime(datetime, tt.timezone)
+    origin = parse_place(q.from_, tt, "from")
+    destination = parse_place(q.to, tt, "to")
+    when = parse_datetime(q.datetime, tt.timezone)
     options = _options(
-        wheelchair=wheelchair,
-        walk_to_pt=max_walking_duration_to_pt,
-        walk_transfer=max_walking_transfer_duration,
-        walking_speed=walking_speed,
-        max_nb_transfers=max_nb_transfers,
-        min_change=min_change,
-        max_duration=max_duration,
-        first=first_section_mode,
-        last=last_section_mode,
-        forbidden=forbidden_uris or [],
-        allowed=allowed_id,
-        school=school,
+        wheelchair=q.wheelchair,
+        walk_to_pt=q.max_walking_duration_to_pt,
+        walk_transfer=q.max_walking_transfer_duration,
+        walking_speed=q.walking_speed,
+        max_nb_transfers=q.max_nb_transfers,
+        min_change=q.min_change,
+        max_duration=q.max_duration,
+        first=q.first_section_mode,
+        last=q.last_section_mode,
+        forbidden=q.forbidden_uris or [],
+        allowed=q.allowed_id,
+        school=q.school,
     )
-    arrive_by = datetime_represents == "arrival"
+    arrive_by = q.datetime_represents == "arrival"
     demand = None
     if not arrive_by and not window_s:  # on-demand services answer departures only
         demand = JourneyFeeders(ctx.ondemand, ctx.settings.token, snap)
-    async with ctx.admission.slot():
-        body = await run_in_threadpool(
-            _plan, snap, origin, destination, when, arrive_by, window_s, options, shared, demand
-        )
-    return json_response(body)
+    body, plan_ms = await ctx.admission.run(
+        _plan, snap, origin, destination, when, arrive_by, window_s, options, shared, demand
+    )
+    return json_response(body, headers={"Server-Timing": f"plan;dur={plan_ms:.2f}"})
 
 
 def _plan(
@@ -169,8 +179,11 @@ def _plan(
     options: PlanOptions,
     shared: Shared,
     demand: JourneyFeeders | None,
-) -> dict[str, Any]:
-    """Plan on the request's snapshot and serialise (in a worker thread)."""
+) -> tuple[dict[str, Any], float]:
+    """Plan on the request's snapshot and build the answer (in a worker thread); with the
+    milliseconds it took (the response's Server-Timing).
+    """
+    start = time.perf_counter()
     with snap.planner() as planner, demand or contextlib.nullcontext():
         journeys = planner.plan(
             origin,
@@ -184,11 +197,12 @@ def _plan(
             feeders=demand.feeders if demand else (),
         )
         first = journeys[0].arrival if arrive_by else journeys[0].departure
-        return {
+        body = {
             "journeys": [demand.to_geojson(j) if demand else j.to_geojson() for j in journeys],
             "other_day": first.date() != when.date(),
             "network_version": snap.version,
         }
+    return body, (time.perf_counter() - start) * 1000
 
 
 def _options(
