@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from arverne.service.limits import Admission, RateLimiter
+from arverne.service.limits import Admission, Guard, RateLimiter
 from arverne.service.problems import HttpProblem
 from arverne.service.settings import ServiceLimits, ServiceSettings
 from arverne.service.snapshot import Snapshot
@@ -109,6 +109,56 @@ def test_admission_queue_refuses_beyond_its_depth() -> None:
         return events
 
     assert asyncio.run(scenario()) == ["held", "third refused overloaded 2", "waiter ran"]
+
+
+def test_a_short_call_on_an_idle_worker_runs_on_the_event_loop() -> None:
+    """Alone in the worker, a short call runs on the loop's own thread; a call not said short
+    runs in a planner thread; with another request counted in the worker, a short one too.
+    """
+
+    async def scenario() -> list[bool]:
+        admission = Admission(slots=1, queue_depth=1, wait_s=1.0, retry_after_s=1)
+        loop_thread = threading.get_ident()
+        alone = await admission.run(threading.get_ident, short=True)
+        long = await admission.run(threading.get_ident)
+        admission.inflight = 2
+        beside = await admission.run(threading.get_ident, short=True)
+        admission.close()
+        return [alone == loop_thread, long == loop_thread, beside == loop_thread]
+
+    assert asyncio.run(scenario()) == [True, False, False]
+
+
+def test_requests_read_together_are_counted_before_either_plans() -> None:
+    """Two requests reaching the guard in the same turn of the loop: the first sees the
+    second in the worker and plans in a thread (a burst queues, and is refused beyond the
+    queue, as before); the second gets the slot when the first has left, alone, and plans on
+    the loop, as does a request alone afterwards.
+    """
+    admission = Admission(slots=1, queue_depth=4, wait_s=1.0, retry_after_s=1)
+    on_loop: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        thread = await admission.run(threading.get_ident, short=True)
+        on_loop.append(thread == threading.get_ident())
+
+    guard = Guard(app, ServiceLimits(rate_per_s=1e6, rate_burst=10**6), admission=admission)
+    scope = {"type": "http", "path": "/v1/journeys", "headers": [], "client": ("1.2.3.4", 1)}
+
+    async def scenario() -> None:
+        async def nothing() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        async def ignore(message: Any) -> None:
+            return None
+
+        await asyncio.gather(guard(scope, nothing, ignore), guard(scope, nothing, ignore))
+        await guard(scope, nothing, ignore)
+        assert admission.inflight == 0
+        admission.close()
+
+    asyncio.run(scenario())
+    assert on_loop == [False, True, True]
 
 
 def test_overload_answers_503_not_a_queue(demo_net: Path, monkeypatch: pytest.MonkeyPatch) -> None:

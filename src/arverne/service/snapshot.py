@@ -68,6 +68,10 @@ class Snapshot:
             with self._lock:
                 self._free.append(planner)
 
+    def planner_ready(self) -> bool:
+        """Whether a planner of this version waits free (a call makes none: it plans at once)."""
+        return bool(self._free)
+
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per version (derived tables: line paths, feeds' dates, ...).
 

@@ -163,8 +163,20 @@ async def get_journeys(
     demand = None
     if not arrive_by and not window_s:  # on-demand services answer departures only
         demand = JourneyFeeders(ctx.ondemand, ctx.settings.token, snap)
+    # one search (no range) with no shuttle desk to ask (its lock): milliseconds of CPU
+    short = not window_s and ctx.ondemand is None and snap.planner_ready()
     body, plan_ms = await ctx.admission.run(
-        _plan, snap, origin, destination, when, arrive_by, window_s, options, shared, demand
+        _plan,
+        snap,
+        origin,
+        destination,
+        when,
+        arrive_by,
+        window_s,
+        options,
+        shared,
+        demand,
+        short=short,
     )
     return json_response(body, headers={"Server-Timing": f"plan;dur={plan_ms:.2f}"})
 
