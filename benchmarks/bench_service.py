@@ -34,7 +34,9 @@ run:
 
 The server's rate limit per client is lifted (every request comes from 127.0.0.1); the
 admission queue (one planner call per worker, ``--queue-depth`` waiting, the service's default
-4, at most ``--queue-wait-s``) is what answers 503, a full queue at once in the middleware.
+4, at most ``--queue-wait-s``) is what answers 503, a full queue at once in the middleware. A
+worker with no other request in it plans a journey on its event loop; otherwise in its
+planner thread (``service.limits.Admission.run``).
 The wait bounds what an accepted request adds to its own planning; the depth only saves a
 wait bound to fail: with 2 the queue refused bursts of one worker at 100 journeys/s while
 the others idled (uvicorn's workers take connections unevenly). The machine has 2 cores
