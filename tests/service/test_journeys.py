@@ -42,6 +42,18 @@ def test_departure_query_rides_line_10(client: TestClient) -> None:
     assert body["other_day"] is False
 
 
+def test_answer_says_the_workers_planning_time(client: TestClient) -> None:
+    """Every journeys answer carries ``Server-Timing: plan;dur=<ms>``, a positive duration no
+    longer than the whole exchange took, as a departure and as a range query.
+    """
+    for extra in ({}, {"timeframe_duration": 3600}):
+        params = {"from": CHAMBOURG, "to": MARCHE, "datetime": f"{DEMO_DAY}T0700", **extra}
+        r = client.get("/v1/journeys", params=params)
+        name, _, duration = r.headers["server-timing"].partition(";dur=")
+        assert name == "plan"
+        assert 0 < float(duration) <= r.elapsed.total_seconds() * 1000
+
+
 def test_arrival_query_takes_the_latest_bus(client: TestClient) -> None:
     """Arrive at the market square by 09:00: the 07:59 bus (arriving 08:08)."""
     body = _get(client, datetime=f"{DEMO_DAY}T0900", datetime_represents="arrival")

@@ -122,7 +122,18 @@ JOURNEY_QUERY = QueryModel(JourneyQuery)
 @router.get(
     "/journeys",
     response_model=JourneysOut,
-    responses=problem_responses(*COMMON_ERRORS, 404),
+    responses={
+        200: {
+            "description": "Journeys",
+            "headers": {
+                "Server-Timing": {
+                    "description": "plan;dur=<ms>: the worker's planning time, GeoJSON built",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **problem_responses(*COMMON_ERRORS, 404),
+    },
     openapi_extra=JOURNEY_QUERY.openapi_extra,
 )
 async def get_journeys(
