@@ -38,19 +38,34 @@ def _trip(route: int, stops: list[int], start: int, hop: int = 600) -> GenTrip:
     return GenTrip(route, 0, stops, times, list(times), [0] * n, [0] * n, 1, "")
 
 
-@pytest.fixture(scope="module")
-def planner() -> Planner:
-    """Bus r0 s0 -> s1 -> s2 at 08:00 (t0) and 09:00 (t1); tram r1 s0 -> s3 at 08:00 (t2)."""
-    feed = GenFeed(
-        4,
-        [1] * 4,
-        [3, 0],
-        [_trip(0, [0, 1, 2], H8), _trip(0, [0, 1, 2], H8 + 3600), _trip(1, [0, 3], H8)],
-        [[True] * N_DAYS],
-    )
+def _static(feed: GenFeed) -> Planner:
+    """A planner of the feed's timetable (no streets)."""
     with tempfile.TemporaryDirectory() as tmp:
         tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", feed.files()), name="g")])
     return Planner(Network(timetable=tt))
+
+
+@pytest.fixture(scope="module")
+def planner() -> Planner:
+    """Bus r0 s0 -> s1 -> s2 at 08:00 (t0) and 09:00 (t1); tram r1 s0 -> s3 at 08:00 (t2)."""
+    return _static(
+        GenFeed(
+            4,
+            [1] * 4,
+            [3, 0],
+            [_trip(0, [0, 1, 2], H8), _trip(0, [0, 1, 2], H8 + 3600), _trip(1, [0, 3], H8)],
+            [[True] * N_DAYS],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def block_planner() -> Planner:
+    """Block b1: t0 s0 -> s1 at 08:00 (arrives 08:10), then t1 s1 -> s2 at 08:15."""
+    trips = [_trip(0, [0, 1], H8), _trip(0, [1, 2], H8 + 900)]
+    for t in trips:
+        t.block = "b1"
+    return _static(GenFeed(3, [1] * 3, [3], trips, [[True] * N_DAYS]))
 
 
 def _plan(planner: Planner, a: int, b: int, hour: float = 7.5) -> list:  # type: ignore[type-arg]
@@ -350,20 +365,13 @@ def test_real_feeds_apply(bundle: str, static: str, messages: list[str], expect:
         assert journeys and any(leg.realtime for j in journeys for leg in j.legs)
 
 
-def test_cancelled_part_stops_the_in_seat_ride() -> None:
+def test_cancelled_part_stops_the_in_seat_ride(block_planner: Planner) -> None:
     """Block b1 runs t0 s0->s1 then t1 s1->s2: with t1 cancelled on day 0, nobody rides
     from s0 to s2 that day (neither seated through nor by changing): the answer is day 1's
     seated ride."""
-    trips = [_trip(0, [0, 1], H8), _trip(0, [1, 2], H8 + 900)]
-    for t in trips:
-        t.block = "b1"
-    feed = GenFeed(3, [1] * 3, [3], trips, [[True] * N_DAYS])
-    with tempfile.TemporaryDirectory() as tmp:
-        tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", feed.files()), name="g")])
-    static = Planner(Network(timetable=tt))
-    assert bool(np.asarray(tt.trip_chained).any())
+    assert bool(np.asarray(block_planner.tt.trip_chained).any())
     tu = m.trip_update("t1", start_date=DATE, relationship="CANCELED")
-    live = _live(static, m.message(timestamp=DAY0, trip_updates=[tu]))
+    live = _live(block_planner, m.message(timestamp=DAY0, trip_updates=[tu]))
     (seated,) = _plan(live, 0, 2)  # the next day's: day 0 has none
     assert seated.departure.date() == D0 + dt.timedelta(days=1)
     assert [leg.trip_id for leg in seated.legs] == ["g:t0", "g:t1"] and seated.legs[1].stay_seated
@@ -394,19 +402,14 @@ def test_stop_sequence_picks_the_visit_of_a_loop(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("late", "seated"), [(240, True), (420, False)])
-def test_delayed_run_keeps_the_seat_while_the_layover_absorbs_it(late: int, seated: bool) -> None:
+def test_delayed_run_keeps_the_seat_while_the_layover_absorbs_it(
+    block_planner: Planner, late: int, seated: bool
+) -> None:
     """Block b1: t0 s0 -> s1 arrives 08:10, t1 s1 -> s2 leaves 08:15. With t0 4 min late the
     rider stays seated (arriving at t1's time, no delay carried into t1); 7 min late, t1 has
     left: no seated ride that day, and no ride of t1 at all from s0 (it left before)."""
-    trips = [_trip(0, [0, 1], H8), _trip(0, [1, 2], H8 + 900)]
-    for t in trips:
-        t.block = "b1"
-    feed = GenFeed(3, [1] * 3, [3], trips, [[True] * N_DAYS])
-    with tempfile.TemporaryDirectory() as tmp:
-        tt = build_timetable([read_gtfs(write_feed(Path(tmp) / "g", feed.files()), name="g")])
-    static = Planner(Network(timetable=tt))
     tu = m.trip_update("t0", [m.stu("s1", arr_delay=late)], start_date=DATE)
-    live = Planner(static.static)
+    live = Planner(block_planner.static)
     rt = apply_realtime(
         live.tt, read_gtfs_rt(m.message(timestamp=DAY0, trip_updates=[tu]), now=DAY0)
     )

@@ -8,6 +8,7 @@ propagation, and gathers the changes a version is built from.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -125,6 +126,17 @@ class Work:
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
+    def refuse(self, code: str, source: str, tu: TripUpdate, what: str, why: str) -> None:
+        """A trip update that makes no run: counted unmatched, said in notice ``code``."""
+        self.count("unmatched")
+        add_notice(
+            self.notices,
+            code,
+            source,
+            "trip_update",
+            f"{source}: entity {tu.entity_id!r}: {what} {tu.trip_id!r} {why}",
+        )
+
 
 def apply_trip_update(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: float) -> None:
     """Record what one trip update does (see the module docstring)."""
@@ -209,15 +221,9 @@ def _copy_trip(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: float) -
     index = work.index
     tt = index.tt
 
-    def refuse(why: str) -> None:
-        work.count("unmatched")
-        add_notice(
-            work.notices,
-            "trip_copy_unusable",
-            source,
-            "trip_update",
-            f"{source}: entity {tu.entity_id!r}: {tu.relationship} trip {tu.trip_id!r} {why}",
-        )
+    refuse = functools.partial(
+        work.refuse, "trip_copy_unusable", source, tu, f"{tu.relationship} trip"
+    )
 
     props = tu.properties
     if tu.relationship == "DUPLICATED":
@@ -509,15 +515,7 @@ def _add_trip(work: Work, source: str, ns: str, tu: TripUpdate, ref_s: float) ->
     index = work.index
     tt = index.tt
 
-    def refuse(why: str) -> None:
-        work.count("unmatched")
-        add_notice(
-            work.notices,
-            "added_trip_unusable",
-            source,
-            "trip_update",
-            f"{source}: entity {tu.entity_id!r}: added trip {tu.trip_id!r} {why}",
-        )
+    refuse = functools.partial(work.refuse, "added_trip_unusable", source, tu, "added trip")
 
     stops, times, board = [], [], []
     for u in tu.stop_time_updates:
